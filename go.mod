@@ -1,0 +1,3 @@
+module github.com/switchboard/switchboard
+
+go 1.26.8

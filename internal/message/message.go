@@ -1,0 +1,149 @@
+// Package message defines the envelope: the one versioned JSON shape that every
+// connector produces and the router consumes. See docs/message.md.
+package message
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of the envelope written by this build. Readers
+// accept any envelope whose major version they know.
+const SchemaVersion = 1
+
+// Kind says what sort of item a message is on its channel.
+type Kind string
+
+// The kinds of item a connector can produce.
+const (
+	KindPost    Kind = "post"
+	KindComment Kind = "comment"
+	KindReply   Kind = "reply"
+	KindMessage Kind = "message"
+	KindMention Kind = "mention"
+	KindDM      Kind = "dm"
+	KindEmail   Kind = "email"
+	KindWeb     Kind = "web"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindPost, KindComment, KindReply, KindMessage, KindMention, KindDM, KindEmail, KindWeb:
+		return true
+	}
+	return false
+}
+
+// Author is who wrote a message, as far as the channel tells.
+type Author struct {
+	ID     string `json:"id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Handle string `json:"handle,omitempty"`
+	Email  string `json:"email,omitempty"`
+}
+
+// Envelope is one customer message from any channel, normalized.
+type Envelope struct {
+	// Version is the schema version (SchemaVersion when written by this build).
+	Version int `json:"v"`
+	// ID is Switchboard's own id: "<channel>:<source_id>", stable across polls.
+	ID string `json:"id"`
+	// Channel names the connector instance type: facebook, x, email, web.
+	Channel string `json:"channel"`
+	// Kind is what the item is on its channel.
+	Kind Kind `json:"kind"`
+	// SourceID is the item's id on its channel.
+	SourceID string `json:"source_id"`
+	// ThreadID groups items of one conversation (post, tweet thread, mail thread).
+	ThreadID string `json:"thread_id,omitempty"`
+	// ParentID is the item this one answers, if any.
+	ParentID string `json:"parent_id,omitempty"`
+	// URL links to the item on its channel, when it has one.
+	URL string `json:"url,omitempty"`
+	// Author is who wrote the item.
+	Author Author `json:"author"`
+	// Subject is a title or mail subject, when the channel has one.
+	Subject string `json:"subject,omitempty"`
+	// Text is the message text as written.
+	Text string `json:"text"`
+	// Lang is a BCP 47 language tag ("fi", "en") when known.
+	Lang string `json:"lang,omitempty"`
+	// CreatedAt is when the author wrote the item (channel time).
+	CreatedAt time.Time `json:"created_at"`
+	// ReceivedAt is when Switchboard ingested the item.
+	ReceivedAt time.Time `json:"received_at"`
+	// Metadata holds channel-specific extras (page id, attachments, flags).
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// Route records which rules routed an item.
+type Route struct {
+	// RulesVersion is the content hash of the rules file that decided.
+	RulesVersion string `json:"rules_version"`
+	// Matched lists the ids of the rules that matched, in evaluation order.
+	Matched []string `json:"matched,omitempty"`
+}
+
+// Routed is an envelope after classification, as delivered to one team.
+type Routed struct {
+	Envelope
+	// Team is the team whose queue this copy was delivered to.
+	Team string `json:"team"`
+	// Topics are the topics the matching rules assigned.
+	Topics []string `json:"topics,omitempty"`
+	// Priority is the priority the matching rules assigned ("normal" by default).
+	Priority string `json:"priority,omitempty"`
+	// Tags are free-form labels the matching rules assigned.
+	Tags []string `json:"tags,omitempty"`
+	// Route says which rules decided.
+	Route Route `json:"route"`
+	// RoutedAt is when the router decided.
+	RoutedAt time.Time `json:"routed_at"`
+}
+
+// MakeID returns the stable envelope id for an item of a channel.
+func MakeID(channel, sourceID string) string { return channel + ":" + sourceID }
+
+// Validate reports what is missing or wrong in e, naming each field.
+func (e *Envelope) Validate() error {
+	var errs []error
+	if e.Version < 1 || e.Version > SchemaVersion {
+		errs = append(errs, fmt.Errorf("v: unsupported schema version %d", e.Version))
+	}
+	if !validToken(e.Channel) {
+		errs = append(errs, fmt.Errorf("channel: %q must be lowercase letters, digits, '-' or '_'", e.Channel))
+	}
+	if !e.Kind.Valid() {
+		errs = append(errs, fmt.Errorf("kind: unknown kind %q", e.Kind))
+	}
+	if e.SourceID == "" {
+		errs = append(errs, errors.New("source_id: missing"))
+	}
+	if e.ID != MakeID(e.Channel, e.SourceID) {
+		errs = append(errs, fmt.Errorf("id: %q is not channel:source_id", e.ID))
+	}
+	if strings.TrimSpace(e.Text) == "" && strings.TrimSpace(e.Subject) == "" {
+		errs = append(errs, errors.New("text: missing"))
+	}
+	return errors.Join(errs...)
+}
+
+// validToken reports whether s can be used as one NATS subject token.
+func validToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidToken reports whether s is usable as a channel or team name: one NATS
+// subject token of lowercase letters, digits, '-' or '_'.
+func ValidToken(s string) bool { return validToken(s) }
