@@ -1,0 +1,162 @@
+// Package yamlfile decodes YAML files strictly and reports every problem as
+// FILE:LINE:COL: message, for configuration and rules files that people edit.
+package yamlfile
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+// Error is one problem at one place in a file.
+type Error struct {
+	File string
+	Line int // 1-based; 0 when unknown
+	Col  int // 1-based; 0 when unknown
+	Msg  string
+}
+
+// Error formats the problem as FILE:LINE:COL: message.
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// List is several problems in one file, in file order.
+type List []*Error
+
+// Error joins the problems one per line.
+func (l List) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Err returns l as an error, or nil when it is empty.
+func (l List) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// Doc is a parsed YAML document that can say where a value sits.
+type Doc struct {
+	file string
+	ast  *ast.File
+}
+
+// Decode strictly decodes data (named file in messages) into v: unknown keys,
+// duplicate keys, wrong types and syntax errors are errors with positions.
+// The returned Doc locates values for later semantic checks.
+func Decode(file string, data []byte, v any) (*Doc, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, List{fromYAML(file, err)}
+	}
+	doc := &Doc{file: file, ast: f}
+	if len(f.Docs) > 1 {
+		return nil, List{&Error{File: file, Msg: "more than one YAML document; keep one per file"}}
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return doc, nil // empty file: keep the defaults already in v
+	}
+	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
+		return nil, List{fromYAML(file, err)}
+	}
+	return doc, nil
+}
+
+func fromYAML(file string, err error) *Error {
+	var ye positioned
+	if errors.As(err, &ye) {
+		e := &Error{File: file, Msg: ye.GetMessage()}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			e.Line, e.Col = tk.Position.Line, tk.Position.Column
+		}
+		return e
+	}
+	return &Error{File: file, Msg: err.Error()}
+}
+
+// positioned is what goccy/go-yaml's errors and this package's value errors share.
+type positioned interface {
+	GetToken() *token.Token
+	GetMessage() string
+}
+
+// Path is a route to a value: map keys (string) and sequence indexes (int).
+type Path []any
+
+// Child returns a copy of p extended by elem.
+func (p Path) Child(elem any) Path {
+	q := make(Path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, elem)
+}
+
+// String renders p as dotted keys and [i] indexes, for messages.
+func (p Path) String() string {
+	var b strings.Builder
+	for _, el := range p {
+		switch v := el.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String()
+}
+
+// Errorf returns an Error positioned at the value p points to, or at its
+// nearest existing parent when the value itself is absent (a missing key).
+func (d *Doc) Errorf(p Path, format string, args ...any) *Error {
+	if d == nil {
+		return &Error{Msg: fmt.Sprintf(format, args...)}
+	}
+	e := &Error{File: d.file, Msg: fmt.Sprintf(format, args...)}
+	if d.ast == nil {
+		return e
+	}
+	for n := len(p); n >= 0; n-- {
+		if line, col, ok := d.locate(p[:n]); ok {
+			e.Line, e.Col = line, col
+			return e
+		}
+	}
+	return e
+}
+
+func (d *Doc) locate(p Path) (int, int, bool) {
+	b := (&yaml.PathBuilder{}).Root()
+	for _, el := range p {
+		switch v := el.(type) {
+		case int:
+			b = b.Index(uint(v))
+		default:
+			b = b.Child(fmt.Sprint(v))
+		}
+	}
+	node, err := b.Build().FilterFile(d.ast)
+	if err != nil || node == nil {
+		return 0, 0, false
+	}
+	tk := node.GetToken()
+	if tk == nil || tk.Position == nil {
+		return 0, 0, false
+	}
+	return tk.Position.Line, tk.Position.Column, true
+}
