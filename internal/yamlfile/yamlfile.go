@@ -131,12 +131,13 @@ func (d *Doc) Errorf(p Path, format string, args ...any) *Error {
 	if d.ast == nil {
 		return e
 	}
-	for n := len(p); n >= 0; n-- {
+	for n := len(p); n > 0; n-- {
 		if line, col, ok := d.locate(p[:n]); ok {
 			e.Line, e.Col = line, col
 			return e
 		}
 	}
+	e.Line, e.Col = 1, 1 // missing at the top level: point at the file's start
 	return e
 }
 

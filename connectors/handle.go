@@ -1,0 +1,78 @@
+package connectors
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// Handle is what a running connector uses to publish and checkpoint. Its
+// methods are safe for concurrent use.
+type Handle struct {
+	name   string
+	pub    Publisher
+	store  CheckpointStore
+	status *status
+	now    func() time.Time
+	mu     sync.Mutex // serializes checkpoint saves
+}
+
+// Publish stores envs in order, each acked by JetStream before the next.
+// It stops at the first failure and returns how many were stored.
+func (h *Handle) Publish(ctx context.Context, envs ...*message.Envelope) (int, error) {
+	for i, env := range envs {
+		if env.ReceivedAt.IsZero() {
+			env.ReceivedAt = h.now().UTC()
+		}
+		if env.Version == 0 {
+			env.Version = message.SchemaVersion
+		}
+		dup, err := h.pub.PublishIngest(ctx, env)
+		if err != nil {
+			return i, err
+		}
+		h.status.published(env.Channel, dup, h.now())
+	}
+	return len(envs), nil
+}
+
+// PublishAndCheckpoint publishes envs and, only once every one was acked,
+// saves checkpoint. On any failure the checkpoint stays where it was, so the
+// next run polls the same items again (and the ingest dedup drops repeats).
+func (h *Handle) PublishAndCheckpoint(ctx context.Context, checkpoint []byte, envs ...*message.Envelope) error {
+	if _, err := h.Publish(ctx, envs...); err != nil {
+		return err
+	}
+	return h.SaveCheckpoint(ctx, checkpoint)
+}
+
+// Checkpoint returns the saved checkpoint, or nil on a first start.
+func (h *Handle) Checkpoint(ctx context.Context) ([]byte, error) {
+	cp, err := h.store.Load(ctx, h.name)
+	if err != nil {
+		return nil, fmt.Errorf("loading checkpoint of %s: %w", h.name, err)
+	}
+	return cp, nil
+}
+
+// SaveCheckpoint durably records checkpoint. Call it only for items that
+// Publish already returned for.
+func (h *Handle) SaveCheckpoint(ctx context.Context, checkpoint []byte) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.store.Save(ctx, h.name, checkpoint); err != nil {
+		return fmt.Errorf("saving checkpoint of %s: %w", h.name, err)
+	}
+	h.status.checkpointed(string(checkpoint), h.now())
+	return nil
+}
+
+// Succeeded records a successful poll (even one that found nothing new).
+func (h *Handle) Succeeded() { h.status.succeeded(h.now()) }
+
+// Failed records an error the connector handled itself without stopping
+// (e.g. one malformed item among many). It shows as last_error.
+func (h *Handle) Failed(err error) { h.status.failed(err, h.now()) }

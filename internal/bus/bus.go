@@ -1,0 +1,230 @@
+// Package bus sets up the NATS JetStream backbone: it starts the embedded
+// nats-server or connects to an external one, and creates (or updates) the
+// ingest, team-queue and dead-letter streams and the checkpoint KV bucket.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/internal/config"
+)
+
+// Bus is a connected JetStream backbone with its streams in place.
+type Bus struct {
+	// NC is the NATS connection.
+	NC *nats.Conn
+	// JS is the JetStream API on NC.
+	JS jetstream.JetStream
+	// KV is the bucket holding connector checkpoints.
+	KV jetstream.KeyValue
+	// Subjects names the subjects and streams in use.
+	Subjects Subjects
+
+	srv *server.Server
+	log *zap.Logger
+}
+
+// Subjects derives every subject and stream name from the configuration.
+type Subjects struct {
+	Prefix                             string
+	IngestStream, TeamStream, DeadStream string
+}
+
+// NewSubjects returns the names configured in s.
+func NewSubjects(s config.Streams) Subjects {
+	return Subjects{Prefix: s.Prefix, IngestStream: s.Ingest.Name, TeamStream: s.Team.Name, DeadStream: s.Dead.Name}
+}
+
+// Ingest is the subject a channel's envelopes are published on.
+func (s Subjects) Ingest(channel string) string { return s.Prefix + ".ingest." + channel }
+
+// Team is the subject of a team's queue.
+func (s Subjects) Team(team string) string { return s.Prefix + ".team." + team }
+
+// Dead is the dead-letter subject for a reason.
+func (s Subjects) Dead(reason string) string { return s.Prefix + ".dead." + reason }
+
+// Open starts or connects to NATS as cfg says, then creates the streams and
+// the KV bucket. Close releases everything it started.
+func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error) {
+	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log}
+	var err error
+	if cfg.NATS.URL == "" {
+		b.srv, err = startEmbedded(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), nats.Name("switchboard"), nats.MaxReconnects(-1))
+	} else {
+		var opts []nats.Option
+		opts, err = clientOptions(cfg.NATS)
+		if err == nil {
+			b.NC, err = nats.Connect(cfg.NATS.URL, opts...)
+		}
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connecting to NATS: %w", redactURL(err, cfg.NATS.URL))
+	}
+	b.JS, err = jetstream.New(b.NC)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	if err := b.ensure(ctx, cfg.Streams); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// ClientURL is the loopback URL of the embedded server ("" when external).
+func (b *Bus) ClientURL() string {
+	if b.srv == nil {
+		return ""
+	}
+	return b.srv.ClientURL()
+}
+
+// Close drains the connection and shuts the embedded server down.
+func (b *Bus) Close() {
+	if b.NC != nil {
+		_ = b.NC.Drain()
+		deadline := time.Now().Add(5 * time.Second)
+		for !b.NC.IsClosed() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.NC.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+}
+
+// Ready reports why the backbone cannot serve, or nil.
+func (b *Bus) Ready(ctx context.Context) error {
+	if b.NC == nil || !b.NC.IsConnected() {
+		return errors.New("NATS not connected")
+	}
+	for _, name := range []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream} {
+		if _, err := b.JS.Stream(ctx, name); err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, error) {
+	host, portText, err := net.SplitHostPort(cfg.NATS.Embedded.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats.embedded.listen: %w", err)
+	}
+	port, err := net.LookupPort("tcp", portText)
+	if err != nil {
+		return nil, fmt.Errorf("nats.embedded.listen: %w", err)
+	}
+	// nats-server only logs a taken port; check first so the error is clear.
+	if port != 0 {
+		l, err := net.Listen("tcp", cfg.NATS.Embedded.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS cannot listen on %s: %w (another process holds the port; "+
+				"stop it, or set nats.embedded.listen to a free port, or set nats.url to use that server)", cfg.NATS.Embedded.Listen, err)
+		}
+		_ = l.Close()
+	}
+	storeDir := cfg.NATS.Embedded.StoreDir
+	if storeDir == "" {
+		storeDir = filepath.Join(cfg.DataDir, "jetstream")
+	}
+	opts := &server.Options{
+		ServerName:         "switchboard",
+		Host:               host,
+		Port:               port,
+		JetStream:          true,
+		StoreDir:           storeDir,
+		JetStreamMaxStore:  int64(cfg.NATS.Embedded.MaxStore),
+		JetStreamMaxMemory: -1,
+		NoSigs:             true,
+		MaxPayload:         8 << 20,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("configuring embedded NATS: %w", err)
+	}
+	srv.SetLoggerV2(&natsLogger{log.Named("nats")}, false, false, false)
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("embedded NATS on %s did not become ready within 30s (store %s)", cfg.NATS.Embedded.Listen, storeDir)
+	}
+	log.Info("embedded NATS started", zap.String("url", srv.ClientURL()), zap.String("store_dir", storeDir))
+	return srv, nil
+}
+
+func clientOptions(c config.NATS) ([]nats.Option, error) {
+	opts := []nats.Option{
+		nats.Name("switchboard"),
+		nats.Timeout(time.Duration(c.ConnectTimeout)),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(false),
+	}
+	switch {
+	case c.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	case c.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading nats.nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	case c.Token != "":
+		opts = append(opts, nats.Token(c.Token.Reveal()))
+	case c.User != "":
+		opts = append(opts, nats.UserInfo(c.User, c.Password.Reveal()))
+	}
+	if c.TLS.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.TLS.CAFile))
+	}
+	if c.TLS.CertFile != "" {
+		opts = append(opts, nats.ClientCert(c.TLS.CertFile, c.TLS.KeyFile))
+	}
+	return opts, nil
+}
+
+// redactURL removes credentials embedded in a NATS URL from an error message.
+func redactURL(err error, url string) error {
+	if err == nil || !strings.Contains(url, "@") {
+		return err
+	}
+	msg := err.Error()
+	for _, u := range strings.Split(url, ",") {
+		if i := strings.Index(u, "@"); i >= 0 {
+			if j := strings.Index(u, "://"); j >= 0 && j < i {
+				msg = strings.ReplaceAll(msg, u[j+3:i], "[redacted]")
+			}
+		}
+	}
+	return errors.New(msg)
+}
+
+// natsLogger forwards nats-server logs to zap.
+type natsLogger struct{ l *zap.Logger }
+
+func (n *natsLogger) Noticef(f string, a ...any) { n.l.Debug(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Warnf(f string, a ...any)   { n.l.Warn(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Fatalf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Errorf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Debugf(f string, a ...any)  { n.l.Debug(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Tracef(f string, a ...any)  {}
