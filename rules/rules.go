@@ -48,6 +48,10 @@ type Decision struct {
 	Version string
 	// Matched lists the ids of the routes that matched.
 	Matched []string
+	// Noise marks an item kept for audit but delivered to no team.
+	Noise bool
+	// OverrideThread says a follow-up must not stick to its thread's team.
+	OverrideThread bool
 }
 
 // Rules is a compiled, immutable rule set.

@@ -37,7 +37,7 @@ type Bus struct {
 
 // Subjects derives every subject and stream name from the configuration.
 type Subjects struct {
-	Prefix                             string
+	Prefix                               string
 	IngestStream, TeamStream, DeadStream string
 }
 

@@ -138,6 +138,12 @@ type Supervisor struct {
 type Connectors struct {
 	// Intake is the HTTP intake for web forms and chat widgets.
 	Intake Intake `yaml:"intake"`
+	// Facebook polls Facebook Pages (facebook.go).
+	Facebook Facebook `yaml:"facebook"`
+	// X polls the X API v2 (x.go).
+	X X `yaml:"x"`
+	// Email polls IMAP mailboxes (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Intake configures POST /v1/messages.

@@ -59,6 +59,8 @@ type Metrics struct {
 	IngestToQueue prometheus.Histogram
 	// RouterRetries counts ingest messages handed back for redelivery, by reason.
 	RouterRetries *prometheus.CounterVec
+	// Noise counts items the rules marked as noise (kept, delivered nowhere).
+	Noise prometheus.Counter
 }
 
 // NewMetrics creates and registers the metrics.
@@ -91,12 +93,15 @@ func NewMetrics() *Metrics {
 		RouterRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_router_retries_total", Help: "Ingest messages handed back for redelivery, by reason.",
 		}, []string{"reason"}),
+		Noise: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_noise_total", Help: "Items the rules marked as noise: kept in the ingest stream, delivered to no team.",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Ingested, m.IngestDuplicates, m.Routed, m.DeadLettered, m.ConnectorErrors,
-		m.ConnectorState, m.IngestToQueue, m.RouterRetries,
+		m.ConnectorState, m.IngestToQueue, m.RouterRetries, m.Noise,
 	)
 	return m
 }
