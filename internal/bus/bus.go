@@ -10,6 +10,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -31,8 +32,10 @@ type Bus struct {
 	// Subjects names the subjects and streams in use.
 	Subjects Subjects
 
-	srv *server.Server
-	log *zap.Logger
+	srv       *server.Server
+	unlock    func()
+	log       *zap.Logger
+	closeOnce sync.Once
 }
 
 // Subjects derives every subject and stream name from the configuration.
@@ -61,7 +64,7 @@ func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error
 	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log}
 	var err error
 	if cfg.NATS.URL == "" {
-		b.srv, err = startEmbedded(cfg, log)
+		b.srv, b.unlock, err = startEmbedded(cfg, log)
 		if err != nil {
 			return nil, err
 		}
@@ -97,8 +100,11 @@ func (b *Bus) ClientURL() string {
 	return b.srv.ClientURL()
 }
 
-// Close drains the connection and shuts the embedded server down.
-func (b *Bus) Close() {
+// Close drains the connection and shuts the embedded server down. It is
+// safe to call more than once.
+func (b *Bus) Close() { b.closeOnce.Do(b.close) }
+
+func (b *Bus) close() {
 	if b.NC != nil {
 		_ = b.NC.Drain()
 		deadline := time.Now().Add(5 * time.Second)
@@ -110,6 +116,9 @@ func (b *Bus) Close() {
 	if b.srv != nil {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
+	}
+	if b.unlock != nil {
+		b.unlock()
 	}
 }
 
@@ -126,20 +135,20 @@ func (b *Bus) Ready(ctx context.Context) error {
 	return nil
 }
 
-func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, error) {
+func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, func(), error) {
 	host, portText, err := net.SplitHostPort(cfg.NATS.Embedded.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("nats.embedded.listen: %w", err)
+		return nil, nil, fmt.Errorf("nats.embedded.listen: %w", err)
 	}
 	port, err := net.LookupPort("tcp", portText)
 	if err != nil {
-		return nil, fmt.Errorf("nats.embedded.listen: %w", err)
+		return nil, nil, fmt.Errorf("nats.embedded.listen: %w", err)
 	}
 	// nats-server only logs a taken port; check first so the error is clear.
 	if port != 0 {
 		l, err := net.Listen("tcp", cfg.NATS.Embedded.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("embedded NATS cannot listen on %s: %w (another process holds the port; "+
+			return nil, nil, fmt.Errorf("embedded NATS cannot listen on %s: %w (another process holds the port; "+
 				"stop it, or set nats.embedded.listen to a free port, or set nats.url to use that server)", cfg.NATS.Embedded.Listen, err)
 		}
 		_ = l.Close()
@@ -147,6 +156,10 @@ func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, error) 
 	storeDir := cfg.NATS.Embedded.StoreDir
 	if storeDir == "" {
 		storeDir = filepath.Join(cfg.DataDir, "jetstream")
+	}
+	unlock, err := lockDir(storeDir)
+	if err != nil {
+		return nil, nil, err
 	}
 	opts := &server.Options{
 		ServerName:         "switchboard",
@@ -159,18 +172,23 @@ func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, error) 
 		NoSigs:             true,
 		MaxPayload:         8 << 20,
 	}
+	if port == 0 {
+		opts.Port = server.RANDOM_PORT // "127.0.0.1:0": any free port (tests)
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
-		return nil, fmt.Errorf("configuring embedded NATS: %w", err)
+		unlock()
+		return nil, nil, fmt.Errorf("configuring embedded NATS: %w", err)
 	}
 	srv.SetLoggerV2(&natsLogger{log.Named("nats")}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		srv.Shutdown()
-		return nil, fmt.Errorf("embedded NATS on %s did not become ready within 30s (store %s)", cfg.NATS.Embedded.Listen, storeDir)
+		unlock()
+		return nil, nil, fmt.Errorf("embedded NATS on %s did not become ready within 30s (store %s)", cfg.NATS.Embedded.Listen, storeDir)
 	}
 	log.Info("embedded NATS started", zap.String("url", srv.ClientURL()), zap.String("store_dir", storeDir))
-	return srv, nil
+	return srv, unlock, nil
 }
 
 func clientOptions(c config.NATS) ([]nats.Option, error) {

@@ -48,4 +48,6 @@ func (c ConnectorMetrics) Ingested(channel string, duplicate bool) {
 }
 
 // ConnectorError counts a connector run that failed.
-func (c ConnectorMetrics) ConnectorError(name string) { c.M.ConnectorErrors.WithLabelValues(name).Inc() }
+func (c ConnectorMetrics) ConnectorError(name string) {
+	c.M.ConnectorErrors.WithLabelValues(name).Inc()
+}
