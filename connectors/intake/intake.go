@@ -93,12 +93,6 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnsupportedMediaType, errorBody{"send Content-Type: application/json"})
 		return
 	}
-	h := c.handle.Load()
-	if h == nil {
-		w.Header().Set("Retry-After", "5")
-		reply(w, http.StatusServiceUnavailable, errorBody{"intake is not running; retry shortly"})
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -112,6 +106,12 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env, err := c.envelope(body)
 	if err != nil {
 		reply(w, http.StatusBadRequest, errorBody{err.Error()})
+		return
+	}
+	h := c.handle.Load()
+	if h == nil {
+		w.Header().Set("Retry-After", "5")
+		reply(w, http.StatusServiceUnavailable, errorBody{"intake is not running; retry shortly"})
 		return
 	}
 	_, err = h.Publish(r.Context(), env)

@@ -1,0 +1,164 @@
+package intake_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/intake"
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+type recorder struct {
+	mu   sync.Mutex
+	envs []*message.Envelope
+}
+
+func (r *recorder) PublishIngest(_ context.Context, e *message.Envelope) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.envs = append(r.envs, e)
+	return false, nil
+}
+
+type noStore struct{}
+
+func (noStore) Load(context.Context, string) ([]byte, error) { return nil, nil }
+func (noStore) Save(context.Context, string, []byte) error    { return nil }
+
+func start(t *testing.T) (*httptest.Server, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	c := intake.New("s3cret", 1024, zap.NewNop())
+	sup := connectors.NewSupervisor(rec, noStore{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sup.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); sup.Wait() })
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	// Wait until the connector runs.
+	deadline := time.Now().Add(5 * time.Second)
+	for sup.Statuses()[0].State != connectors.StateRunning {
+		if time.Now().After(deadline) {
+			t.Fatal("intake never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return srv, rec
+}
+
+func post(t *testing.T, url, auth, ctype, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestIntake(t *testing.T) {
+	srv, rec := start(t)
+	const auth = "Bearer s3cret"
+	tests := []struct {
+		name, auth, ctype, body string
+		code                    int
+		errPart                 string
+	}{
+		{"accepted", auth, "application/json", `{"text":"Laskussa virhe","author":{"email":"a@b.fi"},"lang":"fi"}`, 202, ""},
+		{"client id", auth, "application/json; charset=utf-8", `{"id":"form-77","text":"hi"}`, 202, ""},
+		{"no auth", "", "application/json", `{"text":"x"}`, 401, "bearer"},
+		{"wrong token", "Bearer nope", "application/json", `{"text":"x"}`, 401, "bearer"},
+		{"basic auth", "Basic czNjcmV0", "application/json", `{"text":"x"}`, 401, "bearer"},
+		{"bad json", auth, "application/json", `{"text":`, 400, "invalid JSON"},
+		{"missing text", auth, "application/json", `{"subject":"only"}`, 400, "text is required"},
+		{"blank text", auth, "application/json", `{"text":"   "}`, 400, "text is required"},
+		{"unknown field", auth, "application/json", `{"text":"x","txet":"y"}`, 400, "unknown field"},
+		{"two values", auth, "application/json", `{"text":"x"}{"text":"y"}`, 400, "more than one"},
+		{"too big", auth, "application/json", `{"text":"` + strings.Repeat("a", 2000) + `"}`, 413, "exceeds 1024"},
+		{"wrong type", auth, "text/plain", `hello`, 415, "application/json"},
+		{"bad id", auth, "application/json", `{"id":"a b","text":"x"}`, 400, "id must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := post(t, srv.URL, tt.auth, tt.ctype, tt.body)
+			if code != tt.code {
+				t.Fatalf("status %d, want %d (%v)", code, tt.code, body)
+			}
+			if tt.errPart != "" && !strings.Contains(body["error"].(string), tt.errPart) {
+				t.Fatalf("error %q, want it to contain %q", body["error"], tt.errPart)
+			}
+			if tt.code == 202 && !strings.HasPrefix(body["id"].(string), "web:") {
+				t.Fatalf("id %v", body["id"])
+			}
+		})
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.envs) != 2 {
+		t.Fatalf("published %d, want 2", len(rec.envs))
+	}
+	e := rec.envs[0]
+	if e.Channel != "web" || e.Kind != message.KindWeb || e.Lang != "fi" || e.Author.Email != "a@b.fi" || e.Version != message.SchemaVersion {
+		t.Fatalf("envelope %+v", e)
+	}
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if rec.envs[1].ID != "web:form-77" {
+		t.Fatalf("client id not used: %s", rec.envs[1].ID)
+	}
+}
+
+func TestIntakeMethodAndNotRunning(t *testing.T) {
+	c := intake.New("t", 1024, zap.NewNop())
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET = %d", resp.StatusCode)
+	}
+	code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"x"}`)
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("post before Run = %d, want 503", code)
+	}
+}
+
+func FuzzIntakeBody(f *testing.F) {
+	for _, s := range []string{`{"text":"x"}`, `{"text":1}`, `{"created_at":"nope","text":"x"}`, `[]`, `null`, "\xff", `{"text":"\ud800"}`} {
+		f.Add(s)
+	}
+	c := intake.New("t", 1<<16, zap.NewNop())
+	f.Fuzz(func(t *testing.T, body string) {
+		rr := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer t")
+		c.ServeHTTP(rr, req) // not running: must answer 400 or 503, never panic
+		if rr.Code != 400 && rr.Code != 503 {
+			t.Fatalf("status %d for %q", rr.Code, body)
+		}
+	})
+}

@@ -1,0 +1,203 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// memPub is an in-memory Publisher that can be told to fail.
+type memPub struct {
+	mu   sync.Mutex
+	ids  map[string]bool
+	fail error
+}
+
+func (p *memPub) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return false, p.fail
+	}
+	if p.ids == nil {
+		p.ids = map[string]bool{}
+	}
+	dup := p.ids[env.ID]
+	p.ids[env.ID] = true
+	return dup, nil
+}
+
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStore) Load(_ context.Context, name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[name], nil
+}
+
+func (s *memStore) Save(_ context.Context, name string, cp []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[name] = cp
+	return nil
+}
+
+// funcConnector runs f on every start.
+type funcConnector struct {
+	name string
+	f    func(ctx context.Context, h *Handle, run int) error
+	runs int
+}
+
+func (c *funcConnector) Name() string { return c.name }
+func (c *funcConnector) Run(ctx context.Context, h *Handle) error {
+	c.runs++
+	return c.f(ctx, h, c.runs)
+}
+
+func waitState(t *testing.T, s *Supervisor, name string, want State) Status {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, st := range s.Statuses() {
+			if st.Name == name && st.State == want {
+				return st
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("connector %s never reached %s: %+v", name, want, s.Statuses())
+	return Status{}
+}
+
+func envelope(id string) *message.Envelope {
+	return &message.Envelope{ID: "web:" + id, Channel: "web", Kind: message.KindWeb, SourceID: id, Text: "t"}
+}
+
+func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	restarted := make(chan struct{})
+	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
+		if run == 1 {
+			if err := h.PublishAndCheckpoint(ctx, []byte("cp-1"), envelope("1"), envelope("2")); err != nil {
+				return err
+			}
+			return errors.New("boom")
+		}
+		if run == 2 {
+			panic("bad connector")
+		}
+		close(restarted)
+		<-ctx.Done()
+		return nil
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-restarted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connector was not restarted")
+	}
+	st := waitState(t, s, "flaky", StateRunning)
+	if st.Ingested != 2 || st.Checkpoint != "cp-1" || st.Restarts != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	if !strings.Contains(st.LastError, "panicked: bad connector") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+	cancel()
+	s.Wait()
+	if got := s.Statuses()[0].State; got != StateStopped {
+		t.Fatalf("state after stop = %s", got)
+	}
+}
+
+func TestSupervisorUnauthorized(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: time.Hour}, zap.NewNop(), nil)
+	c := &funcConnector{name: "fb.page", f: func(context.Context, *Handle, int) error {
+		return fmt.Errorf("page 123: token expired: %w", ErrUnauthorized)
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	st := waitState(t, s, "fb.page", StateUnauthorized)
+	if st.NextAttemptAt == nil || time.Until(*st.NextAttemptAt) < 30*time.Minute {
+		t.Fatalf("unauthorized must retry slowly (backoff max): %+v", st.NextAttemptAt)
+	}
+	if got := s.Unauthorized(); len(got) != 1 || got[0] != "fb.page" {
+		t.Fatalf("Unauthorized() = %v", got)
+	}
+}
+
+func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
+	pub := &memPub{fail: errors.New("nats down")}
+	store := &memStore{}
+	st := &status{}
+	h := &Handle{name: "c", pub: pub, store: store, status: st, now: time.Now}
+	err := h.PublishAndCheckpoint(context.Background(), []byte("new"), envelope("1"))
+	if err == nil {
+		t.Fatal("want error")
+	}
+	if cp, _ := store.Load(context.Background(), "c"); cp != nil {
+		t.Fatalf("checkpoint advanced to %q although the publish failed", cp)
+	}
+}
+
+func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
+	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.Wait() }()
+	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
+	if err := s.Start(ctx, &funcConnector{name: "bad name", f: block}); err == nil {
+		t.Fatal("want error for a name with a space")
+	}
+	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err == nil {
+		t.Fatal("want error for a duplicate name")
+	}
+}
+
+func TestBackoffDelay(t *testing.T) {
+	b := Backoff{Min: time.Second, Max: 10 * time.Second}
+	maxRnd := func(n int64) int64 { return n - 1 }
+	zeroRnd := func(int64) int64 { return 0 }
+	tests := []struct {
+		n      int
+		lo, hi time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{4, 4 * time.Second, 8 * time.Second},
+		{5, 5 * time.Second, 10 * time.Second},
+		{50, 5 * time.Second, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := b.Delay(tt.n, zeroRnd); got != tt.lo {
+			t.Errorf("Delay(%d) low = %v, want %v", tt.n, got, tt.lo)
+		}
+		if got := b.Delay(tt.n, maxRnd); got != tt.hi {
+			t.Errorf("Delay(%d) high = %v, want %v", tt.n, got, tt.hi)
+		}
+	}
+}
