@@ -13,7 +13,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -52,13 +52,21 @@ type Connector struct {
 	token   []byte
 	maxBody int64
 	log     *zap.Logger
-	handle  atomic.Pointer[connectors.Handle]
 	now     func() time.Time
+
+	// mu guards handle and up. up is closed while handle is set, so that a
+	// request arriving in the moment between the HTTP server starting and
+	// the supervisor starting Run waits briefly instead of failing.
+	mu     sync.Mutex
+	handle *connectors.Handle
+	up     chan struct{}
+	// startWait bounds how long a request waits for Run to start.
+	startWait time.Duration
 }
 
 // New returns an intake accepting bearer token and bodies up to maxBody bytes.
 func New(token string, maxBody int64, log *zap.Logger) *Connector {
-	return &Connector{token: []byte(token), maxBody: maxBody, log: log, now: time.Now}
+	return &Connector{token: []byte(token), maxBody: maxBody, log: log, now: time.Now, up: make(chan struct{}), startWait: 3 * time.Second}
 }
 
 // Name implements connectors.Connector.
@@ -66,9 +74,37 @@ func (c *Connector) Name() string { return "intake" }
 
 // Run accepts messages until ctx ends.
 func (c *Connector) Run(ctx context.Context, h *connectors.Handle) error {
-	c.handle.Store(h)
+	c.mu.Lock()
+	c.handle = h
+	close(c.up)
+	c.mu.Unlock()
 	<-ctx.Done()
-	c.handle.Store(nil)
+	c.mu.Lock()
+	c.handle = nil
+	c.up = make(chan struct{})
+	c.mu.Unlock()
+	return nil
+}
+
+// running returns the handle of the running connector, waiting up to
+// startWait for it to start; nil if it does not.
+func (c *Connector) running(ctx context.Context) *connectors.Handle {
+	c.mu.Lock()
+	h, up := c.handle, c.up
+	c.mu.Unlock()
+	if h != nil {
+		return h
+	}
+	t := time.NewTimer(c.startWait)
+	defer t.Stop()
+	select {
+	case <-up:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.handle
+	case <-t.C:
+	case <-ctx.Done():
+	}
 	return nil
 }
 
@@ -108,7 +144,7 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, errorBody{err.Error()})
 		return
 	}
-	h := c.handle.Load()
+	h := c.running(r.Context())
 	if h == nil {
 		w.Header().Set("Retry-After", "5")
 		reply(w, http.StatusServiceUnavailable, errorBody{"intake is not running; retry shortly"})

@@ -32,9 +32,9 @@ func (r *recorder) PublishIngest(_ context.Context, e *message.Envelope) (bool, 
 type noStore struct{}
 
 func (noStore) Load(context.Context, string) ([]byte, error) { return nil, nil }
-func (noStore) Save(context.Context, string, []byte) error    { return nil }
+func (noStore) Save(context.Context, string, []byte) error   { return nil }
 
-func start(t *testing.T) (*httptest.Server, *recorder) {
+func start(t testing.TB) (*httptest.Server, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	c := intake.New("s3cret", 1024, zap.NewNop())
@@ -141,9 +141,43 @@ func TestIntakeMethodAndNotRunning(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("GET = %d", resp.StatusCode)
 	}
+	intake.SetStartWait(c, 50*time.Millisecond)
 	code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"x"}`)
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("post before Run = %d, want 503", code)
+	}
+}
+
+// A request arriving just before the supervisor starts Run waits for it
+// instead of failing (the HTTP server starts first in the daemon).
+func TestIntakeWaitsForStart(t *testing.T) {
+	rec := &recorder{}
+	c := intake.New("t", 1024, zap.NewNop())
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	done := make(chan int, 1)
+	go func() {
+		code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"early"}`)
+		done <- code
+	}()
+	sup := connectors.NewSupervisor(rec, noStore{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); sup.Wait() }()
+	if err := sup.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != http.StatusAccepted {
+			t.Fatalf("early post = %d, want 202", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("early post never answered")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.envs) != 1 || rec.envs[0].Text != "early" {
+		t.Fatalf("published %+v", rec.envs)
 	}
 }
 
@@ -151,14 +185,15 @@ func FuzzIntakeBody(f *testing.F) {
 	for _, s := range []string{`{"text":"x"}`, `{"text":1}`, `{"created_at":"nope","text":"x"}`, `[]`, `null`, "\xff", `{"text":"\ud800"}`} {
 		f.Add(s)
 	}
-	c := intake.New("t", 1<<16, zap.NewNop())
+	srv, _ := start(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		rr := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/v1/messages", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer t")
-		c.ServeHTTP(rr, req) // not running: must answer 400 or 503, never panic
-		if rr.Code != 400 && rr.Code != 503 {
-			t.Fatalf("status %d for %q", rr.Code, body)
+		// Any body gets 202 or 400 with a reason, never a panic or a 5xx.
+		code, reply := post(t, srv.URL, "Bearer s3cret", "application/json", body)
+		if code == http.StatusRequestEntityTooLarge && len(body) > 1024 {
+			return
+		}
+		if code != http.StatusAccepted && (code != http.StatusBadRequest || reply["error"] == "") {
+			t.Fatalf("status %d %v for %q", code, reply, body)
 		}
 	})
 }

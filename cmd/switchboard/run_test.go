@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/bustest"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+const testRules = `default_team: triage
+routes:
+  - id: billing
+    team: billing
+    keywords: [lasku, invoice]
+  - id: logistics
+    team: logistics
+    keywords: [paketti]
+`
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// testConfig writes a config file and rules into a temp dir and loads it.
+func testConfig(t *testing.T) (*config.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(testRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	y := fmt.Sprintf(`data_dir: data
+log: {format: console, level: warn}
+http: {listen: %q}
+nats: {embedded: {listen: %q}}
+router: {workers: 4}
+shutdown_timeout: 10s
+connectors:
+  intake: {enabled: true, token: t0ken}
+`, freeAddr(t), freeAddr(t))
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, path
+}
+
+// startDaemon runs a daemon until the returned stop is called; stop waits
+// for it to exit and fails the test if run returned an error.
+func startDaemon(t *testing.T, cfg *config.Config) (d *daemon, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d = &daemon{cfg: cfg, log: bustest.Logger(t), ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- d.run(ctx) }()
+	select {
+	case <-d.ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("daemon exited before ready: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("daemon not ready within 30s")
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("daemon did not stop within 30s")
+		}
+	}
+	t.Cleanup(stop)
+	return d, stop
+}
+
+func postMessage(t *testing.T, addr, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer t0ken")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct{ ID string }
+	_ = json.NewDecoder(resp.Body).Decode(&r)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("intake answered %d", resp.StatusCode)
+	}
+	return r.ID
+}
+
+// teamItems reads every routed item in the team stream (via a fresh client).
+func teamItems(t *testing.T, cfg *config.Config, team string, want int) []message.Routed {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, js, err := bus.Dial(ctx, cfg, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	stream, err := js.Stream(ctx, cfg.Streams.Team.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := "switchboard.team." + team
+	var out []message.Routed
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out = out[:0]
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+			m, err := stream.GetMsg(ctx, seq)
+			if err != nil || m.Subject != subject {
+				continue // deleted or another team's item
+			}
+			var r message.Routed
+			if err := json.Unmarshal(m.Data, &r); err != nil {
+				t.Fatalf("team item is not a routed envelope: %v", err)
+			}
+			out = append(out, r)
+		}
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEndToEndIntakeToTeamQueue(t *testing.T) {
+	cfg, cfgPath := testConfig(t)
+	d, _ := startDaemon(t, cfg)
+	id := postMessage(t, d.httpAddr, `{"text":"Missä on LASKU?","author":{"name":"Maija"},"lang":"fi"}`)
+	postMessage(t, d.httpAddr, `{"text":"hello there"}`)
+
+	// switchboard tail prints the routed item as one JSON line.
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if code := tailCmd(ctx, []string{"-config", cfgPath, "-from", "all", "-n", "1", "billing"}, &out, &errOut); code != 0 {
+		t.Fatalf("tail exit %d: %s", code, errOut.String())
+	}
+	var r message.Routed
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
+		t.Fatalf("tail output %q: %v", out.String(), err)
+	}
+	if r.ID != id || r.Team != "billing" || r.Author.Name != "Maija" || len(r.Route.Matched) != 1 || r.Route.Matched[0] != "billing" || r.Route.RulesVersion == "" || r.RoutedAt.IsZero() {
+		t.Fatalf("routed item %+v", r)
+	}
+	if got := teamItems(t, cfg, "triage", 1); len(got) != 1 || got[0].Text != "hello there" {
+		t.Fatalf("default team got %+v", got)
+	}
+
+	// Ops endpoints.
+	for path, want := range map[string]string{
+		"/healthz":       `"ok"`,
+		"/readyz":        `"ready"`,
+		"/v1/connectors": `"items_ingested": 2`,
+		"/metrics":       `switchboard_routed_total{team="billing"} 1`,
+	} {
+		resp, err := http.Get("http://" + d.httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(b.String(), want) {
+			t.Errorf("GET %s = %d, want it to contain %s:\n%.2000s", path, resp.StatusCode, want, b.String())
+		}
+	}
+}
+
+func TestRestartNoDuplicateNothingLost(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d, stop := startDaemon(t, cfg)
+	for i := range 5 {
+		postMessage(t, d.httpAddr, fmt.Sprintf(`{"id":"r%d","text":"invoice %d"}`, i, i))
+	}
+	if got := teamItems(t, cfg, "billing", 5); len(got) != 5 {
+		t.Fatalf("before restart: %d items", len(got))
+	}
+	stop()
+
+	d, _ = startDaemon(t, cfg)
+	// A client retry of an already ingested message is stored once.
+	postMessage(t, d.httpAddr, `{"id":"r0","text":"invoice 0"}`)
+	postMessage(t, d.httpAddr, `{"id":"r5","text":"invoice 5"}`)
+	got := teamItems(t, cfg, "billing", 6)
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[r.ID]++
+	}
+	if len(got) != 6 || len(seen) != 6 {
+		t.Fatalf("after restart: %d items, %d distinct: %v", len(got), len(seen), seen)
+	}
+	resp, err := http.Get("http://" + d.httpAddr + "/v1/connectors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Connectors []struct {
+			Ingested   int `json:"items_ingested"`
+			Duplicates int `json:"duplicates"`
+		}
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	if len(st.Connectors) != 1 || st.Connectors[0].Ingested != 1 || st.Connectors[0].Duplicates != 1 {
+		t.Fatalf("intake status after restart: %+v", st)
+	}
+}
+
+func TestGracefulShutdownDrains(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d, stop := startDaemon(t, cfg)
+	const n = 40
+	for i := range n {
+		postMessage(t, d.httpAddr, fmt.Sprintf(`{"id":"g%d","text":"paketti %d"}`, i, i))
+	}
+	stop() // returns once the daemon exited
+
+	// Nothing is left in flight: every fetched message was acked.
+	b := bustest.Open(t, cfg)
+	ctx := context.Background()
+	cons, err := b.JS.Consumer(ctx, cfg.Streams.Ingest.Name, cfg.Router.Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumAckPending != 0 || info.NumRedelivered != 0 {
+		t.Fatalf("after shutdown: %d unacked, %d redelivered", info.NumAckPending, info.NumRedelivered)
+	}
+	routed := info.AckFloor.Stream
+	s, _ := b.JS.Stream(ctx, cfg.Streams.Team.Name)
+	si, _ := s.Info(ctx)
+	if si.State.Msgs != routed {
+		t.Fatalf("team stream holds %d, router acked through %d", si.State.Msgs, routed)
+	}
+}
+
+func TestRunFailsClearlyOnBadConfigAndTakenPort(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "c.yaml")
+	_ = os.WriteFile(bad, []byte("http:\n  listen: 127.0.0.1:1\n  lisen: x\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if code := dispatch(context.Background(), []string{"-config", bad}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut.String(), bad+":3:3: unknown field \"lisen\"") {
+		t.Fatalf("stderr %q", errOut.String())
+	}
+
+	cfg, _ := testConfig(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg.HTTP.Listen = l.Addr().String()
+	d := &daemon{cfg: cfg, log: bustest.Logger(t)}
+	err = d.run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "http.listen "+cfg.HTTP.Listen) {
+		t.Fatalf("want a clear taken-port error, got %v", err)
+	}
+}
+
+func TestConfigCheckCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := dispatch(context.Background(), []string{"config", "check", "../../config.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("shipped config: exit %d: %s", code, errOut.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	_ = os.WriteFile(bad, []byte("router:\n  max_deliver: 0\n"), 0o600)
+	errOut.Reset()
+	if code := dispatch(context.Background(), []string{"config", "check", bad}, &out, &errOut); code != 1 {
+		t.Fatalf("bad config: exit %d", code)
+	}
+	if !strings.Contains(errOut.String(), bad+":2:16: max_deliver must be at least 1") {
+		t.Fatalf("stderr %q", errOut.String())
+	}
+}
