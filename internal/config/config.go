@@ -23,6 +23,8 @@ type Config struct {
 	Streams Streams `yaml:"streams"`
 	// Router configures classification and delivery.
 	Router Router `yaml:"router"`
+	// Delivery configures team-queue backends (Redis, webhooks).
+	Delivery Delivery `yaml:"delivery"`
 	// Supervisor sets the restart backoff for failing connectors.
 	Supervisor Supervisor `yaml:"supervisor"`
 	// Connectors configures each channel.

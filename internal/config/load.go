@@ -310,6 +310,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 	if c.ShutdownTimeout <= 0 {
 		report(yamlfile.Path{"shutdown_timeout"}, "shutdown_timeout must be positive")
 	}
+	c.Delivery.validate(yamlfile.Path{"delivery"}, report)
 	c.Connectors.Facebook.validate(yamlfile.Path{"connectors", "facebook"}, report)
 	c.Connectors.X.validate(yamlfile.Path{"connectors", "x"}, report)
 	c.Connectors.Email.validate(yamlfile.Path{"connectors", "email"}, report)
