@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -21,6 +22,9 @@ import (
 type File struct {
 	// DefaultTeam receives every message no route matched.
 	DefaultTeam string `yaml:"default_team"`
+	// Teams declares teams and their delivery targets. A team a route names
+	// without declaring it gets one NATS target.
+	Teams []TeamSpec `yaml:"teams"`
 	// Routes are tried in order.
 	Routes []RouteSpec `yaml:"routes"`
 }
@@ -34,6 +38,37 @@ type RouteSpec struct {
 	// Keywords are words or phrases; any one matching (case-insensitively,
 	// on word boundaries) selects the route.
 	Keywords []string `yaml:"keywords"`
+}
+
+// TeamSpec declares one team.
+type TeamSpec struct {
+	// Name is the team's id: lowercase letters, digits, '-' or '_'.
+	Name string `yaml:"name"`
+	// Description says what the team handles, for people.
+	Description string `yaml:"description"`
+	// Targets are where the team's items are delivered; none means one NATS
+	// target (the team's queue subject).
+	Targets []TargetSpec `yaml:"targets"`
+}
+
+// TargetSpec is one delivery target as written.
+type TargetSpec struct {
+	// Type is nats, redis or webhook.
+	Type string `yaml:"type"`
+	// Stream is the Redis stream key (redis; default "switchboard:team:<team>").
+	Stream string `yaml:"stream"`
+	// MaxLen caps the Redis stream's length, approximately (redis; 0: no cap).
+	MaxLen int64 `yaml:"maxlen"`
+	// URL is the webhook endpoint (webhook); https unless the host is loopback.
+	URL string `yaml:"url"`
+	// Secret signs webhook requests (webhook). ${ENV} is expanded.
+	Secret string `yaml:"secret"`
+	// SecretFile reads Secret from a file instead (webhook).
+	SecretFile string `yaml:"secret_file"`
+	// Timeout bounds one webhook request (webhook; default 10s).
+	Timeout yamlfile.Duration `yaml:"timeout"`
+	// Format is json (the routed item) or slack (a Slack message) (webhook).
+	Format string `yaml:"format"`
 }
 
 // Decision is where one envelope goes.
@@ -58,8 +93,12 @@ type Decision struct {
 type Rules struct {
 	version     string
 	defaultTeam string
+	teams       []Team
 	routes      []route
 }
+
+// reporter records a problem at a position in the rules file.
+type reporter func(p yamlfile.Path, format string, args ...any)
 
 type route struct {
 	id, team string
@@ -84,6 +123,9 @@ func Parse(file string, data []byte) (*Rules, error) {
 		return nil, err
 	}
 	var errs yamlfile.List
+	report := func(p yamlfile.Path, format string, args ...any) {
+		errs = append(errs, doc.Errorf(p, format, args...))
+	}
 	if f.DefaultTeam == "" {
 		errs = append(errs, doc.Errorf(yamlfile.Path{"default_team"}, "default_team is required: every message must reach a team"))
 	} else if !message.ValidToken(f.DefaultTeam) {
@@ -117,11 +159,38 @@ func Parse(file string, data []byte) (*Rules, error) {
 		}
 		r.routes = append(r.routes, rt)
 	}
+	r.teams = teamsFrom(&f, doc, report, os.LookupEnv, filepath.Dir(file))
+	declared := map[string]bool{}
+	for _, t := range r.teams {
+		declared[t.Name] = true
+	}
+	implicit := append([]string{f.DefaultTeam}, teamNames(r.routes)...)
+	for _, name := range implicit {
+		if name != "" && !declared[name] {
+			declared[name] = true
+			r.teams = append(r.teams, Team{Name: name, Targets: []Target{{Type: TargetNATS}}})
+		}
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
+
+func teamNames(routes []route) []string {
+	var out []string
+	for _, rt := range routes {
+		out = append(out, rt.team)
+	}
+	return out
+}
+
+// Teams returns every team with its delivery targets: the declared ones,
+// then those only named by a route or as the default (one NATS target).
+func (r *Rules) Teams() []Team { return r.teams }
+
+// DefaultTeam is the team that receives what no route matched.
+func (r *Rules) DefaultTeam() string { return r.defaultTeam }
 
 // Version is the content hash of the rules file.
 func (r *Rules) Version() string { return r.version }

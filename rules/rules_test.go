@@ -67,3 +67,51 @@ func TestShippedRulesAreValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTeams(t *testing.T) {
+	t.Setenv("HOOK_SECRET", "s3cret")
+	r, err := Parse("r.yaml", []byte(`default_team: triage
+teams:
+  - name: billing
+    description: invoices
+    targets:
+      - type: redis
+        maxlen: 1000
+      - type: webhook
+        url: https://hooks.example.com/billing
+        secret: ${HOOK_SECRET}
+        format: slack
+routes:
+  - id: billing
+    team: billing
+    keywords: [lasku]
+  - id: logistics
+    team: logistics
+    keywords: [paketti]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]Target{}
+	for _, tm := range r.Teams() {
+		got[tm.Name] = tm.Targets
+	}
+	b := got["billing"]
+	if len(got) != 3 || len(b) != 2 || b[0].Type != TargetRedis || b[0].Stream != "switchboard:team:billing" || b[0].MaxLen != 1000 ||
+		b[1].Format != FormatSlack || b[1].Secret.Reveal() != "s3cret" || b[1].Timeout != DefaultWebhookTimeout {
+		t.Fatalf("teams %+v", got)
+	}
+	for _, name := range []string{"logistics", "triage"} {
+		if ts := got[name]; len(ts) != 1 || ts[0].Type != TargetNATS {
+			t.Errorf("implicit team %s: %+v", name, ts)
+		}
+	}
+	if s := b[1].String(); strings.Contains(s, "/billing") {
+		t.Errorf("target description leaks the url path: %s", s)
+	}
+
+	_, err = Parse("r.yaml", []byte("default_team: triage\nteams:\n  - name: x\n    targets:\n      - type: webhook\n        url: http://example.com/h\n"))
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:6:14: url must use https") {
+		t.Fatalf("plain http webhook: %v", err)
+	}
+}
