@@ -155,6 +155,15 @@ func (d *Doc) locate(p Path) (int, int, bool) {
 	if err != nil || node == nil {
 		return 0, 0, false
 	}
+	// A mapping's own token is its first ':'; point at its first key instead.
+	switch m := node.(type) {
+	case *ast.MappingNode:
+		if len(m.Values) > 0 {
+			node = m.Values[0].Key
+		}
+	case *ast.MappingValueNode:
+		node = m.Key
+	}
 	tk := node.GetToken()
 	if tk == nil || tk.Position == nil {
 		return 0, 0, false
