@@ -317,7 +317,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 	in := c.Connectors.Intake
 	if in.Enabled {
 		p := yamlfile.Path{"connectors", "intake"}
-		if in.Token == "" {
+		if in.Token == "" && in.TokenFile == "" {
 			report(p.Child("token"), "the intake needs a bearer token (token or token_file)")
 		}
 		if c.HTTP.Listen == "" {
