@@ -1,6 +1,49 @@
 package main
 
-import "github.com/switchboard/switchboard/connectors"
+import (
+	"fmt"
+	"time"
 
-// buildX builds the x connectors; the x connector has its own issue.
-func buildX(d wireDeps) ([]connectors.Connector, error) { return nil, nil }
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/x"
+)
+
+// buildX builds the X streams (mentions, searches, DMs) of the configured
+// account; none when connectors.x is disabled.
+func buildX(d wireDeps) ([]connectors.Connector, error) {
+	c := d.cfg.Connectors.X
+	if !c.Enabled {
+		return nil, nil
+	}
+	m, err := x.NewMetrics(d.metrics)
+	if err != nil {
+		return nil, fmt.Errorf("registering X metrics: %w", err)
+	}
+	o := x.Options{
+		BaseURL:         c.BaseURL,
+		UserID:          c.UserID,
+		BearerToken:     c.BearerToken,
+		Mentions:        c.Mentions,
+		PollInterval:    time.Duration(c.PollInterval),
+		ReadsPerDay:     c.ReadBudget.PerDay,
+		ReadsPerPoll:    c.ReadBudget.PerPoll,
+		IncludeRetweets: c.IncludeRetweets,
+		IncludeOwn:      c.IncludeOwn,
+		Metrics:         m,
+		Log:             d.log.Named("x"),
+	}
+	for _, s := range c.Searches {
+		o.Searches = append(o.Searches, x.Search{Name: s.Name, Query: s.Query})
+	}
+	if c.DMs.Enabled {
+		o.DMs = &x.DMOptions{
+			ClientID:     c.DMs.ClientID,
+			ClientSecret: c.DMs.ClientSecret,
+			RefreshToken: c.DMs.RefreshToken,
+			Store:        x.FileTokenStore{Path: c.DMs.RefreshTokenFile},
+			StoreName:    c.DMs.RefreshTokenFile,
+			PollInterval: time.Duration(c.DMs.PollInterval),
+		}
+	}
+	return x.New(o)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/connectors/x/xtest"
+	"github.com/switchboard/switchboard/internal/config"
+)
+
+// TestEndToEndXMentionToTeamQueue runs the daemon against a fake X API: a
+// mention is polled, routed by the rules to its team, and the X streams
+// show in /v1/connectors and /metrics.
+func TestEndToEndXMentionToTeamQueue(t *testing.T) {
+	api := xtest.New(t)
+	api.AddUser(xtest.User{ID: "1500000000000000001", Username: "acme", Name: "Acme"}, xtest.User{ID: "2001", Username: "maija", Name: "Maija"})
+	id := xtest.Snowflake(time.Now().Add(-time.Minute), 0)
+	api.AddPost(xtest.Post{ID: id, Text: "@acme missä on lasku?", AuthorID: "2001", Lang: "fi",
+		Mentions: []string{"1500000000000000001"}, Terms: []string{"acme"}})
+
+	cfg, _ := testConfig(t)
+	x := &cfg.Connectors.X
+	x.Enabled, x.BaseURL, x.UserID, x.BearerToken, x.Mentions = true, api.URL, "1500000000000000001", config.Secret(api.AppToken), true
+	x.Searches = []config.XSearch{{Name: "brand", Query: "acme"}}
+	d, _ := startDaemon(t, cfg)
+
+	got := teamItems(t, cfg, "billing", 1)
+	if len(got) != 1 || got[0].ID != "x:"+id || got[0].Author.Handle != "maija" || got[0].URL != "https://x.com/maija/status/"+id {
+		t.Fatalf("billing got %+v", got)
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get("http://" + d.httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	// The post is both a mention and a search hit: once both streams polled
+	// one of them saw a duplicate, and the team got it once.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(get("/v1/connectors"), `"duplicates": 1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no duplicate seen:\n%s", get("/v1/connectors"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := teamItems(t, cfg, "billing", 1); len(got) != 1 {
+		t.Fatalf("billing got the post %d times", len(got))
+	}
+	if m := get("/metrics"); !strings.Contains(m, `switchboard_x_reads_total{stream="mentions"} 1`) || !strings.Contains(m, "switchboard_x_read_budget_remaining 998") {
+		t.Errorf("metrics lack the X reads and budget:\n%.3000s", m)
+	}
+}

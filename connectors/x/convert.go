@@ -1,0 +1,451 @@
+package x
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// Channel is the envelope channel of X items.
+const Channel = "x"
+
+// filter says which items are not customer messages.
+type filter struct {
+	// userID is the account's own id: its posts and DMs are skipped.
+	userID          string
+	includeRetweets bool
+	includeOwn      bool
+}
+
+// converted is what one page yields.
+type converted struct {
+	// envs are the items to ingest, oldest first.
+	envs []*message.Envelope
+	// newest and oldest are the extreme valid ids on the page (including
+	// skipped items and the page's meta), "" when there are none.
+	newest, oldest string
+	// skipped counts items not ingested, by reason.
+	skipped map[string]int
+	// bad describes each malformed item, for the log.
+	bad []string
+	// reached is set for DM pages that got to the checkpointed event.
+	reached bool
+}
+
+func (c *converted) skip(reason string) {
+	if c.skipped == nil {
+		c.skipped = map[string]int{}
+	}
+	c.skipped[reason]++
+}
+
+func (c *converted) see(id string) {
+	if !validID(id) {
+		return
+	}
+	if c.newest == "" || compareIDs(id, c.newest) > 0 {
+		c.newest = id
+	}
+	if c.oldest == "" || compareIDs(id, c.oldest) < 0 {
+		c.oldest = id
+	}
+}
+
+// decodeTweetPage decodes the body of a 200 answer of the mentions or
+// recent-search endpoint. A body that is not a JSON object of the expected
+// shape is a *DecodeError; malformed posts inside data are left for the
+// converter to skip one by one.
+func decodeTweetPage(endpoint string, body []byte) (*TweetPage, error) {
+	if err := expectObject(body); err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	}
+	var p TweetPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	}
+	return &p, nil
+}
+
+// decodeDMPage decodes the body of a 200 answer of GET /2/dm_events.
+func decodeDMPage(endpoint string, body []byte) (*DMPage, error) {
+	if err := expectObject(body); err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	}
+	var p DMPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	}
+	return &p, nil
+}
+
+// expectObject rejects a body that is not a JSON object (empty, null, an
+// HTML error page sent with status 200).
+func expectObject(body []byte) error {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 {
+		return errors.New("empty body")
+	}
+	if b[0] != '{' {
+		return fmt.Errorf("body is not a JSON object (starts with %q)", clip(string(b), 20))
+	}
+	return nil
+}
+
+func usersByID(inc Includes) map[string]User {
+	m := make(map[string]User, len(inc.Users))
+	for _, u := range inc.Users {
+		m[u.ID] = u
+	}
+	return m
+}
+
+// tweets turns a page of posts (newest first) into envelopes, skipping the
+// account's own posts and retweets as f says and malformed posts always.
+func (f filter) tweets(page *TweetPage) converted {
+	var out converted
+	out.see(page.Meta.NewestID)
+	out.see(page.Meta.OldestID)
+	users := usersByID(page.Includes)
+	for i, raw := range page.Data {
+		var t Tweet
+		if err := json.Unmarshal(raw, &t); err != nil {
+			out.see(rawID(raw))
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %q): %v", i, rawID(raw), err))
+			continue
+		}
+		if !validID(t.ID) {
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d]: invalid id %q", i, clip(t.ID, 40)))
+			continue
+		}
+		out.see(t.ID)
+		switch {
+		case !f.includeOwn && f.userID != "" && t.AuthorID == f.userID:
+			out.skip("own")
+			continue
+		case !f.includeRetweets && isRetweet(t):
+			out.skip("retweet")
+			continue
+		}
+		env, err := tweetEnvelope(t, users, f.userID)
+		if err != nil {
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): %v", i, t.ID, err))
+			continue
+		}
+		out.envs = append(out.envs, env)
+	}
+	reverse(out.envs)
+	return out
+}
+
+// dms turns a page of DM events (newest first) into envelopes, stopping at
+// the first event not newer than lastID (the checkpoint; "" for none).
+func (f filter) dms(page *DMPage, lastID string) converted {
+	var out converted
+	users := usersByID(page.Includes)
+	for i, raw := range page.Data {
+		var ev DMEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			id := rawID(raw)
+			if lastID != "" && validID(id) && compareIDs(id, lastID) <= 0 {
+				out.reached = true
+				break
+			}
+			out.see(id)
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %q): %v", i, id, err))
+			continue
+		}
+		if !validID(ev.ID) {
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d]: invalid id %q", i, clip(ev.ID, 40)))
+			continue
+		}
+		if lastID != "" && compareIDs(ev.ID, lastID) <= 0 {
+			out.reached = true
+			break
+		}
+		out.see(ev.ID)
+		switch {
+		case ev.EventType != "" && ev.EventType != "MessageCreate":
+			out.skip("event_type")
+			continue
+		case !f.includeOwn && f.userID != "" && ev.SenderID == f.userID:
+			out.skip("own")
+			continue
+		}
+		env, err := dmEnvelope(ev, users, f.userID)
+		if err != nil {
+			out.skip("malformed")
+			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): %v", i, ev.ID, err))
+			continue
+		}
+		out.envs = append(out.envs, env)
+	}
+	reverse(out.envs)
+	return out
+}
+
+func isRetweet(t Tweet) bool {
+	for _, r := range t.ReferencedTweets {
+		if r.Type == "retweeted" {
+			return true
+		}
+	}
+	return false
+}
+
+// tweetEnvelope normalizes one post read for account (its user id). The
+// envelope does not depend on which stream read the post, so a post that is
+// both a mention and a search hit is the same envelope in both.
+func tweetEnvelope(t Tweet, users map[string]User, account string) (*message.Envelope, error) {
+	text := t.Text
+	if t.NoteTweet != nil && strings.TrimSpace(t.NoteTweet.Text) != "" {
+		text = t.NoteTweet.Text // the full text of a long post
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, errors.New("post has no text")
+	}
+	author := message.Author{ID: t.AuthorID}
+	if !validID(author.ID) {
+		author.ID = ""
+	}
+	u, ok := users[t.AuthorID]
+	if ok {
+		author.Name = u.Name
+		if validUsername(u.Username) {
+			author.Handle = u.Username
+		}
+	}
+	link := "https://x.com/i/web/status/" + t.ID
+	if author.Handle != "" {
+		link = "https://x.com/" + author.Handle + "/status/" + t.ID
+	}
+	thread := t.ID
+	if validID(t.ConversationID) {
+		thread = t.ConversationID
+	}
+	meta := map[string]string{"account_id": account}
+	var replyTo, quoted string
+	for _, r := range t.ReferencedTweets {
+		if !validID(r.ID) {
+			continue
+		}
+		switch r.Type {
+		case "replied_to":
+			if replyTo == "" {
+				replyTo = r.ID
+			}
+		case "quoted":
+			if quoted == "" {
+				quoted = r.ID
+			}
+		}
+	}
+	parent := replyTo
+	if parent == "" {
+		parent = quoted
+	}
+	if quoted != "" {
+		meta["quoted_id"] = quoted
+	}
+	if validID(t.InReplyToUserID) {
+		meta["in_reply_to_user_id"] = t.InReplyToUserID
+	}
+	if replyTo != "" {
+		meta["reply_to_id"] = replyTo
+	}
+	if h := t.EditHistoryTweetIDs; len(h) > 1 && validID(h[0]) && h[0] != t.ID {
+		meta["edit_of"] = h[0]
+	}
+	return &message.Envelope{
+		Version:   message.SchemaVersion,
+		ID:        message.MakeID(Channel, t.ID),
+		Channel:   Channel,
+		Kind:      message.KindMention,
+		SourceID:  t.ID,
+		ThreadID:  thread,
+		ParentID:  parent,
+		URL:       link,
+		Author:    author,
+		Text:      text,
+		Lang:      normalizeLang(t.Lang),
+		CreatedAt: createdAt(t.CreatedAt, t.ID),
+		Metadata:  meta,
+	}, nil
+}
+
+// dmEnvelope normalizes one DM event received by account (its user id).
+func dmEnvelope(ev DMEvent, users map[string]User, account string) (*message.Envelope, error) {
+	text := ev.Text
+	if strings.TrimSpace(text) == "" {
+		if ev.Attachments == nil || len(ev.Attachments.MediaKeys) == 0 {
+			return nil, errors.New("DM has no text")
+		}
+		text = "[attachment]"
+	}
+	author := message.Author{}
+	if validID(ev.SenderID) {
+		author.ID = ev.SenderID
+	}
+	if u, ok := users[ev.SenderID]; ok {
+		author.Name = u.Name
+		if validUsername(u.Username) {
+			author.Handle = u.Username
+		}
+	}
+	meta := map[string]string{"account_id": account}
+	env := &message.Envelope{
+		Version:   message.SchemaVersion,
+		ID:        message.MakeID(Channel, ev.ID),
+		Channel:   Channel,
+		Kind:      message.KindDM,
+		SourceID:  ev.ID,
+		Author:    author,
+		Text:      text,
+		CreatedAt: createdAt(ev.CreatedAt, ev.ID),
+	}
+	if validConversationID(ev.DMConversationID) {
+		env.ThreadID = ev.DMConversationID
+		env.URL = "https://x.com/messages/" + ev.DMConversationID
+		meta["dm_conversation_id"] = ev.DMConversationID
+	}
+	for _, r := range ev.ReferencedTweets {
+		if validID(r.ID) {
+			meta["referenced_post_id"] = r.ID
+			break
+		}
+	}
+	if ev.Attachments != nil && len(ev.Attachments.MediaKeys) > 0 {
+		meta["attachments"] = strconv.Itoa(len(ev.Attachments.MediaKeys))
+	}
+	env.Metadata = meta
+	return env, nil
+}
+
+// twitterEpoch is the Snowflake epoch in Unix milliseconds.
+const twitterEpoch = 1288834974657
+
+// createdAt parses created_at, falling back to the time in the Snowflake id.
+func createdAt(s, id string) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n < 1<<22 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(n>>22) + twitterEpoch).UTC()
+}
+
+// normalizeLang drops X's pseudo language codes ("und" undetermined, "zxx"
+// no text, "qme" media only, "qht" hashtags only and the other q* codes).
+func normalizeLang(l string) string {
+	l = strings.TrimSpace(l)
+	if l == "" || l == "und" || l == "zxx" || len(l) == 3 && l[0] == 'q' || len(l) > 35 {
+		return ""
+	}
+	for _, r := range l {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return ""
+		}
+	}
+	return l
+}
+
+// validID reports whether s is an X id: 1-19 digits.
+func validID(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validConversationID accepts "<id>-<id>" (one-to-one) or "<id>" (group).
+func validConversationID(s string) bool {
+	a, b, two := strings.Cut(s, "-")
+	return validID(a) && (!two || validID(b))
+}
+
+func validUsername(s string) bool {
+	if s == "" || len(s) > 15 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// compareIDs orders two valid ids numerically.
+func compareIDs(a, b string) int {
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// maxID returns the greater of two ids, either of which may be "".
+func maxID(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case compareIDs(a, b) >= 0:
+		return a
+	}
+	return b
+}
+
+// rawID digs the id out of an item that did not decode, for the log.
+func rawID(raw json.RawMessage) string {
+	var v struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v.ID, &s) == nil {
+		return clip(s, 40)
+	}
+	return clip(string(v.ID), 40)
+}
+
+// clip shortens s to at most n bytes (on a rune boundary) for messages.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func reverse[T any](s []T) {
+	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+		s[i], s[j] = s[j], s[i]
+	}
+}

@@ -1,0 +1,166 @@
+package x
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/connectors"
+)
+
+// dmCheckpoint is the saved state of the DM stream.
+//
+// GET /2/dm_events has no since_id: it pages newest first. Every event up to
+// LastID is ingested; a poll pages until it meets LastID (or an older
+// event). When it has to stop early (the per-poll budget), Token is where the
+// unfinished cycle continues and Newest the newest event of that cycle,
+// which becomes LastID once the cycle reaches LastID.
+type dmCheckpoint struct {
+	V      int         `json:"v"`
+	Budget budgetState `json:"budget"`
+	LastID string      `json:"last_event_id,omitempty"`
+	Newest string      `json:"newest_event_id,omitempty"`
+	Token  string      `json:"pagination_token,omitempty"`
+}
+
+// DMStream ingests the account's direct messages.
+type DMStream struct {
+	poller
+	user *UserToken
+	// tokenFile names where the refresh token lives, for messages.
+	tokenFile string
+}
+
+// Run polls until ctx ends.
+func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
+	raw, err := h.Checkpoint(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	var st dmCheckpoint
+	if raw != nil {
+		if err := json.Unmarshal(raw, &st); err != nil || !validCheckpointIDs(st.LastID, st.Newest) {
+			if err == nil {
+				err = errors.New("invalid event ids")
+			}
+			s.log.Error("the saved checkpoint is unreadable; starting from the newest DMs", zap.Error(err))
+			h.Failed(fmt.Errorf("%s: checkpoint unreadable (%v); restarted from the newest DMs", s.name, err))
+			st = dmCheckpoint{}
+		}
+	}
+	st.V = 1
+	s.budget.Restore(s.stream, st.Budget.Day, st.Budget.Reads)
+	return s.loop(ctx, h, func(ctx context.Context, h *connectors.Handle) error {
+		err := s.poll(ctx, h, &st)
+		if err == nil {
+			if serr := s.user.SaveError(); serr != nil {
+				return handled(fmt.Errorf("%s: the rotated refresh token is not saved (%v); DMs stop after a restart until it is", s.name, serr))
+			}
+		}
+		return err
+	})
+}
+
+// fetch gets one page, refreshing the user token once when X refuses it.
+func (s *DMStream) fetch(ctx context.Context, h *connectors.Handle, token string, n int) (*DMPage, error) {
+	var page *DMPage
+	err := s.call(ctx, h, func() error {
+		var err error
+		page, err = s.client.DMEvents(ctx, token, n)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			s.log.Info("X refused the DM access token; refreshing it", zap.Error(err))
+			s.user.Invalidate()
+			page, err = s.client.DMEvents(ctx, token, n)
+		}
+		return err
+	})
+	return page, err
+}
+
+// poll pages newest first until the checkpointed event, publishing and
+// checkpointing each page.
+func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpoint) error {
+	first := st.LastID == "" && st.Token == ""
+	token := st.Token
+	pollUsed := 0
+	for {
+		r, ok, err := s.reserve(pollUsed, minDMPage)
+		if !ok {
+			return err
+		}
+		page, err := s.fetch(ctx, h, token, r.N)
+		if err != nil {
+			s.budget.Settle(s.stream, r, 0)
+			var ae *APIError
+			if token != "" && errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+				// The saved pagination token is no longer accepted: page
+				// again from the newest; what was read is deduplicated.
+				s.log.Warn("X refused the saved DM pagination token; paging again from the newest DM", zap.Error(err))
+				token, st.Token = "", ""
+				continue
+			}
+			return s.failed(ctx, err)
+		}
+		n := len(page.Data)
+		s.budget.Settle(s.stream, r, n)
+		s.metrics.read(s.stream, n)
+		pollUsed += n
+		if n == 0 && len(page.Errors) > 0 {
+			return fmt.Errorf("%s: X answered with errors only: %s", s.name, page.Errors[0])
+		}
+		c := s.filter.dms(page, st.LastID)
+		s.report(h, page.Errors, page.Includes.Malformed, c)
+
+		prev := *st
+		st.Newest = maxID(st.Newest, c.newest)
+		done := first || c.reached || page.Meta.NextToken == "" || n == 0
+		if done {
+			st.LastID = maxID(st.LastID, st.Newest)
+			st.Newest, st.Token = "", ""
+		} else {
+			st.Token = page.Meta.NextToken
+		}
+		st.Budget = s.budgetState()
+		if len(c.envs) > 0 || *st != prev {
+			cp, err := json.Marshal(st)
+			if err != nil {
+				return fmt.Errorf("%s: encoding checkpoint: %w", s.name, err)
+			}
+			if err := h.PublishAndCheckpoint(ctx, cp, c.envs...); err != nil {
+				*st = prev
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+		}
+		if done {
+			return nil
+		}
+		token = page.Meta.NextToken
+	}
+}
+
+func (s *DMStream) failed(ctx context.Context, err error) error {
+	var de *DecodeError
+	var oe *OAuthError
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &de):
+		return s.malformed(err)
+	case errors.As(err, &oe) && errors.Is(err, connectors.ErrUnauthorized):
+		return fmt.Errorf("%s: X refused to refresh the DM user token: %w; re-authorize the account (OAuth 2.0 scopes tweet.read users.read dm.read offline.access), "+
+			"write the new refresh token to %s and check connectors.x.dms.client_id/client_secret", s.name, err, s.tokenFile)
+	case errors.Is(err, connectors.ErrUnauthorized):
+		return fmt.Errorf("%s: X refused the DM user token: %w; the account must grant dm.read (scopes tweet.read users.read dm.read offline.access) "+
+			"and the app needs DM access; re-authorize and write the new refresh token to %s", s.name, err, s.tokenFile)
+	default:
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+}

@@ -1,0 +1,889 @@
+// Package xtest is a fake X API v2 for tests: an httptest server serving
+// the endpoints the x connector uses, with the response shapes of the public
+// API reference:
+//
+//   - GET /2/users/:id/mentions and GET /2/tweets/search/recent: "data"
+//     (only the fields asked for in tweet.fields), "includes.users"
+//     (expansions=author_id), "includes.tweets" (expansions=
+//     referenced_tweets.id, with a resource-not-found entry in "errors"
+//     beside "data" for a referenced post that is gone), and "meta" with
+//     newest_id, oldest_id, result_count and next_token; since_id, until_id,
+//     max_results and pagination_token / next_token as documented, newest
+//     first; an empty page is {"meta":{"result_count":0}};
+//   - GET /2/dm_events: newest first, max_results 1-100, pagination_token,
+//     event_types, dm_event.fields, expansions=sender_id; no since_id (an
+//     unknown parameter is a 400 invalid-request problem, as on X);
+//   - POST /2/oauth2/token with grant_type=refresh_token: single-use,
+//     rotating refresh tokens; access tokens that expire;
+//   - problem JSON on 4xx ({"title","detail","type","status"}), the
+//     x-rate-limit-limit / -remaining / -reset headers on every answer and a
+//     429 once a window's requests are spent.
+//
+// Faults (a 503, a malformed body, a canned 429) can be queued per endpoint.
+package xtest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Endpoint names used by Fail, Requests, Limits and OnRequest.
+const (
+	Mentions = "mentions"
+	Search   = "search"
+	DMEvents = "dm_events"
+	Token    = "token"
+)
+
+// Problem types the fake answers with, as on X.
+const (
+	TypeInvalidRequest            = "https://api.twitter.com/2/problems/invalid-request"
+	TypeNotFound                  = "https://api.twitter.com/2/problems/resource-not-found"
+	TypeUnsupportedAuthentication = "https://api.twitter.com/2/problems/unsupported-authentication"
+)
+
+// twitterEpoch is the Snowflake epoch in Unix milliseconds.
+const twitterEpoch = 1288834974657
+
+// Snowflake returns the X id of an item created at t (seq tells apart items
+// of the same millisecond, 0-4095). Ids of later items compare greater.
+func Snowflake(t time.Time, seq int) string {
+	ms := t.UnixMilli() - twitterEpoch
+	return strconv.FormatUint(uint64(ms)<<22|uint64(seq&0xfff), 10)
+}
+
+// Ref is a referenced post: type replied_to, quoted or retweeted.
+type Ref struct {
+	Type string
+	ID   string
+}
+
+// Post is a post the fake serves.
+type Post struct {
+	ID             string
+	Text           string
+	AuthorID       string
+	ConversationID string
+	Lang           string
+	CreatedAt      time.Time
+	// InReplyToUserID is set on replies.
+	InReplyToUserID string
+	// Refs are the referenced posts (reply parent, quoted, retweeted).
+	Refs []Ref
+	// Mentions are the user ids the post mentions: it is in their mentions
+	// timelines.
+	Mentions []string
+	// Terms are what it matches in recent search: a query matches the post
+	// when the query contains one of them.
+	Terms []string
+	// Raw, when set, is sent verbatim as the post's data item (malformed
+	// posts).
+	Raw json.RawMessage
+}
+
+// DM is a DM event the fake serves.
+type DM struct {
+	ID             string
+	EventType      string // MessageCreate (default), ParticipantsJoin, ParticipantsLeave
+	Text           string
+	SenderID       string
+	ConversationID string
+	CreatedAt      time.Time
+	// RefTweetID is a shared post.
+	RefTweetID string
+	// Raw, when set, is sent verbatim as the event's data item.
+	Raw json.RawMessage
+}
+
+// User is an account the fake knows.
+type User struct {
+	ID, Username, Name string
+}
+
+// Fault is a canned answer served instead of the real one.
+type Fault struct {
+	Status int // 0 means 200
+	Body   string
+	Header http.Header
+	// Sticky keeps the fault for every later request until ClearFaults.
+	Sticky bool
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Endpoint string
+	Query    url.Values
+	// Auth is the Authorization header.
+	Auth string
+	// Form is the body of a token request.
+	Form url.Values
+}
+
+// Server is a running fake X API. Configure it before the code under test
+// starts; the Add* methods and Fail are safe to call at any time.
+type Server struct {
+	// URL is the base URL to configure as the API host.
+	URL string
+	// AppToken is the app-only bearer token mentions and search accept.
+	AppToken string
+	// ClientID and ClientSecret are the OAuth 2.0 client; with a secret the
+	// token endpoint requires HTTP basic authentication.
+	ClientID, ClientSecret string
+	// AccessTTL is the lifetime of issued access tokens (default 2h).
+	AccessTTL time.Duration
+	// Scope is the scope reported for issued tokens.
+	Scope string
+	// Limits caps requests per Window per endpoint and token (0 or absent:
+	// no limit, but the headers are still sent with a limit of 1000).
+	Limits map[string]int
+	// Window is the rate-limit window (default 15m).
+	Window time.Duration
+	// SearchWindow is how far back recent search reaches (default 7 days):
+	// an older since_id or until_id is a 400 invalid-request problem.
+	SearchWindow time.Duration
+	// Now is the fake's clock (default time.Now).
+	Now func() time.Time
+	// OnRequest, when set, is called before each request is served, with the
+	// endpoint and how many requests it had (1 for the first). Tests use it
+	// to add posts while a poll pages.
+	OnRequest func(endpoint string, n int)
+
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	users    map[string]User
+	posts    map[string]Post
+	dms      map[string]DM
+	refresh  map[string]bool
+	access   map[string]time.Time
+	faults   map[string][]Fault
+	requests []Request
+	counts   map[string]int
+	windows  map[string]*window
+	tokenGen int
+}
+
+type window struct {
+	used  int
+	reset time.Time
+}
+
+// New starts a fake X API that t closes at its end.
+func New(t testing.TB) *Server {
+	s := &Server{
+		AppToken:     "app-token-" + randHex(),
+		ClientID:     "client-id",
+		AccessTTL:    2 * time.Hour,
+		Scope:        "tweet.read users.read dm.read offline.access",
+		Limits:       map[string]int{},
+		Window:       15 * time.Minute,
+		SearchWindow: 7 * 24 * time.Hour,
+		Now:          time.Now,
+		users:        map[string]User{},
+		posts:        map[string]Post{},
+		dms:          map[string]DM{},
+		refresh:      map[string]bool{},
+		access:       map[string]time.Time{},
+		faults:       map[string][]Fault{},
+		counts:       map[string]int{},
+		windows:      map[string]*window{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2/users/{id}/mentions", s.serveMentions)
+	mux.HandleFunc("GET /2/tweets/search/recent", s.serveSearch)
+	mux.HandleFunc("GET /2/dm_events", s.serveDMEvents)
+	mux.HandleFunc("POST /2/oauth2/token", s.serveToken)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func randHex() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// AddUser makes users known (for expansions and mentions timelines).
+func (s *Server) AddUser(us ...User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range us {
+		s.users[u.ID] = u
+	}
+}
+
+// AddPost adds or replaces posts.
+func (s *Server) AddPost(ps ...Post) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		s.posts[p.ID] = p
+	}
+}
+
+// DeletePost removes a post (a referenced post that is gone).
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posts, id)
+}
+
+// AddDM adds DM events.
+func (s *Server) AddDM(ds ...DM) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range ds {
+		s.dms[d.ID] = d
+	}
+}
+
+// IssueRefreshToken returns a new valid refresh token (as the authorization
+// flow would).
+func (s *Server) IssueRefreshToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := "rt-" + randHex()
+	s.refresh[tok] = true
+	return tok
+}
+
+// ValidRefreshTokens returns the refresh tokens not used yet.
+func (s *Server) ValidRefreshTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for t := range s.refresh {
+		out = append(out, t)
+	}
+	return out
+}
+
+// ExpireAccessTokens makes every issued access token invalid (as if they
+// had expired or been revoked early).
+func (s *Server) ExpireAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.access = map[string]time.Time{}
+}
+
+// RevokeRefreshTokens makes every refresh token invalid (the user revoked
+// the app).
+func (s *Server) RevokeRefreshTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refresh = map[string]bool{}
+}
+
+// InvalidatePaginationTokens makes every pagination token handed out so far
+// invalid.
+func (s *Server) InvalidatePaginationTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenGen++
+}
+
+// Fail queues faults for endpoint, served in order to its next requests.
+func (s *Server) Fail(endpoint string, fs ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[endpoint] = append(s.faults[endpoint], fs...)
+}
+
+// ClearFaults drops the faults queued for endpoint, sticky ones included.
+func (s *Server) ClearFaults(endpoint string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, endpoint)
+}
+
+// Requests returns the requests endpoint received ("" for all), in order.
+func (s *Server) Requests(endpoint string) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if endpoint == "" || r.Endpoint == endpoint {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// begin records a request, serves a queued fault (exactly as given: no
+// rate-limit headers unless the fault has them) and applies the rate limit.
+// It reports whether the request was answered already.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, endpoint string, form url.Values) bool {
+	s.mu.Lock()
+	s.counts[endpoint]++
+	n := s.counts[endpoint]
+	s.requests = append(s.requests, Request{Endpoint: endpoint, Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), Form: form})
+	hook := s.OnRequest
+	s.mu.Unlock()
+	if hook != nil {
+		hook(endpoint, n)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.faults[endpoint]; len(q) > 0 {
+		f := q[0]
+		if !f.Sticky {
+			s.faults[endpoint] = q[1:]
+		}
+		for k, vs := range f.Header {
+			for _, v := range vs {
+				w.Header().Set(k, v)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		status := f.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(f.Body))
+		return true
+	}
+	if endpoint != Token {
+		if limited := s.rateLimit(w, endpoint, r.Header.Get("Authorization")); limited {
+			writeJSON(w, http.StatusTooManyRequests, problem("Too Many Requests", "Too Many Requests", "about:blank", http.StatusTooManyRequests))
+			return true
+		}
+	}
+	return false
+}
+
+// rateLimit sets the x-rate-limit-* headers and reports whether the
+// window's requests are spent.
+func (s *Server) rateLimit(w http.ResponseWriter, endpoint, auth string) bool {
+	limit := s.Limits[endpoint]
+	shown := limit
+	if shown == 0 {
+		shown = 1000
+	}
+	now := s.Now()
+	// Limits apply per app (bearer token) or per user (user tokens).
+	who := "user"
+	if auth == "Bearer "+s.AppToken {
+		who = "app"
+	}
+	key := endpoint + "\x00" + who
+	win := s.windows[key]
+	if win == nil || !now.Before(win.reset) {
+		win = &window{reset: now.Add(s.Window)}
+		s.windows[key] = win
+	}
+	win.used++
+	remaining := shown - win.used
+	if remaining < 0 {
+		remaining = 0
+	}
+	w.Header().Set("x-rate-limit-limit", strconv.Itoa(shown))
+	w.Header().Set("x-rate-limit-remaining", strconv.Itoa(remaining))
+	w.Header().Set("x-rate-limit-reset", strconv.FormatInt(win.reset.Unix(), 10))
+	return limit > 0 && win.used > limit
+}
+
+func problem(title, detail, typ string, status int) map[string]any {
+	return map[string]any{"title": title, "detail": detail, "type": typ, "status": status}
+}
+
+func invalidRequest(param, value, msg string) map[string]any {
+	return map[string]any{
+		"errors": []any{map[string]any{
+			"parameters": map[string][]string{param: {value}},
+			"message":    msg,
+		}},
+		"title":  "Invalid Request",
+		"detail": "One or more parameters to your request was invalid.",
+		"type":   TypeInvalidRequest,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// checkParams answers 400 for a parameter the endpoint does not know.
+func checkParams(w http.ResponseWriter, q url.Values, allowed ...string) bool {
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			writeJSON(w, http.StatusBadRequest, invalidRequest(k, q.Get(k),
+				fmt.Sprintf("The query parameter [%s] is not one of [%s]", k, strings.Join(allowed, ","))))
+			return false
+		}
+	}
+	return true
+}
+
+// maxResults parses max_results within [lo, hi], defaulting to def.
+func maxResults(w http.ResponseWriter, q url.Values, lo, hi, def int) (int, bool) {
+	v := q.Get("max_results")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		writeJSON(w, http.StatusBadRequest, invalidRequest("max_results", v,
+			fmt.Sprintf("The `max_results` query parameter value [%s] is not between %d and %d", v, lo, hi)))
+		return 0, false
+	}
+	return n, true
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmpID(a, b string) int {
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// idTime is the creation time in a Snowflake id.
+func idTime(id string) time.Time {
+	n, _ := strconv.ParseUint(id, 10, 64)
+	return time.UnixMilli(int64(n>>22) + twitterEpoch)
+}
+
+// cursor encodes "continue below id" for endpoint.
+func (s *Server) cursor(endpoint, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s:%d:%s", endpoint, s.tokenGen, id)))
+}
+
+func (s *Server) decodeCursor(endpoint, tok string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", false
+	}
+	parts := strings.Split(string(b), ":")
+	if len(parts) != 3 || parts[0] != endpoint || parts[1] != strconv.Itoa(s.tokenGen) || !validID(parts[2]) {
+		return "", false
+	}
+	return parts[2], true
+}
+
+// appAuth checks the app bearer token (or a user access token, which these
+// endpoints accept too).
+func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	exp, user := s.access[tok]
+	ok := tok != "" && (tok == s.AppToken || user && s.Now().Before(exp))
+	s.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, problem("Unauthorized", "Unauthorized", "about:blank", http.StatusUnauthorized))
+	}
+	return ok
+}
+
+var tweetParams = []string{"since_id", "until_id", "max_results", "start_time", "end_time",
+	"expansions", "tweet.fields", "user.fields", "media.fields", "place.fields", "poll.fields"}
+
+func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, Mentions, nil) || !s.appAuth(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if !checkParams(w, q, append([]string{"pagination_token"}, tweetParams...)...) {
+		return
+	}
+	n, ok := maxResults(w, q, 5, 100, 10)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := s.users[id]; !known {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
+			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
+		}}})
+		return
+	}
+	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
+}
+
+func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, Search, nil) || !s.appAuth(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if !checkParams(w, q, append([]string{"query", "next_token", "pagination_token", "sort_order"}, tweetParams...)...) {
+		return
+	}
+	n, ok := maxResults(w, q, 10, 100, 10)
+	if !ok {
+		return
+	}
+	query := q.Get("query")
+	if strings.TrimSpace(query) == "" {
+		writeJSON(w, http.StatusBadRequest, invalidRequest("query", "", "The `query` query parameter can not be empty"))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	oldest := s.Now().Add(-s.SearchWindow)
+	for _, param := range []string{"since_id", "until_id"} {
+		if v := q.Get(param); v != "" && validID(v) && idTime(v).Before(oldest) {
+			writeJSON(w, http.StatusBadRequest, invalidRequest(param, v, fmt.Sprintf(
+				"Invalid '%s':'%s'. '%s' must be a tweet id created after %s.", param, v, param, oldest.UTC().Format(time.RFC3339))))
+			return
+		}
+	}
+	noRetweets := strings.Contains(query, "-is:retweet")
+	var notFrom []string
+	for _, f := range strings.Fields(query) {
+		if v, ok := strings.CutPrefix(f, "-from:"); ok {
+			notFrom = append(notFrom, v)
+		}
+	}
+	tokenParam := "next_token"
+	if q.Get("pagination_token") != "" {
+		tokenParam = "pagination_token"
+	}
+	s.servePosts(w, q, Search, tokenParam, n, func(p Post) bool {
+		if noRetweets && slices.ContainsFunc(p.Refs, func(r Ref) bool { return r.Type == "retweeted" }) {
+			return false
+		}
+		if slices.Contains(notFrom, p.AuthorID) {
+			return false
+		}
+		return slices.ContainsFunc(p.Terms, func(t string) bool { return strings.Contains(query, t) })
+	})
+}
+
+// servePosts answers a post list: newest first, bounded by since_id and
+// until_id, one page of n from the cursor. s.mu is held.
+func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, tokenParam string, n int, match func(Post) bool) {
+	since, until := q.Get("since_id"), q.Get("until_id")
+	for param, v := range map[string]string{"since_id": since, "until_id": until} {
+		if v != "" && !validID(v) {
+			writeJSON(w, http.StatusBadRequest, invalidRequest(param, v, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", param, v)))
+			return
+		}
+	}
+	below := until
+	if tok := q.Get(tokenParam); tok != "" {
+		id, ok := s.decodeCursor(endpoint, tok)
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, invalidRequest(tokenParam, tok, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", tokenParam, tok)))
+			return
+		}
+		below = id
+	}
+	var all []Post
+	for _, p := range s.posts {
+		if !match(p) || since != "" && cmpID(p.ID, since) <= 0 || below != "" && cmpID(p.ID, below) >= 0 {
+			continue
+		}
+		all = append(all, p)
+	}
+	slices.SortFunc(all, func(a, b Post) int { return cmpID(b.ID, a.ID) })
+	page := all[:min(n, len(all))]
+	if len(page) == 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"result_count": 0}})
+		return
+	}
+	fields := splitList(q.Get("tweet.fields"))
+	expansions := splitList(q.Get("expansions"))
+	resp := map[string]any{}
+	var data []any
+	for _, p := range page {
+		data = append(data, s.postJSON(p, fields))
+	}
+	resp["data"] = data
+	includes := map[string]any{}
+	var errs []any
+	if slices.Contains(expansions, "author_id") {
+		var users []any
+		seen := map[string]bool{}
+		for _, p := range page {
+			if u, ok := s.users[p.AuthorID]; ok && !seen[u.ID] {
+				seen[u.ID] = true
+				users = append(users, userJSON(u))
+			}
+		}
+		if len(users) > 0 {
+			includes["users"] = users
+		}
+	}
+	if slices.Contains(expansions, "referenced_tweets.id") {
+		var tweets []any
+		seen := map[string]bool{}
+		for _, p := range page {
+			for _, ref := range p.Refs {
+				if seen[ref.ID] {
+					continue
+				}
+				seen[ref.ID] = true
+				if rp, ok := s.posts[ref.ID]; ok {
+					tweets = append(tweets, s.postJSON(rp, fields))
+					continue
+				}
+				errs = append(errs, map[string]any{
+					"value": ref.ID, "detail": fmt.Sprintf("Could not find tweet with referenced_tweets.id: [%s].", ref.ID),
+					"title": "Not Found Error", "resource_type": "tweet", "parameter": "referenced_tweets.id",
+					"resource_id": ref.ID, "type": TypeNotFound,
+				})
+			}
+		}
+		if len(tweets) > 0 {
+			includes["tweets"] = tweets
+		}
+	}
+	if len(includes) > 0 {
+		resp["includes"] = includes
+	}
+	if len(errs) > 0 {
+		resp["errors"] = errs
+	}
+	meta := map[string]any{"result_count": len(page), "newest_id": page[0].ID, "oldest_id": page[len(page)-1].ID}
+	if len(all) > len(page) {
+		meta["next_token"] = s.cursor(endpoint, page[len(page)-1].ID)
+	}
+	resp["meta"] = meta
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// postJSON renders p with the default fields (id, text,
+// edit_history_tweet_ids) and the requested ones.
+func (s *Server) postJSON(p Post, fields []string) any {
+	if p.Raw != nil {
+		return p.Raw
+	}
+	m := map[string]any{"id": p.ID, "text": p.Text, "edit_history_tweet_ids": []string{p.ID}}
+	has := func(f string) bool { return slices.Contains(fields, f) }
+	if has("author_id") && p.AuthorID != "" {
+		m["author_id"] = p.AuthorID
+	}
+	if has("conversation_id") {
+		conv := p.ConversationID
+		if conv == "" {
+			conv = p.ID
+		}
+		m["conversation_id"] = conv
+	}
+	if has("created_at") {
+		at := p.CreatedAt
+		if at.IsZero() {
+			at = idTime(p.ID)
+		}
+		m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if has("lang") && p.Lang != "" {
+		m["lang"] = p.Lang
+	}
+	if has("in_reply_to_user_id") && p.InReplyToUserID != "" {
+		m["in_reply_to_user_id"] = p.InReplyToUserID
+	}
+	if has("referenced_tweets") && len(p.Refs) > 0 {
+		var refs []any
+		for _, r := range p.Refs {
+			refs = append(refs, map[string]string{"type": r.Type, "id": r.ID})
+		}
+		m["referenced_tweets"] = refs
+	}
+	if has("note_tweet") && len(p.Text) > 280 {
+		m["note_tweet"] = map[string]any{"text": p.Text}
+		m["text"] = p.Text[:280]
+	}
+	return m
+}
+
+// userJSON renders u; id, name and username are the default user fields.
+func userJSON(u User) any {
+	return map[string]any{"id": u.ID, "name": u.Name, "username": u.Username}
+}
+
+func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, DMEvents, nil) {
+		return
+	}
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	exp, user := s.access[tok]
+	valid := user && s.Now().Before(exp)
+	app := tok != "" && tok == s.AppToken
+	s.mu.Unlock()
+	switch {
+	case app:
+		writeJSON(w, http.StatusForbidden, problem("Unsupported Authentication",
+			"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+			TypeUnsupportedAuthentication, http.StatusForbidden))
+		return
+	case !valid:
+		writeJSON(w, http.StatusUnauthorized, problem("Unauthorized", "Unauthorized", "about:blank", http.StatusUnauthorized))
+		return
+	}
+	q := r.URL.Query()
+	if !checkParams(w, q, "dm_event.fields", "event_types", "expansions", "max_results", "pagination_token",
+		"media.fields", "tweet.fields", "user.fields") {
+		return
+	}
+	n, ok := maxResults(w, q, 1, 100, 100)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	below := ""
+	if tok := q.Get("pagination_token"); tok != "" {
+		id, ok := s.decodeCursor(DMEvents, tok)
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, invalidRequest("pagination_token", tok, fmt.Sprintf("The `pagination_token` query parameter value [%s] is not valid", tok)))
+			return
+		}
+		below = id
+	}
+	types := splitList(q.Get("event_types"))
+	var all []DM
+	for _, d := range s.dms {
+		et := d.EventType
+		if et == "" {
+			et = "MessageCreate"
+		}
+		if len(types) > 0 && !slices.Contains(types, et) || below != "" && cmpID(d.ID, below) >= 0 {
+			continue
+		}
+		all = append(all, d)
+	}
+	slices.SortFunc(all, func(a, b DM) int { return cmpID(b.ID, a.ID) })
+	page := all[:min(n, len(all))]
+	if len(page) == 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"result_count": 0}})
+		return
+	}
+	fields := splitList(q.Get("dm_event.fields"))
+	has := func(f string) bool { return slices.Contains(fields, f) }
+	var data []any
+	senders := map[string]bool{}
+	var users []any
+	for _, d := range page {
+		if d.Raw != nil {
+			data = append(data, d.Raw)
+			continue
+		}
+		et := d.EventType
+		if et == "" {
+			et = "MessageCreate"
+		}
+		m := map[string]any{"id": d.ID, "event_type": et}
+		if et == "MessageCreate" {
+			m["text"] = d.Text
+		}
+		if has("sender_id") && d.SenderID != "" {
+			m["sender_id"] = d.SenderID
+		}
+		if has("dm_conversation_id") && d.ConversationID != "" {
+			m["dm_conversation_id"] = d.ConversationID
+		}
+		if has("created_at") {
+			at := d.CreatedAt
+			if at.IsZero() {
+				at = idTime(d.ID)
+			}
+			m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		if has("referenced_tweets") && d.RefTweetID != "" {
+			m["referenced_tweets"] = []any{map[string]string{"id": d.RefTweetID}}
+		}
+		data = append(data, m)
+		if u, ok := s.users[d.SenderID]; ok && !senders[u.ID] && slices.Contains(splitList(q.Get("expansions")), "sender_id") {
+			senders[u.ID] = true
+			users = append(users, userJSON(u))
+		}
+	}
+	resp := map[string]any{"data": data}
+	if len(users) > 0 {
+		resp["includes"] = map[string]any{"users": users}
+	}
+	meta := map[string]any{"result_count": len(page)}
+	if len(all) > len(page) {
+		meta["next_token"] = s.cursor(DMEvents, page[len(page)-1].ID)
+	}
+	resp["meta"] = meta
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Malformed request body."})
+		return
+	}
+	if s.begin(w, r, Token, r.PostForm) {
+		return
+	}
+	oauthErr := func(status int, code, desc string) {
+		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	}
+	if s.ClientSecret != "" {
+		id, secret, ok := r.BasicAuth()
+		if !ok || id != s.ClientID || secret != s.ClientSecret {
+			oauthErr(http.StatusUnauthorized, "unauthorized_client", "Missing valid authorization header")
+			return
+		}
+	} else if r.PostForm.Get("client_id") != s.ClientID {
+		oauthErr(http.StatusBadRequest, "invalid_request", "Missing required parameter [client_id].")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "refresh_token" {
+		oauthErr(http.StatusBadRequest, "invalid_request", "Value passed for the grant type was invalid.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := r.PostForm.Get("refresh_token")
+	if !s.refresh[old] {
+		oauthErr(http.StatusBadRequest, "invalid_request", "Value passed for the token was invalid.")
+		return
+	}
+	delete(s.refresh, old) // single use
+	next, access := "rt-"+randHex(), "at-"+randHex()
+	s.refresh[next] = true
+	s.access[access] = s.Now().Add(s.AccessTTL)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_type":    "bearer",
+		"expires_in":    int(s.AccessTTL / time.Second),
+		"access_token":  access,
+		"scope":         s.Scope,
+		"refresh_token": next,
+	})
+}
