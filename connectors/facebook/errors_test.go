@@ -1,0 +1,246 @@
+package facebook_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/facebook"
+	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+)
+
+// feedOnly is a page config that reads the feed only, so that faults hit
+// feed requests.
+func feedOnly() facebook.PageConfig {
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	return cfg
+}
+
+func TestRateLimits(t *testing.T) {
+	noHeader := func(code int) fbtest.Fault {
+		f := fbtest.RateLimited(pageID, code, 0)
+		f.Header = nil
+		return f
+	}
+	tests := []struct {
+		name  string
+		fault fbtest.Fault
+		pause time.Duration
+	}{
+		{"app limit 4", fbtest.RateLimited(pageID, 4, 7), 7 * time.Minute},
+		{"user limit 17", fbtest.RateLimited(pageID, 17, 3), 3 * time.Minute},
+		{"page limit 32", fbtest.RateLimited(pageID, 32, 11), 11 * time.Minute},
+		{"custom limit 613", fbtest.RateLimited(pageID, 613, 2), 2 * time.Minute},
+		{"page BUC 80001", fbtest.RateLimited(pageID, 80001, 19), 19 * time.Minute},
+		{"no usage header", noHeader(80001), time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(t)
+			post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+			fake.Fail(pageID, tt.fault)
+			e := newEnv(t, fake)
+			e.start(e.opts(), feedOnly())
+			e.mustPoll(pageID)
+			if e.pub.(*memPub).get(post) == nil {
+				t.Fatal("the post was not ingested after the rate limit lifted")
+			}
+			if got := e.sleeps.waited(time.Minute); !slices.Equal(got, []time.Duration{tt.pause}) {
+				t.Fatalf("paused %v, want one pause of %s", got, tt.pause)
+			}
+			if n := e.metric("switchboard_facebook_rate_limited_total", map[string]string{"page": pageID}); n != 1 {
+				t.Errorf("rate_limited_total = %v", n)
+			}
+			if n := e.metric("switchboard_facebook_graph_requests_total", map[string]string{"page": pageID, "outcome": "rate_limited"}); n != 1 {
+				t.Errorf("rate-limited requests = %v", n)
+			}
+			if s := e.status(pageID); !strings.Contains(s.LastError, "rate limited") || s.State != connectors.StateRunning {
+				t.Errorf("status %s, last error %q", s.State, s.LastError)
+			}
+			e.assertNoLeak(pageToken)
+		})
+	}
+}
+
+func TestSlowsDownBeforeTheWall(t *testing.T) {
+	tests := []struct {
+		pct   int
+		pause time.Duration
+	}{{80, time.Second}, {95, 5 * time.Second}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.pct), func(t *testing.T) {
+			fake := newFake(t)
+			for i := range 30 {
+				fake.AddPost(pageID, visitor, fmt.Sprintf("p%d", i), t0.Add(-time.Duration(i+1)*time.Minute))
+			}
+			fake.SetUsage(pageID, tt.pct)
+			e := newEnv(t, fake)
+			e.start(e.opts(), feedOnly())
+			e.mustPoll(pageID)
+			// Two feed pages: one pause between them, none longer.
+			if got := e.sleeps.waited(time.Second); !slices.Equal(got, []time.Duration{tt.pause}) {
+				t.Fatalf("usage %d%%: paused %v, want [%s]", tt.pct, got, tt.pause)
+			}
+			if n := e.metric("switchboard_facebook_usage_percent", map[string]string{"page": pageID, "header": "business_use_case"}); n != float64(tt.pct) {
+				t.Errorf("usage metric %v", n)
+			}
+		})
+	}
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults []fbtest.Fault
+		waits  []time.Duration
+	}{
+		{"is_transient", []fbtest.Fault{fbtest.Transient(), fbtest.Transient()}, []time.Duration{time.Second, 2 * time.Second}},
+		{"html 502", []fbtest.Fault{{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}}, []time.Duration{time.Second}},
+		{"not json 200", []fbtest.Fault{{Status: 200, Body: "<html>oops</html>"}}, []time.Duration{time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(t)
+			post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+			fake.Fail(pageID, tt.faults...)
+			e := newEnv(t, fake)
+			e.start(e.opts(), feedOnly())
+			e.mustPoll(pageID)
+			if e.pub.(*memPub).get(post) == nil {
+				t.Fatal("not ingested after retries")
+			}
+			if got := e.sleeps.waited(time.Second); !slices.Equal(got, tt.waits) {
+				t.Fatalf("retry waits %v, want %v", got, tt.waits)
+			}
+		})
+	}
+
+	t.Run("beyond retries the supervisor takes over", func(t *testing.T) {
+		fake := newFake(t)
+		post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+		for range 5 {
+			fake.Fail(pageID, fbtest.Transient())
+		}
+		e := newEnv(t, fake)
+		e.start(e.opts(), feedOnly())
+		if err := e.wait(pageID); err == nil || !strings.Contains(err.Error(), "code 2") {
+			t.Fatalf("first poll: %v, want the transient error after 4 retries", err)
+		}
+		e.mustPoll(pageID) // restarted by the supervisor
+		if e.pub.(*memPub).get(post) == nil {
+			t.Fatal("not ingested after the restart")
+		}
+		if s := e.status(pageID); s.Restarts != 1 || !strings.Contains(s.LastError, "facebook page page-"+pageID) {
+			t.Fatalf("restarts %d, last error %q", s.Restarts, s.LastError)
+		}
+	})
+}
+
+func TestMalformedItemIsSkippedAlone(t *testing.T) {
+	fake := newFake(t)
+	fake.Fail(pageID, fbtest.Fault{Status: 200, Body: `{"data":[` +
+		`{"id":"111000111_1","created_time":"eilen","message":"rikki"},` +
+		`{"id":"111000111_2","created_time":"2026-11-20T10:00:00+0000","updated_time":"2026-11-20T10:00:00+0000","message":"kunnossa","from":{"id":"9001","name":"Maija"}}` +
+		`],"paging":{"cursors":{"before":"QQ","after":"Qg"}}}`})
+	e := newEnv(t, fake)
+	e.start(e.opts(), feedOnly())
+	e.mustPoll(pageID)
+	if got := e.pub.(*memPub).ids(); !slices.Equal(got, sourceIDs("111000111_2")) {
+		t.Fatalf("ingested %v", got)
+	}
+	if n := e.metric("switchboard_facebook_malformed_items_total", map[string]string{"page": pageID}); n != 1 {
+		t.Errorf("malformed items = %v", n)
+	}
+	if s := e.status(pageID); !strings.Contains(s.LastError, `malformed post "111000111_1"`) {
+		t.Errorf("last error %q", s.LastError)
+	}
+}
+
+func TestRejectedToken(t *testing.T) {
+	tests := []struct {
+		subcode int
+		words   string
+	}{
+		{458, "app was removed"}, {459, "checkpointed"}, {460, "password"},
+		{463, "the token expired"}, {464, "unconfirmed"}, {467, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.subcode), func(t *testing.T) {
+			fake := newFake(t)
+			fake.ExpireToken(pageID, tt.subcode)
+			e := newEnv(t, fake)
+			e.start(e.opts(), pageConfig(pageID, pageToken))
+			err := e.wait(pageID)
+			s := e.waitState(pageID, connectors.StateUnauthorized)
+			for _, part := range []string{"facebook page page-" + pageID, tt.words, fmt.Sprintf("code 190 subcode %d", tt.subcode), "Create a new page access token"} {
+				if !strings.Contains(s.LastError, part) {
+					t.Errorf("last error %q lacks %q", s.LastError, part)
+				}
+			}
+			if err == nil {
+				t.Fatal("the poll did not fail")
+			}
+			if fake.EdgeRequests(pageID, "conversations") != 0 {
+				t.Error("messages were still read with a rejected token")
+			}
+			if n := e.metric("switchboard_facebook_token_rejected", map[string]string{"page": pageID}); n != 1 {
+				t.Errorf("token_rejected = %v", n)
+			}
+			e.assertNoLeak(pageToken)
+		})
+	}
+
+	t.Run("missing permission", func(t *testing.T) {
+		fake := newFake(t)
+		post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+		fake.Fail(pageID, fbtest.PermissionDenied())
+		e := newEnv(t, fake)
+		e.start(e.opts(), feedOnly())
+		if err := e.wait(pageID); err == nil {
+			t.Fatal("poll did not fail")
+		}
+		e.mustPoll(pageID) // the fault is gone: the retry succeeds
+		s := e.waitState(pageID, connectors.StateRunning)
+		if !strings.Contains(s.LastError, "lacks a permission") || !strings.Contains(s.LastError, "pages_read_user_content") || s.Restarts != 1 {
+			t.Fatalf("restarts %d, last error %q", s.Restarts, s.LastError)
+		}
+		if e.pub.(*memPub).get(post) == nil {
+			t.Fatal("not ingested after the permission was granted")
+		}
+		if n := e.metric("switchboard_facebook_token_rejected", map[string]string{"page": pageID}); n != 0 {
+			t.Errorf("token_rejected still %v after a good request", n)
+		}
+	})
+}
+
+func TestTwoPagesOneFails(t *testing.T) {
+	const otherID, otherToken = "222000222", "EAAG-page-two-token"
+	fake := newFake(t)
+	fake.AddPage(otherID, "Beta Oy", otherToken)
+	fake.ExpireToken(pageID, 463)
+	a := fake.AddPost(pageID, visitor, "sivu yksi", t0.Add(-time.Hour))
+	b := fake.AddPost(otherID, visitor, "sivu kaksi", t0.Add(-time.Hour))
+	e := newEnv(t, fake)
+	e.start(e.opts(), pageConfig(pageID, pageToken), pageConfig(otherID, otherToken))
+	e.mustPoll(otherID)
+	e.waitState(pageID, connectors.StateUnauthorized)
+	pub := e.pub.(*memPub)
+	if pub.get(b) == nil || pub.get(a) != nil {
+		t.Fatalf("ingested %v: want page two's post only", pub.ids())
+	}
+	// Page two keeps ingesting while page one stays unauthorized.
+	fake.Advance(time.Minute)
+	c := fake.AddComment(b, visitor2, "kommentti", fake.Now().Add(-time.Second), "")
+	e.trigger(otherID)
+	if pub.get(c) == nil {
+		t.Fatal("page two stalled behind page one")
+	}
+	if s := e.status(otherID); s.State != connectors.StateRunning {
+		t.Fatalf("page two state %s", s.State)
+	}
+	e.assertNoLeak(pageToken, otherToken)
+}

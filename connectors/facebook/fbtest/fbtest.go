@@ -1,0 +1,628 @@
+// Package fbtest is a fake Facebook Graph API for tests. It answers the
+// requests the facebook connector makes (/{page-id}/feed, /{post-id}/comments,
+// /{page-id}/conversations, /{conversation-id}/messages) with payloads shaped
+// like the Graph API reference: ids like "PAGEID_POSTID", times like
+// "2026-11-20T10:15:30+0000", cursors with absolute paging.next URLs (which
+// carry access_token, as Facebook's do), error objects
+// {"error":{"message","type","code","error_subcode","is_transient","fbtrace_id"}}
+// and the X-App-Usage / X-Business-Use-Case-Usage headers.
+//
+// It implements the semantics the connector relies on: since filters the feed
+// on updated_time, a new comment moves its post's updated_time, comments are
+// top-level only unless filter(stream), chronological unless
+// order(reverse_chronological), and conversations come most recently updated
+// first. It counts every request, per page.
+package fbtest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TimeLayout is how the Graph API writes times.
+const TimeLayout = "2006-01-02T15:04:05-0700"
+
+// Profile is a "from" object.
+type Profile struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Post is a post on a page's feed.
+type Post struct {
+	ID          string
+	From        Profile
+	Message     string
+	Created     time.Time
+	Updated     time.Time
+	Unpublished bool
+	Comments    []*Comment
+}
+
+// Comment is a comment on a post, or (Parent set) a reply to a comment.
+type Comment struct {
+	ID      string
+	From    Profile
+	Message string
+	Created time.Time
+	Parent  string
+}
+
+// Conversation is a Messenger conversation of a page.
+type Conversation struct {
+	ID       string
+	Updated  time.Time
+	Messages []*Message
+}
+
+// Message is a Messenger message.
+type Message struct {
+	ID      string
+	From    Profile
+	Text    string
+	Created time.Time
+}
+
+// GraphError is the body of a Graph API error.
+type GraphError struct {
+	Message     string `json:"message"`
+	Type        string `json:"type"`
+	Code        int    `json:"code"`
+	Subcode     int    `json:"error_subcode,omitempty"`
+	IsTransient bool   `json:"is_transient"`
+	TraceID     string `json:"fbtrace_id"`
+}
+
+// Fault is an answer the fake gives instead of the real one.
+type Fault struct {
+	Status int
+	Error  *GraphError
+	// Body replaces the error object when set (e.g. an HTML error page).
+	Body   string
+	Header http.Header
+}
+
+// TokenExpired is the answer to an expired or invalidated token.
+func TokenExpired(subcode int) Fault {
+	return Fault{Status: http.StatusBadRequest, Error: &GraphError{
+		Message: "Error validating access token: Session has expired on Friday, 20-Nov-26 10:00:00 PST.",
+		Type:    "OAuthException", Code: 190, Subcode: subcode, TraceID: "AmFGcW_3hwDB7qFbl_QdebZ",
+	}}
+}
+
+// PermissionDenied is the answer to a token without a needed permission.
+func PermissionDenied() Fault {
+	return Fault{Status: http.StatusForbidden, Error: &GraphError{
+		Message: "(#200) Requires pages_read_user_content permission to manage the object",
+		Type:    "OAuthException", Code: 200, TraceID: "Bx1pXv8wQ2c",
+	}}
+}
+
+// RateLimited is a rate-limit error with the given code, and a
+// X-Business-Use-Case-Usage header saying access returns in regainMinutes.
+func RateLimited(pageID string, code, regainMinutes int) Fault {
+	h := http.Header{}
+	h.Set("X-Business-Use-Case-Usage", fmt.Sprintf(
+		`{"%s":[{"type":"pages","call_count":100,"total_cputime":40,"total_time":45,"estimated_time_to_regain_access":%d}]}`, pageID, regainMinutes))
+	return Fault{Status: http.StatusBadRequest, Header: h, Error: &GraphError{
+		Message: fmt.Sprintf("(#%d) There have been too many calls to this Page account. Wait a bit and try again.", code),
+		Type:    "OAuthException", Code: code, TraceID: "AmFGcW_3hwDB7qFbl_QdebZ",
+	}}
+}
+
+// Transient is a temporary server-side failure.
+func Transient() Fault {
+	return Fault{Status: http.StatusInternalServerError, Error: &GraphError{
+		Message: "An unexpected error has occurred. Please retry your request later.",
+		Type:    "OAuthException", Code: 2, IsTransient: true, TraceID: "C9pQy1Lk0aZ",
+	}}
+}
+
+// page is one fake page.
+type page struct {
+	id, name, token string
+	expired         int // 190 subcode answered for every request; 0: valid
+	posts           []*Post
+	convs           []*Conversation
+	faults          []Fault
+	bucPct          int
+	requests        int
+	byEdge          map[string]int
+}
+
+// Server is the fake Graph API.
+type Server struct {
+	srv     *httptest.Server
+	version string
+
+	mu         sync.Mutex
+	now        time.Time
+	pages      map[string]*page
+	posts      map[string]*Post
+	postPage   map[string]string
+	convs      map[string]*Conversation
+	convPage   map[string]string
+	seq        int
+	appSecret  string
+	tokenInURL int
+	badVersion int
+}
+
+// New starts a fake Graph API answering version (e.g. "v26.0") at a clock
+// set to now; it stops when the test ends.
+func New(tb testing.TB, version string, now time.Time) *Server {
+	tb.Helper()
+	s := &Server{
+		version: version, now: now.UTC(),
+		pages: map[string]*page{}, posts: map[string]*Post{}, postPage: map[string]string{},
+		convs: map[string]*Conversation{}, convPage: map[string]string{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the base URL to configure (with a trailing slash).
+func (s *Server) URL() string { return s.srv.URL + "/" }
+
+// Client is an HTTP client for the fake.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// RequireAppsecretProof makes every request need appsecret_proof for secret.
+func (s *Server) RequireAppsecretProof(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appSecret = secret
+}
+
+// Now returns the fake clock.
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// Advance moves the fake clock forward.
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = s.now.Add(d)
+}
+
+// AddPage creates a page answering to token.
+func (s *Server) AddPage(id, name, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[id] = &page{id: id, name: name, token: token, byEdge: map[string]int{}}
+}
+
+// PageProfile is the "from" of things the page itself writes.
+func (s *Server) PageProfile(id string) Profile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Profile{ID: id, Name: s.pages[id].name}
+}
+
+// SetToken replaces the token a page answers to, and clears an expiry.
+func (s *Server) SetToken(pageID, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[pageID].token, s.pages[pageID].expired = token, 0
+}
+
+// ExpireToken makes every request of the page fail with code 190 and subcode.
+func (s *Server) ExpireToken(pageID string, subcode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[pageID].expired = subcode
+}
+
+// Fail queues answers for the next requests of a page.
+func (s *Server) Fail(pageID string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[pageID].faults = append(s.pages[pageID].faults, faults...)
+}
+
+// SetUsage sets the call_count percentage the page's
+// X-Business-Use-Case-Usage header reports.
+func (s *Server) SetUsage(pageID string, pct int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[pageID].bucPct = pct
+}
+
+// AddPost adds a post created at created by from, and returns its id
+// ("PAGEID_POSTID").
+func (s *Server) AddPost(pageID string, from Profile, msg string, created time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	p := &Post{ID: fmt.Sprintf("%s_%d", pageID, 100000+s.seq), From: from, Message: msg, Created: created.UTC(), Updated: created.UTC()}
+	s.pages[pageID].posts = append(s.pages[pageID].posts, p)
+	s.posts[p.ID], s.postPage[p.ID] = p, pageID
+	return p.ID
+}
+
+// Unpublish marks a post as not published (scheduled or an ad's dark post).
+func (s *Server) Unpublish(postID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posts[postID].Unpublished = true
+}
+
+// AddComment adds a comment on a post (a reply when parent is a comment id)
+// and moves the post's updated_time. It returns the comment id.
+func (s *Server) AddComment(postID string, from Profile, msg string, created time.Time, parent string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	p := s.posts[postID]
+	_, postNum, _ := strings.Cut(postID, "_")
+	c := &Comment{ID: fmt.Sprintf("%s_%d", postNum, 500000+s.seq), From: from, Message: msg, Created: created.UTC(), Parent: parent}
+	p.Comments = append(p.Comments, c)
+	if c.Created.After(p.Updated) {
+		p.Updated = c.Created
+	}
+	return c.ID
+}
+
+// AddMessage adds a Messenger message to conversation convID of a page
+// (creating it) and moves its updated_time. It returns the message id.
+func (s *Server) AddMessage(pageID, convID string, from Profile, text string, created time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[convID]
+	if c == nil {
+		c = &Conversation{ID: convID}
+		s.convs[convID], s.convPage[convID] = c, pageID
+		s.pages[pageID].convs = append(s.pages[pageID].convs, c)
+	}
+	s.seq++
+	m := &Message{ID: fmt.Sprintf("m_%08dAbCdEf", s.seq), From: from, Text: text, Created: created.UTC()}
+	c.Messages = append(c.Messages, m)
+	if m.Created.After(c.Updated) {
+		c.Updated = m.Created
+	}
+	return m.ID
+}
+
+// Requests returns how many requests a page's token made (all edges).
+func (s *Server) Requests(pageID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pages[pageID].requests
+}
+
+// EdgeRequests returns how many requests a page made to edge ("feed",
+// "comments", "conversations", "messages").
+func (s *Server) EdgeRequests(pageID, edge string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pages[pageID].byEdge[edge]
+}
+
+// TokenInURL returns how many requests carried access_token in the URL.
+func (s *Server) TokenInURL() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenInURL
+}
+
+// BadVersion returns how many requests used another Graph API version.
+func (s *Server) BadVersion() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.badVersion
+}
+
+var pathRE = regexp.MustCompile(`^/(v[0-9]+\.[0-9]+)/([A-Za-z0-9_]+)/(feed|comments|conversations|messages)$`)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.Header().Set("Date", s.now.Format(http.TimeFormat))
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	m := pathRE.FindStringSubmatch(r.URL.Path)
+	if r.Method != http.MethodGet || m == nil {
+		writeError(w, http.StatusBadRequest, GraphError{Message: "Unknown path components: " + r.URL.Path, Type: "OAuthException", Code: 2500, TraceID: "D1"})
+		return
+	}
+	version, id, edgeName := m[1], m[2], m[3]
+	if version != s.version {
+		s.badVersion++
+	}
+	q := r.URL.Query()
+	if q.Has("access_token") {
+		s.tokenInURL++
+	}
+	pageID := s.owner(id, edgeName)
+	pg := s.pages[pageID]
+	if pg == nil {
+		writeError(w, http.StatusBadRequest, GraphError{Message: "Unsupported get request. Object with ID '" + id + "' does not exist", Type: "GraphMethodException", Code: 100, Subcode: 33, TraceID: "D2"})
+		return
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if token == "" {
+		token = q.Get("access_token")
+	}
+	if token != pg.token {
+		writeError(w, http.StatusBadRequest, GraphError{Message: "Invalid OAuth access token - Cannot parse access token", Type: "OAuthException", Code: 190, TraceID: "D3"})
+		return
+	}
+	pg.requests++
+	pg.byEdge[edgeName]++
+	w.Header().Set("X-App-Usage", `{"call_count":2,"total_cputime":1,"total_time":1}`)
+	w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(`{"%s":[{"type":"pages","call_count":%d,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0}]}`, pg.id, pg.bucPct))
+	if s.appSecret != "" {
+		mac := hmac.New(sha256.New, []byte(s.appSecret))
+		mac.Write([]byte(token))
+		if q.Get("appsecret_proof") != hex.EncodeToString(mac.Sum(nil)) {
+			writeError(w, http.StatusBadRequest, GraphError{Message: "Invalid appsecret_proof provided in the API argument", Type: "GraphMethodException", Code: 100, TraceID: "D4"})
+			return
+		}
+	}
+	if pg.expired != 0 {
+		f := TokenExpired(pg.expired)
+		writeError(w, f.Status, *f.Error)
+		return
+	}
+	if len(pg.faults) > 0 {
+		f := pg.faults[0]
+		pg.faults = pg.faults[1:]
+		for k, vs := range f.Header {
+			w.Header()[k] = vs
+		}
+		if f.Body != "" {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(f.Status)
+			_, _ = w.Write([]byte(f.Body))
+			return
+		}
+		writeError(w, f.Status, *f.Error)
+		return
+	}
+	limit := 25
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, GraphError{Message: "(#100) The limit parameter must not exceed 100", Type: "OAuthException", Code: 100, TraceID: "D5"})
+			return
+		}
+		limit = n
+	}
+	offset := decodeCursor(q.Get("after"))
+	var out map[string]any
+	switch edgeName {
+	case "feed":
+		out = s.feed(pg, q, limit, offset)
+	case "comments":
+		out = s.commentsEdge(s.posts[id], commentOpts{stream: q.Get("filter") == "stream", reverse: q.Get("order") == "reverse_chronological", limit: limit}, q.Get("fields"), offset, pg.token)
+	case "conversations":
+		out = s.conversations(pg, q, limit, offset)
+	case "messages":
+		out = s.messagesEdge(s.convs[id], limit, q.Get("fields"), offset, pg.token)
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// owner returns the page an object belongs to.
+func (s *Server) owner(id, edgeName string) string {
+	switch edgeName {
+	case "comments":
+		return s.postPage[id]
+	case "messages":
+		return s.convPage[id]
+	}
+	return id
+}
+
+func writeError(w http.ResponseWriter, status int, e GraphError) {
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
+
+func encodeCursor(off int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(off)))
+}
+
+func decodeCursor(c string) int {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "offset:"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// nextURL is an absolute paging link, carrying the token like Facebook's.
+func (s *Server) nextURL(path string, q url.Values, token string, off int) string {
+	q = cloneValues(q)
+	q.Set("access_token", token)
+	q.Set("after", encodeCursor(off))
+	q.Del("format")
+	return s.srv.URL + "/" + s.version + "/" + path + "?" + q.Encode()
+}
+
+func cloneValues(q url.Values) url.Values {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	return c
+}
+
+func paging(next string, before, after int) map[string]any {
+	p := map[string]any{"cursors": map[string]string{"before": encodeCursor(before), "after": encodeCursor(after)}}
+	if next != "" {
+		p["next"] = next
+	}
+	return p
+}
+
+func ts(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+var (
+	commentsRE = regexp.MustCompile(`comments((?:\.[a-z_]+\([a-z_0-9]*\))*)\{([^}]*(?:\{[^}]*\}[^}]*)*)\}`)
+	messagesRE = regexp.MustCompile(`messages\.limit\(([0-9]+)\)\{`)
+	limitRE    = regexp.MustCompile(`\.limit\(([0-9]+)\)`)
+)
+
+type commentOpts struct {
+	stream, reverse bool
+	limit           int
+}
+
+func (s *Server) feed(pg *page, q url.Values, limit, offset int) map[string]any {
+	var since int64 = -1 << 62
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			since = n
+		}
+	}
+	var posts []*Post
+	for _, p := range pg.posts {
+		if p.Updated.Unix() >= since {
+			posts = append(posts, p)
+		}
+	}
+	sort.SliceStable(posts, func(i, j int) bool { return posts[i].Updated.After(posts[j].Updated) })
+	fields := q.Get("fields")
+	var copts *commentOpts
+	var commentFields string
+	if m := commentsRE.FindStringSubmatch(fields); m != nil {
+		copts = &commentOpts{limit: 25}
+		mods := m[1]
+		copts.stream = strings.Contains(mods, ".filter(stream)")
+		copts.reverse = strings.Contains(mods, ".order(reverse_chronological)")
+		if lm := limitRE.FindStringSubmatch(mods); lm != nil {
+			copts.limit, _ = strconv.Atoi(lm[1])
+		}
+		commentFields = m[2]
+	}
+	data := []map[string]any{}
+	end := min(offset+limit, len(posts))
+	for _, p := range posts[min(offset, len(posts)):end] {
+		item := map[string]any{
+			"id": p.ID, "created_time": ts(p.Created), "updated_time": ts(p.Updated),
+			"message": p.Message, "permalink_url": "https://www.facebook.com/" + strings.ReplaceAll(p.ID, "_", "/posts/"),
+			"from": p.From, "is_published": !p.Unpublished,
+		}
+		if copts != nil {
+			if c := s.commentsEdge(p, *copts, commentFields, 0, pg.token); len(c["data"].([]map[string]any)) > 0 {
+				item["comments"] = c
+			}
+		}
+		data = append(data, item)
+	}
+	next := ""
+	if end < len(posts) {
+		next = s.nextURL(pg.id+"/feed", q, pg.token, end)
+	}
+	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+}
+
+func (s *Server) commentsEdge(p *Post, o commentOpts, fields string, offset int, token string) map[string]any {
+	var cs []*Comment
+	for _, c := range p.Comments {
+		if o.stream || c.Parent == "" {
+			cs = append(cs, c)
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if o.reverse {
+			return cs[i].Created.After(cs[j].Created)
+		}
+		return cs[i].Created.Before(cs[j].Created)
+	})
+	data := []map[string]any{}
+	end := min(offset+o.limit, len(cs))
+	for _, c := range cs[min(offset, len(cs)):end] {
+		item := map[string]any{
+			"id": c.ID, "created_time": ts(c.Created), "message": c.Message, "from": c.From,
+			"permalink_url": "https://www.facebook.com/" + strings.ReplaceAll(p.ID, "_", "/posts/") + "?comment_id=" + c.ID,
+		}
+		if c.Parent != "" {
+			item["parent"] = map[string]string{"id": c.Parent}
+		}
+		data = append(data, item)
+	}
+	next := ""
+	if end < len(cs) {
+		q := url.Values{"limit": {strconv.Itoa(o.limit)}, "fields": {fields}}
+		if o.stream {
+			q.Set("filter", "stream")
+		}
+		if o.reverse {
+			q.Set("order", "reverse_chronological")
+		}
+		next = s.nextURL(p.ID+"/comments", q, token, end)
+	}
+	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+}
+
+func (s *Server) conversations(pg *page, q url.Values, limit, offset int) map[string]any {
+	convs := append([]*Conversation(nil), pg.convs...)
+	sort.SliceStable(convs, func(i, j int) bool { return convs[i].Updated.After(convs[j].Updated) })
+	fields := q.Get("fields")
+	msgLimit := 0
+	if m := messagesRE.FindStringSubmatch(fields); m != nil {
+		msgLimit, _ = strconv.Atoi(m[1])
+	}
+	msgFields := ""
+	if i := strings.Index(fields, "messages."); i >= 0 {
+		if j := strings.Index(fields[i:], "{"); j >= 0 {
+			msgFields = strings.TrimSuffix(fields[i+j+1:], "}")
+		}
+	}
+	data := []map[string]any{}
+	end := min(offset+limit, len(convs))
+	for _, c := range convs[min(offset, len(convs)):end] {
+		item := map[string]any{"id": c.ID, "updated_time": ts(c.Updated), "link": "/" + pg.id + "/inbox/" + c.ID}
+		if msgLimit > 0 {
+			item["messages"] = s.messagesEdge(c, msgLimit, msgFields, 0, pg.token)
+		}
+		data = append(data, item)
+	}
+	next := ""
+	if end < len(convs) {
+		next = s.nextURL(pg.id+"/conversations", q, pg.token, end)
+	}
+	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+}
+
+func (s *Server) messagesEdge(c *Conversation, limit int, fields string, offset int, token string) map[string]any {
+	ms := append([]*Message(nil), c.Messages...)
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Created.After(ms[j].Created) })
+	data := []map[string]any{}
+	end := min(offset+limit, len(ms))
+	for _, m := range ms[min(offset, len(ms)):end] {
+		data = append(data, map[string]any{
+			"id": m.ID, "created_time": ts(m.Created), "message": m.Text,
+			"from": map[string]string{"id": m.From.ID, "name": m.From.Name, "email": m.From.ID + "@facebook.com"},
+		})
+	}
+	next := ""
+	if end < len(ms) {
+		next = s.nextURL(c.ID+"/messages", url.Values{"limit": {strconv.Itoa(limit)}, "fields": {fields}}, token, end)
+	}
+	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+}

@@ -1,0 +1,254 @@
+package facebook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// graphTimeLayout is how the Graph API writes times: "2026-11-20T10:15:30+0000".
+const graphTimeLayout = "2006-01-02T15:04:05-0700"
+
+// graphTime is a Graph API timestamp.
+type graphTime struct{ time.Time }
+
+// UnmarshalJSON accepts the Graph API layout, RFC 3339 (date_format=c) and a
+// unix timestamp (date_format=U).
+func (t *graphTime) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] != '"' {
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("time %s: not a string or number", truncate(string(b), 40))
+		}
+		secs, err := n.Int64()
+		if err != nil || secs < 0 || secs > 1<<40 {
+			return fmt.Errorf("time %s: not a unix timestamp", truncate(n.String(), 40))
+		}
+		t.Time = time.Unix(secs, 0).UTC()
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for _, layout := range []string{graphTimeLayout, time.RFC3339} {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("time %q: want the Graph API format like 2026-11-20T10:15:30+0000", truncate(s, 40))
+}
+
+// profile is a "from" object: a person or a page.
+type profile struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// pagingInfo is the "paging" object of an edge.
+type pagingInfo struct {
+	Cursors *struct {
+		Before string `json:"before"`
+		After  string `json:"after"`
+	} `json:"cursors"`
+	Previous string `json:"previous"`
+	Next     string `json:"next"`
+}
+
+// attachment is a comment's "attachment" or one of a post's "attachments".
+type attachment struct {
+	Type      string `json:"type"`
+	MediaType string `json:"media_type"`
+	URL       string `json:"url"`
+}
+
+// objectRef is a reference like "parent": {"id": "..."}.
+type objectRef struct {
+	ID string `json:"id"`
+}
+
+// edge is one page of a list: {"data": [...], "paging": {...}}. The items stay
+// undecoded so that one bad item is skipped alone.
+type edge struct {
+	Data   []json.RawMessage `json:"data"`
+	Paging *pagingInfo       `json:"paging"`
+}
+
+// next returns the next page's URL, or "" at the end.
+func (e *edge) next() string {
+	if e == nil || e.Paging == nil {
+		return ""
+	}
+	return e.Paging.Next
+}
+
+// postNode is one post of the page feed, with its newest comments expanded.
+type postNode struct {
+	ID           string    `json:"id"`
+	CreatedTime  graphTime `json:"created_time"`
+	UpdatedTime  graphTime `json:"updated_time"`
+	Message      string    `json:"message"`
+	Story        string    `json:"story"`
+	PermalinkURL string    `json:"permalink_url"`
+	IsPublished  *bool     `json:"is_published"`
+	From         *profile  `json:"from"`
+	Attachments  *struct {
+		Data []attachment `json:"data"`
+	} `json:"attachments"`
+	Comments *edge `json:"comments"`
+}
+
+// commentNode is one comment or reply (filter=stream lists both; a reply
+// names the comment it answers in "parent").
+type commentNode struct {
+	ID           string      `json:"id"`
+	CreatedTime  graphTime   `json:"created_time"`
+	Message      string      `json:"message"`
+	PermalinkURL string      `json:"permalink_url"`
+	From         *profile    `json:"from"`
+	Parent       *objectRef  `json:"parent"`
+	Attachment   *attachment `json:"attachment"`
+}
+
+// conversationNode is one Messenger conversation with its newest messages.
+type conversationNode struct {
+	ID          string    `json:"id"`
+	UpdatedTime graphTime `json:"updated_time"`
+	Link        string    `json:"link"`
+	Messages    *edge     `json:"messages"`
+}
+
+// messageNode is one Messenger message.
+type messageNode struct {
+	ID          string    `json:"id"`
+	CreatedTime graphTime `json:"created_time"`
+	Message     string    `json:"message"`
+	From        *profile  `json:"from"`
+	Sticker     string    `json:"sticker"`
+	Attachments *struct {
+		Data []struct {
+			MimeType string `json:"mime_type"`
+			Name     string `json:"name"`
+			FileURL  string `json:"file_url"`
+		} `json:"data"`
+	} `json:"attachments"`
+}
+
+// maxBody caps a Graph response the connector reads.
+const maxBody = 16 << 20
+
+// parseEdge decodes a list response ({"data": [...], "paging": {...}}).
+func parseEdge(body []byte) (*edge, error) {
+	var e edge
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, fmt.Errorf("malformed list response: %v", err)
+	}
+	if e.Data == nil {
+		return nil, errors.New(`malformed list response: no "data" array`)
+	}
+	return &e, nil
+}
+
+// decodePost decodes and checks one feed item.
+func decodePost(raw json.RawMessage) (postNode, error) {
+	var p postNode
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("malformed post %s: %v", rawID(raw), err)
+	}
+	if err := checkID(p.ID); err != nil {
+		return p, fmt.Errorf("malformed post: %v", err)
+	}
+	if p.CreatedTime.IsZero() {
+		return p, fmt.Errorf("malformed post %s: no created_time", p.ID)
+	}
+	if p.UpdatedTime.Before(p.CreatedTime.Time) {
+		p.UpdatedTime = p.CreatedTime
+	}
+	return p, nil
+}
+
+// decodeComment decodes and checks one comment.
+func decodeComment(raw json.RawMessage) (commentNode, error) {
+	var c commentNode
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("malformed comment %s: %v", rawID(raw), err)
+	}
+	if err := checkID(c.ID); err != nil {
+		return c, fmt.Errorf("malformed comment: %v", err)
+	}
+	if c.CreatedTime.IsZero() {
+		return c, fmt.Errorf("malformed comment %s: no created_time", c.ID)
+	}
+	return c, nil
+}
+
+// decodeConversation decodes and checks one conversation.
+func decodeConversation(raw json.RawMessage) (conversationNode, error) {
+	var c conversationNode
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("malformed conversation %s: %v", rawID(raw), err)
+	}
+	if err := checkID(c.ID); err != nil {
+		return c, fmt.Errorf("malformed conversation: %v", err)
+	}
+	if c.UpdatedTime.IsZero() {
+		return c, fmt.Errorf("malformed conversation %s: no updated_time", c.ID)
+	}
+	return c, nil
+}
+
+// decodeMessage decodes and checks one Messenger message.
+func decodeMessage(raw json.RawMessage) (messageNode, error) {
+	var m messageNode
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, fmt.Errorf("malformed message %s: %v", rawID(raw), err)
+	}
+	if err := checkID(m.ID); err != nil {
+		return m, fmt.Errorf("malformed message: %v", err)
+	}
+	if m.CreatedTime.IsZero() {
+		return m, fmt.Errorf("malformed message %s: no created_time", m.ID)
+	}
+	return m, nil
+}
+
+// checkID accepts Graph object ids: printable, no spaces, bounded.
+func checkID(id string) error {
+	if id == "" {
+		return errors.New("no id")
+	}
+	if len(id) > 200 || !utf8.ValidString(id) || strings.ContainsAny(id, " \t\r\n/?#") {
+		return fmt.Errorf("unusable id %q", truncate(id, 40))
+	}
+	return nil
+}
+
+// rawID digs the id out of an item that did not decode, for the error message.
+func rawID(raw json.RawMessage) string {
+	var v struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil || len(v.ID) == 0 {
+		return "(no id)"
+	}
+	return truncate(string(v.ID), 60)
+}
+
+// truncate shortens s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,331 @@
+package facebook_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/facebook"
+	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+const version = "v26.0"
+
+// t0 is the fake Graph API's clock at the start of every test.
+var t0 = time.Date(2026, 11, 20, 10, 15, 30, 0, time.UTC)
+
+var (
+	visitor  = fbtest.Profile{ID: "9001", Name: "Maija Meikäläinen"}
+	visitor2 = fbtest.Profile{ID: "9002", Name: "Ville Virtanen"}
+)
+
+// memPub is an ingest store that deduplicates by envelope id like JetStream.
+type memPub struct {
+	mu       sync.Mutex
+	byID     map[string]*message.Envelope
+	order    []string
+	attempts int
+}
+
+func (m *memPub) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
+	if err := env.Validate(); err != nil {
+		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.attempts++
+	if m.byID == nil {
+		m.byID = map[string]*message.Envelope{}
+	}
+	if _, dup := m.byID[env.ID]; dup {
+		return true, nil
+	}
+	m.byID[env.ID] = env
+	m.order = append(m.order, env.ID)
+	return false, nil
+}
+
+// ids returns the stored ids, sorted.
+func (m *memPub) ids() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := slices.Clone(m.order)
+	sort.Strings(ids)
+	return ids
+}
+
+func (m *memPub) get(sourceID string) *message.Envelope {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byID[message.MakeID(facebook.Channel, sourceID)]
+}
+
+func (m *memPub) count() (stored, attempts int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.order), m.attempts
+}
+
+// memStore keeps checkpoints in memory.
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStore) Load(_ context.Context, name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.m[name]), nil
+}
+
+func (s *memStore) Save(_ context.Context, name string, cp []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[name] = slices.Clone(cp)
+	return nil
+}
+
+// sleeper replaces real waits: it records them and moves the fake clock.
+type sleeper struct {
+	fake *fbtest.Server
+	mu   sync.Mutex
+	all  []time.Duration
+}
+
+func (s *sleeper) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.all = append(s.all, d)
+	s.mu.Unlock()
+	s.fake.Advance(d)
+	return nil
+}
+
+// waited returns the recorded waits of at least min.
+func (s *sleeper) waited(min time.Duration) []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Duration
+	for _, d := range s.all {
+		if d >= min {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// tenv runs page connectors under a real supervisor against a fake Graph API.
+type tenv struct {
+	t        *testing.T
+	fake     *fbtest.Server
+	pub      connectors.Publisher
+	store    connectors.CheckpointStore
+	sup      *connectors.Supervisor
+	cancel   context.CancelFunc
+	startCtx context.Context
+	reg      *prometheus.Registry
+	metrics  *facebook.Metrics
+	sleeps   *sleeper
+	logs     *observer.ObservedLogs
+	log      *zap.Logger
+	runs     map[string]*pageRun
+}
+
+// pageRun is one started page.
+type pageRun struct {
+	page  *facebook.Page
+	polls chan error
+}
+
+func newEnv(t *testing.T, fake *fbtest.Server) *tenv {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	reg := prometheus.NewRegistry()
+	m, err := facebook.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tenv{
+		t: t, fake: fake, pub: &memPub{}, store: &memStore{}, reg: reg, metrics: m,
+		sleeps: &sleeper{fake: fake}, logs: logs, log: zap.New(core), runs: map[string]*pageRun{},
+	}
+}
+
+// opts are the connector options every test uses.
+func (e *tenv) opts() facebook.Options {
+	return facebook.Options{
+		BaseURL: e.fake.URL(), Version: version, HTTPClient: e.fake.Client(),
+		Log: e.log, Metrics: e.metrics, Now: e.fake.Now, Sleep: e.sleeps.sleep,
+	}
+}
+
+// pageConfig is a page reading everything but its own posts, polled only
+// when triggered.
+func pageConfig(id, token string) facebook.PageConfig {
+	return facebook.PageConfig{
+		ID: id, Label: "page-" + id, Token: func() (string, error) { return token, nil },
+		PollInterval: time.Hour, Backfill: 7 * 24 * time.Hour,
+		Ingest: facebook.Ingest{VisitorPosts: true, Comments: true, Messages: true},
+	}
+}
+
+// start runs pages until the test ends.
+func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
+	e.t.Helper()
+	if e.sup == nil {
+		e.sup = connectors.NewSupervisor(e.pub, e.store, connectors.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, e.log, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.cancel = cancel
+		e.t.Cleanup(e.stop)
+		e.startCtx = ctx
+	}
+	for _, cfg := range cfgs {
+		p, err := facebook.NewPage(cfg, opts)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		run := &pageRun{page: p, polls: make(chan error, 100)}
+		facebook.OnPoll(p, func(err error) { run.polls <- err })
+		if err := e.sup.Start(e.startCtx, p); err != nil {
+			e.t.Fatal(err)
+		}
+		e.runs[cfg.ID] = run
+	}
+}
+
+// stop ends every page and waits for them.
+func (e *tenv) stop() {
+	if e.sup == nil {
+		return
+	}
+	e.cancel()
+	e.sup.Wait()
+	e.sup = nil
+}
+
+// wait returns the result of the next poll of page id.
+func (e *tenv) wait(id string) error {
+	e.t.Helper()
+	select {
+	case err := <-e.runs[id].polls:
+		return err
+	case <-time.After(10 * time.Second):
+		e.t.Fatalf("page %s did not poll within 10s", id)
+		return nil
+	}
+}
+
+// mustPoll waits for the next poll of page id and fails on its error.
+func (e *tenv) mustPoll(id string) {
+	e.t.Helper()
+	if err := e.wait(id); err != nil {
+		e.t.Fatalf("poll of page %s: %v", id, err)
+	}
+}
+
+// trigger makes page id poll now and waits for it.
+func (e *tenv) trigger(id string) {
+	e.t.Helper()
+	e.runs[id].page.Trigger()
+	e.mustPoll(id)
+}
+
+// status returns the supervisor's status of page id.
+func (e *tenv) status(id string) connectors.Status {
+	for _, s := range e.sup.Statuses() {
+		if s.Name == "facebook."+id {
+			return s
+		}
+	}
+	e.t.Fatalf("no status for page %s", id)
+	return connectors.Status{}
+}
+
+// waitState waits until page id reaches state.
+func (e *tenv) waitState(id string, state connectors.State) connectors.Status {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := e.status(id)
+		if s.State == state {
+			return s
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("page %s state %s, want %s (last error %q)", id, s.State, state, s.LastError)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// metric returns the value of a metric with the given labels (0 if absent).
+func (e *tenv) metric(name string, labels map[string]string) float64 {
+	e.t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// assertNoLeak fails if a secret shows in logs, statuses or metrics.
+func (e *tenv) assertNoLeak(secrets ...string) {
+	e.t.Helper()
+	var all strings.Builder
+	for _, entry := range e.logs.All() {
+		all.WriteString(entry.Message)
+		for k, v := range entry.ContextMap() {
+			fmt.Fprintf(&all, " %s=%v", k, v)
+		}
+		all.WriteByte('\n')
+	}
+	if e.sup != nil {
+		for _, s := range e.sup.Statuses() {
+			fmt.Fprintf(&all, "%+v\n", s)
+		}
+	}
+	mfs, _ := e.reg.Gather()
+	for _, mf := range mfs {
+		fmt.Fprintf(&all, "%v\n", mf)
+	}
+	for _, s := range secrets {
+		if strings.Contains(all.String(), s) {
+			e.t.Fatalf("secret %q leaked into logs, statuses or metrics:\n%s", s, all.String())
+		}
+	}
+}

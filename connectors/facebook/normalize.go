@@ -1,0 +1,168 @@
+package facebook
+
+import (
+	"strings"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// Channel is the envelope channel of everything this connector produces.
+const Channel = "facebook"
+
+// facebookWeb is where relative Facebook links (conversation links) point.
+const facebookWeb = "https://www.facebook.com"
+
+// postEnvelope normalizes a post on the page's feed, read from page pageID.
+func postEnvelope(pageID string, p postNode) *message.Envelope {
+	text := strings.TrimSpace(p.Message)
+	if text == "" {
+		text = strings.TrimSpace(p.Story)
+	}
+	meta := map[string]string{"page_id": pageID, "object": "visitor_post"}
+	if p.From != nil && p.From.ID == pageID {
+		meta["object"] = "page_post"
+	}
+	if p.Attachments != nil && len(p.Attachments.Data) > 0 {
+		a := p.Attachments.Data[0]
+		addAttachment(meta, firstNonEmpty(a.MediaType, a.Type), a.URL)
+		if text == "" {
+			text = placeholder(firstNonEmpty(a.MediaType, a.Type))
+		}
+	}
+	if text == "" {
+		text = placeholder("")
+	}
+	return &message.Envelope{
+		Version:   message.SchemaVersion,
+		ID:        message.MakeID(Channel, p.ID),
+		Channel:   Channel,
+		Kind:      message.KindPost,
+		SourceID:  p.ID,
+		ThreadID:  p.ID,
+		URL:       p.PermalinkURL,
+		Author:    author(p.From),
+		Text:      text,
+		CreatedAt: p.CreatedTime.Time,
+		Metadata:  meta,
+	}
+}
+
+// commentEnvelope normalizes a comment or reply on post postID. A comment
+// whose parent is another comment is a reply; its parent_id is that comment.
+func commentEnvelope(pageID, postID string, c commentNode) *message.Envelope {
+	kind, parent := message.KindComment, postID
+	if c.Parent != nil && c.Parent.ID != "" && c.Parent.ID != postID {
+		kind, parent = message.KindReply, c.Parent.ID
+	}
+	meta := map[string]string{"page_id": pageID, "post_id": postID, "object": string(kind)}
+	text := strings.TrimSpace(c.Message)
+	if c.Attachment != nil {
+		addAttachment(meta, firstNonEmpty(c.Attachment.MediaType, c.Attachment.Type), c.Attachment.URL)
+		if text == "" {
+			text = placeholder(firstNonEmpty(c.Attachment.MediaType, c.Attachment.Type))
+		}
+	}
+	if text == "" {
+		text = placeholder("")
+	}
+	return &message.Envelope{
+		Version:   message.SchemaVersion,
+		ID:        message.MakeID(Channel, c.ID),
+		Channel:   Channel,
+		Kind:      kind,
+		SourceID:  c.ID,
+		ThreadID:  postID,
+		ParentID:  parent,
+		URL:       c.PermalinkURL,
+		Author:    author(c.From),
+		Text:      text,
+		CreatedAt: c.CreatedTime.Time,
+		Metadata:  meta,
+	}
+}
+
+// messageEnvelope normalizes a Messenger message of conversation conv.
+func messageEnvelope(pageID string, conv conversationNode, m messageNode) *message.Envelope {
+	meta := map[string]string{"page_id": pageID, "conversation_id": conv.ID, "object": "message"}
+	text := strings.TrimSpace(m.Message)
+	if m.Attachments != nil && len(m.Attachments.Data) > 0 {
+		a := m.Attachments.Data[0]
+		addAttachment(meta, a.MimeType, a.FileURL)
+		if a.Name != "" {
+			meta["attachment_name"] = a.Name
+		}
+		if text == "" {
+			text = placeholder(a.MimeType)
+		}
+	}
+	if text == "" && m.Sticker != "" {
+		meta["sticker_url"] = m.Sticker
+		text = placeholder("sticker")
+	}
+	if text == "" {
+		text = placeholder("")
+	}
+	link := conv.Link
+	if strings.HasPrefix(link, "/") {
+		link = facebookWeb + link
+	}
+	return &message.Envelope{
+		Version:   message.SchemaVersion,
+		ID:        message.MakeID(Channel, m.ID),
+		Channel:   Channel,
+		Kind:      message.KindMessage,
+		SourceID:  m.ID,
+		ThreadID:  conv.ID,
+		URL:       link,
+		Author:    author(m.From),
+		Text:      text,
+		CreatedAt: m.CreatedTime.Time,
+		Metadata:  meta,
+	}
+}
+
+func author(p *profile) message.Author {
+	if p == nil {
+		return message.Author{}
+	}
+	return message.Author{ID: p.ID, Name: p.Name}
+}
+
+func addAttachment(meta map[string]string, typ, url string) {
+	if typ != "" {
+		meta["attachment_type"] = typ
+	}
+	if url != "" {
+		meta["attachment_url"] = url
+	}
+}
+
+// placeholder is the text of an item that has none (a photo, a sticker), so
+// that it still routes and shows what it was.
+func placeholder(typ string) string {
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	switch {
+	case typ == "":
+		return "[no text]"
+	case strings.HasPrefix(typ, "image/"), strings.Contains(typ, "photo"):
+		return "[photo]"
+	case strings.HasPrefix(typ, "video/"), strings.Contains(typ, "video"):
+		return "[video]"
+	case strings.HasPrefix(typ, "audio/"):
+		return "[audio]"
+	case strings.Contains(typ, "sticker"):
+		return "[sticker]"
+	case strings.Contains(typ, "gif"), strings.Contains(typ, "animated"):
+		return "[gif]"
+	}
+	return "[attachment]"
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
