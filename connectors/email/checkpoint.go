@@ -1,0 +1,81 @@
+package email
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// checkpointVersion is the version of the checkpoint JSON written by this
+// build.
+const checkpointVersion = 1
+
+// checkpoint is an account's saved position: one entry per mailbox.
+type checkpoint struct {
+	Version   int                          `json:"v"`
+	Mailboxes map[string]mailboxCheckpoint `json:"mailboxes"`
+}
+
+// mailboxCheckpoint is how far a mailbox was read. Every mail up to LastUID
+// (within UIDValidity) was ingested or deliberately dropped.
+type mailboxCheckpoint struct {
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+	// LastArrival is the newest INTERNALDATE read: after a UIDVALIDITY
+	// change, mail that arrived from then on is read again.
+	LastArrival time.Time `json:"last_arrival,omitzero"`
+}
+
+// decodeCheckpoint reads a saved checkpoint; nil or empty is a first start.
+func decodeCheckpoint(b []byte) (checkpoint, error) {
+	cp := checkpoint{Version: checkpointVersion, Mailboxes: map[string]mailboxCheckpoint{}}
+	if len(b) == 0 {
+		return cp, nil
+	}
+	var got checkpoint
+	if err := json.Unmarshal(b, &got); err != nil {
+		return cp, fmt.Errorf("decoding email checkpoint: %w", err)
+	}
+	if got.Version != checkpointVersion {
+		return cp, fmt.Errorf("email checkpoint version %d: this build reads version %d", got.Version, checkpointVersion)
+	}
+	for k, v := range got.Mailboxes {
+		cp.Mailboxes[k] = v
+	}
+	return cp, nil
+}
+
+// checkpointSaver durably stores a checkpoint (a *connectors.Handle).
+type checkpointSaver interface {
+	SaveCheckpoint(ctx context.Context, checkpoint []byte) error
+}
+
+// progress is the checkpoint shared by an account's mailbox watchers. Saves
+// are serialized, so that an older state never overwrites a newer one.
+type progress struct {
+	mu    sync.Mutex
+	cp    checkpoint
+	saver checkpointSaver
+}
+
+// get returns the position of mailbox, and whether there is one.
+func (p *progress) get(mailbox string) (mailboxCheckpoint, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	mc, ok := p.cp.Mailboxes[mailbox]
+	return mc, ok
+}
+
+// set records and durably saves the position of mailbox.
+func (p *progress) set(ctx context.Context, mailbox string, mc mailboxCheckpoint) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cp.Mailboxes[mailbox] = mc
+	b, err := json.Marshal(p.cp)
+	if err != nil {
+		return fmt.Errorf("encoding email checkpoint: %w", err)
+	}
+	return p.saver.SaveCheckpoint(ctx, b)
+}

@@ -1,0 +1,245 @@
+// Package email is the IMAP email connector: it watches mailboxes (IDLE
+// where the server supports it, polling otherwise), turns every customer
+// mail into an envelope — whatever its MIME shape and charset — and drops
+// auto-replies, bounces, list mail and mail from Switchboard's own or the
+// teams' addresses. A mail is marked seen or moved only after JetStream
+// acked its envelope. See docs/email.md.
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// TLSMode is how the connection to the IMAP server is protected.
+type TLSMode string
+
+// The TLS modes of an account.
+const (
+	// TLSImplicit speaks TLS from the first byte (port 993).
+	TLSImplicit TLSMode = "implicit"
+	// TLSStartTLS upgrades a plain connection with STARTTLS (port 143).
+	TLSStartTLS TLSMode = "starttls"
+	// TLSNone sends everything in clear text; for loopback hosts only.
+	TLSNone TLSMode = "none"
+)
+
+// Action is what happens to a mail once its envelope was acked.
+type Action string
+
+// The actions after ingesting.
+const (
+	// ActionSeen sets the \Seen flag.
+	ActionSeen Action = "seen"
+	// ActionMove moves the mail to Options.MoveTo.
+	ActionMove Action = "move"
+	// ActionNone leaves the mail as it is (the mailbox is opened read-only).
+	ActionNone Action = "none"
+)
+
+// Options configures the connector of one account.
+type Options struct {
+	// Account names the account: the connector is "email.<Account>".
+	Account string
+	// Addr is the server's host:port.
+	Addr string
+	// TLS is the connection protection.
+	TLS TLSMode
+	// TLSConfig overrides the TLS settings (RootCAs for a private CA). nil
+	// uses the system roots; ServerName defaults to Addr's host.
+	TLSConfig *tls.Config
+	// Username and Password log in.
+	Username string
+	Password config.Secret
+	// Mailboxes are watched, each over its own connection.
+	Mailboxes []string
+	// AfterIngest is what happens to an ingested mail.
+	AfterIngest Action
+	// MoveTo is the folder for ActionMove; it is created when missing.
+	MoveTo string
+	// IDLE waits with IMAP IDLE when the server supports it.
+	IDLE bool
+	// PollInterval is the polling period, and the safety-net period while
+	// idling.
+	PollInterval time.Duration
+	// MaxMessageBytes caps how much of one mail is fetched.
+	MaxMessageBytes int64
+	// Backfill is how far back the first start reads (0: only new mail).
+	Backfill time.Duration
+	// IngestLists ingests list and bulk mail instead of dropping it.
+	IngestLists bool
+	// OwnAddresses are addresses ("a@b") and domains ("@b") whose mail is
+	// dropped: Switchboard's own and the teams'.
+	OwnAddresses []string
+	// Metrics records the connector's metrics; nil records nothing.
+	Metrics *Metrics
+	// Log receives the connector's logs; nil discards them.
+	Log *zap.Logger
+}
+
+// Connector watches the mailboxes of one IMAP account.
+type Connector struct {
+	o      Options
+	filter mailFilter
+	log    *zap.Logger
+	now    func() time.Time
+}
+
+// New checks o and returns the account's connector.
+func New(o Options) (*Connector, error) {
+	var errs []error
+	if !message.ValidToken(o.Account) {
+		errs = append(errs, fmt.Errorf("account name %q: use lowercase letters, digits, '-' or '_'", o.Account))
+	}
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("address %q: want host:port", o.Addr))
+	}
+	switch o.TLS {
+	case TLSImplicit, TLSStartTLS, TLSNone:
+	default:
+		errs = append(errs, fmt.Errorf("tls %q: use implicit, starttls or none", o.TLS))
+	}
+	switch o.AfterIngest {
+	case ActionSeen, ActionNone:
+	case ActionMove:
+		if o.MoveTo == "" {
+			errs = append(errs, errors.New("after_ingest move needs a folder to move to"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("after_ingest %q: use seen, move or none", o.AfterIngest))
+	}
+	if len(o.Mailboxes) == 0 {
+		errs = append(errs, errors.New("no mailboxes to watch"))
+	}
+	if o.PollInterval <= 0 {
+		errs = append(errs, errors.New("poll interval must be positive"))
+	}
+	if o.MaxMessageBytes < 1024 {
+		errs = append(errs, errors.New("max message bytes must be at least 1024"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("email account %q: %w", o.Account, err)
+	}
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Connector{
+		o:      o,
+		filter: mailFilter{own: newOwnAddresses(o.OwnAddresses), ingestLists: o.IngestLists},
+		log:    log.With(zap.String("account", o.Account)),
+		now:    time.Now,
+	}, nil
+}
+
+// Name implements connectors.Connector: "email.<account>".
+func (c *Connector) Name() string { return "email." + c.o.Account }
+
+// Run watches every mailbox of the account until ctx ends; it returns nil
+// then. When one mailbox fails (connection lost, login rejected) the others
+// stop too and Run returns the error, so the supervisor restarts the
+// account from its checkpoint.
+func (c *Connector) Run(ctx context.Context, h *connectors.Handle) error {
+	raw, err := h.Checkpoint(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	cp, err := decodeCheckpoint(raw)
+	if err != nil {
+		// Starting over is safe: what is read again is deduplicated by
+		// Message-ID in the ingest stream.
+		c.log.Error("email checkpoint unreadable; reading the mailboxes as on a first start", zap.Error(err))
+		h.Failed(err)
+	}
+	p := &progress{cp: cp, saver: h}
+
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, mb := range c.o.Mailboxes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.watch(wctx, h, p, mb)
+			if err == nil && wctx.Err() == nil {
+				err = fmt.Errorf("watching %q stopped without an error", mb)
+			}
+			if err != nil && wctx.Err() == nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return context.Cause(wctx)
+}
+
+// watch reads one mailbox until ctx ends (nil) or the connection fails.
+func (c *Connector) watch(ctx context.Context, h *connectors.Handle, p *progress, mailbox string) error {
+	s, err := c.open(ctx, mailbox)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer s.close()
+	log := c.log.With(zap.String("mailbox", mailbox))
+	if c.o.AfterIngest == ActionMove {
+		if err := c.ensureFolder(s); err != nil {
+			return c.quiet(ctx, err)
+		}
+	}
+	idle := c.o.IDLE && s.canIdle()
+	if c.o.IDLE && !idle {
+		log.Info("server does not support IDLE; polling", zap.Duration("interval", c.o.PollInterval))
+	}
+	log.Info("watching mailbox", zap.Uint32("uidvalidity", s.sel.UIDValidity), zap.Bool("idle", idle))
+	for {
+		// A new-mail report from before this sync is covered by it.
+		select {
+		case <-s.newMail:
+		default:
+		}
+		if err := c.sync(ctx, h, p, s, log); err != nil {
+			return c.quiet(ctx, err)
+		}
+		h.Succeeded()
+		if idle {
+			err = s.waitIdle(ctx, c.o.PollInterval)
+		} else {
+			err = s.waitPoll(ctx, c.o.PollInterval)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// quiet turns an error caused by ctx ending (the connection was closed
+// under a command) into nil.
+func (c *Connector) quiet(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

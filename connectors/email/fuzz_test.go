@@ -1,0 +1,81 @@
+package email
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParseMail feeds arbitrary bytes through the whole MIME → envelope
+// path: it must never panic, and must always give a valid envelope that
+// fits a JetStream message.
+func FuzzParseMail(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.eml"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+		f.Add(b[:len(b)*2/3], true)
+	}
+	for _, s := range []string{
+		"",
+		"\r\n\r\n",
+		"Subject: =?utf-8?B?w6Q=?=\r\n\r\n",
+		"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
+		"Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\n",
+		"Content-Type: text/html; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\n//5oAGUAaQA=",
+		"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n> a \r\n>> b \r\nc",
+		"From: <>\r\nReferences: <<<>>>\r\nIn-Reply-To: <a@b\r\n\r\n<blockquote><blockquote>x",
+	} {
+		f.Add([]byte(s), false)
+	}
+	filter := mailFilter{own: newOwnAddresses([]string{"own@example.fi", "@teams.example.fi"})}
+	f.Fuzz(func(t *testing.T, raw []byte, truncated bool) {
+		m := parseMail(raw, truncated)
+		filter.drop(m)
+		env := m.envelope(origin{Account: "fuzz", Mailbox: "INBOX", UID: 1, UIDValidity: 1}, testNow)
+		if err := env.Validate(); err != nil {
+			t.Fatalf("invalid envelope: %v", err)
+		}
+		for what, s := range map[string]string{"text": env.Text, "subject": env.Subject, "thread": env.ThreadID, "author": env.Author.Name} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("%s is not UTF-8: %q", what, s)
+			}
+		}
+		if len(env.Text) > maxText+len("…") || strings.ContainsRune(env.Text, '\r') {
+			t.Fatalf("text not normalized or too long (%d bytes)", len(env.Text))
+		}
+		b, err := json.Marshal(env)
+		if err != nil {
+			t.Fatalf("envelope does not marshal: %v", err)
+		}
+		if len(b) > 900<<10 {
+			t.Fatalf("envelope is %d bytes", len(b))
+		}
+	})
+}
+
+// FuzzHTMLToText checks that any HTML turns into valid text without
+// panicking.
+func FuzzHTMLToText(f *testing.F) {
+	for _, s := range []string{
+		"<p>a</p>", "<blockquote><p>x<br>y</blockquote>", "<pre>a\n b</pre>", "<!-- x", "<a href='>'>t</a>",
+		"<ul><li>a<li>b</ul>", "&amp;&#x1F600;&bogus;", "<head><title>x</title><body>y", "<div class=gmail_signature>s</div>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := cleanText(htmlToText(s))
+		if !utf8.ValidString(out) {
+			t.Fatalf("not UTF-8: %q", out)
+		}
+		if strings.Contains(out, "\n\n\n") {
+			t.Fatalf("more than one blank line in a row: %q", out)
+		}
+	})
+}

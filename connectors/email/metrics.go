@@ -1,0 +1,90 @@
+package email
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the email connector's Prometheus metrics, shared by every
+// account (the account is a label). A nil *Metrics records nothing.
+type Metrics struct {
+	read           *prometheus.CounterVec
+	dropped        *prometheus.CounterVec
+	flagged        *prometheus.CounterVec
+	skipped        *prometheus.CounterVec
+	actionFailures *prometheus.CounterVec
+	resyncs        *prometheus.CounterVec
+}
+
+// NewMetrics creates the metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		read: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_mails_read_total",
+			Help: "Mails fetched from IMAP and parsed, by account (ingested or dropped).",
+		}, []string{"account"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_dropped_total",
+			Help: "Mails not ingested, by account and reason (own_address, bounce, auto_reply, list).",
+		}, []string{"account", "reason"}),
+		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_flagged_total",
+			Help: "Mails ingested with a flag, by account and flag (truncated, malformed, charset_guessed, text_truncated).",
+		}, []string{"account", "flag"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_skipped_total",
+			Help: "Mails that could not be turned into a valid envelope and were left in the mailbox, by account (a bug: see the error log).",
+		}, []string{"account"}),
+		actionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_mailbox_action_failures_total",
+			Help: "Times the server refused marking ingested mail seen or moving it, by account and action (seen, move).",
+		}, []string{"account", "action"}),
+		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_uidvalidity_resyncs_total",
+			Help: "Times a mailbox's UIDVALIDITY changed and the mailbox was resynchronised, by account.",
+		}, []string{"account"}),
+	}
+	for _, c := range []prometheus.Collector{m.read, m.dropped, m.flagged, m.skipped, m.actionFailures, m.resyncs} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering email metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) mailRead(account string) {
+	if m != nil {
+		m.read.WithLabelValues(account).Inc()
+	}
+}
+
+func (m *Metrics) mailDropped(account, reason string) {
+	if m != nil {
+		m.dropped.WithLabelValues(account, reason).Inc()
+	}
+}
+
+func (m *Metrics) mailFlagged(account, flag string) {
+	if m != nil {
+		m.flagged.WithLabelValues(account, flag).Inc()
+	}
+}
+
+func (m *Metrics) mailSkipped(account string) {
+	if m != nil {
+		m.skipped.WithLabelValues(account).Inc()
+	}
+}
+
+func (m *Metrics) actionFailed(account, action string) {
+	if m != nil {
+		m.actionFailures.WithLabelValues(account, action).Inc()
+	}
+}
+
+func (m *Metrics) resynced(account string) {
+	if m != nil {
+		m.resyncs.WithLabelValues(account).Inc()
+	}
+}

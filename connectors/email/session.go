@@ -1,0 +1,204 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/switchboard/switchboard/connectors"
+)
+
+// dialTimeout bounds connecting, the TLS handshake and the greeting.
+const dialTimeout = 30 * time.Second
+
+// session is one IMAP connection with one mailbox selected.
+type session struct {
+	cl      *imapclient.Client
+	mailbox string
+	sel     *imap.SelectData
+	// newMail receives a value when the server reports a new message count
+	// (EXISTS), typically while idling.
+	newMail chan struct{}
+	// stop ends the context watch that closes the connection.
+	stop func() bool
+}
+
+// open connects, logs in and selects mailbox. The connection is closed as
+// soon as ctx ends, which makes any blocked command return.
+func (c *Connector) open(ctx context.Context, mailbox string) (*session, error) {
+	s := &session{mailbox: mailbox, newMail: make(chan struct{}, 1)}
+	opts := &imapclient.Options{
+		TLSConfig:   c.tlsConfig(),
+		WordDecoder: newWordDecoder(),
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select {
+					case s.newMail <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	conn, err := c.dial(dctx, opts.TLSConfig)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to IMAP server %s (tls: %s): %w", c.o.Addr, c.o.TLS, err)
+	}
+	// Until the greeting (and STARTTLS) is done, the dial timeout applies.
+	stopHandshake := context.AfterFunc(dctx, func() { conn.Close() })
+	if c.o.TLS == TLSStartTLS {
+		s.cl, err = imapclient.NewStartTLS(conn, opts)
+		if err != nil {
+			return nil, fmt.Errorf("STARTTLS with %s: %w", c.o.Addr, err)
+		}
+	} else {
+		s.cl = imapclient.New(conn, opts)
+	}
+	if err := s.cl.WaitGreeting(); err != nil {
+		s.cl.Close()
+		return nil, fmt.Errorf("reading the greeting of %s: %w", c.o.Addr, err)
+	}
+	if !stopHandshake() {
+		s.cl.Close()
+		return nil, fmt.Errorf("connecting to IMAP server %s: %w", c.o.Addr, dctx.Err())
+	}
+	s.stop = context.AfterFunc(ctx, func() { s.cl.Close() })
+	if err := c.login(s.cl); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.sel, err = s.cl.Select(mailbox, &imap.SelectOptions{ReadOnly: c.o.AfterIngest == ActionNone}).Wait()
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("selecting mailbox %q on %s: %w", mailbox, c.o.Addr, err)
+	}
+	return s, nil
+}
+
+// dial opens the TCP (and, for implicit TLS, TLS) connection.
+func (c *Connector) dial(ctx context.Context, cfg *tls.Config) (net.Conn, error) {
+	d := &net.Dialer{KeepAlive: 30 * time.Second}
+	if c.o.TLS == TLSImplicit {
+		cfg = cfg.Clone()
+		cfg.NextProtos = []string{"imap"}
+		return (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, "tcp", c.o.Addr)
+	}
+	return d.DialContext(ctx, "tcp", c.o.Addr)
+}
+
+// tlsConfig is the TLS configuration for implicit TLS and STARTTLS: the
+// configured roots (the system's when none), verifying the host name.
+func (c *Connector) tlsConfig() *tls.Config {
+	var cfg *tls.Config
+	if c.o.TLSConfig != nil {
+		cfg = c.o.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		if host, _, err := net.SplitHostPort(c.o.Addr); err == nil {
+			cfg.ServerName = host
+		}
+	}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+// login authenticates with LOGIN. A rejected login wraps
+// connectors.ErrUnauthorized. The password never appears in an error.
+func (c *Connector) login(cl *imapclient.Client) error {
+	if cl.State() == imap.ConnStateAuthenticated {
+		return nil // PREAUTH
+	}
+	if cl.Caps().Has(imap.CapLoginDisabled) {
+		return fmt.Errorf("logging in to %s as %q: the server refuses LOGIN on this connection (LOGINDISABLED); use tls: implicit or starttls: %w",
+			c.o.Addr, c.o.Username, connectors.ErrUnauthorized)
+	}
+	err := cl.Login(c.o.Username, c.o.Password.Reveal()).Wait()
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) && imapErr.Type == imap.StatusResponseTypeNo {
+		return fmt.Errorf("logging in to %s as %q: %w: %v", c.o.Addr, c.o.Username, connectors.ErrUnauthorized, err)
+	}
+	if err != nil {
+		return fmt.Errorf("logging in to %s as %q: %w", c.o.Addr, c.o.Username, err)
+	}
+	return nil
+}
+
+// close logs out (briefly) and closes the connection.
+func (s *session) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.cl.Logout().Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	s.cl.Close()
+}
+
+// canIdle reports whether the server announced IDLE (or IMAP4rev2, which
+// includes it).
+func (s *session) canIdle() bool { return canIdle(s.cl.Caps()) }
+
+func canIdle(caps imap.CapSet) bool {
+	return caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)
+}
+
+// waitIdle idles until the server reports new mail, interval passes (a
+// safety-net poll) or ctx ends.
+func (s *session) waitIdle(ctx context.Context, interval time.Duration) error {
+	idle, err := s.cl.Idle()
+	if err != nil {
+		return fmt.Errorf("starting IDLE on %q: %w", s.mailbox, err)
+	}
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	select {
+	case <-s.newMail:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-s.cl.Closed():
+	}
+	if err := idle.Close(); err != nil {
+		return fmt.Errorf("ending IDLE on %q: %w", s.mailbox, err)
+	}
+	if err := idle.Wait(); err != nil {
+		return fmt.Errorf("IDLE on %q: %w", s.mailbox, err)
+	}
+	return nil
+}
+
+// waitPoll sleeps for interval (or until ctx ends), then sends NOOP so the
+// server reports mail that arrived meanwhile.
+func (s *session) waitPoll(ctx context.Context, interval time.Duration) error {
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return nil
+	case <-s.cl.Closed():
+		return fmt.Errorf("connection to the server closed while waiting to poll %q", s.mailbox)
+	}
+	if err := s.cl.Noop().Wait(); err != nil {
+		return fmt.Errorf("NOOP on %q: %w", s.mailbox, err)
+	}
+	return nil
+}
