@@ -2,27 +2,595 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/rules"
 )
 
-// rulesCmd implements "switchboard rules check [FILE]"; the rules issue adds
-// test and backtest.
-func rulesCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
-		fmt.Fprintln(stderr, "usage: switchboard rules check [FILE]   (FILE defaults to rules.yaml)")
+const rulesUsage = `usage:
+  switchboard rules check [FILE]
+      Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
+      otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
+
+  switchboard rules test [flags] TEXT
+      Show where a message would go and why: teams, topics, priority and the
+      trace of every route. Flags: -rules FILE, -channel C, -kind K, -lang L,
+      -subject S, -author-email E, -author-name N, -author-handle H,
+      -thread new|reply, -meta KEY=VALUE (repeatable), -message FILE.json
+      (an envelope; - reads stdin) instead of TEXT, -json.
+
+  switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
+      Replay messages stored in the ingest stream through the live rules
+      (router.rules_file of -config, or -live FILE) and NEW.yaml, and show
+      how many would change team, a from → to table and examples. Publishes
+      nothing. Flags: -config FILE, -examples N, -json.
+`
+
+// rulesCmd implements "switchboard rules check|test|backtest".
+func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, rulesUsage)
+		return 2
+	}
+	switch args[0] {
+	case "check":
+		return rulesCheck(args[1:], stdout, stderr)
+	case "test":
+		return rulesTest(args[1:], stdout, stderr)
+	case "backtest":
+		return rulesBacktest(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, rulesUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "switchboard rules: unknown command %q\n\n%s", args[0], rulesUsage)
+	return 2
+}
+
+// rulesCheck implements "rules check [FILE]".
+func rulesCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, "usage: switchboard rules check [FILE]   (FILE defaults to rules.yaml)\n") }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
 		return 2
 	}
 	path := "rules.yaml"
-	if len(args) == 2 {
-		path = args[1]
+	if fs.NArg() == 1 {
+		path = fs.Arg(0)
 	}
-	if _, err := rules.Load(path); err != nil {
+	r, err := rules.Load(path)
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok\n", path)
+	for _, w := range r.Warnings() {
+		fmt.Fprintln(stderr, w)
+	}
+	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()))
 	return 0
+}
+
+// metaFlag collects -meta KEY=VALUE.
+type metaFlag map[string]string
+
+// String and Set make metaFlag a flag.Value.
+func (m metaFlag) String() string { return fmt.Sprint(map[string]string(m)) }
+
+func (m metaFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return errors.New("use KEY=VALUE")
+	}
+	m[k] = v
+	return nil
+}
+
+// parseInterleaved parses flags that may come after positional arguments
+// ("rules test 'text' -json").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// defaultKind is the usual kind of an item on a channel.
+func defaultKind(channel string) message.Kind {
+	switch channel {
+	case "facebook":
+		return message.KindComment
+	case "x":
+		return message.KindMention
+	case "email":
+		return message.KindEmail
+	}
+	return message.KindWeb
+}
+
+// rulesTest implements "rules test".
+func rulesTest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rulesPath := fs.String("rules", "rules.yaml", "rules file")
+	channel := fs.String("channel", "web", "channel: facebook, x, email, web")
+	kind := fs.String("kind", "", "item kind (default: the channel's usual kind: comment, mention, email, web)")
+	lang := fs.String("lang", "", "declared language (default: detected)")
+	subject := fs.String("subject", "", "subject or title")
+	authorEmail := fs.String("author-email", "", "author's email")
+	authorName := fs.String("author-name", "", "author's name")
+	authorHandle := fs.String("author-handle", "", "author's handle")
+	thread := fs.String("thread", "new", "new, or reply (the item answers another)")
+	msgFile := fs.String("message", "", "read the envelope from this JSON file (- for stdin) instead of TEXT")
+	asJSON := fs.Bool("json", false, "print the decision and trace as JSON")
+	meta := metaFlag{}
+	fs.Var(meta, "meta", "metadata KEY=VALUE (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	var env message.Envelope
+	switch {
+	case *msgFile != "" && len(pos) > 0:
+		fmt.Fprintln(stderr, "switchboard rules test: give TEXT or -message, not both")
+		return 2
+	case *msgFile != "":
+		if err := readEnvelope(*msgFile, &env); err != nil {
+			fmt.Fprintln(stderr, "switchboard rules test:", err)
+			return 1
+		}
+	case len(pos) == 0:
+		fs.Usage()
+		return 2
+	default:
+		env = message.Envelope{
+			Version: message.SchemaVersion, Channel: *channel, Kind: message.Kind(*kind),
+			Subject: *subject, Text: strings.Join(pos, " "), Lang: *lang,
+			Author: message.Author{Email: *authorEmail, Name: *authorName, Handle: *authorHandle},
+		}
+		if env.Kind == "" {
+			env.Kind = defaultKind(env.Channel)
+		}
+		if len(meta) > 0 {
+			env.Metadata = meta
+		}
+		switch *thread {
+		case "new":
+		case "reply":
+			env.ParentID = "parent"
+		default:
+			fmt.Fprintf(stderr, "switchboard rules test: -thread %q: use new or reply\n", *thread)
+			return 2
+		}
+	}
+	r, err := rules.Load(*rulesPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	d, tr := r.Explain(&env)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Decision rules.Decision `json:"decision"`
+			Trace    rules.Trace    `json:"trace"`
+		}{d, tr}); err != nil {
+			fmt.Fprintln(stderr, "switchboard rules test:", err)
+			return 1
+		}
+		return 0
+	}
+	printDecision(stdout, *rulesPath, d, tr)
+	return 0
+}
+
+func readEnvelope(path string, env *message.Envelope) error {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return fmt.Errorf("reading message: %w", err)
+	}
+	if err := json.Unmarshal(data, env); err != nil {
+		return fmt.Errorf("decoding message %s: %w", path, err)
+	}
+	if strings.TrimSpace(env.Text) == "" && strings.TrimSpace(env.Subject) == "" {
+		return fmt.Errorf("message %s has no text or subject", path)
+	}
+	return nil
+}
+
+func orDash(list []string) string {
+	if len(list) == 0 {
+		return "-"
+	}
+	return strings.Join(list, ", ")
+}
+
+func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "rules\t%s (version %s)\n", file, d.Version)
+	fmt.Fprintf(tw, "lang\t%s (%s; words matched in %s stems)\n", tr.Lang, tr.LangSource, strings.Join(tr.StemLangs, " and "))
+	if d.Noise {
+		fmt.Fprintf(tw, "noise\tyes: kept in the ingest stream, delivered to no team\n")
+	} else {
+		fmt.Fprintf(tw, "teams\t%s\n", orDash(d.Teams))
+	}
+	fmt.Fprintf(tw, "topics\t%s\n", orDash(d.Topics))
+	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
+	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
+	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
+	if d.OverrideThread {
+		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\ntrace (✓ matched, ✗ did not match, - not tried; * decided):")
+	for _, rt := range tr.Routes {
+		indent := strings.Repeat("    ", rt.Depth)
+		mark := "✗"
+		switch {
+		case rt.Skipped != "":
+			mark = "-"
+		case rt.Matched:
+			mark = "✓"
+		}
+		decided := ""
+		if rt.Decided {
+			decided = " *"
+		}
+		fmt.Fprintf(w, "  %s%s %s (line %d)%s\n", indent, mark, rt.ID, rt.Line, decided)
+		if rt.Skipped != "" {
+			fmt.Fprintf(w, "  %s      %s\n", indent, rt.Skipped)
+			continue
+		}
+		if len(rt.Conditions) == 0 {
+			fmt.Fprintf(w, "  %s      (no conditions: matches everything)\n", indent)
+		}
+		for _, c := range rt.Conditions {
+			ok := "✗"
+			if c.OK {
+				ok = "✓"
+			}
+			fmt.Fprintf(w, "  %s      %s %s: %s\n", indent, ok, c.Cond, c.Detail)
+		}
+	}
+}
+
+// backtestReport is what "rules backtest" found (its -json output).
+type backtestReport struct {
+	// Stream is the ingest stream read; Since or Last the window.
+	Stream string `json:"stream"`
+	Since  string `json:"since,omitempty"`
+	Last   int    `json:"last,omitempty"`
+	// The two rule sets compared.
+	LiveRules   string `json:"live_rules"`
+	LiveVersion string `json:"live_version"`
+	NewRules    string `json:"new_rules"`
+	NewVersion  string `json:"new_version"`
+	// Messages were classified: Unchanged went to the same teams with the
+	// same topics, priority and tags, Other to the same teams otherwise
+	// labelled, Changed to other teams (or into or out of noise).
+	// Unreadable messages were skipped.
+	Messages    int          `json:"messages"`
+	Unchanged   int          `json:"unchanged"`
+	Changed     int          `json:"changed_team"`
+	Other       int          `json:"other_changes"`
+	Unreadable  int          `json:"unreadable"`
+	Transitions []transition `json:"transitions"`
+}
+
+// transition is one from → to change of destination.
+type transition struct {
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Count    int       `json:"count"`
+	Examples []example `json:"examples"`
+}
+
+// example is one message that would change team.
+type example struct {
+	ID          string   `json:"id"`
+	Channel     string   `json:"channel"`
+	Text        string   `json:"text"`
+	LiveMatched []string `json:"live_matched"`
+	NewMatched  []string `json:"new_matched"`
+}
+
+// destination names where a decision sends an item, for the from → to table.
+func destination(d rules.Decision) string {
+	if d.Noise {
+		return "(noise)"
+	}
+	return strings.Join(d.Teams, "+")
+}
+
+// rulesBacktest implements "rules backtest".
+func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules backtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	newPath := fs.String("rules", "", "the new rules file to compare (required)")
+	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS and the live rules)")
+	livePath := fs.String("live", "", "the live rules file (default: router.rules_file of the configuration)")
+	sinceText := fs.String("since", "7d", "replay messages ingested since this long ago (7d, 24h)")
+	last := fs.Int("last", 0, "replay the last N messages instead of -since")
+	examples := fs.Int("examples", 3, "examples shown per from → to change")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: switchboard rules backtest -rules NEW.yaml [-since 7d | -last N] [-config FILE] [-live FILE] [-examples N] [-json]\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	sinceSet := false
+	fs.Visit(func(f *flag.Flag) { sinceSet = sinceSet || f.Name == "since" })
+	switch {
+	case len(pos) > 0 || *newPath == "":
+		fs.Usage()
+		return 2
+	case *last < 0 || *examples < 0:
+		fmt.Fprintln(stderr, "switchboard rules backtest: -last and -examples must be 0 or more")
+		return 2
+	case *last > 0 && sinceSet:
+		fmt.Fprintln(stderr, "switchboard rules backtest: give -since or -last, not both")
+		return 2
+	}
+	since, err := yamlfile.ParseDuration(*sinceText)
+	if err != nil || since <= 0 {
+		fmt.Fprintf(stderr, "switchboard rules backtest: -since %q: use a duration like 24h or 7d\n", *sinceText)
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *livePath == "" {
+		*livePath = cfg.Router.RulesFile
+	}
+	live, err := rules.Load(*livePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard rules backtest: the live rules do not load:\n%v\n", err)
+		return 1
+	}
+	next, err := rules.Load(*newPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	rep := &backtestReport{LiveRules: *livePath, LiveVersion: live.Version(), NewRules: *newPath, NewVersion: next.Version()}
+	if *last > 0 {
+		rep.Last = *last
+	} else {
+		rep.Since = time.Now().Add(-since).UTC().Format(time.RFC3339)
+	}
+	if err := replay(ctx, cfg, rep, since, *last, *examples, live, next, stderr); err != nil {
+		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "switchboard rules backtest:", err)
+			return 1
+		}
+		return 0
+	}
+	printBacktest(stdout, rep)
+	return 0
+}
+
+// backtestIdle ends a replay when the ingest stream delivers nothing for
+// this long (the window holds no more messages).
+const backtestIdle = 2 * time.Second
+
+// replay reads the ingest stream with an ordered consumer (nothing durable,
+// nothing published) up to the last message present at the start, and
+// classifies each envelope with both rule sets.
+func replay(ctx context.Context, cfg *config.Config, rep *backtestReport, since time.Duration, last, maxExamples int, live, next *rules.Rules, stderr io.Writer) error {
+	nc, js, err := bus.Dial(ctx, cfg, "rules-backtest")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	subjects := bus.NewSubjects(cfg.Streams)
+	rep.Stream = subjects.IngestStream
+	stream, err := js.Stream(ctx, subjects.IngestStream)
+	if err != nil {
+		return fmt.Errorf("opening ingest stream %s: %w", subjects.IngestStream, err)
+	}
+	state := stream.CachedInfo().State
+	if state.Msgs == 0 {
+		return nil
+	}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subjects.Prefix + ".ingest.>"}}
+	if last > 0 {
+		start := state.FirstSeq
+		if state.LastSeq >= uint64(last) && state.LastSeq-uint64(last)+1 > start {
+			start = state.LastSeq - uint64(last) + 1
+		}
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
+	} else {
+		start := time.Now().Add(-since)
+		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+	}
+	cons, err := js.OrderedConsumer(ctx, subjects.IngestStream, occ)
+	if err != nil {
+		return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(500))
+	if err != nil {
+		return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
+	}
+	defer it.Stop()
+	byPair := map[[2]string]*transition{}
+	for {
+		// The stream's last message at the start ends the replay; a quiet
+		// period ends it when the window holds nothing more.
+		waitCtx, cancel := context.WithTimeout(ctx, backtestIdle)
+		m, err := it.Next(jetstream.NextContext(waitCtx))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+				break
+			}
+			return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
+		}
+		rep.compare(m.Data(), m.Subject(), live, next, byPair, maxExamples, stderr)
+		if meta, err := m.Metadata(); err == nil && meta.Sequence.Stream >= state.LastSeq {
+			break
+		}
+	}
+	for _, t := range byPair {
+		rep.Transitions = append(rep.Transitions, *t)
+	}
+	sort.Slice(rep.Transitions, func(i, j int) bool {
+		a, b := rep.Transitions[i], rep.Transitions[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.From+a.To < b.From+b.To
+	})
+	return nil
+}
+
+// compare classifies one stored envelope with both rule sets.
+func (rep *backtestReport) compare(data []byte, subject string, live, next *rules.Rules, byPair map[[2]string]*transition, maxExamples int, stderr io.Writer) {
+	var env message.Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		rep.Unreadable++
+		fmt.Fprintf(stderr, "skipping an unreadable message on %s: %v\n", subject, err)
+		return
+	}
+	if err := env.Validate(); err != nil {
+		rep.Unreadable++
+		fmt.Fprintf(stderr, "skipping invalid envelope %q on %s: %v\n", env.ID, subject, err)
+		return
+	}
+	rep.Messages++
+	a, b := live.Classify(&env), next.Classify(&env)
+	from, to := destination(a), destination(b)
+	switch {
+	case from != to:
+		rep.Changed++
+		key := [2]string{from, to}
+		t := byPair[key]
+		if t == nil {
+			t = &transition{From: from, To: to, Examples: []example{}}
+			byPair[key] = t
+		}
+		t.Count++
+		if len(t.Examples) < maxExamples {
+			t.Examples = append(t.Examples, example{
+				ID: env.ID, Channel: env.Channel, Text: excerpt(env.Subject, env.Text, 100),
+				LiveMatched: slices.Clone(a.Matched), NewMatched: slices.Clone(b.Matched),
+			})
+		}
+	case !slices.Equal(a.Topics, b.Topics) || a.Priority != b.Priority || !slices.Equal(a.Tags, b.Tags) || a.OverrideThread != b.OverrideThread:
+		rep.Other++
+	default:
+		rep.Unchanged++
+	}
+}
+
+// excerpt is the start of an item's subject and text on one line.
+func excerpt(subject, text string, max int) string {
+	s := strings.Join(strings.Fields(strings.TrimSpace(subject+" "+text)), " ")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + "…"
+}
+
+func percent(n, of int) string {
+	if of == 0 {
+		return ""
+	}
+	return fmt.Sprintf("(%.1f%%)", 100*float64(n)/float64(of))
+}
+
+func printBacktest(w io.Writer, rep *backtestReport) {
+	window := "since " + rep.Since
+	if rep.Last > 0 {
+		window = fmt.Sprintf("the last %d messages", rep.Last)
+	}
+	fmt.Fprintf(w, "backtest of %s, %s\n", rep.Stream, window)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "live rules\t%s (version %s)\n", rep.LiveRules, rep.LiveVersion)
+	fmt.Fprintf(tw, "new rules\t%s (version %s)\n", rep.NewRules, rep.NewVersion)
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d messages: %d would change team %s, %d keep their team", rep.Messages, rep.Changed, percent(rep.Changed, rep.Messages), rep.Unchanged+rep.Other)
+	if rep.Other > 0 {
+		fmt.Fprintf(w, " (%d of them with other topics, priority or tags)", rep.Other)
+	}
+	fmt.Fprintln(w)
+	if rep.Unreadable > 0 {
+		fmt.Fprintf(w, "%d unreadable messages skipped\n", rep.Unreadable)
+	}
+	if len(rep.Transitions) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "from\tto\tcount\n")
+	for _, t := range rep.Transitions {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", t.From, t.To, t.Count)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nexamples")
+	for _, t := range rep.Transitions {
+		if len(t.Examples) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %s → %s\n", t.From, t.To)
+		for _, e := range t.Examples {
+			fmt.Fprintf(w, "    %s  %q\n", e.ID, e.Text)
+			fmt.Fprintf(w, "      live matched %s; new matched %s\n", orDash(e.LiveMatched), orDash(e.NewMatched))
+		}
+	}
 }

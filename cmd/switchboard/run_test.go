@@ -20,13 +20,17 @@ import (
 )
 
 const testRules = `default_team: triage
+teams:
+  - name: triage
+  - name: billing
+  - name: logistics
 routes:
   - id: billing
     team: billing
-    keywords: [lasku, invoice]
+    match: {text: {any: [lasku, invoice]}}
   - id: logistics
     team: logistics
-    keywords: [paketti]
+    match: {text: {any: [paketti]}}
 `
 
 func freeAddr(t *testing.T) string {

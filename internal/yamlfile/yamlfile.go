@@ -58,12 +58,19 @@ type Doc struct {
 // Decode strictly decodes data (named file in messages) into v: unknown keys,
 // duplicate keys, wrong types and syntax errors are errors with positions.
 // The returned Doc locates values for later semantic checks.
-func Decode(file string, data []byte, v any) (*Doc, error) {
+func Decode(file string, data []byte, v any) (doc *Doc, err error) {
+	// goccy/go-yaml v1.18 panics on some malformed input (a tag where a
+	// list belongs, found by fuzzing); a bad file must be an error.
+	defer func() {
+		if p := recover(); p != nil {
+			doc, err = nil, List{{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check its syntax", p)}}
+		}
+	}()
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, List{fromYAML(file, err)}
 	}
-	doc := &Doc{file: file, ast: f}
+	doc = &Doc{file: file, ast: f}
 	if len(f.Docs) > 1 {
 		return nil, List{&Error{File: file, Msg: "more than one YAML document; keep one per file"}}
 	}

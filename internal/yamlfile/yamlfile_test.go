@@ -29,6 +29,7 @@ func TestDecodeErrorsArePositioned(t *testing.T) {
 		{"wrong type", "items: 3\n", "f.yaml:1:"},
 		{"syntax", "name: [a\n", "f.yaml:1:"},
 		{"duplicate key", "name: a\nname: b\n", "f.yaml:2:1:"},
+		{"tag where a list belongs", "items:\n  ! x\n", "f.yaml"},
 		{"two documents", "name: a\n---\nname: b\n", "f.yaml: more than one YAML document"},
 	}
 	for _, tt := range tests {

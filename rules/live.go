@@ -1,0 +1,233 @@
+package rules
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/yamlfile"
+)
+
+// Live holds the rules in use. The router classifies through it while Watch
+// swaps in new versions; an item is classified by one version from start to
+// end. Safe for concurrent use.
+type Live struct {
+	cur atomic.Pointer[Rules]
+}
+
+// NewLive returns a Live holding r.
+func NewLive(r *Rules) *Live {
+	l := &Live{}
+	l.cur.Store(r)
+	return l
+}
+
+// Current returns the rules in use.
+func (l *Live) Current() *Rules { return l.cur.Load() }
+
+// Classify decides with the rules in use.
+func (l *Live) Classify(env *message.Envelope) Decision { return l.Current().Classify(env) }
+
+// Explain decides with the rules in use and says why.
+func (l *Live) Explain(env *message.Envelope) (Decision, Trace) { return l.Current().Explain(env) }
+
+// Swap puts r in use; a nil r is ignored.
+func (l *Live) Swap(r *Rules) {
+	if r != nil {
+		l.cur.Store(r)
+	}
+}
+
+// watchDebounce is how long the directory must be quiet after a change
+// before the file is read: editors and kubelet write in several steps.
+const watchDebounce = 200 * time.Millisecond
+
+// Watch keeps live in step with the rules file at path until ctx ends, then
+// returns nil. It returns an error only when it cannot start watching.
+//
+// It watches the file's directory, not the file: editors replace the file
+// (write a new one, rename it over) and Kubernetes swaps a ConfigMap's files
+// through a "..data" symlink, and a watch on the file itself would see
+// neither. After a change (and a quiet period) the file is read; if its
+// content differs from what was last seen it is parsed, and a valid file is
+// swapped in atomically and logged with its version. An invalid file is
+// logged with every FILE:LINE:COL problem and the rules in use keep running.
+// Each value received from reload (the daemon sends one on SIGHUP) reloads
+// the file even if it looks unchanged.
+//
+// onResult, when not nil, is called after every reload attempt: ok, the
+// version now in use (when ok) or of the rejected content, and the error.
+func Watch(ctx context.Context, path string, live *Live, reload <-chan struct{}, log *zap.Logger, onResult func(ok bool, version string, err error)) error {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if onResult == nil {
+		onResult = func(bool, string, error) {}
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watching rules file %s: %w", path, err)
+	}
+	defer w.Close()
+	rw := &rulesWatcher{path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, w: w}
+	dir := filepath.Dir(path)
+	if err := w.Add(dir); err != nil {
+		return fmt.Errorf("watching %s, the directory of rules file %s: %w", dir, path, err)
+	}
+	rw.watchTarget()
+	rw.seen = live.Current().Version()
+
+	var quiet *time.Timer
+	var quietC <-chan time.Time
+	defer func() {
+		if quiet != nil {
+			quiet.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return errors.New("rules file watcher closed")
+			}
+			if !rw.relevant(ev) {
+				continue
+			}
+			if quiet == nil {
+				quiet = time.NewTimer(watchDebounce)
+			} else {
+				quiet.Reset(watchDebounce)
+			}
+			quietC = quiet.C
+		case err, ok := <-w.Errors:
+			if !ok {
+				return errors.New("rules file watcher closed")
+			}
+			log.Warn("watching the rules file's directory reported an error; SIGHUP still reloads", zap.String("file", path), zap.Error(err))
+		case <-quietC:
+			quietC = nil
+			rw.reload(false)
+		case _, ok := <-reload:
+			if !ok {
+				reload = nil
+				continue
+			}
+			rw.reload(true)
+		}
+	}
+}
+
+type rulesWatcher struct {
+	path     string
+	live     *Live
+	log      *zap.Logger
+	onResult func(bool, string, error)
+	w        *fsnotify.Watcher
+	// seen is the version (content hash) last read, valid or not.
+	seen string
+	// target is the directory of the file a symlinked path points to, when
+	// it lies outside the path's own directory (it is watched too).
+	target string
+}
+
+// relevant reports whether ev may have changed the file's content.
+func (rw *rulesWatcher) relevant(ev fsnotify.Event) bool {
+	if ev.Op == fsnotify.Chmod {
+		return false
+	}
+	base := filepath.Base(ev.Name)
+	return base == filepath.Base(rw.path) || strings.HasPrefix(base, "..") ||
+		(rw.target != "" && filepath.Dir(ev.Name) == rw.target)
+}
+
+// watchTarget also watches the directory of the file a symlink points to,
+// when that is elsewhere.
+func (rw *rulesWatcher) watchTarget() {
+	resolved, err := filepath.EvalSymlinks(rw.path)
+	if err != nil {
+		return
+	}
+	dir, own := filepath.Dir(resolved), filepath.Dir(rw.path)
+	if absOwn, err := filepath.Abs(own); err == nil {
+		own = absOwn
+	}
+	if absDir, err := filepath.Abs(dir); err == nil {
+		dir = absDir
+	}
+	if dir == own || strings.HasPrefix(dir, own+string(filepath.Separator)) || dir == rw.target {
+		return
+	}
+	if err := rw.w.Add(dir); err != nil {
+		rw.log.Warn("cannot watch the directory the rules file links to; edits there need SIGHUP", zap.String("dir", dir), zap.Error(err))
+		return
+	}
+	rw.target = dir
+}
+
+// reload reads the file and swaps in its rules if they are new and valid.
+// force reloads content already seen (SIGHUP).
+func (rw *rulesWatcher) reload(force bool) {
+	cur := rw.live.Current()
+	data, err := os.ReadFile(rw.path)
+	if err != nil {
+		rw.log.Error("cannot read the rules file; the rules in use keep running",
+			zap.String("running_version", cur.Version()), zap.Error(err))
+		rw.onResult(false, "", fmt.Errorf("reading rules: %w", err))
+		return
+	}
+	version := contentVersion(data)
+	if version == rw.seen && !force {
+		return
+	}
+	rw.seen = version
+	rw.watchTarget()
+	if version == cur.Version() {
+		rw.log.Info("rules file unchanged", zap.String("version", version))
+		rw.onResult(true, version, nil)
+		return
+	}
+	r, err := parse(rw.path, data, parseOptions{stems: cur.stems})
+	if err != nil {
+		rw.log.Error("rules file rejected; the rules in use keep running",
+			zap.String("rejected_version", version), zap.String("running_version", cur.Version()),
+			zap.Strings("problems", problemLines(err)))
+		rw.onResult(false, version, err)
+		return
+	}
+	rw.live.Swap(r)
+	rw.log.Info("rules reloaded", zap.String("version", r.Version()), zap.String("previous_version", cur.Version()),
+		zap.Int("routes", len(r.routes)), zap.Int("teams", len(r.teams)), zap.Strings("warnings", r.Warnings()))
+	rw.onResult(true, r.Version(), nil)
+}
+
+// contentVersion is the rules version of a file's content.
+func contentVersion(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:6])
+}
+
+// problemLines splits a parse error into its FILE:LINE:COL lines.
+func problemLines(err error) []string {
+	var list yamlfile.List
+	if errors.As(err, &list) {
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = e.Error()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}

@@ -1,0 +1,577 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// The property: on random rule sets and random texts, Classify (automaton,
+// candidate index, precomputed decisions) and Explain (straightforward
+// evaluation) decide exactly as refDecide, a plain recursive evaluation of
+// the rules as written, written here without any of the package's matching
+// code (it shares only folding and stemming).
+
+var propWords = []string{
+	"lasku", "laskun", "laskussani", "laskuja", "läskut", "laskut", "sähkölasku", "sähkölaskussa", "laskutus",
+	"paketti", "paketin", "paketista", "postipaketti", "postipaketista", "toimitus", "toimituksen", "toimitusta",
+	"refund", "refunded", "refunds", "charge", "charged", "charges", "double", "twice",
+	"invoice", "invoices", "delivery", "delivered", "late", "myöhässä", "ei", "tullut",
+	"hyvitys", "hyvitystä", "gdpr", "data", "café", "CAFE", "Ärsyttää", "😡", "👍🏽", "2024",
+	"happy", "happiness",
+}
+
+var propTerms = []string{
+	"lasku", "=lasku", "lasku*", "*lasku", "*lask*", "laskut", "paketti", "*paketti", "paket*",
+	"toimitus", "refund", "=refunds", "charge", "double charged", "charged twice", "invoice",
+	"delivery", "late", "myöhässä", "ei tullut", "hyvitys", "gdpr", "data", "cafe", "ärsyttää",
+	"😡", "👍", "2024", "läskut", "=läskut", "sähkö*", "*appi*", "=double charged", "=ei tullut", "=*lasku", "=paketti*",
+}
+
+var propTeams = []string{"t0", "t1", "t2", "t3"}
+var propTags = []string{"a", "b", "c"}
+
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+func pickN[T any](r *rand.Rand, xs []T, max int) []T {
+	n := 1 + r.IntN(max)
+	out := make([]T, 0, n)
+	for range n {
+		out = append(out, pick(r, xs))
+	}
+	return out
+}
+
+func randomRoutes(r *rand.Rand, depth int, next *int) []RouteSpec {
+	n := 1 + r.IntN(5)
+	if depth > 0 {
+		n = r.IntN(3)
+	}
+	var out []RouteSpec
+	for range n {
+		*next++
+		rs := RouteSpec{ID: fmt.Sprintf("r%d", *next)}
+		m := &rs.Match
+		if r.IntN(3) == 0 {
+			m.Channel = pickN(r, []string{"facebook", "x", "email"}, 2)
+		}
+		if r.IntN(6) == 0 {
+			m.Lang = pickN(r, []string{"fi", "en", "und", "sv"}, 2)
+		}
+		if r.IntN(6) == 0 {
+			m.Kind = pickN(r, []string{"comment", "email", "post"}, 2)
+		}
+		if r.IntN(8) == 0 {
+			m.Thread = pick(r, []string{"new", "reply"})
+		}
+		if r.IntN(8) == 0 {
+			m.Author.Email = List{pick(r, []string{"*@example.com", "ANNA@*", "*"})}
+		}
+		if r.IntN(8) == 0 {
+			m.Metadata = map[string]List{"object": {pick(r, []string{"page_post", "visitor*"})}}
+		}
+		if r.IntN(5) == 0 {
+			m.Tags = pickN(r, propTags, 2)
+		}
+		if r.IntN(4) != 0 {
+			m.Text.Any = pickN(r, propTerms, 3)
+		}
+		if r.IntN(5) == 0 {
+			m.Text.All = pickN(r, propTerms, 2)
+			if r.IntN(2) == 0 {
+				m.Text.All = append(m.Text.All, "$v")
+			}
+		}
+		if r.IntN(5) == 0 {
+			m.Text.None = pickN(r, propTerms, 2)
+		}
+		if r.IntN(10) == 0 {
+			m.Text.Regex = List{pick(r, []string{"lask", `\d{4}`, "^ei", "(?i)refund"})}
+		}
+		if r.IntN(6) == 0 && depth < 2 {
+			rs.Noise = true
+			if r.IntN(2) == 0 {
+				rs.Tags = pickN(r, propTags, 1)
+			}
+			out = append(out, rs)
+			continue
+		}
+		if r.IntN(3) != 0 {
+			rs.Team = pick(r, propTeams)
+		}
+		if r.IntN(4) == 0 {
+			rs.CopyTo = pickN(r, propTeams, 2)
+		} else if r.IntN(8) == 0 {
+			rs.CopyTo = List{}
+		}
+		if r.IntN(3) == 0 {
+			rs.Priority = pick(r, []string{"low", "normal", "high", "urgent"})
+		}
+		if r.IntN(3) == 0 {
+			rs.Topics = pickN(r, []string{"x", "y", "z"}, 2)
+		}
+		if r.IntN(3) == 0 {
+			rs.Tags = pickN(r, propTags, 2)
+		}
+		if r.IntN(5) == 0 {
+			b := r.IntN(2) == 0
+			rs.Sticky = &b
+		}
+		rs.Continue = r.IntN(3) == 0
+		if depth < 2 && r.IntN(3) == 0 {
+			rs.Routes = randomRoutes(r, depth+1, next)
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func randomFile(r *rand.Rand) *File {
+	f := &File{DefaultTeam: "t0", Vocabularies: map[string]List{"v": pickN(r, propTerms, 3)}}
+	for _, t := range propTeams {
+		f.Teams = append(f.Teams, TeamSpec{Name: t})
+	}
+	next := 0
+	f.Routes = randomRoutes(r, 0, &next)
+	return f
+}
+
+func randomEnvelope(r *rand.Rand) *message.Envelope {
+	var b strings.Builder
+	for i := range 1 + r.IntN(12) {
+		if i > 0 {
+			b.WriteString(pick(r, []string{" ", "  ", ", ", "-", "!\n", " ... "}))
+		}
+		w := pick(r, propWords)
+		if i == 0 && r.IntN(3) == 0 {
+			w = pick(r, []string{"charged", "tullut", "twice"})
+		}
+		if r.IntN(6) == 0 {
+			w = strings.ToUpper(w)
+		}
+		b.WriteString(w)
+	}
+	env := &message.Envelope{
+		Channel: pick(r, []string{"facebook", "x", "email"}),
+		Kind:    message.Kind(pick(r, []string{"comment", "email", "post"})),
+		Lang:    pick(r, []string{"", "", "fi", "en", "EN-gb", "sv"}),
+		Text:    b.String(),
+		Author:  message.Author{Email: pick(r, []string{"", "anna@example.com", "bob@other.org"})},
+	}
+	if r.IntN(3) == 0 {
+		// Often a phrase's first word, so that phrases across the subject's
+		// end (which must not match) come up.
+		env.Subject = pick(r, propWords) + " " + pick(r, []string{"double", "charged", "ei", pick(r, propWords)})
+	}
+	if r.IntN(2) == 0 {
+		env.ParentID = "p1"
+	}
+	if r.IntN(2) == 0 {
+		env.Metadata = map[string]string{"object": pick(r, []string{"page_post", "visitor_post"})}
+	}
+	return env
+}
+
+// ref is the reference evaluator.
+type ref struct {
+	f      *File
+	st     *stemmer
+	lang   string
+	toks   []string
+	segs   []int8
+	stems  map[int][]string
+	folded string
+	tags   map[string]bool
+	env    *message.Envelope
+}
+
+type refOutcome struct {
+	owner   string
+	copies  []string
+	prio    int8
+	sticky  bool
+	topics  []string
+	tags    []string
+	matched []string
+}
+
+func newRef(f *File, st *stemmer, env *message.Envelope) *ref {
+	fo := newFolder()
+	fo.add(env.Subject, 0)
+	fo.add(env.Text, 1)
+	x := &ref{f: f, st: st, env: env, stems: map[int][]string{}, tags: map[string]bool{}, folded: string(fo.folded)}
+	for i := range fo.toks {
+		x.toks = append(x.toks, string(fo.token(i)))
+		x.segs = append(x.segs, fo.toks[i].seg)
+	}
+	x.lang = primaryLang(env.Lang)
+	if x.lang == "" {
+		x.lang = map[int]string{langFi: "fi", langEn: "en", langUnknown: "und"}[detectLang(fo)]
+	}
+	langs := map[string][]int{"fi": {langFi}, "en": {langEn}}[x.lang]
+	if langs == nil {
+		langs = []int{langFi, langEn}
+	}
+	for _, l := range langs {
+		for _, t := range x.toks {
+			x.stems[l] = append(x.stems[l], st.stemString(l, t))
+		}
+	}
+	return x
+}
+
+// occurs evaluates one term as written.
+func (x *ref) occurs(entry string) bool {
+	w := strings.TrimSpace(entry)
+	if name, ok := strings.CutPrefix(w, "$"); ok {
+		for _, v := range x.f.Vocabularies[name] {
+			if x.occurs(v) {
+				return true
+			}
+		}
+		return false
+	}
+	exact := strings.HasPrefix(w, "=")
+	w = strings.TrimPrefix(w, "=")
+	suffix := strings.HasPrefix(w, "*")
+	prefix := strings.HasSuffix(w, "*")
+	words := foldWords(strings.Trim(w, "*"))
+	for i := range x.toks {
+		t := x.toks[i]
+		switch {
+		case prefix && suffix:
+			if strings.Contains(t, words[0]) {
+				return true
+			}
+			continue
+		case prefix:
+			if strings.HasPrefix(t, words[0]) {
+				return true
+			}
+			continue
+		case suffix:
+			if strings.HasSuffix(t, words[0]) {
+				return true
+			}
+			if !exact {
+				for l, stems := range x.stems {
+					if strings.HasSuffix(stems[i], x.st.stemString(l, words[0])) {
+						return true
+					}
+				}
+			}
+			continue
+		}
+		if i+len(words) > len(x.toks) || x.segs[i] != x.segs[i+len(words)-1] {
+			continue
+		}
+		if exact {
+			if slices.Equal(x.toks[i:i+len(words)], words) {
+				return true
+			}
+			continue
+		}
+		for l, stems := range x.stems {
+			ok := true
+			for j, word := range words {
+				if stems[i+j] != x.st.stemString(l, word) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (x *ref) holds(m *MatchSpec) bool {
+	env := x.env
+	in := func(l List, v string) bool { return len(l) == 0 || slices.Contains(l, v) }
+	globAny := func(l List, v string) bool {
+		if len(l) == 0 {
+			return true
+		}
+		for _, p := range l {
+			re := "^" + strings.ReplaceAll(regexp.QuoteMeta(strings.ToLower(p)), `\*`, ".*") + "$"
+			if regexp.MustCompile(re).MatchString(strings.ToLower(v)) {
+				return true
+			}
+		}
+		return false
+	}
+	if !in(m.Channel, env.Channel) || !in(m.Kind, string(env.Kind)) || !in(m.Lang, x.lang) {
+		return false
+	}
+	if m.Thread == "new" && env.ParentID != "" || m.Thread == "reply" && env.ParentID == "" {
+		return false
+	}
+	if !globAny(m.Author.Email, env.Author.Email) {
+		return false
+	}
+	for k, l := range m.Metadata {
+		v, ok := env.Metadata[k]
+		if !ok || !globAny(l, v) {
+			return false
+		}
+	}
+	if len(m.Tags) > 0 && !slices.ContainsFunc(m.Tags, func(t string) bool { return x.tags[t] }) {
+		return false
+	}
+	if len(m.Text.Any) > 0 && !slices.ContainsFunc(m.Text.Any, x.occurs) {
+		return false
+	}
+	for _, e := range m.Text.All {
+		if !x.occurs(e) {
+			return false
+		}
+	}
+	if slices.ContainsFunc(m.Text.None, x.occurs) {
+		return false
+	}
+	if len(m.Text.Regex) > 0 && !slices.ContainsFunc(m.Text.Regex, func(re string) bool {
+		return regexp.MustCompile(re).MatchString(x.folded)
+	}) {
+		return false
+	}
+	return true
+}
+
+// walk evaluates routes with the routing-tree semantics and collects the
+// deciding outcomes; it returns false once noise stopped everything.
+func (x *ref) walk(routes []RouteSpec, parent refOutcome, matched *[]string, deciders *[]refOutcome, noise *bool) {
+	for i := range routes {
+		rs := &routes[i]
+		if *noise {
+			return
+		}
+		if !x.holds(&rs.Match) {
+			continue
+		}
+		*matched = append(*matched, rs.ID)
+		o := parent
+		o.topics = union(slices.Clone(parent.topics), rs.Topics)
+		o.tags = union(slices.Clone(parent.tags), rs.Tags)
+		for _, t := range rs.Tags {
+			x.tags[t] = true
+		}
+		if rs.Team != "" {
+			o.owner = rs.Team
+		}
+		if rs.CopyTo != nil {
+			o.copies = union(nil, rs.CopyTo)
+		}
+		if rs.Priority != "" {
+			o.prio, _ = priorityRank(rs.Priority)
+		}
+		if rs.Sticky != nil {
+			o.sticky = *rs.Sticky
+		}
+		if rs.Noise {
+			*noise = true
+			*deciders = append(*deciders, o)
+			return
+		}
+		before := len(*matched)
+		x.walk(rs.Routes, o, matched, deciders, noise)
+		if len(*matched) == before && !*noise {
+			*deciders = append(*deciders, o)
+		}
+		if !rs.Continue {
+			return
+		}
+	}
+}
+
+func refDecide(f *File, st *stemmer, env *message.Envelope, version string) Decision {
+	x := newRef(f, st, env)
+	var matched []string
+	var deciders []refOutcome
+	noise := false
+	x.walk(f.Routes, refOutcome{prio: prioUnset, sticky: true}, &matched, &deciders, &noise)
+	d := Decision{Version: version, Lang: x.lang, Priority: "normal", Matched: matched, Noise: noise}
+	prio := prioUnset
+	var owners, copies []string
+	for _, o := range deciders {
+		d.Topics = union(d.Topics, o.topics)
+		d.Tags = union(d.Tags, o.tags)
+		if o.owner != "" {
+			owners = union(owners, []string{o.owner})
+		}
+		copies = union(copies, o.copies)
+		prio = max(prio, o.prio)
+		d.OverrideThread = d.OverrideThread || !o.sticky
+	}
+	if noise {
+		d.OverrideThread = false
+		return d
+	}
+	if len(owners) == 0 {
+		owners = []string{f.DefaultTeam}
+	}
+	d.Teams = union(owners, copies)
+	d.Priority = priorityName(prio)
+	return d
+}
+
+// normalized makes nil and empty slices compare equal.
+func normalized(d Decision) Decision {
+	for _, p := range []*[]string{&d.Teams, &d.Topics, &d.Tags, &d.Matched} {
+		if len(*p) == 0 {
+			*p = nil
+		}
+	}
+	return d
+}
+
+func TestCompiledMatcherAgreesWithStraightforwardEvaluation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sets, texts := 400, 40
+	if testing.Short() {
+		sets = 100
+	}
+	st := newStemmer()
+	checked, matchedAny := 0, 0
+	for range sets {
+		f := randomFile(rng)
+		data := fileJSON(t, f)
+		r, err := parse("prop.yaml", data, parseOptions{noLint: true, stems: st})
+		if err != nil {
+			t.Fatalf("generated rules do not parse: %v\n%s", err, data)
+		}
+		for range texts {
+			env := randomEnvelope(rng)
+			want := normalized(refDecide(f, st, env, r.Version()))
+			got := normalized(r.Classify(env))
+			explained, _ := r.Explain(env)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(normalized(explained), want) {
+				t.Fatalf("decisions differ for %+v\nrules:\n%s\nClassify: %+v\nExplain:  %+v\nwant:     %+v", env, data, got, normalized(explained), want)
+			}
+			checked++
+			if len(want.Matched) > 0 {
+				matchedAny++
+			}
+		}
+	}
+	// The generator must exercise matching, not only the default team.
+	if matchedAny < checked/4 {
+		t.Fatalf("only %d of %d items matched any route; the generator is too weak", matchedAny, checked)
+	}
+}
+
+// fileJSON writes f as JSON (which is YAML), leaving out unset fields so
+// that a nil copy_to stays unset while an empty one clears.
+func fileJSON(t *testing.T, f *File) []byte {
+	t.Helper()
+	var teams []any
+	for _, ts := range f.Teams {
+		teams = append(teams, map[string]any{"name": ts.Name})
+	}
+	doc := map[string]any{"default_team": f.DefaultTeam, "teams": teams, "vocabularies": f.Vocabularies, "routes": routesJSON(f.Routes)}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func routesJSON(routes []RouteSpec) []any {
+	out := []any{}
+	for _, rs := range routes {
+		m := map[string]any{"id": rs.ID}
+		set := func(k string, v any, ok bool) {
+			if ok {
+				m[k] = v
+			}
+		}
+		set("team", rs.Team, rs.Team != "")
+		set("copy_to", rs.CopyTo, rs.CopyTo != nil)
+		set("noise", true, rs.Noise)
+		set("continue", true, rs.Continue)
+		set("priority", rs.Priority, rs.Priority != "")
+		set("topics", rs.Topics, rs.Topics != nil)
+		set("tags", rs.Tags, rs.Tags != nil)
+		set("sticky", rs.Sticky, rs.Sticky != nil)
+		set("routes", routesJSON(rs.Routes), len(rs.Routes) > 0)
+		mt := rs.Match
+		match := map[string]any{}
+		for k, v := range map[string]List{"channel": mt.Channel, "kind": mt.Kind, "lang": mt.Lang, "tags": mt.Tags} {
+			if v != nil {
+				match[k] = v
+			}
+		}
+		if mt.Thread != "" {
+			match["thread"] = mt.Thread
+		}
+		if mt.Author.Email != nil {
+			match["author"] = map[string]any{"email": mt.Author.Email}
+		}
+		if mt.Metadata != nil {
+			match["metadata"] = mt.Metadata
+		}
+		text := map[string]any{}
+		for k, v := range map[string]List{"any": mt.Text.Any, "all": mt.Text.All, "none": mt.Text.None, "regex": mt.Text.Regex} {
+			if v != nil {
+				text[k] = v
+			}
+		}
+		if len(text) > 0 {
+			match["text"] = text
+		}
+		if len(match) > 0 {
+			m["match"] = match
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestLintIsSound: a route lint reports as never matching never matches any
+// random item.
+func TestLintIsSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	st := newStemmer()
+	flagged := 0
+	for range 300 {
+		f := randomFile(rng)
+		data := fileJSON(t, f)
+		_, err := parse("prop.yaml", data, parseOptions{stems: st})
+		if err == nil {
+			continue
+		}
+		dead := map[string]bool{}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			_, rest, ok := strings.Cut(line, `route "`)
+			if !ok || !strings.Contains(line, "can never match") {
+				t.Fatalf("generated rules have another problem: %s\n%s", line, data)
+			}
+			id, _, _ := strings.Cut(rest, `"`)
+			dead[id] = true
+		}
+		flagged += len(dead)
+		r, err := parse("prop.yaml", data, parseOptions{noLint: true, stems: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 100 {
+			env := randomEnvelope(rng)
+			for _, id := range r.Classify(env).Matched {
+				if dead[id] {
+					t.Fatalf("route %s was reported as never matching but matched %+v\n%s", id, env, data)
+				}
+			}
+		}
+	}
+	if flagged == 0 {
+		t.Fatal("the generator never produced a shadowed route")
+	}
+}

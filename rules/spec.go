@@ -1,0 +1,215 @@
+// Package rules is the routing rule language that ops own: it parses a rules
+// file with positions, validates and lints it, compiles every word of every
+// route into one Aho-Corasick automaton, and decides which teams an envelope
+// goes to, with a trace that explains why. docs/rules.md is the reference.
+//
+// A rules file names the teams and their delivery targets, a mandatory
+// default team, shared vocabularies, and an ordered tree of routes modelled on
+// Alertmanager's: routes are tried top to bottom, the first match wins unless
+// it says continue: true (fan-out), and a matching route's child routes refine
+// its decision.
+//
+// Load or Parse compile a file into an immutable *Rules; Classify decides
+// where an envelope goes and Explain also says why. Live holds the rules in
+// use and Watch swaps in a new version when the file changes.
+package rules
+
+import (
+	"fmt"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/switchboard/switchboard/internal/yamlfile"
+)
+
+// File is a rules file as written. Every field is documented for rule
+// authors in docs/rules.md.
+type File struct {
+	// DefaultTeam receives every item no route sends to a team. Required,
+	// and declared under teams like every other team.
+	DefaultTeam string `yaml:"default_team"`
+	// Teams declares every team a route may name, with its delivery targets.
+	Teams []TeamSpec `yaml:"teams"`
+	// Vocabularies are named word lists, written once and used by several
+	// routes as $name inside text conditions.
+	Vocabularies map[string]List `yaml:"vocabularies"`
+	// Routes are tried in order; see RouteSpec.
+	Routes []RouteSpec `yaml:"routes"`
+}
+
+// TeamSpec declares one team.
+type TeamSpec struct {
+	// Name is the team's id: lowercase letters, digits, '-' or '_'.
+	Name string `yaml:"name"`
+	// Description says what the team handles, for people.
+	Description string `yaml:"description"`
+	// Targets are where the team's items are delivered; none means one NATS
+	// target (the team's queue subject).
+	Targets []TargetSpec `yaml:"targets"`
+}
+
+// TargetSpec is one delivery target as written.
+type TargetSpec struct {
+	// Type is nats, redis or webhook.
+	Type string `yaml:"type"`
+	// Stream is the Redis stream key (redis; default "switchboard:team:<team>").
+	Stream string `yaml:"stream"`
+	// MaxLen caps the Redis stream's length, approximately (redis; 0: no cap).
+	MaxLen int64 `yaml:"maxlen"`
+	// URL is the webhook endpoint (webhook); https unless the host is loopback.
+	URL string `yaml:"url"`
+	// Secret signs webhook requests (webhook). ${ENV} is expanded.
+	Secret string `yaml:"secret"`
+	// SecretFile reads Secret from a file instead (webhook).
+	SecretFile string `yaml:"secret_file"`
+	// Timeout bounds one webhook request (webhook; default 10s).
+	Timeout yamlfile.Duration `yaml:"timeout"`
+	// Format is json (the routed item) or slack (a Slack message) (webhook).
+	Format string `yaml:"format"`
+}
+
+// RouteSpec is one route as written.
+type RouteSpec struct {
+	// ID names the route in traces, metrics and routed items; unique in the file.
+	ID string `yaml:"id"`
+	// Description says what the route is for, for people.
+	Description string `yaml:"description"`
+	// Match lists the conditions; all must hold. An empty match matches
+	// everything.
+	Match MatchSpec `yaml:"match"`
+	// Team owns what the route matches. Child routes inherit it.
+	Team string `yaml:"team"`
+	// CopyTo are teams that get a copy (fan-out within one route). Child
+	// routes inherit it unless they set their own ("copy_to: []" clears it).
+	CopyTo List `yaml:"copy_to"`
+	// Noise marks matching items as noise: kept in the ingest stream, counted,
+	// delivered to no team. Evaluation stops there.
+	Noise bool `yaml:"noise"`
+	// Topics, Priority and Tags describe matching items. Child routes inherit
+	// the priority and add their own topics and tags to their parent's.
+	// Priority is low, normal, high or urgent.
+	Topics   List   `yaml:"topics"`
+	Priority string `yaml:"priority"`
+	Tags     List   `yaml:"tags"`
+	// Continue goes on to the next route after this one matched (fan-out).
+	Continue bool `yaml:"continue"`
+	// Sticky false lets a follow-up in a known thread go where this route
+	// says instead of sticking to the team that got the thread first.
+	// Child routes inherit it. Default true.
+	Sticky *bool `yaml:"sticky"`
+	// Routes are tried, in order, only when this route matched; the deepest
+	// matching route decides.
+	Routes []RouteSpec `yaml:"routes"`
+}
+
+// MatchSpec holds a route's conditions. Every condition that is set must
+// hold; a list condition holds when any of its values matches.
+type MatchSpec struct {
+	// Channel is the connector type: facebook, x, email, web.
+	Channel List `yaml:"channel"`
+	// Kind is the item kind: post, comment, reply, message, mention, dm, email, web.
+	Kind List `yaml:"kind"`
+	// Lang is the item's language (declared by the channel, else detected):
+	// fi, en, ... or und when it could not be determined.
+	Lang List `yaml:"lang"`
+	// Author matches author fields, case-insensitively, with * wildcards.
+	Author AuthorSpec `yaml:"author"`
+	// Thread is "new" (the item answers nothing: no parent_id) or "reply"
+	// (it answers another item).
+	Thread string `yaml:"thread"`
+	// Tags holds when an earlier matching route (continue: true) or a parent
+	// route gave the item one of these tags.
+	Tags List `yaml:"tags"`
+	// Metadata matches channel extras by key, case-insensitively, with *
+	// wildcards.
+	Metadata map[string]List `yaml:"metadata"`
+	// Text matches the subject and text.
+	Text TextSpec `yaml:"text"`
+}
+
+// AuthorSpec matches author fields, case-insensitively, with * wildcards;
+// each list that is set must have one value that matches.
+type AuthorSpec struct {
+	// ID is the author's id on the channel.
+	ID List `yaml:"id"`
+	// Name is the display name.
+	Name List `yaml:"name"`
+	// Handle is the @handle (X) without the @.
+	Handle List `yaml:"handle"`
+	// Email is the sender address (email, web intake).
+	Email List `yaml:"email"`
+}
+
+// TextSpec holds text conditions over words, phrases, vocabularies ($name)
+// and regular expressions. Each one that is set must hold.
+type TextSpec struct {
+	// Any holds when at least one entry occurs.
+	Any List `yaml:"any"`
+	// All holds when every entry occurs (a vocabulary entry: any of its words).
+	All List `yaml:"all"`
+	// None holds when no entry occurs.
+	None List `yaml:"none"`
+	// Regex holds when at least one Go (RE2) regular expression matches the
+	// normalized text (case-folded, so matching ignores case).
+	Regex List `yaml:"regex"`
+}
+
+// List is a list of strings that may also be written as one scalar:
+// "channel: email" is "channel: [email]".
+type List []string
+
+// UnmarshalYAML accepts a sequence of scalars or one scalar.
+func (l *List) UnmarshalYAML(n ast.Node) error {
+	switch v := n.(type) {
+	case *ast.SequenceNode:
+		out := make(List, 0, len(v.Values))
+		for _, el := range v.Values {
+			s, err := scalar(el)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	case *ast.NullNode:
+		*l = nil
+		return nil
+	}
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	*l = List{s}
+	return nil
+}
+
+func scalar(n ast.Node) (string, error) {
+	switch v := n.(type) {
+	case *ast.StringNode:
+		return v.Value, nil
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return n.GetToken().Value, nil
+	case *ast.LiteralNode:
+		return v.Value.Value, nil
+	case *ast.AnchorNode:
+		return scalar(v.Value)
+	case *ast.TagNode:
+		return scalar(v.Value)
+	}
+	return "", &nodeError{n.GetToken(), fmt.Sprintf("expected a word or a list of words, got %s", n.Type())}
+}
+
+// nodeError is a bad value positioned at its token; yamlfile reports it as
+// FILE:LINE:COL.
+type nodeError struct {
+	tk  *token.Token
+	msg string
+}
+
+// Error, GetToken and GetMessage are what yamlfile reads from a positioned
+// error.
+func (e *nodeError) Error() string          { return e.msg }
+func (e *nodeError) GetToken() *token.Token { return e.tk }
+func (e *nodeError) GetMessage() string     { return e.msg }
