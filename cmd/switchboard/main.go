@@ -7,6 +7,7 @@
 //	switchboard config check [FILE]         validate a configuration file
 //	switchboard rules check|test|backtest   work with routing rules
 //	switchboard tail TEAM [-from new|all|DURATION]
+//	switchboard dead list|replay            inspect and re-drive dead letters
 //	switchboard version
 package main
 
@@ -41,6 +42,8 @@ Usage:
   switchboard rules test [flags] TEXT       show how a message would be routed
   switchboard rules backtest -rules FILE    replay stored messages through new rules
   switchboard tail [flags] TEAM             print a team queue's items as JSON lines
+  switchboard dead list [flags]             show dead letters: reason, team, target, error
+  switchboard dead replay [flags]           re-drive dead letters after fixing the cause
   switchboard version                       print the version
 
 Run "switchboard COMMAND -h" for a command's flags.
@@ -55,6 +58,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"config": configCmd,
 		"rules":  rulesCmd,
 		"tail":   tailCmd,
+		"dead":   deadCmd,
 		"version": func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Fprintln(stdout, "switchboard", version)
 			return 0

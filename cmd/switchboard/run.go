@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
@@ -19,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
 
@@ -124,17 +126,13 @@ func (d *daemon) run(ctx context.Context) error {
 		conns = append(conns, cs...)
 	}
 
-	rt := router.New(router.Config{
-		Stream:        b.Subjects.IngestStream,
-		FilterSubject: b.Subjects.Prefix + ".ingest.>",
-		Consumer:      cfg.Router.Consumer,
-		AckWait:       time.Duration(cfg.Router.AckWait),
-		MaxDeliver:    cfg.Router.MaxDeliver,
-		Workers:       cfg.Router.Workers,
-	}, b.JS, rs,
-		router.NewNATSQueue(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
-		router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.Dead),
-		telemetry.RouterMetrics{M: metrics}, log.Named("router"))
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"))
+	if err != nil {
+		return err
+	}
+	// Deferred after b.Close, so it runs first: Redis closes before NATS,
+	// and only after the router stopped (below).
+	defer closeDelivery()
 
 	// Producers (connectors, HTTP) and the router stop separately, so that
 	// the router can finish in-flight work after polling stopped.
@@ -215,4 +213,86 @@ func waitFor(ctx context.Context, wait func()) {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// buildRouter builds the router and what its targets need: the NATS team
+// queue, the Redis client (when delivery.redis.url is set), the webhook
+// HTTP client, the dead-letter stream and the router's KV buckets. It checks
+// that every team's targets can be built from the rules in force.
+// closeDelivery releases the Redis client; call it after the router stopped.
+func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger) (rt *router.Router, closeDelivery func(), err error) {
+	dc := cfg.Delivery
+	factory := &targets.Factory{
+		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
+		HTTP: &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		}},
+		DedupTTL:       time.Duration(dc.Redis.DedupTTL),
+		WebhookTimeout: time.Duration(dc.Webhook.Timeout),
+	}
+	closeDelivery = func() {}
+	if dc.Redis.URL != "" {
+		rc, err := targets.NewRedisClient(dc.Redis)
+		if err != nil {
+			return nil, nil, err
+		}
+		factory.Redis = rc
+		// go-redis logs pool trouble through its own global logger; keep
+		// the daemon's log one format.
+		redis.SetLogger(targets.RedisLogger{L: log.Named("redis")})
+		closeDelivery = func() {
+			if err := rc.Close(); err != nil {
+				log.Debug("closing the redis client", zap.Error(err))
+			}
+		}
+	}
+	state := router.StateConfig{ProgressBucket: dc.ProgressBucket, Replicas: cfg.Streams.Replicas}
+	if dc.ThreadStickiness.On() {
+		state.ThreadBucket, state.ThreadTTL = dc.ThreadStickiness.Bucket, time.Duration(dc.ThreadStickiness.TTL)
+	}
+	progress, threads, err := router.OpenState(ctx, b.JS, state)
+	if err != nil {
+		closeDelivery()
+		return nil, nil, err
+	}
+	rt = router.New(router.Config{
+		Stream:          b.Subjects.IngestStream,
+		FilterSubject:   b.Subjects.Prefix + ".ingest.>",
+		Consumer:        cfg.Router.Consumer,
+		AckWait:         time.Duration(cfg.Router.AckWait),
+		MaxDeliver:      cfg.Router.MaxDeliver,
+		Workers:         cfg.Router.Workers,
+		MaxPending:      dc.MaxPending,
+		RetryMin:        time.Duration(dc.RetryMin),
+		RetryMax:        time.Duration(dc.RetryMax),
+		AttemptTimeout:  time.Duration(dc.AttemptTimeout),
+		BreakerFailures: dc.Breaker.Failures,
+		BreakerCooldown: time.Duration(dc.Breaker.Cooldown),
+		DepthInterval:   time.Duration(dc.DepthInterval),
+	}, router.Deps{
+		JS:       b.JS,
+		Rules:    rulesFn,
+		Targets:  factory,
+		Dead:     router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
+		Progress: progress,
+		Threads:  threads,
+		Metrics:  telemetry.RouterMetrics{M: metrics},
+		Log:      log,
+	})
+	rs := rulesFn()
+	if err := rt.Check(rs); err != nil {
+		closeDelivery()
+		return nil, nil, fmt.Errorf("delivery targets in the rules: %w", err)
+	}
+	for _, t := range rs.Teams() {
+		names := make([]string, 0, len(t.Targets))
+		for _, tg := range t.Targets {
+			names = append(names, tg.String()) // never a credential
+		}
+		log.Info("team delivery targets", zap.String("team", t.Name), zap.Strings("targets", names))
+	}
+	return rt, closeDelivery, nil
 }

@@ -6,23 +6,52 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 )
 
-// RouterMetrics adapts Metrics to the router's reporting interface.
+// RouterMetrics adapts Metrics to the router's reporting interface
+// (router.Metrics).
 type RouterMetrics struct{ M *Metrics }
 
-// Routed counts a delivery to team and observes its ingest-to-queue latency.
-func (r RouterMetrics) Routed(team string, latency time.Duration) {
+// Routed counts an item every target of team accepted and observes its
+// ingest-to-queue latency.
+func (r RouterMetrics) Routed(team string, sinceIngest time.Duration) {
 	r.M.Routed.WithLabelValues(team).Inc()
-	r.M.IngestToQueue.Observe(latency.Seconds())
+	r.M.IngestToQueue.Observe(sinceIngest.Seconds())
 }
+
+// Delivered counts one target's acceptance and observes the attempt's duration.
+func (r RouterMetrics) Delivered(team, target string, took time.Duration) {
+	r.M.Delivered.WithLabelValues(team, target).Inc()
+	r.M.DeliverySeconds.WithLabelValues(team, target).Observe(took.Seconds())
+}
+
+// Retried counts a failed attempt that will be retried.
+func (r RouterMetrics) Retried(team, target, reason string) {
+	r.M.DeliveryRetries.WithLabelValues(team, target, reason).Inc()
+}
+
+// DeadLettered counts a dead letter.
+func (r RouterMetrics) DeadLettered(reason, team, target string) {
+	r.M.DeadLettered.WithLabelValues(reason, team, target).Inc()
+}
+
+// Redelivery counts an ingest message handed back for a later retry.
+func (r RouterMetrics) Redelivery(reason string) { r.M.RouterRetries.WithLabelValues(reason).Inc() }
 
 // Noise counts an item marked as noise.
 func (r RouterMetrics) Noise() { r.M.Noise.Inc() }
 
-// DeadLettered counts a dead letter by reason.
-func (r RouterMetrics) DeadLettered(reason string) { r.M.DeadLettered.WithLabelValues(reason).Inc() }
+// QueueDepth sets a queue's depth.
+func (r RouterMetrics) QueueDepth(team, target string, depth int64) {
+	r.M.QueueDepth.WithLabelValues(team, target).Set(float64(depth))
+}
 
-// Retried counts a message handed back for redelivery.
-func (r RouterMetrics) Retried(reason string) { r.M.RouterRetries.WithLabelValues(reason).Inc() }
+// CircuitOpen sets a target's breaker state.
+func (r RouterMetrics) CircuitOpen(team, target string, open bool) {
+	v := 0.0
+	if open {
+		v = 1
+	}
+	r.M.CircuitOpen.WithLabelValues(team, target).Set(v)
+}
 
 // ConnectorMetrics adapts Metrics to connectors.Observer.
 type ConnectorMetrics struct{ M *Metrics }

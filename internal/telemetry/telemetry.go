@@ -47,17 +47,30 @@ type Metrics struct {
 	Ingested *prometheus.CounterVec
 	// IngestDuplicates counts publishes the stream already held, by channel.
 	IngestDuplicates *prometheus.CounterVec
-	// Routed counts items delivered to a team queue, by team.
+	// Routed counts items every target of a team accepted, by team.
 	Routed *prometheus.CounterVec
-	// DeadLettered counts items sent to the dead-letter stream, by reason.
+	// DeadLettered counts items (or one team's copy) sent to the dead-letter
+	// stream, by reason, team and target ("" when none applies).
 	DeadLettered *prometheus.CounterVec
+	// Delivered counts items a team's target accepted, by team and target.
+	Delivered *prometheus.CounterVec
+	// DeliveryRetries counts failed attempts at a target that will be
+	// retried, by team, target and reason (error, circuit_open).
+	DeliveryRetries *prometheus.CounterVec
+	// DeliverySeconds observes how long a successful attempt at a target took.
+	DeliverySeconds *prometheus.HistogramVec
+	// QueueDepth is the number of items a team's queue at a target holds,
+	// where the backend can tell (NATS: kept in the stream; Redis: XLEN).
+	QueueDepth *prometheus.GaugeVec
+	// CircuitOpen is 1 while a target's breaker for a team is open.
+	CircuitOpen *prometheus.GaugeVec
 	// ConnectorErrors counts connector failures, by connector.
 	ConnectorErrors *prometheus.CounterVec
 	// ConnectorState is 1 for each connector's current state.
 	ConnectorState *prometheus.GaugeVec
 	// IngestToQueue observes seconds from ingest to team-queue ack.
 	IngestToQueue prometheus.Histogram
-	// RouterRetries counts ingest messages handed back for redelivery, by reason.
+	// RouterRetries counts ingest messages handed back for a later retry, by reason.
 	RouterRetries *prometheus.CounterVec
 	// Noise counts items the rules marked as noise (kept, delivered nowhere).
 	Noise prometheus.Counter
@@ -77,8 +90,25 @@ func NewMetrics() *Metrics {
 			Name: "switchboard_routed_total", Help: "Items delivered to a team queue, by team.",
 		}, []string{"team"}),
 		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_dead_lettered_total", Help: "Items sent to the dead-letter stream, by reason.",
-		}, []string{"reason"}),
+			Name: "switchboard_dead_lettered_total", Help: "Items (or one team's copy) sent to the dead-letter stream, by reason, team and target.",
+		}, []string{"reason", "team", "target"}),
+		Delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_delivered_total", Help: "Routed items a team's delivery target accepted, by team and target.",
+		}, []string{"team", "target"}),
+		DeliveryRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_delivery_retries_total", Help: "Failed delivery attempts that will be retried, by team, target and reason (error, circuit_open).",
+		}, []string{"team", "target", "reason"}),
+		DeliverySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_delivery_seconds",
+			Help:    "Seconds a successful delivery attempt at a target took, by team and target.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"team", "target"}),
+		QueueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_queue_depth", Help: "Items a team's queue holds at a target, where the backend can tell (NATS: kept in the team stream; Redis: XLEN).",
+		}, []string{"team", "target"}),
+		CircuitOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_target_circuit_open", Help: "1 while attempts at a team's target are paused because it keeps failing.",
+		}, []string{"team", "target"}),
 		ConnectorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_connector_errors_total", Help: "Connector runs that ended in an error, by connector.",
 		}, []string{"connector"}),
@@ -102,6 +132,7 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Ingested, m.IngestDuplicates, m.Routed, m.DeadLettered, m.ConnectorErrors,
 		m.ConnectorState, m.IngestToQueue, m.RouterRetries, m.Noise,
+		m.Delivered, m.DeliveryRetries, m.DeliverySeconds, m.QueueDepth, m.CircuitOpen,
 	)
 	return m
 }

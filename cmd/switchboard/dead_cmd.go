@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/yamlfile"
+	"github.com/switchboard/switchboard/router"
+)
+
+const deadUsage = `usage:
+  switchboard dead list   [-config FILE] [-reason R] [-since D] [-n N] [-json]
+  switchboard dead replay [-config FILE] (-id ID | -all | -reason R) [-since D] [-dry-run]
+
+list shows the dead-letter stream, oldest first: why each item is there,
+which team and target failed, and the envelope id.
+replay republishes the original messages to the ingest stream so the router
+routes them again (after you fixed the cause), then deletes the dead letters.
+A dead letter that names a team is re-delivered to that team only; teams
+that already got the item do not get it again. See docs/delivery.md.
+Flags may be written with one dash or two.
+`
+
+// deadCmd implements "switchboard dead list|replay".
+func deadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, deadUsage)
+		return 2
+	}
+	switch args[0] {
+	case "list":
+		return deadList(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return deadReplay(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, deadUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "switchboard dead: unknown subcommand %q\n\n%s", args[0], deadUsage)
+	return 2
+}
+
+// deadFlags are the flags list and replay share.
+type deadFlags struct {
+	cfgPath, reason, since string
+}
+
+func (f *deadFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cfgPath, "config", "config.yaml", "configuration file (to find NATS)")
+	fs.StringVar(&f.reason, "reason", "", "only dead letters with this reason: "+deadReasons)
+	fs.StringVar(&f.since, "since", "", "only dead letters stored since: a duration such as 30m or 2d, or an RFC 3339 time")
+}
+
+// deadReasons lists the dead-letter reasons, for help and errors.
+const deadReasons = router.ReasonDeliveryFailed + ", " + router.ReasonRejected + ", " + router.ReasonUnknownTeam + ", " +
+	router.ReasonMalformed + ", " + router.ReasonInvalid
+
+// query validates the shared flags.
+func (f *deadFlags) query(now time.Time) (router.DeadQuery, error) {
+	var q router.DeadQuery
+	if f.reason != "" {
+		if !message.ValidToken(f.reason) {
+			return q, fmt.Errorf("-reason %q: use one of %s", f.reason, deadReasons)
+		}
+		q.Reason = f.reason
+	}
+	if f.since != "" {
+		if t, err := time.Parse(time.RFC3339, f.since); err == nil {
+			q.Since = t
+		} else if d, err := yamlfile.ParseDuration(f.since); err == nil && d > 0 {
+			q.Since = now.Add(-d)
+		} else {
+			return q, fmt.Errorf("-since %q: use a duration such as 30m or 2d, or an RFC 3339 time", f.since)
+		}
+	}
+	return q, nil
+}
+
+// open loads the configuration and connects to the dead-letter stream.
+func (f *deadFlags) open(ctx context.Context) (*router.DeadLetters, func(), error) {
+	cfg, err := config.Load(f.cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, js, err := dialNATS(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := bus.NewSubjects(cfg.Streams)
+	return router.NewDeadLetters(js, s.DeadStream, s.IngestStream, s.Dead), nc.Close, nil
+}
+
+func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dead list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f deadFlags
+	f.register(fs)
+	limit := fs.Int("n", 100, "show the most recent N (0: all)")
+	asJSON := fs.Bool("json", false, "print one JSON object per dead letter, with the original envelope")
+	fs.Usage = func() { fmt.Fprint(stderr, deadUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard dead list: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	q, err := f.query(time.Now())
+	if err == nil && *limit < 0 {
+		err = errors.New("-n must be 0 (all) or more")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard dead list:", err)
+		return 2
+	}
+	q.Limit = *limit
+	dead, closeNATS, err := f.open(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard dead list:", err)
+		return 1
+	}
+	defer closeNATS()
+	entries, err := dead.List(ctx, q)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard dead list:", err)
+		return 1
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		for _, e := range entries {
+			if err := enc.Encode(e); err != nil {
+				fmt.Fprintln(stderr, "switchboard dead list:", err)
+				return 1
+			}
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tFAILED AT\tREASON\tTEAM\tTARGET\tTRIES\tID\tERROR")
+	for _, e := range entries {
+		failed := e.FailedAt
+		if failed.IsZero() {
+			failed = e.Stored
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Seq, failed.UTC().Format(time.RFC3339), dash(e.Reason), dash(e.Team),
+			dash(e.Target), e.Deliveries, dash(e.EnvelopeID()), oneLine(e.Error, 120))
+	}
+	tw.Flush()
+	fmt.Fprintf(stderr, "%d dead letter(s). Fix the cause, then: switchboard dead replay -id SEQ (or -reason R, or -all)\n", len(entries))
+	return 0
+}
+
+func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dead replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f deadFlags
+	f.register(fs)
+	id := fs.String("id", "", "replay one dead letter: its SEQ (as listed) or its envelope id (every dead letter of that envelope)")
+	all := fs.Bool("all", false, "replay every dead letter (with -since: every one since then)")
+	dryRun := fs.Bool("dry-run", false, "show what would be replayed; change nothing")
+	fs.Usage = func() { fmt.Fprint(stderr, deadUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard dead replay: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	n := 0
+	for _, set := range []bool{*id != "", *all, f.reason != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		fmt.Fprintln(stderr, "switchboard dead replay: choose exactly one of -id, -all or -reason")
+		return 2
+	}
+	q, err := f.query(time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard dead replay:", err)
+		return 2
+	}
+	dead, closeNATS, err := f.open(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard dead replay:", err)
+		return 1
+	}
+	defer closeNATS()
+
+	var entries []router.DeadEntry
+	if seq, perr := strconv.ParseUint(*id, 10, 64); *id != "" && perr == nil {
+		e, err := dead.Get(ctx, seq)
+		if err != nil {
+			fmt.Fprintln(stderr, "switchboard dead replay:", err)
+			return 1
+		}
+		entries = append(entries, e)
+	} else {
+		list, err := dead.List(ctx, q)
+		if err != nil {
+			fmt.Fprintln(stderr, "switchboard dead replay:", err)
+			return 1
+		}
+		for _, e := range list {
+			if *id == "" || e.EnvelopeID() == *id {
+				entries = append(entries, e)
+			}
+		}
+		if *id != "" && len(entries) == 0 {
+			fmt.Fprintf(stderr, "switchboard dead replay: no dead letter for envelope %q\n", *id)
+			return 1
+		}
+	}
+	failed := 0
+	for _, e := range entries {
+		what := fmt.Sprintf("%d (%s, reason %s, team %s)", e.Seq, dash(e.EnvelopeID()), dash(e.Reason), dash(e.Team))
+		if *dryRun {
+			fmt.Fprintf(stdout, "would replay %s to %s\n", what, dash(e.Subject))
+			continue
+		}
+		res, err := dead.Replay(ctx, e)
+		switch {
+		case err != nil:
+			failed++
+			fmt.Fprintf(stderr, "switchboard dead replay: %v\n", err)
+		case res.Duplicate:
+			fmt.Fprintf(stdout, "%s was replayed before (ingest seq %d); removed from the dead letters\n", what, res.IngestSeq)
+		default:
+			fmt.Fprintf(stdout, "replayed %s as ingest seq %d\n", what, res.IngestSeq)
+		}
+	}
+	if *dryRun {
+		fmt.Fprintf(stderr, "dry run: %d dead letter(s) would be replayed\n", len(entries))
+		return 0
+	}
+	fmt.Fprintf(stderr, "%d replayed, %d failed\n", len(entries)-failed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine makes s fit one table cell of at most n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return dash(s)
+}

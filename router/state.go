@@ -1,0 +1,245 @@
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StateConfig names the JetStream key-value buckets the router keeps its
+// state in.
+type StateConfig struct {
+	// ProgressBucket holds progress records of items being retried.
+	ProgressBucket string
+	// ThreadBucket holds the thread-to-team map; empty turns stickiness off.
+	ThreadBucket string
+	// ThreadTTL is how long a thread stays with its team after its last item.
+	ThreadTTL time.Duration
+	// Replicas is the buckets' replica count.
+	Replicas int
+}
+
+// progressTTL bounds how long a progress record outlives an item that was
+// never finished (it is deleted when the item is).
+const progressTTL = 7 * 24 * time.Hour
+
+// OpenState creates (or updates) the router's buckets. threads is nil when
+// c.ThreadBucket is empty.
+func OpenState(ctx context.Context, js jetstream.JetStream, c StateConfig) (progress *Progress, threads *Threads, err error) {
+	replicas := max(c.Replicas, 1)
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.ProgressBucket,
+		Description: "Switchboard router: routing decision and accepted targets of items being retried",
+		History:     1,
+		TTL:         progressTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating or updating KV bucket %s: %w", c.ProgressBucket, err)
+	}
+	progress = &Progress{kv: kv}
+	if c.ThreadBucket == "" {
+		return progress, nil, nil
+	}
+	if c.ThreadTTL <= 0 {
+		return nil, nil, fmt.Errorf("thread bucket %s: the TTL must be positive", c.ThreadBucket)
+	}
+	tkv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.ThreadBucket,
+		Description: "Switchboard router: thread to team map (thread stickiness)",
+		History:     1,
+		TTL:         c.ThreadTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating or updating KV bucket %s: %w", c.ThreadBucket, err)
+	}
+	return progress, &Threads{kv: tkv, ttl: c.ThreadTTL, now: time.Now}, nil
+}
+
+// hashKey turns free text into a KV key token (KV keys allow only a small
+// alphabet; envelope and thread ids hold anything).
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Progress remembers, for an item being retried, the routing decision and
+// which targets already accepted it, so that a retry delivers only what is
+// missing (a webhook that accepted is not called again) and routes exactly
+// as the first attempt did, even after a rules reload. Records are written
+// only when an attempt leaves something to retry and deleted when the item
+// is done, so the common path costs nothing. Losing a record is harmless:
+// every target is idempotent by itself.
+type Progress struct{ kv jetstream.KeyValue }
+
+// progressRecord is the stored state of one ingest message (one stream
+// sequence: a replayed copy of an envelope has its own).
+type progressRecord struct {
+	Seq      uint64    `json:"seq"`
+	ID       string    `json:"id"`
+	Version  string    `json:"rules_version"`
+	Teams    []string  `json:"teams"`
+	Topics   []string  `json:"topics,omitempty"`
+	Priority string    `json:"priority,omitempty"`
+	Tags     []string  `json:"tags,omitempty"`
+	Matched  []string  `json:"matched,omitempty"`
+	RoutedAt time.Time `json:"routed_at"`
+	// Done lists, per team, the ids of the targets that accepted the item.
+	Done map[string][]string `json:"done,omitempty"`
+	// Closed maps a finished team to "delivered" or its dead-letter reason.
+	Closed map[string]string `json:"closed,omitempty"`
+}
+
+func (p *progressRecord) done(team, target string) bool { return slices.Contains(p.Done[team], target) }
+
+func (p *progressRecord) markDone(team, target string) {
+	if p.Done == nil {
+		p.Done = map[string][]string{}
+	}
+	if !p.done(team, target) {
+		p.Done[team] = append(p.Done[team], target)
+	}
+}
+
+func (p *progressRecord) close(team, how string) {
+	if p.Closed == nil {
+		p.Closed = map[string]string{}
+	}
+	p.Closed[team] = how
+}
+
+func progressKey(id string, seq uint64) string {
+	return "p." + hashKey(id) + "." + strconv.FormatUint(seq, 10)
+}
+
+// load returns the record of (id, seq), or nil when there is none.
+func (p *Progress) load(ctx context.Context, id string, seq uint64) (*progressRecord, error) {
+	e, err := p.kv.Get(ctx, progressKey(id, seq))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading progress of %s: %w", id, err)
+	}
+	var rec progressRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return nil, fmt.Errorf("decoding progress of %s: %w", id, err)
+	}
+	if rec.ID != id || rec.Seq != seq || len(rec.Teams) == 0 {
+		return nil, nil // not ours (cannot happen short of a hash collision)
+	}
+	return &rec, nil
+}
+
+func (p *Progress) save(ctx context.Context, rec *progressRecord) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encoding progress of %s: %w", rec.ID, err)
+	}
+	if _, err := p.kv.Put(ctx, progressKey(rec.ID, rec.Seq), data); err != nil {
+		return fmt.Errorf("saving progress of %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+func (p *Progress) remove(ctx context.Context, id string, seq uint64) error {
+	if err := p.kv.Purge(ctx, progressKey(id, seq)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("removing progress of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Threads is the thread-to-team map: the first item of a thread (per
+// channel) claims it for the teams it was routed to, and follow-ups go to
+// those teams. An entry expires TTL after the thread's last item.
+type Threads struct {
+	kv  jetstream.KeyValue
+	ttl time.Duration
+	now func() time.Time
+}
+
+// threadEntry is the stored value of one thread.
+type threadEntry struct {
+	// Teams received the thread's first item.
+	Teams []string `json:"teams"`
+	// First is the envelope id of the item that claimed the thread.
+	First string `json:"first"`
+	// Seen is when the thread last had an item.
+	Seen time.Time `json:"seen"`
+}
+
+func threadKey(channel, thread string) string { return "t." + hashKey(channel, thread) }
+
+// lookup returns the thread's entry and its revision, or ok false.
+func (t *Threads) lookup(ctx context.Context, channel, thread string) (e threadEntry, rev uint64, ok bool, err error) {
+	kve, err := t.kv.Get(ctx, threadKey(channel, thread))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return e, 0, false, nil
+	}
+	if err != nil {
+		return e, 0, false, fmt.Errorf("reading thread map: %w", err)
+	}
+	if err := json.Unmarshal(kve.Value(), &e); err != nil || len(e.Teams) == 0 {
+		// Unreadable: treat as absent; the next claim overwrites it.
+		return threadEntry{}, kve.Revision(), false, nil
+	}
+	return e, kve.Revision(), true, nil
+}
+
+// claim records teams for the thread unless another item claimed it
+// first; it returns the thread's teams either way.
+func (t *Threads) claim(ctx context.Context, channel, thread, id string, teams []string) ([]string, error) {
+	data, _ := json.Marshal(threadEntry{Teams: teams, First: id, Seen: t.now().UTC()})
+	_, err := t.kv.Create(ctx, threadKey(channel, thread), data)
+	if err == nil {
+		return teams, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("claiming thread: %w", err)
+	}
+	e, _, ok, err := t.lookup(ctx, channel, thread)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return teams, t.assign(ctx, channel, thread, id, teams)
+	}
+	return e.Teams, nil
+}
+
+// assign overwrites the thread's teams (its teams were all removed from
+// the rules, or its entry was unreadable).
+func (t *Threads) assign(ctx context.Context, channel, thread, id string, teams []string) error {
+	data, _ := json.Marshal(threadEntry{Teams: teams, First: id, Seen: t.now().UTC()})
+	if _, err := t.kv.Put(ctx, threadKey(channel, thread), data); err != nil {
+		return fmt.Errorf("reassigning thread: %w", err)
+	}
+	return nil
+}
+
+// touch rewrites an entry that is older than a quarter of the TTL, so an
+// active thread does not expire; concurrent touches are harmless.
+func (t *Threads) touch(ctx context.Context, channel, thread string, e threadEntry, rev uint64) {
+	now := t.now().UTC()
+	if now.Sub(e.Seen) < t.ttl/4 {
+		return
+	}
+	e.Seen = now
+	data, _ := json.Marshal(e)
+	_, _ = t.kv.Update(ctx, threadKey(channel, thread), data, rev)
+}

@@ -1,0 +1,174 @@
+// Package targets delivers routed items to the queues teams read: a subject
+// in the NATS team-queue stream, a Redis Stream, or an HTTPS webhook. Every
+// target is idempotent per item and team (Key): delivering the same item
+// twice stores it once (NATS, Redis) or sends the same Idempotency-Key
+// (webhook).
+package targets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// Target types, as written in the rules file.
+const (
+	TypeNATS    = "nats"
+	TypeRedis   = "redis"
+	TypeWebhook = "webhook"
+)
+
+// Webhook body formats.
+const (
+	FormatJSON  = "json"
+	FormatSlack = "slack"
+)
+
+// Target stores routed items in one kind of team queue.
+type Target interface {
+	// Deliver stores item (data is its JSON encoding) and returns once the
+	// backend accepted it. Delivering the same Key twice stores it once.
+	// Errors are transient unless marked Permanent.
+	Deliver(ctx context.Context, item *message.Routed, data []byte) error
+	// Name describes the target for logs and metric labels ("nats",
+	// "redis:<stream>", "webhook:<host>"). It never holds a credential.
+	Name() string
+	// ID identifies the target among a team's targets, stably across rules
+	// reloads; it never holds a credential.
+	ID() string
+}
+
+// Depther is a Target whose backend can tell how many items a team's queue
+// holds.
+type Depther interface {
+	// Depth returns the number of items in team's queue.
+	Depth(ctx context.Context, team string) (int64, error)
+}
+
+// Key is the idempotency key of a routed item: "<envelope id>:<team>". It is
+// the Nats-Msg-Id in the team stream, part of the Redis dedup key and the
+// webhook Idempotency-Key.
+func Key(item *message.Routed) string { return item.ID + ":" + item.Team }
+
+// Spec is one delivery target of a team, as declared in the rules file.
+type Spec struct {
+	// Type is nats, redis or webhook.
+	Type string
+	// URL is the webhook endpoint (webhook). It may hold a credential in its
+	// path (Slack webhook URLs do) and never appears in errors or logs.
+	URL string
+	// Secret signs webhook bodies (HMAC-SHA256); empty sends no signature.
+	Secret config.Secret
+	// Timeout bounds one webhook request (0: Factory.WebhookTimeout).
+	Timeout time.Duration
+	// Format is the webhook body: json (the routed item) or slack.
+	Format string
+	// Stream is the Redis Stream key (default DefaultRedisStream(team)).
+	Stream string
+	// MaxLen caps the Redis Stream, approximately (0: no cap).
+	MaxLen int64
+}
+
+// Factory builds targets from specs; it holds what targets share.
+type Factory struct {
+	// NATS is the one NATS target every team's nats target uses.
+	NATS *NATS
+	// Redis is the client redis targets use; nil when delivery.redis.url is
+	// not set, which makes a redis target an error.
+	Redis RedisClient
+	// HTTP is the client webhooks use (nil: a default client).
+	HTTP *http.Client
+	// DedupTTL is how long Redis remembers a delivered key (0: DefaultDedupTTL).
+	DedupTTL time.Duration
+	// WebhookTimeout bounds a webhook request whose spec sets none (0:
+	// DefaultWebhookTimeout).
+	WebhookTimeout time.Duration
+}
+
+// New builds team's target for s. Errors name the team and the problem and
+// never contain a webhook URL or a Redis password.
+func (f *Factory) New(team string, s Spec) (Target, error) {
+	switch s.Type {
+	case TypeNATS:
+		if f.NATS == nil {
+			return nil, fmt.Errorf("team %s: nats target: no NATS connection", team)
+		}
+		return f.NATS, nil
+	case TypeRedis:
+		if f.Redis == nil {
+			return nil, fmt.Errorf("team %s: redis target %s: delivery.redis.url is not set in the configuration", team, streamOrDefault(s.Stream, team))
+		}
+		r, err := NewRedis(f.Redis, team, s, f.DedupTTL)
+		if err != nil {
+			return nil, fmt.Errorf("team %s: %w", team, err)
+		}
+		return r, nil
+	case TypeWebhook:
+		if s.Timeout <= 0 {
+			s.Timeout = f.WebhookTimeout
+		}
+		w, err := NewWebhook(s, f.HTTP)
+		if err != nil {
+			return nil, fmt.Errorf("team %s: %w", team, err)
+		}
+		return w, nil
+	}
+	return nil, fmt.Errorf("team %s: unknown target type %q", team, s.Type)
+}
+
+// permanentError marks an error retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one that retrying cannot fix: the backend refused
+// the item itself (a 4xx answer, a payload too large). The router
+// dead-letters such items at once instead of retrying them.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// Permanentf is Permanent(fmt.Errorf(format, args...)).
+func Permanentf(format string, args ...any) error { return Permanent(fmt.Errorf(format, args...)) }
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// retryAfterError carries a delay the backend asked for.
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// WithRetryAfter marks err with the delay to wait before the next attempt.
+func WithRetryAfter(err error, delay time.Duration) error {
+	if err == nil || delay <= 0 {
+		return err
+	}
+	return &retryAfterError{err: err, delay: delay}
+}
+
+// RetryAfter returns the delay the backend asked for before the next
+// attempt (an HTTP Retry-After), or 0.
+func RetryAfter(err error) time.Duration {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.delay
+	}
+	return 0
+}
