@@ -66,9 +66,9 @@ const watchDebounce = 200 * time.Millisecond
 // Each value received from reload (the daemon sends one on SIGHUP) reloads
 // the file even if it looks unchanged.
 //
-// onResult, when not nil, is called after every reload attempt: ok, the
-// version now in use (when ok) or of the rejected content, and the error.
-func Watch(ctx context.Context, path string, live *Live, reload <-chan struct{}, log *zap.Logger, onResult func(ok bool, version string, err error)) error {
+// See WatchOptions for the reload channel, the check and the result hook.
+func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
+	log, onResult, reload := o.Log, o.OnResult, o.Reload
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -80,7 +80,7 @@ func Watch(ctx context.Context, path string, live *Live, reload <-chan struct{},
 		return fmt.Errorf("watching rules file %s: %w", path, err)
 	}
 	defer w.Close()
-	rw := &rulesWatcher{path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, w: w}
+	rw := &rulesWatcher{path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, check: o.Check, w: w}
 	dir := filepath.Dir(path)
 	if err := w.Add(dir); err != nil {
 		return fmt.Errorf("watching %s, the directory of rules file %s: %w", dir, path, err)
@@ -130,11 +130,27 @@ func Watch(ctx context.Context, path string, live *Live, reload <-chan struct{},
 	}
 }
 
+// WatchOptions tunes Watch; every field may be left zero.
+type WatchOptions struct {
+	// Reload forces a reload on every value (the daemon sends one on SIGHUP).
+	Reload <-chan struct{}
+	// Log receives the outcome of every reload.
+	Log *zap.Logger
+	// Check vets valid new rules before they go live, for what the rules
+	// package cannot know (the router checks it can build every team's
+	// delivery targets). An error rejects the file like a parse error.
+	Check func(*Rules) error
+	// OnResult is called after every reload attempt: ok, the version now in
+	// use (when ok) or of the rejected content, and the error.
+	OnResult func(ok bool, version string, err error)
+}
+
 type rulesWatcher struct {
 	path     string
 	live     *Live
 	log      *zap.Logger
 	onResult func(bool, string, error)
+	check    func(*Rules) error
 	w        *fsnotify.Watcher
 	// seen is the version (content hash) last read, valid or not.
 	seen string
@@ -200,6 +216,9 @@ func (rw *rulesWatcher) reload(force bool) {
 		return
 	}
 	r, err := parse(rw.path, data, parseOptions{stems: cur.stems})
+	if err == nil && rw.check != nil {
+		err = rw.check(r)
+	}
 	if err != nil {
 		rw.log.Error("rules file rejected; the rules in use keep running",
 			zap.String("rejected_version", version), zap.String("running_version", cur.Version()),

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,9 +36,16 @@ func watching(t *testing.T, path string, live *Live) (chan<- struct{}, <-chan re
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, path, live, reload, zap.New(core), func(ok bool, version string, err error) {
+		done <- Watch(ctx, path, live, WatchOptions{Reload: reload, Log: zap.New(core), OnResult: func(ok bool, version string, err error) {
 			results <- reloadResult{ok, version, err}
-		})
+		}, Check: func(r *Rules) error {
+			for _, tm := range r.Teams() {
+				if tm.Name == "vetoed" {
+					return errors.New("team vetoed: the check refused it")
+				}
+			}
+			return nil
+		}})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -146,6 +154,12 @@ func TestWatchReloadsValidAndKeepsRunningOnInvalid(t *testing.T) {
 	if n := logs.FilterMessage("rules reloaded").Len(); n != 2 {
 		t.Fatalf("%d reloads logged, want 2", n)
 	}
+
+	// Valid rules the Check refuses are rejected too.
+	writeReplace(t, path, strings.Replace(rulesText("vetoed"), "  - name: sales\n", "  - name: sales\n  - name: vetoed\n", 1))
+	if r = next(t, results); r.ok || r.err == nil || !strings.Contains(r.err.Error(), "the check refused it") || live.Current().Version() != v1 {
+		t.Fatalf("after a vetoed edit: %+v, live %s", r, live.Current().Version())
+	}
 }
 
 func TestWatchFollowsKubernetesSymlinkSwap(t *testing.T) {
@@ -188,7 +202,7 @@ func TestWatchFollowsKubernetesSymlinkSwap(t *testing.T) {
 
 func TestWatchFailsWithoutDirectory(t *testing.T) {
 	live := NewLive(mustParse(t, "routes: []\n"))
-	err := Watch(context.Background(), filepath.Join(t.TempDir(), "missing", "rules.yaml"), live, nil, nil, nil)
+	err := Watch(context.Background(), filepath.Join(t.TempDir(), "missing", "rules.yaml"), live, WatchOptions{})
 	if err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("err %v", err)
 	}

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,7 +54,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
-	d := &daemon{cfg: cfg, log: log}
+	d := &daemon{cfg: cfg, log: log, reload: sighup(ctx)}
 	if err := d.run(ctx); err != nil {
 		log.Error("switchboard stopped with an error", zap.Error(err))
 		return 1
@@ -69,6 +72,10 @@ type daemon struct {
 	httpAddr string
 	// bus is the backbone once ready.
 	bus *bus.Bus
+	// reload asks for a rules reload (SIGHUP); nil: only file changes reload.
+	reload <-chan struct{}
+	// rulesResult, when set, hears every rules reload outcome (tests).
+	rulesResult func(ok bool, version string, err error)
 }
 
 // run starts everything, blocks until ctx ends, then shuts down gracefully:
@@ -126,7 +133,12 @@ func (d *daemon) run(ctx context.Context) error {
 		conns = append(conns, cs...)
 	}
 
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"))
+	live := rules.NewLive(rs)
+	metrics.RulesInForce(rs.Version())
+	if w := rs.Warnings(); len(w) > 0 {
+		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
+	}
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"))
 	if err != nil {
 		return err
 	}
@@ -140,6 +152,26 @@ func (d *daemon) run(ctx context.Context) error {
 	defer stopProducers()
 	routerCtx, stopRouter := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRouter()
+
+	// The rules follow their file (and SIGHUP) until shutdown. A file the
+	// rules package accepts is still refused if the router cannot build its
+	// teams' targets; either way the previous rules keep running.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watchDone := make(chan error, 1)
+	go func() {
+		watchDone <- rules.Watch(watchCtx, cfg.Router.RulesFile, live, rules.WatchOptions{
+			Reload: d.reload,
+			Log:    log.Named("rules"),
+			Check:  func(r *rules.Rules) error { return rt.Check(r) },
+			OnResult: func(ok bool, version string, err error) {
+				metrics.RulesReloaded(ok, version)
+				if d.rulesResult != nil {
+					d.rulesResult(ok, version, err)
+				}
+			},
+		})
+	}()
 
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- rt.Run(routerCtx, time.Duration(cfg.ShutdownTimeout)) }()
@@ -173,6 +205,10 @@ func (d *daemon) run(ctx context.Context) error {
 	case err := <-routerDone:
 		runErr = fmt.Errorf("router stopped: %w", err)
 		routerDone <- nil
+	case err := <-watchDone:
+		if err != nil {
+			runErr = fmt.Errorf("rules hot reload: %w", err)
+		}
 	}
 
 	deadline := time.Duration(cfg.ShutdownTimeout)
@@ -203,6 +239,29 @@ func natsDescription(cfg *config.Config, b *bus.Bus) string {
 		return "embedded " + b.ClientURL()
 	}
 	return "external"
+}
+
+// sighup turns SIGHUP into rules reload requests until ctx ends. A burst of
+// signals while a reload is pending asks for one reload.
+func sighup(ctx context.Context) <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return reload
 }
 
 // waitFor runs wait, giving up when ctx ends first.

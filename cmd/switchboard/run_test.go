@@ -322,3 +322,104 @@ func TestConfigCheckCommand(t *testing.T) {
 		t.Fatalf("stderr %q", errOut.String())
 	}
 }
+
+// The daemon follows its rules file: a valid edit routes the next message by
+// the new rules, an invalid one is rejected (counted, old rules kept), and a
+// reload request (SIGHUP) re-reads the file.
+func TestRulesHotReload(t *testing.T) {
+	cfg, cfgPath := testConfig(t)
+	rulesPath := filepath.Join(filepath.Dir(cfgPath), "rules.yaml")
+	type result struct {
+		ok      bool
+		version string
+	}
+	results := make(chan result, 8)
+	reload := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &daemon{cfg: cfg, log: bustest.Logger(t), ready: make(chan struct{}), reload: reload,
+		rulesResult: func(ok bool, version string, _ error) { results <- result{ok, version} }}
+	done := make(chan error, 1)
+	go func() { done <- d.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("daemon did not stop")
+		}
+	})
+	select {
+	case <-d.ready:
+	case err := <-done:
+		t.Fatalf("daemon exited: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon not ready")
+	}
+	next := func() result {
+		t.Helper()
+		select {
+		case r := <-results:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no rules reload within 10s")
+		}
+		return result{}
+	}
+	replace := func(content string) {
+		t.Helper()
+		tmp := rulesPath + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, rulesPath); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An editor moves "lasku" from billing to logistics.
+	replace(strings.Replace(testRules, "any: [lasku, invoice]", "any: [invoice]", 1) +
+		"  - id: lasku-to-logistics\n    team: logistics\n    match: {text: {any: [lasku]}}\n")
+	r := next()
+	if !r.ok {
+		t.Fatal("valid rules rejected")
+	}
+	postMessage(t, d.httpAddr, `{"id":"h1","text":"missä lasku"}`)
+	got := teamItems(t, cfg, "logistics", 1)
+	if len(got) != 1 || got[0].Route.RulesVersion != r.version || got[0].Route.Matched[0] != "lasku-to-logistics" {
+		t.Fatalf("after reload logistics got %+v", got)
+	}
+
+	// A broken edit is rejected; the rules in force keep routing.
+	replace("default_team: triage\nroutes:\n  - id: x\n    team: nobody\n")
+	if r2 := next(); r2.ok {
+		t.Fatal("invalid rules accepted")
+	}
+	// SIGHUP re-reads the (still broken) file.
+	reload <- struct{}{}
+	if r3 := next(); r3.ok {
+		t.Fatal("forced reload of invalid rules accepted")
+	}
+	postMessage(t, d.httpAddr, `{"id":"h2","text":"lasku taas"}`)
+	if got := teamItems(t, cfg, "logistics", 2); len(got) != 2 {
+		t.Fatalf("after a rejected edit logistics has %d items, want 2", len(got))
+	}
+	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	for _, want := range []string{
+		`switchboard_rules_reloads_total{result="ok"} 1`,
+		`switchboard_rules_reloads_total{result="error"} 2`,
+		`switchboard_rules_info{version="` + r.version + `"} 1`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

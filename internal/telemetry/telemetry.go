@@ -74,6 +74,27 @@ type Metrics struct {
 	RouterRetries *prometheus.CounterVec
 	// Noise counts items the rules marked as noise (kept, delivered nowhere).
 	Noise prometheus.Counter
+	// RulesReloads counts rules reload attempts, by result (ok, error).
+	RulesReloads *prometheus.CounterVec
+	// RulesInfo is 1 for the version of the rules in force.
+	RulesInfo *prometheus.GaugeVec
+}
+
+// RulesInForce records that the rules with version are in force.
+func (m *Metrics) RulesInForce(version string) {
+	m.RulesInfo.Reset()
+	m.RulesInfo.WithLabelValues(version).Set(1)
+}
+
+// RulesReloaded records a reload attempt; version is the rules in force
+// after a successful one.
+func (m *Metrics) RulesReloaded(ok bool, version string) {
+	if !ok {
+		m.RulesReloads.WithLabelValues("error").Inc()
+		return
+	}
+	m.RulesReloads.WithLabelValues("ok").Inc()
+	m.RulesInForce(version)
 }
 
 // NewMetrics creates and registers the metrics.
@@ -126,6 +147,12 @@ func NewMetrics() *Metrics {
 		Noise: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_noise_total", Help: "Items the rules marked as noise: kept in the ingest stream, delivered to no team.",
 		}),
+		RulesReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_rules_reloads_total", Help: "Rules file reload attempts (file change or SIGHUP), by result: ok, or error when the file was rejected and the previous rules kept running.",
+		}, []string{"result"}),
+		RulesInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_rules_info", Help: "1 for the version (content hash) of the rules in force.",
+		}, []string{"version"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -133,6 +160,7 @@ func NewMetrics() *Metrics {
 		m.Ingested, m.IngestDuplicates, m.Routed, m.DeadLettered, m.ConnectorErrors,
 		m.ConnectorState, m.IngestToQueue, m.RouterRetries, m.Noise,
 		m.Delivered, m.DeliveryRetries, m.DeliverySeconds, m.QueueDepth, m.CircuitOpen,
+		m.RulesReloads, m.RulesInfo,
 	)
 	return m
 }
