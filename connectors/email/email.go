@@ -94,6 +94,9 @@ type Connector struct {
 	filter mailFilter
 	log    *zap.Logger
 	now    func() time.Time
+	// ioTimeout is how long the server may stay silent while a command
+	// waits for its answer (see deadlineConn).
+	ioTimeout time.Duration
 }
 
 // New checks o and returns the account's connector.
@@ -140,6 +143,9 @@ func New(o Options) (*Connector, error) {
 		filter: mailFilter{own: newOwnAddresses(o.OwnAddresses), ingestLists: o.IngestLists},
 		log:    log.With(zap.String("account", o.Account)),
 		now:    time.Now,
+		// The longest silence a healthy server keeps is a whole poll
+		// interval (while idling, or between polls).
+		ioTimeout: o.PollInterval + serverSilence,
 	}, nil
 }
 

@@ -19,6 +19,10 @@ const (
 	maxBodyFull = 96 << 10 // metadata body_full: the whole body
 	maxSubject  = 998      // a header line's limit
 	maxMetaLen  = 2 << 10  // any other metadata value
+	// maxAttachmentsMeta caps the JSON list of attachments in metadata
+	// "attachments": up to 500 parts with 200-byte names would otherwise
+	// make an envelope too big to publish, on every retry.
+	maxAttachmentsMeta = 8 << 10
 )
 
 // Flags in the envelope's metadata "flags" (comma-separated), also the flag
@@ -27,7 +31,7 @@ const (
 	flagTruncated      = "truncated"       // the mail was over max_message_bytes
 	flagMalformed      = "malformed"       // see metadata "problems"
 	flagCharsetGuessed = "charset_guessed" // a charset label was wrong or unknown
-	flagTextTruncated  = "text_truncated"  // text or body_full was cut to fit
+	flagTextTruncated  = "text_truncated"  // text, body_full or the attachment list was cut to fit
 )
 
 // origin says where a mail was read.
@@ -119,16 +123,17 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	}
 	text, cut := capText(text, maxText)
 	textCut = textCut || cut
-	if textCut {
-		flags = append(flags, flagTextTruncated)
-	}
 	if strings.TrimSpace(text) == "" {
 		text = placeholderText(m.Attachments)
 	}
 	if len(m.Attachments) > 0 {
-		b, _ := json.Marshal(m.Attachments)
-		meta["attachments"] = string(b)
+		list, cut := attachmentList(m.Attachments)
+		meta["attachments"] = list
 		meta["attachment_count"] = strconv.Itoa(len(m.Attachments))
+		textCut = textCut || cut
+	}
+	if textCut {
+		flags = append(flags, flagTextTruncated)
 	}
 	if len(flags) > 0 {
 		meta["flags"] = strings.Join(flags, ",")
@@ -174,6 +179,27 @@ func (m *parsedMail) author() message.Author {
 		}
 	}
 	return message.Author{}
+}
+
+// attachmentList renders atts as a JSON array of at most maxAttachmentsMeta
+// bytes, leaving out the attachments after the first that does not fit; cut
+// reports that some were left out (attachment_count has them all).
+func attachmentList(atts []attachment) (list string, cut bool) {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, a := range atts {
+		item, _ := json.Marshal(a)
+		if b.Len()+len(item)+2 > maxAttachmentsMeta {
+			cut = true
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(item)
+	}
+	b.WriteByte(']')
+	return b.String(), cut
 }
 
 // placeholderText stands in for a mail without any text, naming its

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"strings"
@@ -724,5 +725,77 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := New(o); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// silentServer greets like an IMAP server and then never answers, as a hung
+// server behind a live TCP connection does.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = conn.Write([]byte("* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+				go func() { _, _ = io.Copy(io.Discard, conn) }()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestHungServerIsDetected: a server that stops answering while the
+// connection stays up fails the mailbox (so the supervisor reconnects and
+// the status shows it) instead of stalling it until the daemon stops.
+func TestHungServerIsDetected(t *testing.T) {
+	addr := silentServer(t)
+	c, err := New(Options{Account: "a", Addr: addr, TLS: TLSNone, Username: testUser, Password: testPassword,
+		Mailboxes: []string{"INBOX"}, AfterIngest: ActionSeen, PollInterval: time.Minute, MaxMessageBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ioTimeout = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	s, err := c.open(ctx, "INBOX")
+	if err == nil {
+		s.close()
+		t.Fatal("open succeeded against a server that never answers")
+	}
+	if d := time.Since(start); d > 5*time.Second || ctx.Err() != nil {
+		t.Fatalf("open returned after %v (%v): the silence was not detected", d, err)
+	}
+	if !strings.Contains(err.Error(), "logging in to") {
+		t.Fatalf("error %v, want the login that got no answer", err)
+	}
+}
+
+// TestStopsPromptlyWhileIdling: ending the context while the connector
+// idles (poll interval an hour) stops it at once.
+func TestStopsPromptlyWhileIdling(t *testing.T) {
+	s := startServer(t, serverOpts{})
+	h := newHarness(t)
+	sup, stop := h.run(h.options(s))
+	// The first sync succeeded: the next thing the mailbox does is IDLE.
+	waitUntil(t, "first sync", func() bool { return status(sup).LastSuccess != nil })
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+	if st := status(sup); st.State != connectors.StateStopped {
+		t.Fatalf("state %s, want stopped", st.State)
 	}
 }

@@ -232,6 +232,31 @@ func TestEnvelopeLimitsAndFallbacks(t *testing.T) {
 			t.Fatalf("envelope is %d bytes", len(b))
 		}
 	})
+	t.Run("hostile mail still fits a JetStream message", func(t *testing.T) {
+		// Text and body_full full of characters JSON escapes six-fold, and
+		// hundreds of attachments with long names: the envelope must stay
+		// below NATS's default max_payload of 1 MiB, or its publish fails
+		// on every retry and blocks the mailbox behind it.
+		var b strings.Builder
+		b.WriteString("--zz\nContent-Type: text/plain\n\n" + strings.Repeat("<&>", 20000) +
+			"\nOn Mon, 3 Feb 2014 a@b wrote:\n" + strings.Repeat("<&>\n", 40000) + "\n")
+		for i := range 495 {
+			fmt.Fprintf(&b, "--zz\nContent-Type: application/octet-stream; name=\"%s%d\"\n\nx\n", strings.Repeat("<", 190), i)
+		}
+		b.WriteString("--zz--\n")
+		env := parseMail(rawMail("Content-Type: multipart/mixed; boundary=zz", b.String()), false).envelope(o, testNow)
+		j, _ := json.Marshal(env)
+		if len(j) > 1<<20 {
+			t.Fatalf("envelope is %d bytes of JSON, more than 1 MiB", len(j))
+		}
+		var listed []attachment
+		if err := json.Unmarshal([]byte(env.Metadata["attachments"]), &listed); err != nil || len(listed) == 0 || len(listed) >= 495 {
+			t.Fatalf("attachments metadata lists %d (%v), want a valid shortened list", len(listed), err)
+		}
+		if env.Metadata["attachment_count"] != "495" || !strings.Contains(env.Metadata["flags"], flagTextTruncated) {
+			t.Fatalf("attachment_count %q, flags %q", env.Metadata["attachment_count"], env.Metadata["flags"])
+		}
+	})
 	t.Run("empty mail gets a placeholder", func(t *testing.T) {
 		env := parseMail(rawMail("", ""), false).envelope(o, testNow)
 		if env.Text != "(no text)" || env.Validate() != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -16,6 +18,10 @@ import (
 
 // dialTimeout bounds connecting, the TLS handshake and the greeting.
 const dialTimeout = 30 * time.Second
+
+// serverSilence is how long, beyond the poll interval, the server may stay
+// silent before the connection is taken for hung.
+const serverSilence = 2 * time.Minute
 
 // session is one IMAP connection with one mailbox selected.
 type session struct {
@@ -53,6 +59,7 @@ func (c *Connector) open(ctx context.Context, mailbox string) (*session, error) 
 	if err != nil {
 		return nil, fmt.Errorf("connecting to IMAP server %s (tls: %s): %w", c.o.Addr, c.o.TLS, err)
 	}
+	conn = &deadlineConn{Conn: conn, silence: c.ioTimeout}
 	// Until the greeting (and STARTTLS) is done, the dial timeout applies.
 	stopHandshake := context.AfterFunc(dctx, func() { conn.Close() })
 	if c.o.TLS == TLSStartTLS {
@@ -201,4 +208,56 @@ func (s *session) waitPoll(ctx context.Context, interval time.Duration) error {
 		return fmt.Errorf("NOOP on %q: %w", s.mailbox, err)
 	}
 	return nil
+}
+
+// deadlineConn bounds how long a read waits. imapclient sets read deadlines
+// only once an answer has started, so a server that stops answering while
+// the TCP connection stays up would block a command forever (ctx still
+// closes the connection, but the mailbox would stall silently while the
+// daemon runs). Whenever no deadline is set, each Read gets one silence
+// from now: the read fails, the connection closes, the watcher returns the
+// error and the supervisor reconnects.
+type deadlineConn struct {
+	net.Conn
+	silence time.Duration
+
+	mu  sync.Mutex
+	set bool // the client set a read deadline of its own
+}
+
+// Read reads with the client's deadline, or else with one silence from
+// now; when that silence passes, the connection is closed (imapclient would
+// otherwise read on, waiting again).
+func (c *deadlineConn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	set := c.set
+	c.mu.Unlock()
+	if set || c.silence <= 0 {
+		return c.Conn.Read(b)
+	}
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.silence)); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.Conn.Close()
+		err = fmt.Errorf("the server sent nothing for %s: %w", c.silence, err)
+	}
+	return n, err
+}
+
+// SetReadDeadline records whether the client set a deadline of its own.
+func (c *deadlineConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.set = !t.IsZero()
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines, recording the read one.
+func (c *deadlineConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.set = !t.IsZero()
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
 }

@@ -244,3 +244,27 @@ func TestTwoPagesOneFails(t *testing.T) {
 	}
 	e.assertNoLeak(pageToken, otherToken)
 }
+
+// TestStopsPromptlyDuringRateLimitPause: with the real clock, a page paused
+// for a rate limit (19 minutes) stops at once when the daemon stops.
+func TestStopsPromptlyDuringRateLimitPause(t *testing.T) {
+	fake := newFake(t)
+	fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+	fake.Fail(pageID, fbtest.RateLimited(pageID, 80001, 19))
+	e := newEnv(t, fake)
+	opts := e.opts()
+	opts.Sleep = nil // the real timer
+	e.start(opts, feedOnly())
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.status(pageID).LastError, "rate limited") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no rate-limit pause; status %+v", e.status(pageID))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	e.stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+}

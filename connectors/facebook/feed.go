@@ -74,14 +74,18 @@ func (p *Page) pollFeed(ctx context.Context, h *connectors.Handle, g *graphClien
 }
 
 // feedPage reads one page of the feed. current reports whether any post in it
-// changed at or after since.
+// changed at or after since, or whether the page held no readable post at
+// all: the Graph API filters items after paging, so an empty or short page
+// says nothing about the pages after it.
 func (p *Page) feedPage(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, since int64, e *edge) (items []item, current bool, err error) {
+	decoded := 0
 	for _, raw := range e.Data {
 		post, err := decodePost(raw)
 		if err != nil {
 			p.malformed(h, "feed", err)
 			continue
 		}
+		decoded++
 		if post.UpdatedTime.Unix() < since {
 			continue // nothing new can be on it: a comment moves updated_time
 		}
@@ -103,7 +107,7 @@ func (p *Page) feedPage(ctx context.Context, h *connectors.Handle, g *graphClien
 			items = append(items, cs...)
 		}
 	}
-	return items, current, nil
+	return items, current || decoded == 0, nil
 }
 
 // comments reads the new comments and replies of a post, newest first, from

@@ -104,6 +104,35 @@ func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 	e.assertNoLeak(pageToken)
 }
 
+// TestFilteredFeedPageDoesNotEndThePass: the Graph API filters items after
+// paging, so a feed page can come back empty while paging.next goes on. The
+// pass must follow it: the posts on the next page are new, and stopping
+// would move the watermark past them for good.
+func TestFilteredFeedPageDoesNotEndThePass(t *testing.T) {
+	fake := newFake(t)
+	var want []string
+	for i := range 30 {
+		id := fake.AddPost(pageID, visitor, fmt.Sprintf("kysymys %d", i), t0.Add(-time.Duration(10+i)*time.Minute))
+		if i < 25 {
+			fake.Filter(id) // the whole first page of 25
+		} else {
+			want = append(want, id)
+		}
+	}
+	e := newEnv(t, fake)
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	e.start(e.opts(), cfg)
+	e.mustPoll(pageID)
+
+	if got := e.pub.(*memPub).ids(); !slices.Equal(got, sourceIDs(want...)) {
+		t.Fatalf("ingested %v, want the posts behind the empty page %v", got, sourceIDs(want...))
+	}
+	if n := fake.EdgeRequests(pageID, "feed"); n != 2 {
+		t.Errorf("feed requests = %d, want 2 (the empty page and the next)", n)
+	}
+}
+
 func TestPagePostsWhenAsked(t *testing.T) {
 	fake := newFake(t)
 	own := fake.AddPost(pageID, fake.PageProfile(pageID), "Uusi tuote", t0.Add(-time.Hour))

@@ -91,6 +91,7 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 	first := st.LastID == "" && st.Token == ""
 	token := st.Token
 	pollUsed := 0
+	var empty emptyRun
 	for {
 		r, ok, err := s.reserve(pollUsed, minDMPage)
 		if !ok {
@@ -121,7 +122,9 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 
 		prev := *st
 		st.Newest = maxID(st.Newest, c.newest)
-		done := first || c.reached || page.Meta.NextToken == "" || n == 0
+		// An empty page with a next_token does not end the cycle: X
+		// filters events after paging.
+		done := first || c.reached || page.Meta.NextToken == ""
 		if done {
 			st.LastID = maxID(st.LastID, st.Newest)
 			st.Newest, st.Token = "", ""
@@ -141,6 +144,9 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 		}
 		if done {
 			return nil
+		}
+		if err := empty.next(s.name, n, page.Meta.NextToken); err != nil {
+			return err
 		}
 		token = page.Meta.NextToken
 	}

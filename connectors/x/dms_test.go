@@ -107,6 +107,33 @@ func TestDMsPageUntilCheckpoint(t *testing.T) {
 	}
 }
 
+// TestDMsEmptyPageGoesOn: a DM page emptied by filtering after paging, with
+// a next_token, does not end the cycle before the checkpointed event.
+func TestDMsEmptyPageGoesOn(t *testing.T) {
+	e := newEnv(t)
+	e.api.AddDM(dms(1, 8)...)
+	e.start(dmOptions(e, &memTokens{}))
+	e.step.waitPolled(t, dmsName) // the newest page: 4..8
+
+	e.api.AddDM(dms(10, 13)...) // pages of 5: 22..18, 17..13, 12..10, then 8..4
+	for i := 13; i <= 17; i++ {
+		d := dm(i, "2001", "hei")
+		d.Filtered = true
+		e.api.AddDM(d)
+	}
+	e.step.next(t, dmsName)
+	want := append(ids(4, 5), ids(18, 5)...)
+	want = append(want, ids(10, 3)...)
+	if got := e.pub.sourceIDs(); !equal(got, want) {
+		t.Fatalf("published %v\nwant      %v", got, want)
+	}
+	var cp dmCheckpoint
+	e.checkpoint(dmsName, &cp)
+	if cp.LastID != pid(22) || cp.Token != "" || cp.Newest != "" {
+		t.Fatalf("checkpoint %+v, want last_event_id %s", cp, pid(22))
+	}
+}
+
 // TestDMsInterruptedCycleResumes: a cycle cut by the per-poll budget goes
 // on from the saved pagination token; a token X no longer accepts pages
 // again from the newest. Either way nothing is lost and the checkpoint ends

@@ -26,6 +26,35 @@ const (
 	rateLimitFallback = 15 * time.Minute
 )
 
+// maxEmptyPages is how many pages without any item in a row one poll
+// follows. X filters items after paging, so a page can be empty while
+// meta.next_token leads on; a long run of them is a broken answer, and the
+// poll then ends with the rest left for the next one.
+const maxEmptyPages = 20
+
+// emptyRun counts the pages without items in a row of one poll.
+type emptyRun struct {
+	n     int
+	token string
+}
+
+// next records a page with n items that named nextToken as the page after
+// it, and returns an error when the run of empty pages must end the poll.
+func (r *emptyRun) next(name string, n int, nextToken string) error {
+	if n > 0 {
+		r.n, r.token = 0, nextToken
+		return nil
+	}
+	r.n++
+	repeated := nextToken != "" && nextToken == r.token
+	r.token = nextToken
+	if repeated || r.n >= maxEmptyPages {
+		return handled(fmt.Errorf("%s: X sent %d page(s) in a row without items whose next_token leads on (repeating itself: %t); "+
+			"the rest is read next poll", name, r.n, repeated))
+	}
+	return nil
+}
+
 // poller is what the post and DM streams share: the client, the read
 // budget, waiting and reporting.
 type poller struct {

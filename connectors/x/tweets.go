@@ -99,6 +99,7 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 	since, until := st.SinceID, st.UntilID // fixed for this poll: next_token belongs to them
 	token := ""
 	pollUsed := 0
+	var empty emptyRun
 	for {
 		r, ok, err := s.reserve(pollUsed, s.minPage)
 		if !ok {
@@ -130,7 +131,9 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 		if c.oldest != "" {
 			st.UntilID = c.oldest
 		}
-		done := first || page.Meta.NextToken == "" || len(page.Data) == 0
+		// Only the absence of next_token ends the window: X filters posts
+		// after paging, so a page can be empty with more pages after it.
+		done := first || page.Meta.NextToken == ""
 		if done {
 			st.SinceID = maxID(st.SinceID, st.Newest)
 			st.UntilID, st.Newest = "", ""
@@ -148,6 +151,9 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 		}
 		if done {
 			return nil
+		}
+		if err := empty.next(s.name, len(page.Data), page.Meta.NextToken); err != nil {
+			return err
 		}
 		token = page.Meta.NextToken
 	}

@@ -1,6 +1,7 @@
 package x
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -173,6 +174,59 @@ func TestMentionsInterruptedPollResumesWithoutGap(t *testing.T) {
 				t.Fatalf("final checkpoint %+v", cp)
 			}
 		})
+	}
+}
+
+// TestMentionsEmptyPageGoesOn: X filters posts after paging (deleted or
+// protected meanwhile), so a page can be empty while meta.next_token leads
+// on. The cycle must follow it: stopping there would move since_id past the
+// posts on the later pages for good.
+func TestMentionsEmptyPageGoesOn(t *testing.T) {
+	e := newEnv(t)
+	e.api.AddPost(mention(1, "old"))
+	e.start(e.options())
+	e.step.waitPolled(t, mentionsName)
+
+	e.api.AddPost(mentions(10, 13)...) // pages of 5: 22..18, 17..13, 12..10
+	for i := 13; i <= 17; i++ {
+		p := mention(i, "viesti")
+		p.Filtered = true
+		e.api.AddPost(p)
+	}
+	e.step.next(t, mentionsName)
+	want := append([]string{pid(1)}, ids(18, 5)...)
+	want = append(want, ids(10, 3)...)
+	if got := e.pub.sourceIDs(); !equal(got, want) {
+		t.Fatalf("published %v\nwant      %v", got, want)
+	}
+	var cp tweetCheckpoint
+	e.checkpoint(mentionsName, &cp)
+	if cp.SinceID != pid(22) || cp.UntilID != "" || cp.Newest != "" {
+		t.Fatalf("checkpoint %+v, want since_id %s", cp, pid(22))
+	}
+}
+
+// TestMentionsRepeatedEmptyPageEndsThePoll: an answer that keeps sending an
+// empty page with the same next_token cannot keep a poll paging forever.
+func TestMentionsRepeatedEmptyPageEndsThePoll(t *testing.T) {
+	e := newEnv(t)
+	e.api.AddPost(mention(1, "old"))
+	r := e.start(e.options())
+	e.step.waitPolled(t, mentionsName)
+
+	e.api.Fail(xtest.Mentions, xtest.Fault{Body: `{"meta":{"result_count":0,"next_token":"7140dibdnow9c7btw423x1dx0mt2j"}}`, Sticky: true})
+	before := len(e.api.Requests(xtest.Mentions))
+	e.step.next(t, mentionsName)
+	if n := len(e.api.Requests(xtest.Mentions)) - before; n != 2 {
+		t.Fatalf("%d requests, want 2: the second repeats the first's next_token", n)
+	}
+	if st := r.status(t, mentionsName); st.State != connectors.StateRunning || !strings.Contains(st.LastError, "repeating itself: true") {
+		t.Fatalf("status %+v", st)
+	}
+	var cp tweetCheckpoint
+	e.checkpoint(mentionsName, &cp)
+	if cp.SinceID != pid(1) {
+		t.Fatalf("checkpoint %+v moved", cp)
 	}
 }
 
@@ -475,3 +529,41 @@ func TestUnknownUserIsAnError(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestStopsPromptlyDuringRateLimitWait: with the real clock, a stream
+// waiting 15 minutes for a rate-limit window stops at once when the daemon
+// stops.
+func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
+	api := xtest.New(t)
+	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme Oy"})
+	api.Fail(xtest.Mentions, xtest.Fault{Status: 429,
+		Body:   `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`,
+		Header: http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {itoa(time.Now().Add(15 * time.Minute).Unix())}}})
+	cs, err := New(Options{BaseURL: api.URL, UserID: account, BearerToken: config.Secret(api.AppToken), Mentions: true,
+		PollInterval: time.Minute, ReadsPerDay: 1000, ReadsPerPoll: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := connectors.NewSupervisor(&memPub{}, &memStore{}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := sup.Start(ctx, cs[0]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(sup.Statuses()[0].LastError, "rate limited") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no rate-limit wait; status %+v", sup.Statuses()[0])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	sup.Wait()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+	if st := sup.Statuses()[0]; st.State != connectors.StateStopped {
+		t.Fatalf("state %s, want stopped", st.State)
+	}
+}

@@ -50,7 +50,11 @@ type Post struct {
 	Created     time.Time
 	Updated     time.Time
 	Unpublished bool
-	Comments    []*Comment
+	// Filtered drops the post from answers after paging, as the Graph API
+	// does with items the token may not see: a page of results can then be
+	// short, even empty, while paging.next goes on.
+	Filtered bool
+	Comments []*Comment
 }
 
 // Comment is a comment on a post, or (Parent set) a reply to a comment.
@@ -263,6 +267,14 @@ func (s *Server) Unpublish(postID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.posts[postID].Unpublished = true
+}
+
+// Filter makes a post count in the feed's paging but be left out of the
+// answers (the Graph API's privacy filtering after paging).
+func (s *Server) Filter(postID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posts[postID].Filtered = true
 }
 
 // AddComment adds a comment on a post (a reply when parent is a comment id)
@@ -521,6 +533,9 @@ func (s *Server) feed(pg *page, q url.Values, limit, offset int) map[string]any 
 	data := []map[string]any{}
 	end := min(offset+limit, len(posts))
 	for _, p := range posts[min(offset, len(posts)):end] {
+		if p.Filtered {
+			continue
+		}
 		item := map[string]any{
 			"id": p.ID, "created_time": ts(p.Created), "updated_time": ts(p.Updated),
 			"message": p.Message, "permalink_url": "https://www.facebook.com/" + strings.ReplaceAll(p.ID, "_", "/posts/"),

@@ -9,7 +9,8 @@
 //     beside "data" for a referenced post that is gone), and "meta" with
 //     newest_id, oldest_id, result_count and next_token; since_id, until_id,
 //     max_results and pagination_token / next_token as documented, newest
-//     first; an empty page is {"meta":{"result_count":0}};
+//     first; an empty page is {"meta":{"result_count":0}} (with a next_token
+//     when Filtered posts filled it: X filters after paging);
 //   - GET /2/dm_events: newest first, max_results 1-100, pagination_token,
 //     event_types, dm_event.fields, expansions=sender_id; no since_id (an
 //     unknown parameter is a 400 invalid-request problem, as on X);
@@ -91,6 +92,10 @@ type Post struct {
 	// Raw, when set, is sent verbatim as the post's data item (malformed
 	// posts).
 	Raw json.RawMessage
+	// Filtered drops the post from answers after paging (deleted or
+	// protected meanwhile): the page it falls on is short, possibly empty,
+	// while meta.next_token still leads on.
+	Filtered bool
 }
 
 // DM is a DM event the fake serves.
@@ -105,6 +110,9 @@ type DM struct {
 	RefTweetID string
 	// Raw, when set, is sent verbatim as the event's data item.
 	Raw json.RawMessage
+	// Filtered drops the event from answers after paging, like
+	// Post.Filtered.
+	Filtered bool
 }
 
 // User is an account the fake knows.
@@ -610,9 +618,18 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 		all = append(all, p)
 	}
 	slices.SortFunc(all, func(a, b Post) int { return cmpID(b.ID, a.ID) })
-	page := all[:min(n, len(all))]
+	paged := all[:min(n, len(all))]
+	next := ""
+	if len(all) > len(paged) {
+		next = s.cursor(endpoint, paged[len(paged)-1].ID)
+	}
+	page := slices.DeleteFunc(slices.Clone(paged), func(p Post) bool { return p.Filtered })
 	if len(page) == 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"result_count": 0}})
+		meta := map[string]any{"result_count": 0}
+		if next != "" {
+			meta["next_token"] = next
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
 		return
 	}
 	fields := splitList(q.Get("tweet.fields"))
@@ -669,8 +686,8 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 		resp["errors"] = errs
 	}
 	meta := map[string]any{"result_count": len(page), "newest_id": page[0].ID, "oldest_id": page[len(page)-1].ID}
-	if len(all) > len(page) {
-		meta["next_token"] = s.cursor(endpoint, page[len(page)-1].ID)
+	if next != "" {
+		meta["next_token"] = next
 	}
 	resp["meta"] = meta
 	writeJSON(w, http.StatusOK, resp)
@@ -786,9 +803,18 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 		all = append(all, d)
 	}
 	slices.SortFunc(all, func(a, b DM) int { return cmpID(b.ID, a.ID) })
-	page := all[:min(n, len(all))]
+	paged := all[:min(n, len(all))]
+	next := ""
+	if len(all) > len(paged) {
+		next = s.cursor(DMEvents, paged[len(paged)-1].ID)
+	}
+	page := slices.DeleteFunc(slices.Clone(paged), func(d DM) bool { return d.Filtered })
 	if len(page) == 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"result_count": 0}})
+		meta := map[string]any{"result_count": 0}
+		if next != "" {
+			meta["next_token"] = next
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
 		return
 	}
 	fields := splitList(q.Get("dm_event.fields"))
@@ -836,8 +862,8 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 		resp["includes"] = map[string]any{"users": users}
 	}
 	meta := map[string]any{"result_count": len(page)}
-	if len(all) > len(page) {
-		meta["next_token"] = s.cursor(DMEvents, page[len(page)-1].ID)
+	if next != "" {
+		meta["next_token"] = next
 	}
 	resp["meta"] = meta
 	writeJSON(w, http.StatusOK, resp)
