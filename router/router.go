@@ -375,6 +375,9 @@ func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 		Topics: d.Topics, Priority: d.Priority, Tags: d.Tags, Matched: d.Matched,
 		RoutedAt: r.now().UTC(),
 	}
+	if env.Lang == "" && d.Lang != "und" {
+		a.rec.Lang = d.Lang
+	}
 	if a.rec.Version == "" {
 		a.rec.Version = a.set.version
 	}
@@ -550,6 +553,9 @@ func (r *Router) deliverAll(ctx context.Context, a *attemptState) []*teamResult 
 			Tags:     a.rec.Tags,
 			Route:    message.Route{RulesVersion: a.rec.Version, Matched: a.rec.Matched},
 			RoutedAt: a.rec.RoutedAt,
+		}
+		if item.Lang == "" {
+			item.Lang = a.rec.Lang // detected by the rules
 		}
 		data, err := json.Marshal(item)
 		if err != nil {

@@ -90,14 +90,16 @@ type Progress struct{ kv jetstream.KeyValue }
 // progressRecord is the stored state of one ingest message (one stream
 // sequence: a replayed copy of an envelope has its own).
 type progressRecord struct {
-	Seq      uint64    `json:"seq"`
-	ID       string    `json:"id"`
-	Version  string    `json:"rules_version"`
-	Teams    []string  `json:"teams"`
-	Topics   []string  `json:"topics,omitempty"`
-	Priority string    `json:"priority,omitempty"`
-	Tags     []string  `json:"tags,omitempty"`
-	Matched  []string  `json:"matched,omitempty"`
+	Seq      uint64   `json:"seq"`
+	ID       string   `json:"id"`
+	Version  string   `json:"rules_version"`
+	Teams    []string `json:"teams"`
+	Topics   []string `json:"topics,omitempty"`
+	Priority string   `json:"priority,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	Matched  []string `json:"matched,omitempty"`
+	// Lang is the language the rules detected, for an item without one.
+	Lang     string    `json:"lang,omitempty"`
 	RoutedAt time.Time `json:"routed_at"`
 	// Done lists, per team, the ids of the targets that accepted the item.
 	Done map[string][]string `json:"done,omitempty"`

@@ -189,12 +189,17 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 	if got := teamItems(t, cfg, "triage", 1); len(got) != 1 || got[0].Text != "hello there" {
 		t.Fatalf("default team got %+v", got)
 	}
+	// An item without a language gets the one the rules detected.
+	postMessage(t, d.httpAddr, `{"text":"Paketti ei ole vieläkään tullut perille, missä se on?"}`)
+	if got := teamItems(t, cfg, "logistics", 1); len(got) != 1 || got[0].Lang != "fi" {
+		t.Fatalf("logistics got %+v, want lang fi detected", got)
+	}
 
 	// Ops endpoints.
 	for path, want := range map[string]string{
 		"/healthz":       `"ok"`,
 		"/readyz":        `"ready"`,
-		"/v1/connectors": `"items_ingested": 2`,
+		"/v1/connectors": `"items_ingested": 3`,
 		"/metrics":       `switchboard_routed_total{team="billing"} 1`,
 	} {
 		resp, err := http.Get("http://" + d.httpAddr + path)
