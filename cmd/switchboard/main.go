@@ -44,6 +44,7 @@ Usage:
   switchboard tail [flags] TEAM             print a team queue's items as JSON lines
   switchboard dead list [flags]             show dead letters: reason, team, target, error
   switchboard dead replay [flags]           re-drive dead letters after fixing the cause
+  switchboard bench [flags]                 measure routing end to end in-process
   switchboard version                       print the version
 
 Run "switchboard COMMAND -h" for a command's flags.
@@ -59,6 +60,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"rules":  rulesCmd,
 		"tail":   tailCmd,
 		"dead":   deadCmd,
+		"bench":  benchCmd,
 		"version": func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Fprintln(stdout, "switchboard", version)
 			return 0
