@@ -2,6 +2,7 @@ package facebook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	fb "github.com/huandu/facebook/v2"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Fields read from the feed. filter(stream) lists comments and replies in
@@ -114,30 +116,50 @@ func (p *Page) feedPage(ctx context.Context, h *connectors.Handle, g *graphClien
 // the expanded first page on and through paging.next until one that earlier
 // passes read.
 func (p *Page) comments(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, post postNode) ([]item, error) {
+	return p.newEntries(ctx, h, g, st, "feed", "comments of post "+post.ID, post.Comments, func(raw json.RawMessage) (entry, error) {
+		c, err := decodeComment(raw)
+		return entry{id: c.ID, t: c.CreatedTime.Time, from: c.From, env: func() *message.Envelope { return commentEnvelope(p.cfg.ID, post.ID, c) }}, err
+	})
+}
+
+// entry is one decoded comment or message, as newEntries needs it.
+type entry struct {
+	id   string
+	t    time.Time
+	from *profile
+	// env builds the envelope; not called for the page's own entries.
+	env func() *message.Envelope
+}
+
+// newEntries walks an edge of comments or messages, newest first, from the
+// expanded first page through paging.next until an entry that earlier passes
+// read. Malformed entries are reported and skipped; the page's own entries
+// are kept without an envelope, so that they count as read but are never
+// ingested. kind names the Graph call in metrics, what the edge in errors.
+func (p *Page) newEntries(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, kind, what string, first *edge, decode func(json.RawMessage) (entry, error)) ([]item, error) {
 	var items []item
 	var pg pager
-	what := "comments of post " + post.ID
-	for e := post.Comments; e != nil; {
+	for e := first; e != nil; {
 		reachedOld := false
 		for _, raw := range e.Data {
-			c, err := decodeComment(raw)
+			en, err := decode(raw)
 			if err != nil {
 				p.malformed(h, what, err)
 				continue
 			}
-			if c.CreatedTime.Unix() < st.since() {
+			if en.t.Unix() < st.since() {
 				reachedOld = true
 				continue
 			}
-			if !st.isNew(c.ID, c.CreatedTime.Time) {
+			if !st.isNew(en.id, en.t) {
 				continue
 			}
-			if p.own(c.From) {
+			if p.own(en.from) {
 				p.opts.Metrics.skippedOwn(p.cfg.ID)
-				items = append(items, item{id: c.ID, t: c.CreatedTime.Time})
+				items = append(items, item{id: en.id, t: en.t})
 				continue
 			}
-			items = append(items, item{id: c.ID, t: c.CreatedTime.Time, env: commentEnvelope(p.cfg.ID, post.ID, c)})
+			items = append(items, item{id: en.id, t: en.t, env: en.env()})
 		}
 		next := e.next()
 		if reachedOld || next == "" {
@@ -147,7 +169,7 @@ func (p *Page) comments(ctx context.Context, h *connectors.Handle, g *graphClien
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		var err error
-		if e, err = g.next(ctx, "feed", what, next); err != nil {
+		if e, err = g.next(ctx, kind, what, next); err != nil {
 			return nil, err
 		}
 	}

@@ -2,13 +2,14 @@ package facebook
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"strconv"
 	"time"
 
 	fb "github.com/huandu/facebook/v2"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // messageFields are the fields of a Messenger message.
@@ -78,42 +79,8 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 // messages reads the new messages of a conversation, newest first, until one
 // that earlier passes read. The page's own answers are skipped.
 func (p *Page) messages(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, conv conversationNode) ([]item, error) {
-	var items []item
-	var pg pager
-	what := "messages of conversation " + conv.ID
-	for e := conv.Messages; e != nil; {
-		reachedOld := false
-		for _, raw := range e.Data {
-			m, err := decodeMessage(raw)
-			if err != nil {
-				p.malformed(h, what, err)
-				continue
-			}
-			if m.CreatedTime.Unix() < st.since() {
-				reachedOld = true
-				continue
-			}
-			if !st.isNew(m.ID, m.CreatedTime.Time) {
-				continue
-			}
-			if p.own(m.From) {
-				p.opts.Metrics.skippedOwn(p.cfg.ID)
-				items = append(items, item{id: m.ID, t: m.CreatedTime.Time})
-				continue
-			}
-			items = append(items, item{id: m.ID, t: m.CreatedTime.Time, env: messageEnvelope(p.cfg.ID, conv, m)})
-		}
-		next := e.next()
-		if reachedOld || next == "" {
-			break
-		}
-		if err := pg.ok(next); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		var err error
-		if e, err = g.next(ctx, "messages", what, next); err != nil {
-			return nil, err
-		}
-	}
-	return items, nil
+	return p.newEntries(ctx, h, g, st, "messages", "messages of conversation "+conv.ID, conv.Messages, func(raw json.RawMessage) (entry, error) {
+		m, err := decodeMessage(raw)
+		return entry{id: m.ID, t: m.CreatedTime.Time, from: m.From, env: func() *message.Envelope { return messageEnvelope(p.cfg.ID, conv, m) }}, err
+	})
 }
