@@ -132,15 +132,8 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 			st.Token = page.Meta.NextToken
 		}
 		st.Budget = s.budgetState()
-		if len(c.envs) > 0 || *st != prev {
-			cp, err := json.Marshal(st)
-			if err != nil {
-				return fmt.Errorf("%s: encoding checkpoint: %w", s.name, err)
-			}
-			if err := h.PublishAndCheckpoint(ctx, cp, c.envs...); err != nil {
-				*st = prev
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
+		if err := commit(ctx, h, s.name, st, prev, c.envs); err != nil {
+			return err
 		}
 		if done {
 			return nil

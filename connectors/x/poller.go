@@ -2,6 +2,7 @@ package x
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Why a poller waits; tests tell the waits apart.
@@ -214,4 +216,22 @@ func (p *poller) malformed(err error) error {
 	p.log.Error("X sent a malformed response; the checkpoint stays and the next poll tries again",
 		zap.String("endpoint", p.endpoint), zap.Error(err))
 	return handled(fmt.Errorf("%s: %w", p.name, err))
+}
+
+// commit publishes envs and saves the checkpoint st in one step, when there
+// is something to publish or st moved since prev. On failure st goes back to
+// prev, the state the store still has.
+func commit[C comparable](ctx context.Context, h *connectors.Handle, name string, st *C, prev C, envs []*message.Envelope) error {
+	if len(envs) == 0 && *st == prev {
+		return nil
+	}
+	cp, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("%s: encoding checkpoint: %w", name, err)
+	}
+	if err := h.PublishAndCheckpoint(ctx, cp, envs...); err != nil {
+		*st = prev
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }

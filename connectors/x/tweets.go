@@ -139,15 +139,8 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 			st.UntilID, st.Newest = "", ""
 		}
 		st.Budget = s.budgetState()
-		if len(c.envs) > 0 || *st != prev {
-			cp, err := json.Marshal(st)
-			if err != nil {
-				return fmt.Errorf("%s: encoding checkpoint: %w", s.name, err)
-			}
-			if err := h.PublishAndCheckpoint(ctx, cp, c.envs...); err != nil {
-				*st = prev // not saved: keep the state the store has
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
+		if err := commit(ctx, h, s.name, st, prev, c.envs); err != nil {
+			return err
 		}
 		if done {
 			return nil
