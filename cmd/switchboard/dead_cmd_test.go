@@ -31,7 +31,7 @@ type deadFixture struct {
 func newDeadFixture(t *testing.T) *deadFixture {
 	t.Helper()
 	dir := t.TempDir()
-	addr := loopbackAddr(t)
+	addr := freeAddr(t)
 	y := fmt.Sprintf("data_dir: data\nhttp: {listen: ''}\nnats: {embedded: {listen: %q}}\nconnectors: {intake: {enabled: false}}\n", addr)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,17 +105,6 @@ func raceEnabled() bool {
 		}
 	}
 	return false
-}
-
-// loopbackAddr returns a free 127.0.0.1 address.
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func readTail(path string) string {
@@ -225,7 +213,7 @@ func TestSIGKILLMidBatchEveryMessageExactlyOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(fmt.Sprintf(killRules, stream)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	httpAddr, natsAddr := loopbackAddr(t), loopbackAddr(t)
+	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
 	cfgYAML := fmt.Sprintf(`data_dir: data
 log: {format: json, level: warn}
 http: {listen: %q}

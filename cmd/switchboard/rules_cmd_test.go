@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,24 +170,13 @@ func TestRulesTestJSON(t *testing.T) {
 	}
 }
 
-// freeLoopback returns a free loopback address for the embedded server.
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // backtestSetup starts an embedded backbone, stores envelopes in the ingest
 // stream and writes a config whose live rules are cmdRules.
 func backtestSetup(t *testing.T, texts []string) (cfgPath string, b *bus.Bus) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "live.yaml", cmdRules)
-	cfgPath = writeFile(t, dir, "config.yaml", fmt.Sprintf("data_dir: data\nnats: {embedded: {listen: %q}}\nrouter: {rules_file: live.yaml}\nconnectors: {intake: {enabled: false}}\n", freeLoopback(t)))
+	cfgPath = writeFile(t, dir, "config.yaml", fmt.Sprintf("data_dir: data\nnats: {embedded: {listen: %q}}\nrouter: {rules_file: live.yaml}\nconnectors: {intake: {enabled: false}}\n", freeAddr(t)))
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
