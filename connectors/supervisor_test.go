@@ -5,56 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/internal/message"
 )
-
-// memPub is an in-memory Publisher that can be told to fail.
-type memPub struct {
-	mu   sync.Mutex
-	ids  map[string]bool
-	fail error
-}
-
-func (p *memPub) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return false, p.fail
-	}
-	if p.ids == nil {
-		p.ids = map[string]bool{}
-	}
-	dup := p.ids[env.ID]
-	p.ids[env.ID] = true
-	return dup, nil
-}
-
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Load(_ context.Context, name string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[name], nil
-}
-
-func (s *memStore) Save(_ context.Context, name string, cp []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[name] = cp
-	return nil
-}
 
 // funcConnector runs f on every start.
 type funcConnector struct {
@@ -91,7 +49,7 @@ func envelope(id string) *message.Envelope {
 func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
 	restarted := make(chan struct{})
 	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
 		if run == 1 {
@@ -132,7 +90,7 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 func TestSupervisorUnauthorized(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: time.Hour}, zap.NewNop(), nil)
+	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Hour}, zap.NewNop(), nil)
 	c := &funcConnector{name: "fb.page", f: func(context.Context, *Handle, int) error {
 		return fmt.Errorf("page 123: token expired: %w", ErrUnauthorized)
 	}}
@@ -149,8 +107,9 @@ func TestSupervisorUnauthorized(t *testing.T) {
 }
 
 func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
-	pub := &memPub{fail: errors.New("nats down")}
-	store := &memStore{}
+	pub := &connectortest.Publisher{}
+	pub.Fail(errors.New("nats down"))
+	store := &connectortest.Store{}
 	st := &status{}
 	h := &Handle{name: "c", pub: pub, store: store, status: st, now: time.Now}
 	err := h.PublishAndCheckpoint(context.Background(), []byte("new"), envelope("1"))
@@ -163,7 +122,7 @@ func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
 }
 
 func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
-	s := NewSupervisor(&memPub{}, &memStore{}, Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }

@@ -3,7 +3,6 @@ package facebook_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/facebook"
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
 	"github.com/switchboard/switchboard/internal/message"
@@ -31,74 +31,22 @@ var (
 	visitor2 = fbtest.Profile{ID: "9002", Name: "Ville Virtanen"}
 )
 
-// memPub is an ingest store that deduplicates by envelope id like JetStream.
-type memPub struct {
-	mu       sync.Mutex
-	byID     map[string]*message.Envelope
-	order    []string
-	attempts int
-}
+// memPub is the in-memory ingest store with the lookups these tests use.
+type memPub struct{ connectortest.Publisher }
 
-func (m *memPub) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
-	if err := env.Validate(); err != nil {
-		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.attempts++
-	if m.byID == nil {
-		m.byID = map[string]*message.Envelope{}
-	}
-	if _, dup := m.byID[env.ID]; dup {
-		return true, nil
-	}
-	m.byID[env.ID] = env
-	m.order = append(m.order, env.ID)
-	return false, nil
-}
-
-// ids returns the stored ids, sorted.
+// ids returns the stored envelope ids, sorted.
 func (m *memPub) ids() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ids := slices.Clone(m.order)
+	var ids []string
+	for _, e := range m.Envelopes() {
+		ids = append(ids, e.ID)
+	}
 	sort.Strings(ids)
 	return ids
 }
 
-func (m *memPub) get(sourceID string) *message.Envelope {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.byID[message.MakeID(facebook.Channel, sourceID)]
-}
+func (m *memPub) get(sourceID string) *message.Envelope { return m.BySourceID(sourceID) }
 
-func (m *memPub) count() (stored, attempts int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.order), m.attempts
-}
-
-// memStore keeps checkpoints in memory.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Load(_ context.Context, name string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.m[name]), nil
-}
-
-func (s *memStore) Save(_ context.Context, name string, cp []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[name] = slices.Clone(cp)
-	return nil
-}
+func (m *memPub) count() (stored, attempts int) { return len(m.Envelopes()), m.Attempts() }
 
 // sleeper replaces real waits: it records them and moves the fake clock.
 type sleeper struct {
@@ -163,7 +111,7 @@ func newEnv(t *testing.T, fake *fbtest.Server) *tenv {
 		t.Fatal(err)
 	}
 	return &tenv{
-		t: t, fake: fake, pub: &memPub{}, store: &memStore{}, reg: reg, metrics: m,
+		t: t, fake: fake, pub: &memPub{}, store: &connectortest.Store{}, reg: reg, metrics: m,
 		sleeps: &sleeper{fake: fake}, logs: logs, log: zap.New(core), runs: map[string]*pageRun{},
 	}
 }

@@ -6,39 +6,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/intake"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
-type recorder struct {
-	mu   sync.Mutex
-	envs []*message.Envelope
-}
-
-func (r *recorder) PublishIngest(_ context.Context, e *message.Envelope) (bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.envs = append(r.envs, e)
-	return false, nil
-}
-
-type noStore struct{}
-
-func (noStore) Load(context.Context, string) ([]byte, error) { return nil, nil }
-func (noStore) Save(context.Context, string, []byte) error   { return nil }
-
-func start(t testing.TB) (*httptest.Server, *recorder) {
+func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &connectortest.Publisher{}
 	c := intake.New("s3cret", 1024, zap.NewNop())
-	sup := connectors.NewSupervisor(rec, noStore{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		t.Fatal(err)
@@ -112,20 +95,19 @@ func TestIntake(t *testing.T) {
 			}
 		})
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.envs) != 2 {
-		t.Fatalf("published %d, want 2", len(rec.envs))
+	envs := rec.Envelopes()
+	if len(envs) != 2 {
+		t.Fatalf("published %d, want 2", len(envs))
 	}
-	e := rec.envs[0]
+	e := envs[0]
 	if e.Channel != "web" || e.Kind != message.KindWeb || e.Lang != "fi" || e.Author.Email != "a@b.fi" || e.Version != message.SchemaVersion {
 		t.Fatalf("envelope %+v", e)
 	}
 	if err := e.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if rec.envs[1].ID != "web:form-77" {
-		t.Fatalf("client id not used: %s", rec.envs[1].ID)
+	if envs[1].ID != "web:form-77" {
+		t.Fatalf("client id not used: %s", envs[1].ID)
 	}
 }
 
@@ -151,7 +133,7 @@ func TestIntakeMethodAndNotRunning(t *testing.T) {
 // A request arriving just before the supervisor starts Run waits for it
 // instead of failing (the HTTP server starts first in the daemon).
 func TestIntakeWaitsForStart(t *testing.T) {
-	rec := &recorder{}
+	rec := &connectortest.Publisher{}
 	c := intake.New("t", 1024, zap.NewNop())
 	srv := httptest.NewServer(c)
 	defer srv.Close()
@@ -160,7 +142,7 @@ func TestIntakeWaitsForStart(t *testing.T) {
 		code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"early"}`)
 		done <- code
 	}()
-	sup := connectors.NewSupervisor(rec, noStore{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); sup.Wait() }()
 	if err := sup.Start(ctx, c); err != nil {
@@ -174,10 +156,8 @@ func TestIntakeWaitsForStart(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("early post never answered")
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.envs) != 1 || rec.envs[0].Text != "early" {
-		t.Fatalf("published %+v", rec.envs)
+	if envs := rec.Envelopes(); len(envs) != 1 || envs[0].Text != "early" {
+		t.Fatalf("published %+v", envs)
 	}
 }
 

@@ -48,7 +48,7 @@ func TestDMsPageUntilCheckpoint(t *testing.T) {
 	first := o.DMs.RefreshToken.Reveal()
 	r := e.start(o)
 	e.step.waitPolled(t, dmsName)
-	if got := e.pub.sourceIDs(); !equal(got, ids(4, 5)) {
+	if got := e.pub.SourceIDs(); !equal(got, ids(4, 5)) {
 		t.Fatalf("first start published %v, want the newest page %v", got, ids(4, 5))
 	}
 	var cp dmCheckpoint
@@ -87,14 +87,14 @@ func TestDMsPageUntilCheckpoint(t *testing.T) {
 		}
 	}
 	want := append(ids(4, 5), pid(11), pid(14), pid(15), pid(16), pid(10))
-	if got := e.pub.sourceIDs(); !equal(got, want) {
+	if got := e.pub.SourceIDs(); !equal(got, want) {
 		t.Fatalf("published %v\nwant      %v (own DM skipped)", got, want)
 	}
 	e.checkpoint(dmsName, &cp)
 	if cp.LastID != pid(16) || cp.Token != "" || cp.Newest != "" {
 		t.Fatalf("checkpoint %+v", cp)
 	}
-	got := e.pub.byID(pid(10))
+	got := e.pub.BySourceID(pid(10))
 	wantEnv := message.Envelope{ID: "x:" + pid(10), Channel: "x", Kind: message.KindDM, SourceID: pid(10), ThreadID: "2001-" + account,
 		URL: "https://x.com/messages/2001-" + account, Author: message.Author{ID: "2001", Name: "Maija Meikäläinen", Handle: "maija"}, Text: "lasku?"}
 	if got.ID != wantEnv.ID || got.Kind != wantEnv.Kind || got.ThreadID != wantEnv.ThreadID || got.URL != wantEnv.URL ||
@@ -124,7 +124,7 @@ func TestDMsEmptyPageGoesOn(t *testing.T) {
 	e.step.next(t, dmsName)
 	want := append(ids(4, 5), ids(18, 5)...)
 	want = append(want, ids(10, 3)...)
-	if got := e.pub.sourceIDs(); !equal(got, want) {
+	if got := e.pub.SourceIDs(); !equal(got, want) {
 		t.Fatalf("published %v\nwant      %v", got, want)
 	}
 	var cp dmCheckpoint
@@ -166,7 +166,7 @@ func TestDMsInterruptedCycleResumes(t *testing.T) {
 			for i := 0; i < 6; i++ {
 				e.step.next(t, dmsName)
 			}
-			got := e.pub.sourceIDs()
+			got := e.pub.SourceIDs()
 			want := append(ids(4, 5), ids(10, 12)...)
 			want = append(want, pid(30))
 			slices.Sort(got)
@@ -198,7 +198,7 @@ func TestDMTokenRefresh(t *testing.T) {
 	e.api.ExpireAccessTokens() // X refuses the cached access token early
 	e.api.AddDM(dm(5, "2001", "uusi"))
 	e.step.next(t, dmsName)
-	if got := e.pub.sourceIDs(); !equal(got, []string{pid(1), pid(2), pid(5)}) {
+	if got := e.pub.SourceIDs(); !equal(got, []string{pid(1), pid(2), pid(5)}) {
 		t.Fatalf("published %v", got)
 	}
 	if len(tokens.saved) != 2 {
@@ -229,7 +229,7 @@ func TestDMTokenRefresh(t *testing.T) {
 	e.api.AddDM(dm(7, "2001", "restart"))
 	r = e.start(o)
 	e.step.waitPolled(t, dmsName)
-	if got := e.pub.sourceIDs(); got[len(got)-1] != pid(7) {
+	if got := e.pub.SourceIDs(); got[len(got)-1] != pid(7) {
 		t.Fatalf("after restart published %v", got)
 	}
 	if st := r.status(t, dmsName); st.State != connectors.StateRunning || st.LastError != "" {
@@ -253,7 +253,7 @@ func TestDMConfidentialClient(t *testing.T) {
 			r := e.start(o)
 			if tt.ok {
 				e.step.waitPolled(t, dmsName)
-				if got := e.pub.sourceIDs(); !equal(got, []string{pid(1)}) {
+				if got := e.pub.SourceIDs(); !equal(got, []string{pid(1)}) {
 					t.Fatalf("published %v", got)
 				}
 				return
@@ -306,7 +306,7 @@ func TestDMRotatedTokenNotSaved(t *testing.T) {
 	e.api.AddDM(dms(1, 1)...)
 	r := e.start(dmOptions(e, &memTokens{fail: errors.New("read-only file system")}))
 	e.step.waitPolled(t, dmsName)
-	if got := e.pub.sourceIDs(); !equal(got, []string{pid(1)}) {
+	if got := e.pub.SourceIDs(); !equal(got, []string{pid(1)}) {
 		t.Fatalf("published %v", got)
 	}
 	if st := r.status(t, dmsName); !strings.Contains(st.LastError, "rotated refresh token is not saved") || !strings.Contains(st.LastError, "read-only") {

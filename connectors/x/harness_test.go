@@ -13,9 +13,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/config"
-	"github.com/switchboard/switchboard/internal/message"
 )
 
 // account is the user id of the account under test; its handle is "acme".
@@ -133,77 +133,6 @@ func (s *stepper) recorded(why string) []wait {
 	return out
 }
 
-// memPub stores envelopes in memory, deduplicating by id as JetStream does.
-type memPub struct {
-	mu   sync.Mutex
-	envs []*message.Envelope
-	ids  map[string]bool
-	fail error
-}
-
-func (p *memPub) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return false, p.fail
-	}
-	if err := env.Validate(); err != nil {
-		return false, err
-	}
-	if p.ids == nil {
-		p.ids = map[string]bool{}
-	}
-	if p.ids[env.ID] {
-		return true, nil
-	}
-	p.ids[env.ID] = true
-	p.envs = append(p.envs, env)
-	return false, nil
-}
-
-// sourceIDs returns the source ids published, in order.
-func (p *memPub) sourceIDs() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, e := range p.envs {
-		out = append(out, e.SourceID)
-	}
-	return out
-}
-
-func (p *memPub) byID(id string) *message.Envelope {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, e := range p.envs {
-		if e.SourceID == id {
-			return e
-		}
-	}
-	return nil
-}
-
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Load(_ context.Context, name string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[name], nil
-}
-
-func (s *memStore) Save(_ context.Context, name string, cp []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[name] = append([]byte(nil), cp...)
-	return nil
-}
-
 // memTokens is a TokenStore in memory.
 type memTokens struct {
 	mu    sync.Mutex
@@ -237,8 +166,8 @@ type env struct {
 	api   *xtest.Server
 	clk   *clock
 	step  *stepper
-	pub   *memPub
-	store *memStore
+	pub   *connectortest.Publisher
+	store *connectortest.Store
 	log   *zap.Logger
 	// pageSize is the max_results the connectors ask for (small, so that
 	// tests page).
@@ -252,7 +181,7 @@ func newEnv(t *testing.T) *env {
 	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme Oy"},
 		xtest.User{ID: "2001", Username: "maija", Name: "Maija Meikäläinen"},
 		xtest.User{ID: "2002", Username: "pekka", Name: "Pekka P"})
-	return &env{t: t, api: api, clk: clk, step: newStepper(clk), pub: &memPub{}, store: &memStore{},
+	return &env{t: t, api: api, clk: clk, step: newStepper(clk), pub: &connectortest.Publisher{}, store: &connectortest.Store{},
 		log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), pageSize: 5}
 }
 

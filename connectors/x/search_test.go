@@ -68,7 +68,7 @@ func TestSearchQueryAndPaging(t *testing.T) {
 	if reqs[2].Query.Get("next_token") == "" || reqs[3].Query.Get("next_token") == "" {
 		t.Fatal("pages 2 and 3 did not send next_token")
 	}
-	got := e.pub.sourceIDs()
+	got := e.pub.SourceIDs()
 	if len(got) != 26 {
 		t.Fatalf("published %d posts, want 26 (own post and retweet excluded by the query): %v", len(got), got)
 	}
@@ -77,7 +77,7 @@ func TestSearchQueryAndPaging(t *testing.T) {
 			t.Fatalf("published %s, which the query excludes", id)
 		}
 	}
-	if env := e.pub.byID(pid(10)); env.Kind != "mention" || env.URL != "https://x.com/pekka/status/"+pid(10) {
+	if env := e.pub.BySourceID(pid(10)); env.Kind != "mention" || env.URL != "https://x.com/pekka/status/"+pid(10) {
 		t.Fatalf("search envelope %+v", *env)
 	}
 	if st := r.status(t, brandName); st.LastError != "" || st.Ingested != 26 {
@@ -104,7 +104,7 @@ func TestSearchStaleSinceIDStartsOver(t *testing.T) {
 		t.Fatalf("checkpoint %+v not reset", cp)
 	}
 	e.step.next(t, brandName)
-	if got := e.pub.sourceIDs(); !equal(got, []string{pid(1)}) {
+	if got := e.pub.SourceIDs(); !equal(got, []string{pid(1)}) {
 		t.Fatalf("published %v after starting over", got)
 	}
 }
@@ -122,7 +122,7 @@ func TestMentionAndSearchOverlapOnce(t *testing.T) {
 	r := e.start(o)
 	e.step.waitPolled(t, mentionsName)
 	e.step.waitPolled(t, brandName)
-	got := e.pub.sourceIDs()
+	got := e.pub.SourceIDs()
 	if len(got) != 3 {
 		t.Fatalf("stored %v, want 3 distinct posts", got)
 	}

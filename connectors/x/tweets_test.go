@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
@@ -31,7 +32,7 @@ func TestMentionsPagingAndSinceID(t *testing.T) {
 	r := e.start(e.options())
 
 	e.step.waitPolled(t, mentionsName)
-	if got, want := e.pub.sourceIDs(), ids(11, 5); !equal(got, want) {
+	if got, want := e.pub.SourceIDs(), ids(11, 5); !equal(got, want) {
 		t.Fatalf("first start published %v, want the newest page oldest first %v", got, want)
 	}
 	var cp tweetCheckpoint
@@ -61,7 +62,7 @@ func TestMentionsPagingAndSinceID(t *testing.T) {
 		}
 	}
 	want := append(ids(11, 5), append(ids(27, 5), append(ids(22, 5), ids(20, 2)...)...)...)
-	if got := e.pub.sourceIDs(); !equal(got, want) {
+	if got := e.pub.SourceIDs(); !equal(got, want) {
 		t.Fatalf("published %v\nwant %v", got, want)
 	}
 	e.checkpoint(mentionsName, &cp)
@@ -70,7 +71,7 @@ func TestMentionsPagingAndSinceID(t *testing.T) {
 	}
 
 	e.step.next(t, mentionsName)
-	if got := e.pub.sourceIDs(); got[len(got)-1] != pid(40) || len(got) != len(want)+1 {
+	if got := e.pub.SourceIDs(); got[len(got)-1] != pid(40) || len(got) != len(want)+1 {
 		t.Fatalf("the post that arrived mid-poll was not read next: %v", got)
 	}
 	e.step.next(t, mentionsName) // nothing new
@@ -165,7 +166,7 @@ func TestMentionsInterruptedPollResumesWithoutGap(t *testing.T) {
 			want = append(want, ids(13, 5)...)
 			want = append(want, ids(10, 3)...)
 			want = append(want, pid(30))
-			if got := e.pub.sourceIDs(); !equal(got, want) {
+			if got := e.pub.SourceIDs(); !equal(got, want) {
 				t.Fatalf("published %v\nwant    %v", got, want)
 			}
 			var cp tweetCheckpoint
@@ -196,7 +197,7 @@ func TestMentionsEmptyPageGoesOn(t *testing.T) {
 	e.step.next(t, mentionsName)
 	want := append([]string{pid(1)}, ids(18, 5)...)
 	want = append(want, ids(10, 3)...)
-	if got := e.pub.sourceIDs(); !equal(got, want) {
+	if got := e.pub.SourceIDs(); !equal(got, want) {
 		t.Fatalf("published %v\nwant      %v", got, want)
 	}
 	var cp tweetCheckpoint
@@ -256,10 +257,10 @@ func TestMentionsEnvelopes(t *testing.T) {
 	)
 	e.step.next(t, mentionsName)
 	// Two pages: 16..12 then 11..10, each published oldest first.
-	if got, want := e.pub.sourceIDs(), []string{pid(2), pid(15), pid(16), pid(10), pid(11)}; !equal(got, want) {
+	if got, want := e.pub.SourceIDs(), []string{pid(2), pid(15), pid(16), pid(10), pid(11)}; !equal(got, want) {
 		t.Fatalf("published %v, want %v (own post, retweet and malformed post skipped)", got, want)
 	}
-	reply := e.pub.byID(pid(10))
+	reply := e.pub.BySourceID(pid(10))
 	wantReply := message.Envelope{
 		Version: 1, ID: "x:" + pid(10), Channel: "x", Kind: message.KindMention, SourceID: pid(10),
 		ThreadID: pid(1), ParentID: pid(1), URL: "https://x.com/maija/status/" + pid(10),
@@ -274,14 +275,14 @@ func TestMentionsEnvelopes(t *testing.T) {
 	if reply.Metadata["account_id"] != account || reply.Metadata["reply_to_id"] != pid(1) || reply.Metadata["in_reply_to_user_id"] != account {
 		t.Fatalf("reply metadata %v", reply.Metadata)
 	}
-	quote := e.pub.byID(pid(11))
+	quote := e.pub.BySourceID(pid(11))
 	if quote.ParentID != pid(1) || quote.Metadata["quoted_id"] != pid(1) || quote.ThreadID != pid(11) || quote.Lang != "en" {
 		t.Fatalf("quote envelope %+v", *quote)
 	}
-	if orphan := e.pub.byID(pid(15)); orphan.ParentID != pid(5) || orphan.Lang != "" {
+	if orphan := e.pub.BySourceID(pid(15)); orphan.ParentID != pid(5) || orphan.Lang != "" {
 		t.Fatalf("reply to a deleted post %+v (parent id kept, lang und dropped)", *orphan)
 	}
-	if lp := e.pub.byID(pid(16)); lp.Text != "@acme "+long {
+	if lp := e.pub.BySourceID(pid(16)); lp.Text != "@acme "+long {
 		t.Fatalf("long post text not taken from note_tweet: %q", lp.Text)
 	}
 	st := r.status(t, mentionsName)
@@ -309,7 +310,7 @@ func TestMentionsIncludeOwnAndRetweets(t *testing.T) {
 	o.IncludeOwn, o.IncludeRetweets = true, true
 	e.start(o)
 	e.step.waitPolled(t, mentionsName)
-	if got := e.pub.sourceIDs(); !equal(got, []string{pid(1), pid(2)}) {
+	if got := e.pub.SourceIDs(); !equal(got, []string{pid(1), pid(2)}) {
 		t.Fatalf("published %v", got)
 	}
 }
@@ -332,7 +333,7 @@ func TestRateLimits(t *testing.T) {
 		if len(waits) != 1 || waits[0].d != 5*time.Minute+time.Second || waits[0].name != mentionsName {
 			t.Fatalf("rate-limit waits %+v, want one of 5m1s", waits)
 		}
-		if got := e.pub.sourceIDs(); !equal(got, ids(1, 3)) {
+		if got := e.pub.SourceIDs(); !equal(got, ids(1, 3)) {
 			t.Fatalf("after the wait published %v", got)
 		}
 		if st := r.status(t, mentionsName); !strings.Contains(st.LastError, "rate limited") || !strings.Contains(st.LastError, "HTTP 429") {
@@ -357,7 +358,7 @@ func TestRateLimits(t *testing.T) {
 		if n := len(e.api.Requests(xtest.Mentions)); n != 4 {
 			t.Fatalf("%d requests, want 4 and no 429", n)
 		}
-		if got := len(e.pub.sourceIDs()); got != 13 {
+		if got := len(e.pub.SourceIDs()); got != 13 {
 			t.Fatalf("published %d, want 13", got)
 		}
 	})
@@ -373,7 +374,7 @@ func TestRateLimits(t *testing.T) {
 		if st := r.status(t, mentionsName); !strings.Contains(st.LastError, "Rate limit exceeded") {
 			t.Fatalf("last_error %q", st.LastError)
 		}
-		if got := e.pub.sourceIDs(); !equal(got, []string{pid(1)}) {
+		if got := e.pub.SourceIDs(); !equal(got, []string{pid(1)}) {
 			t.Fatalf("published %v", got)
 		}
 	})
@@ -430,7 +431,7 @@ func TestReadBudget(t *testing.T) {
 	if cp.Budget.Day != "2025-03-11" || cp.Budget.Reads != 10 {
 		t.Fatalf("next day's budget %+v", cp.Budget)
 	}
-	if got := len(e.pub.sourceIDs()); got != 20 {
+	if got := len(e.pub.SourceIDs()); got != 20 {
 		t.Fatalf("published %d posts, want 20 (no gap, none twice)", got)
 	}
 }
@@ -469,7 +470,7 @@ func TestAppAuthFailures(t *testing.T) {
 			if strings.Contains(st.LastError, e.api.AppToken) || tt.token != "" && strings.Contains(st.LastError, tt.token) {
 				t.Fatalf("last_error shows the token: %q", st.LastError)
 			}
-			if len(e.pub.sourceIDs()) != 0 {
+			if len(e.pub.SourceIDs()) != 0 {
 				t.Fatal("published without authorization")
 			}
 		})
@@ -498,7 +499,7 @@ func TestMalformedResponseIsHandled(t *testing.T) {
 				t.Fatalf("checkpoint moved on a malformed response: %+v", cp)
 			}
 			e.step.next(t, mentionsName)
-			if got := e.pub.sourceIDs(); !equal(got, []string{pid(1), pid(2)}) {
+			if got := e.pub.SourceIDs(); !equal(got, []string{pid(1), pid(2)}) {
 				t.Fatalf("published %v", got)
 			}
 		})
@@ -544,7 +545,7 @@ func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := connectors.NewSupervisor(&memPub{}, &memStore{}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := sup.Start(ctx, cs[0]); err != nil {

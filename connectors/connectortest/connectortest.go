@@ -1,0 +1,109 @@
+// Package connectortest gives connector tests in-memory stand-ins for the
+// ingest stream and the checkpoint bucket that behave like the real ones:
+// envelopes are validated and deduplicated by id, checkpoints are copied.
+package connectortest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/switchboard/switchboard/internal/message"
+)
+
+// Publisher is an in-memory connectors.Publisher.
+type Publisher struct {
+	mu       sync.Mutex
+	envs     []*message.Envelope
+	seen     map[string]bool
+	attempts int
+	fail     error
+}
+
+// Fail makes every later publish fail with err (nil: succeed again).
+func (p *Publisher) Fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fail = err
+}
+
+// PublishIngest stores env unless its id was stored before, as the ingest
+// stream's duplicate window does. An invalid envelope is an error.
+func (p *Publisher) PublishIngest(_ context.Context, env *message.Envelope) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.attempts++
+	if p.fail != nil {
+		return false, p.fail
+	}
+	if err := env.Validate(); err != nil {
+		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	if p.seen[env.ID] {
+		return true, nil
+	}
+	p.seen[env.ID] = true
+	p.envs = append(p.envs, env)
+	return false, nil
+}
+
+// Envelopes returns the stored envelopes in publish order.
+func (p *Publisher) Envelopes() []*message.Envelope {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.envs)
+}
+
+// SourceIDs returns the stored envelopes' source ids in publish order.
+func (p *Publisher) SourceIDs() []string {
+	var out []string
+	for _, e := range p.Envelopes() {
+		out = append(out, e.SourceID)
+	}
+	return out
+}
+
+// BySourceID returns the stored envelope with that source id, or nil.
+func (p *Publisher) BySourceID(id string) *message.Envelope {
+	for _, e := range p.Envelopes() {
+		if e.SourceID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// Attempts counts every publish call, duplicates and failures included.
+func (p *Publisher) Attempts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.attempts
+}
+
+// Store is an in-memory connectors.CheckpointStore.
+type Store struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// Load returns a copy of the checkpoint saved for name, or nil.
+func (s *Store) Load(_ context.Context, name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.m[name]), nil
+}
+
+// Save keeps a copy of checkpoint for name.
+func (s *Store) Save(_ context.Context, name string, checkpoint []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[name] = slices.Clone(checkpoint)
+	return nil
+}
