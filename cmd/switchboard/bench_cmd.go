@@ -151,13 +151,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintln(stderr, "switchboard bench: writing the report:", err)
-			return 1
-		}
-		return 0
+		return printJSON(stdout, stderr, "switchboard bench", rep)
 	}
 	printBench(stdout, rep)
 	return 0

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -13,4 +16,16 @@ import (
 // dialNATS connects a CLI command to the daemon's NATS (see bus.Dial).
 func dialNATS(ctx context.Context, cfg *config.Config) (*nats.Conn, jetstream.JetStream, error) {
 	return bus.Dial(ctx, cfg, "switchboard-cli")
+}
+
+// printJSON writes v as indented JSON for a command's -json output; on
+// failure it says so on stderr, prefixed with the command, and returns 1.
+func printJSON(stdout, stderr io.Writer, command string, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "%s: writing JSON: %v\n", command, err)
+		return 1
+	}
+	return 0
 }

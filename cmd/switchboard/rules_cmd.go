@@ -204,16 +204,10 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 	}
 	d, tr := r.Explain(&env)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		return printJSON(stdout, stderr, "switchboard rules test", struct {
 			Decision rules.Decision `json:"decision"`
 			Trace    rules.Trace    `json:"trace"`
-		}{d, tr}); err != nil {
-			fmt.Fprintln(stderr, "switchboard rules test:", err)
-			return 1
-		}
-		return 0
+		}{d, tr})
 	}
 	printDecision(stdout, *rulesPath, d, tr)
 	return 0
@@ -409,13 +403,7 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintln(stderr, "switchboard rules backtest:", err)
-			return 1
-		}
-		return 0
+		return printJSON(stdout, stderr, "switchboard rules backtest", rep)
 	}
 	printBacktest(stdout, rep)
 	return 0

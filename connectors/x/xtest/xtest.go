@@ -617,19 +617,10 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 		}
 		all = append(all, p)
 	}
-	slices.SortFunc(all, func(a, b Post) int { return cmpID(b.ID, a.ID) })
-	paged := all[:min(n, len(all))]
-	next := ""
-	if len(all) > len(paged) {
-		next = s.cursor(endpoint, paged[len(paged)-1].ID)
-	}
-	page := slices.DeleteFunc(slices.Clone(paged), func(p Post) bool { return p.Filtered })
+	page, next := pageOf(all, n, func(p Post) string { return p.ID }, func(p Post) bool { return p.Filtered },
+		func(last string) string { return s.cursor(endpoint, last) })
 	if len(page) == 0 {
-		meta := map[string]any{"result_count": 0}
-		if next != "" {
-			meta["next_token"] = next
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
+		writeEmptyPage(w, next)
 		return
 	}
 	fields := splitList(q.Get("tweet.fields"))
@@ -802,19 +793,10 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		all = append(all, d)
 	}
-	slices.SortFunc(all, func(a, b DM) int { return cmpID(b.ID, a.ID) })
-	paged := all[:min(n, len(all))]
-	next := ""
-	if len(all) > len(paged) {
-		next = s.cursor(DMEvents, paged[len(paged)-1].ID)
-	}
-	page := slices.DeleteFunc(slices.Clone(paged), func(d DM) bool { return d.Filtered })
+	page, next := pageOf(all, n, func(d DM) string { return d.ID }, func(d DM) bool { return d.Filtered },
+		func(last string) string { return s.cursor(DMEvents, last) })
 	if len(page) == 0 {
-		meta := map[string]any{"result_count": 0}
-		if next != "" {
-			meta["next_token"] = next
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
+		writeEmptyPage(w, next)
 		return
 	}
 	fields := splitList(q.Get("dm_event.fields"))
@@ -912,4 +894,25 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		"scope":         s.Scope,
 		"refresh_token": next,
 	})
+}
+
+// pageOf sorts all newest first and returns the first n, without the
+// filtered ones (X filters after paging, so a page can come back short or
+// empty), and the cursor to the rest ("" when there is none).
+func pageOf[T any](all []T, n int, id func(T) string, filtered func(T) bool, cursor func(lastID string) string) (page []T, next string) {
+	slices.SortFunc(all, func(a, b T) int { return cmpID(id(b), id(a)) })
+	paged := all[:min(n, len(all))]
+	if len(all) > len(paged) {
+		next = cursor(id(paged[len(paged)-1]))
+	}
+	return slices.DeleteFunc(slices.Clone(paged), filtered), next
+}
+
+// writeEmptyPage answers a page with no data, as X does: only meta.
+func writeEmptyPage(w http.ResponseWriter, next string) {
+	meta := map[string]any{"result_count": 0}
+	if next != "" {
+		meta["next_token"] = next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
 }
