@@ -200,16 +200,10 @@ func (c *Client) RefreshToken(ctx context.Context, clientID, clientSecret, refre
 			if err == nil {
 				err = &APIError{Endpoint: EndpointToken, Status: status, Problem: problemOf(data, status)}
 			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if again, err := c.retry(ctx, attempt, err); !again {
+				return nil, err
 			}
-			if attempt < c.Retries {
-				if serr := c.sleep(ctx, c.RetryWait<<attempt); serr != nil {
-					return nil, serr
-				}
-				continue
-			}
-			return nil, err
+			continue
 		}
 		switch {
 		case status == http.StatusOK:
@@ -263,16 +257,10 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, a
 			} else {
 				err = fmt.Errorf("%s: %w", endpoint, err)
 			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if again, err := c.retry(ctx, attempt, err); !again {
+				return nil, err
 			}
-			if attempt < c.Retries {
-				if serr := c.sleep(ctx, c.RetryWait<<attempt); serr != nil {
-					return nil, serr
-				}
-				continue
-			}
-			return nil, err
+			continue
 		}
 		switch status {
 		case http.StatusOK:
@@ -494,4 +482,20 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// retry decides after a failed attempt (5xx or network): it waits and
+// returns true when another attempt may follow, else the error to give up
+// with (the context's, when it ended).
+func (c *Client) retry(ctx context.Context, attempt int, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if attempt >= c.Retries {
+		return false, err
+	}
+	if serr := c.sleep(ctx, c.RetryWait<<attempt); serr != nil {
+		return false, serr
+	}
+	return true, nil
 }
