@@ -130,6 +130,21 @@ func postMessage(t *testing.T, addr, body string) string {
 	return r.ID
 }
 
+// httpGet returns the status and body of GET path on the daemon.
+func httpGet(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("GET %s: reading the body: %v", path, err)
+	}
+	return resp.StatusCode, b.String()
+}
+
 // teamItems reads every routed item in the team stream (via a fresh client).
 func teamItems(t *testing.T, cfg *config.Config, team string, want int) []message.Routed {
 	t.Helper()
@@ -207,15 +222,8 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 		"/v1/connectors": `"items_ingested": 3`,
 		"/metrics":       `switchboard_routed_total{team="billing"} 1`,
 	} {
-		resp, err := http.Get("http://" + d.httpAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(b.String(), want) {
-			t.Errorf("GET %s = %d, want it to contain %s:\n%.2000s", path, resp.StatusCode, want, b.String())
+		if code, body := httpGet(t, d.httpAddr, path); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d, want it to contain %s:\n%.2000s", path, code, want, body)
 		}
 	}
 }
@@ -404,19 +412,13 @@ func TestRulesHotReload(t *testing.T) {
 	if got := teamItems(t, cfg, "logistics", 2); len(got) != 2 {
 		t.Fatalf("after a rejected edit logistics has %d items, want 2", len(got))
 	}
-	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	_, _ = b.ReadFrom(resp.Body)
+	_, metrics := httpGet(t, d.httpAddr, "/metrics")
 	for _, want := range []string{
 		`switchboard_rules_reloads_total{result="ok"} 2`,
 		`switchboard_rules_reloads_total{result="error"} 2`,
 		`switchboard_rules_info{version="` + r.version + `"} 1`,
 	} {
-		if !strings.Contains(b.String(), want) {
+		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,14 +92,8 @@ func TestEndToEndEmailToTeamQueue(t *testing.T) {
 	}
 	get := func(path string) string {
 		t.Helper()
-		resp, err := http.Get("http://" + d.httpAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		return b.String()
+		_, body := httpGet(t, d.httpAddr, path)
+		return body
 	}
 	if s := get("/v1/connectors"); !strings.Contains(s, `"email.tuki"`) || strings.Contains(s, "imap-pw-123") {
 		t.Errorf("connectors:\n%s", s)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -33,14 +31,8 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 	}
 	get := func(path string) string {
 		t.Helper()
-		resp, err := http.Get("http://" + d.httpAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		return b.String()
+		_, body := httpGet(t, d.httpAddr, path)
+		return body
 	}
 	// The post is both a mention and a search hit: once both streams polled
 	// one of them saw a duplicate, and the team got it once.
