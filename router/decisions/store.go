@@ -1,0 +1,170 @@
+package decisions
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config names the stream records are kept in.
+type Config struct {
+	// Stream is the stream's name.
+	Stream string
+	// Subjects is the subject prefix: a record is stored on
+	// <Subjects>.<channel>.<hash of the id>.
+	Subjects string
+	// MaxAge is how long a record is kept after its last change (the
+	// ingest stream's max_age, so a record lives as long as its item).
+	MaxAge time.Duration
+	// Replicas is the stream's replica count.
+	Replicas int
+}
+
+// Store reads and writes decision records.
+type Store struct {
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	name     string
+	subjects string
+}
+
+// ErrNotFound is returned by Get for an id without a record.
+var ErrNotFound = errors.New("no decision record")
+
+// maxUpdateTries bounds optimistic-concurrency retries of one update.
+const maxUpdateTries = 8
+
+// Open creates (or updates) the records stream and returns its store.
+func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
+	if c.Stream == "" || c.Subjects == "" {
+		return nil, errors.New("decision records: the stream name and subject prefix are required")
+	}
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              c.Stream,
+		Description:       "Switchboard: the decision record of every routed item, one subject per item",
+		Subjects:          []string{c.Subjects + ".>"},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgsPerSubject: 1,
+		MaxAge:            c.MaxAge,
+		Replicas:          max(c.Replicas, 1),
+		AllowDirect:       true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating or updating stream %s: %w", c.Stream, err)
+	}
+	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
+}
+
+// Subject is the subject the record of an item of channel with id is kept on.
+func (s *Store) Subject(channel, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return s.subjects + "." + channel + "." + hex.EncodeToString(sum[:16])
+}
+
+// Get returns the record of the item id.
+func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
+	rec, _, err := s.get(ctx, id)
+	return rec, err
+}
+
+// get returns the record and the stream sequence it is stored at.
+func (s *Store) get(ctx context.Context, id string) (*Record, uint64, error) {
+	channel, ok := channelOf(id)
+	if !ok {
+		return nil, 0, fmt.Errorf("looking up %q: %w", id, ErrNotFound)
+	}
+	m, err := s.stream.GetLastMsgForSubject(ctx, s.Subject(channel, id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, 0, fmt.Errorf("looking up %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the decision record of %s: %w", id, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(m.Data, &rec); err != nil {
+		return nil, 0, fmt.Errorf("decoding the decision record of %s: %w", id, err)
+	}
+	if rec.ID != id {
+		return nil, 0, fmt.Errorf("looking up %s: %w", id, ErrNotFound) // a hash collision
+	}
+	return &rec, m.Sequence, nil
+}
+
+// channelOf returns the channel part of an envelope id ("<channel>:<source id>").
+func channelOf(id string) (string, bool) {
+	for i := 0; i < len(id); i++ {
+		if id[i] == ':' {
+			return id[:i], i > 0
+		}
+	}
+	return "", false
+}
+
+// Update applies change to the item's record and stores the result,
+// retrying when another writer changed the record meanwhile. change gets
+// nil when the item has no record yet; it returns the record to store, or
+// nil to store nothing.
+func (s *Store) Update(ctx context.Context, id string, change func(*Record) (*Record, error)) (*Record, error) {
+	channel, ok := channelOf(id)
+	if !ok {
+		return nil, fmt.Errorf("updating the decision record of %q: not an envelope id", id)
+	}
+	subject := s.Subject(channel, id)
+	for range maxUpdateTries {
+		cur, seq, err := s.get(ctx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		next, err := change(cur)
+		if err != nil || next == nil {
+			return next, err
+		}
+		next.V, next.ID, next.Channel = RecordVersion, id, channel
+		data, err := json.Marshal(next)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the decision record of %s: %w", id, err)
+		}
+		msg := nats.NewMsg(subject)
+		msg.Data = data
+		_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(seq))
+		if err == nil {
+			return next, nil
+		}
+		if !isWrongLastSequence(err) {
+			return nil, fmt.Errorf("storing the decision record of %s: %w", id, err)
+		}
+	}
+	return nil, fmt.Errorf("storing the decision record of %s: too many concurrent changes", id)
+}
+
+// isWrongLastSequence reports a failed optimistic-concurrency check.
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// Delete removes the record of id (a GDPR erasure); it reports whether
+// there was one.
+func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
+	channel, ok := channelOf(id)
+	if !ok {
+		return false, nil
+	}
+	subject := s.Subject(channel, id)
+	if _, err := s.stream.GetLastMsgForSubject(ctx, subject); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, nil
+	}
+	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+		return false, fmt.Errorf("deleting the decision record of %s: %w", id, err)
+	}
+	return true, nil
+}
