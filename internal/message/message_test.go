@@ -57,3 +57,39 @@ func TestRoutedJSONFlattensEnvelope(t *testing.T) {
 		t.Fatalf("routed JSON not flat: %s", b)
 	}
 }
+
+func TestResponseValidate(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	ok := Response{Version: 1, ID: "facebook:1_2", Channel: "facebook", Kind: "comment", SourceID: "1_2", InReplyTo: "facebook:1_1", At: at}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid response: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Response)
+		want   string
+	}{
+		{"no link", func(r *Response) { r.InReplyTo = "" }, "in_reply_to or thread_id"},
+		{"thread is a link", func(r *Response) { r.InReplyTo, r.ThreadID = "", "t_1" }, ""},
+		{"no time", func(r *Response) { r.At = time.Time{} }, "at: missing"},
+		{"bad status", func(r *Response) { r.Status = "done" }, "status"},
+		{"bad channel", func(r *Response) { r.Channel = "Face Book" }, "channel"},
+		{"version", func(r *Response) { r.Version = 9 }, "schema version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ok
+			tt.change(&r)
+			err := r.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
