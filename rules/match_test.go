@@ -315,13 +315,19 @@ func TestShippedRules(t *testing.T) {
 		{message.Envelope{Channel: "x", Kind: "mention", Text: "@shop I was charged twice for one order. I want a refund"}, "billing", false, "billing,double-charge"},
 		{message.Envelope{Channel: "web", Text: "Poistakaa tietoni rekisteristänne, GDPR"}, "privacy", false, "privacy"},
 		{message.Envelope{Channel: "web", Text: "Epäilen tietovuotoa: tietosuoja on pettänyt"}, "privacy,comms", false, "privacy,breach"},
-		{message.Envelope{Channel: "email", Text: "Haluan irtisanoa sopimuksen"}, "triage,sales", false, "cancellation"},
+		{message.Envelope{Channel: "email", Text: "Haluan perua tilauksen 1150020"}, "logistics,billing", false, "cancellation"},
 		{message.Envelope{Channel: "facebook", Kind: "comment", Text: "Boikotti! Sovellus kaatuu joka päivä 😡"}, "product,comms", false, "defect"},
 		{message.Envelope{Channel: "facebook", Kind: "comment", Text: "Earn money fast with bitcoin, click here"}, "", true, ""},
 		{message.Envelope{Channel: "facebook", Kind: "post", Text: "Uusi kampanja alkaa!", Metadata: map[string]string{"object": "page_post"}}, "", true, ""},
 		{message.Envelope{Channel: "x", Kind: "reply", Text: "katso t.me/scamgroup"}, "", true, ""},
 		{message.Envelope{Channel: "web", Text: "Kiitos hyvästä palvelusta"}, "triage", false, ""},
 		{message.Envelope{Channel: "email", Text: "We are a business customer and would like a quote for 500 units"}, "sales", false, "sales,b2b"},
+		// The main ask wins over a second topic (issue 14).
+		{message.Envelope{Channel: "facebook", Kind: "comment", Text: "maksoin MobilePaylla mutta paketti ei ole tullut"}, "logistics", false, "delivery,delay"},
+		{message.Envelope{Channel: "web", Text: "Ostamani puhelimen akku hajosi viikossa, takuu?"}, "product", false, "warranty"},
+		{message.Envelope{Channel: "email", Subject: "Työhakemus", Text: "Haen myyjän paikkaa Tampereelta, CV liitteenä."}, "hr", false, "jobs"},
+		{message.Envelope{Channel: "x", Kind: "mention", Text: "Sain tekstiviestin: pakettisi odottaa, maksa tullimaksu linkistä. Onko tää teiltä?"}, "security", false, "security"},
+		{message.Envelope{Channel: "facebook", Kind: "comment", Text: "👍🏽"}, "", true, ""},
 	}
 	for _, tt := range tests {
 		d := r.Classify(&tt.env)
