@@ -34,6 +34,7 @@ type Bus struct {
 	unlock    func()
 	log       *zap.Logger
 	closeOnce sync.Once
+	full      fullState
 }
 
 // Subjects derives every subject and stream name from the configuration.
@@ -127,6 +128,9 @@ func (b *Bus) close() {
 func (b *Bus) Ready(ctx context.Context) error {
 	if b.NC == nil || !b.NC.IsConnected() {
 		return errors.New("NATS not connected")
+	}
+	if err := b.fullErr(); err != nil {
+		return err
 	}
 	for _, name := range []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream} {
 		if _, err := b.JS.Stream(ctx, name); err != nil {
