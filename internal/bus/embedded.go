@@ -28,7 +28,7 @@ type embedded struct {
 // startEmbedded starts the in-process server as cfg says. Every client must
 // authenticate: the daemon with a per-run key, the CLI with the credential
 // file (created on the first start), team workers with their configured
-// keys. The store cap is enforced as the account's JetStream limit.
+// keys (teamWorkerPermissions). The store cap is enforced as the account's JetStream limit.
 func startEmbedded(cfg *config.Config, log *zap.Logger) (*embedded, error) {
 	e := cfg.NATS.Embedded
 	daemonKey, err := nkeys.CreateUser()
@@ -131,6 +131,7 @@ func listenOptions(cfg *config.Config, opts *server.Options) error {
 		return fmt.Errorf("reading the NATS credential: %w", err)
 	}
 	opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: cliPub})
+	opts.Nkeys = append(opts.Nkeys, teamWorkerUsers(cfg)...)
 	return nil
 }
 

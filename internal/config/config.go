@@ -95,6 +95,19 @@ type Embedded struct {
 	CLINKeyFile string `yaml:"cli_nkey_file"`
 	// TLS is the listener's certificate; required for a non-loopback listen.
 	TLS ServerTLS `yaml:"tls"`
+	// TeamWorkers may read their own team's NATS queue through the
+	// listener, and nothing else.
+	TeamWorkers []TeamWorker `yaml:"team_workers"`
+}
+
+// TeamWorker is a team's worker allowed to read the team's queue from the
+// embedded server.
+type TeamWorker struct {
+	// Team is the team whose queue (<prefix>.team.<team>) it reads.
+	Team string `yaml:"team"`
+	// NKey is the worker's public user NKey ("U..."); the seed stays with
+	// the worker.
+	NKey string `yaml:"nkey"`
 }
 
 // ServerTLS is the certificate a listener presents.

@@ -3,6 +3,9 @@ package config
 import (
 	"net"
 
+	"github.com/nats-io/nkeys"
+
+	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -31,6 +34,23 @@ func (c *Config) validateEmbedded(report func(yamlfile.Path, string, ...any)) {
 	}
 	if e.CLINKeyFile == "" && c.DataDir == "" && e.Listen != "" {
 		report(p.Child("cli_nkey_file"), "the listener's credential needs data_dir or cli_nkey_file")
+	}
+	seen := map[string]bool{}
+	for i, w := range e.TeamWorkers {
+		wp := p.Child("team_workers").Child(i)
+		if !message.ValidToken(w.Team) {
+			report(wp.Child("team"), "team %q: use lowercase letters, digits, '-' or '_'", w.Team)
+		}
+		switch {
+		case !nkeys.IsValidPublicUserKey(w.NKey):
+			report(wp.Child("nkey"), "nkey: want the worker's public user NKey (56 characters starting with U), never its seed")
+		case seen[w.NKey]:
+			report(wp.Child("nkey"), "nkey is given to another team worker already")
+		}
+		seen[w.NKey] = true
+	}
+	if len(e.TeamWorkers) > 0 && e.Listen == "" {
+		report(p.Child("team_workers"), "team workers connect through the listener: set nats.embedded.listen")
 	}
 	if e.MaxStore != -1 && e.MaxStore < minMaxStore {
 		report(p.Child("max_store"), "max_store must be -1 (no cap) or at least 1MiB")

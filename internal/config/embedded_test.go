@@ -1,8 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/nats-io/nkeys"
 )
 
 func TestEmbeddedValidation(t *testing.T) {
@@ -40,6 +43,49 @@ func TestEmbeddedValidation(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTeamWorkers(t *testing.T) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	worker := func(team, key string) string {
+		return fmt.Sprintf("      - team: %s\n        nkey: %s\n", team, key)
+	}
+	const head = "nats:\n  embedded:\n    team_workers:\n"
+	const token = "connectors:\n  intake:\n    token: t\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"valid", head + worker("billing", pub), ""},
+		{"seed instead of public key", head + worker("billing", string(seed)), "c.yaml:5:15: nkey: want the worker's public user NKey"},
+		{"bad team", head + worker("Billing Team", pub), "c.yaml:4:15: team \"Billing Team\""},
+		{"one key, two teams", head + worker("billing", pub) + worker("sales", pub), "c.yaml:7:15: nkey is given to another team worker already"},
+		{"no listener", "nats:\n  embedded:\n    listen: ''\n    team_workers:\n" + worker("billing", pub), "set nats.embedded.listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("c.yaml", []byte(tt.yaml+token), noEnv)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				if w := cfg.NATS.Embedded.TeamWorkers; len(w) != 1 || w[0].Team != "billing" || w[0].NKey != pub {
+					t.Fatalf("team workers %+v", w)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), string(seed)) {
+				t.Fatalf("the error shows a seed: %v", err)
 			}
 		})
 	}
