@@ -38,8 +38,13 @@ type FullError struct {
 	Err error
 }
 
-// Error is the publish error's text.
-func (e *FullError) Error() string { return e.Err.Error() }
+// Error says what is full, then the publish error.
+func (e *FullError) Error() string {
+	if e.Reason == FullStream {
+		return "stream " + e.Stream + " is full (max_bytes), new messages are refused: " + e.Err.Error()
+	}
+	return "the JetStream store is full, new messages are refused: " + e.Err.Error()
+}
 
 // Unwrap returns the publish error.
 func (e *FullError) Unwrap() error { return e.Err }

@@ -74,7 +74,7 @@ func TestMaxStoreIsEnforced(t *testing.T) {
 	if !errors.As(firstRefusal, &full) || full.Full() != "store full" || bus.FullReason(firstRefusal) != bus.FullStore {
 		t.Fatalf("refusal is not a recognisable FullError: %#v", firstRefusal)
 	}
-	if !strings.Contains(firstRefusal.Error(), "publishing web:flood-") {
+	if msg := firstRefusal.Error(); !strings.HasPrefix(msg, "the JetStream store is full") || !strings.Contains(msg, "publishing web:flood-") {
 		t.Fatalf("refusal does not say what was published: %v", firstRefusal)
 	}
 	if b.Full() != bus.FullStore {
