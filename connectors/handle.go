@@ -21,7 +21,9 @@ type Handle struct {
 }
 
 // Publish stores envs in order, each acked by JetStream before the next.
-// It stops at the first failure and returns how many were stored.
+// It stops at the first failure and returns how many were stored. When the
+// backbone refuses for lack of room, the connector's status is "paused"
+// until a publish is stored again.
 func (h *Handle) Publish(ctx context.Context, envs ...*message.Envelope) (int, error) {
 	for i, env := range envs {
 		if env.ReceivedAt.IsZero() {
@@ -32,8 +34,13 @@ func (h *Handle) Publish(ctx context.Context, envs ...*message.Envelope) (int, e
 		}
 		dup, err := h.pub.PublishIngest(ctx, env)
 		if err != nil {
+			if why := fullReason(err); why != "" {
+				h.status.pause(why, err, h.now(), nil)
+				h.status.refused(env.Channel, why)
+			}
 			return i, err
 		}
+		h.status.resume()
 		h.status.published(env.Channel, dup, h.now())
 	}
 	return len(envs), nil

@@ -14,18 +14,23 @@ const (
 	StateRunning      State = "running"
 	StateBackingOff   State = "backing_off"
 	StateUnauthorized State = "unauthorized"
-	StateStopped      State = "stopped"
+	// StatePaused: the backbone refused to store what the connector
+	// publishes (store or ingest stream full); Status.Paused says which.
+	// It resumes from its checkpoint once there is room; not a failure.
+	StatePaused  State = "paused"
+	StateStopped State = "stopped"
 )
 
 // AllStates lists every state, for metrics.
 func AllStates() []State {
-	return []State{StateStarting, StateRunning, StateBackingOff, StateUnauthorized, StateStopped}
+	return []State{StateStarting, StateRunning, StateBackingOff, StateUnauthorized, StatePaused, StateStopped}
 }
 
 // Status is a snapshot of one connector.
 type Status struct {
 	Name          string     `json:"name"`
 	State         State      `json:"state"`
+	Paused        string     `json:"paused,omitempty"` // why, while State is paused: "store full" or "stream full"
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
@@ -43,6 +48,7 @@ type status struct {
 	s        Status
 	onChange func(name string, from, to State)
 	onIngest func(channel string, duplicate bool)
+	onRefuse func(channel, why string)
 }
 
 func (st *status) snapshot() Status {
@@ -55,8 +61,11 @@ func (st *status) setState(s State) {
 	st.mu.Lock()
 	from := st.s.State
 	st.s.State = s
-	if s != StateBackingOff && s != StateUnauthorized {
+	if s != StateBackingOff && s != StateUnauthorized && s != StatePaused {
 		st.s.NextAttemptAt = nil
+	}
+	if s != StatePaused {
+		st.s.Paused = ""
 	}
 	st.mu.Unlock()
 	if from != s && st.onChange != nil {

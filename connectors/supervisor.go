@@ -39,6 +39,9 @@ type Observer interface {
 	StateChanged(connector string, from, to State)
 	Ingested(channel string, duplicate bool)
 	ConnectorError(connector string)
+	// Refused counts a publish the backbone refused for lack of room; why
+	// is what is full: "store full" or "stream full" (the ingest stream).
+	Refused(channel, why string)
 }
 
 // Supervisor runs connectors, restarting each one that fails.
@@ -71,6 +74,7 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	if s.obs != nil {
 		st.onChange = s.obs.StateChanged
 		st.onIngest = s.obs.Ingested
+		st.onRefuse = s.obs.Refused
 		s.obs.StateChanged(name, "", StateStarting)
 	}
 	s.mu.Lock()
@@ -134,6 +138,12 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 			failures = 0 // it ran well for a while: start the backoff over
 		}
 		failures++
+		if why := fullReason(err); why != "" {
+			if !s.pause(ctx, log, st, why, err, failures) {
+				return
+			}
+			continue
+		}
 		st.failed(err, s.now())
 		if s.obs != nil {
 			s.obs.ConnectorError(c.Name())

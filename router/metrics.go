@@ -12,7 +12,8 @@ type Metrics interface {
 	// Delivered counts one target's acceptance and how long the attempt took.
 	Delivered(team, target string, took time.Duration)
 	// Retried counts a failed attempt at a target that will be retried;
-	// reason is "error" or "circuit_open".
+	// reason is "error", "circuit_open", or "stream_full" / "store_full"
+	// when the team stream or the JetStream store refused the item.
 	Retried(team, target, reason string)
 	// DeadLettered counts an item (or one team's copy of it) sent to the
 	// dead-letter stream; team and target are "" when none applies.

@@ -612,7 +612,7 @@ func (r *Router) attempt(ctx context.Context, team string, bt *boundTarget, item
 	}
 	if err != nil {
 		if !targets.IsPermanent(err) {
-			r.metrics.Retried(team, bt.name, "error")
+			r.metrics.Retried(team, bt.name, retryReason(err))
 		}
 		return err
 	}

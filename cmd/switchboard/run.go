@@ -105,6 +105,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer b.Close()
 	d.bus = b
+	go b.Monitor(ctx, time.Duration(cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: metrics})
 
 	sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV},
 		connectors.Backoff{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},

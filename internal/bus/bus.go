@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +34,7 @@ type Bus struct {
 	unlock    func()
 	log       *zap.Logger
 	closeOnce sync.Once
+	full      fullState
 }
 
 // Subjects derives every subject and stream name from the configuration.
@@ -64,11 +63,13 @@ func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error
 	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log}
 	var err error
 	if cfg.NATS.URL == "" {
-		b.srv, b.unlock, err = startEmbedded(cfg, log)
+		var e *embedded
+		e, err = startEmbedded(cfg, log)
 		if err != nil {
 			return nil, err
 		}
-		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), nats.Name("switchboard"), nats.MaxReconnects(-1))
+		b.srv, b.unlock = e.srv, e.unlock
+		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), e.auth, nats.Name("switchboard"), nats.MaxReconnects(-1))
 	} else {
 		var opts []nats.Option
 		opts, err = clientOptions(cfg.NATS)
@@ -92,9 +93,10 @@ func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error
 	return b, nil
 }
 
-// ClientURL is the loopback URL of the embedded server ("" when external).
+// ClientURL is the URL of the embedded server's listener ("" when external
+// or when the listener is off).
 func (b *Bus) ClientURL() string {
-	if b.srv == nil {
+	if b.srv == nil || b.srv.Addr() == nil {
 		return ""
 	}
 	return b.srv.ClientURL()
@@ -127,68 +129,15 @@ func (b *Bus) Ready(ctx context.Context) error {
 	if b.NC == nil || !b.NC.IsConnected() {
 		return errors.New("NATS not connected")
 	}
+	if err := b.fullErr(); err != nil {
+		return err
+	}
 	for _, name := range []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream} {
 		if _, err := b.JS.Stream(ctx, name); err != nil {
 			return fmt.Errorf("stream %s: %w", name, err)
 		}
 	}
 	return nil
-}
-
-func startEmbedded(cfg *config.Config, log *zap.Logger) (*server.Server, func(), error) {
-	host, portText, err := net.SplitHostPort(cfg.NATS.Embedded.Listen)
-	if err != nil {
-		return nil, nil, fmt.Errorf("nats.embedded.listen: %w", err)
-	}
-	port, err := net.LookupPort("tcp", portText)
-	if err != nil {
-		return nil, nil, fmt.Errorf("nats.embedded.listen: %w", err)
-	}
-	// nats-server only logs a taken port; check first so the error is clear.
-	if port != 0 {
-		l, err := net.Listen("tcp", cfg.NATS.Embedded.Listen)
-		if err != nil {
-			return nil, nil, fmt.Errorf("embedded NATS cannot listen on %s: %w (another process holds the port; "+
-				"stop it, or set nats.embedded.listen to a free port, or set nats.url to use that server)", cfg.NATS.Embedded.Listen, err)
-		}
-		_ = l.Close()
-	}
-	storeDir := cfg.NATS.Embedded.StoreDir
-	if storeDir == "" {
-		storeDir = filepath.Join(cfg.DataDir, "jetstream")
-	}
-	unlock, err := lockDir(storeDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := &server.Options{
-		ServerName:         "switchboard",
-		Host:               host,
-		Port:               port,
-		JetStream:          true,
-		StoreDir:           storeDir,
-		JetStreamMaxStore:  int64(cfg.NATS.Embedded.MaxStore),
-		JetStreamMaxMemory: -1,
-		NoSigs:             true,
-		MaxPayload:         8 << 20,
-	}
-	if port == 0 {
-		opts.Port = server.RANDOM_PORT // "127.0.0.1:0": any free port (tests)
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		unlock()
-		return nil, nil, fmt.Errorf("configuring embedded NATS: %w", err)
-	}
-	srv.SetLoggerV2(&natsLogger{log.Named("nats")}, false, false, false)
-	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		unlock()
-		return nil, nil, fmt.Errorf("embedded NATS on %s did not become ready within 30s (store %s)", cfg.NATS.Embedded.Listen, storeDir)
-	}
-	log.Info("embedded NATS started", zap.String("url", srv.ClientURL()), zap.String("store_dir", storeDir))
-	return srv, unlock, nil
 }
 
 func clientOptions(c config.NATS) ([]nats.Option, error) {

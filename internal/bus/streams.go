@@ -11,6 +11,12 @@ import (
 )
 
 // StreamConfigs returns the desired configuration of the three streams.
+//
+// Every stream discards new messages when it reaches its max_bytes: the
+// publish is refused (IsStreamFull), so a connector pauses, the intake
+// answers 503 and the router retries and finally dead-letters, instead of
+// the stream silently dropping its oldest items, which may not have been
+// routed or read yet. max_age still expires old items, as documented.
 func StreamConfigs(s config.Streams) []jetstream.StreamConfig {
 	mk := func(st config.Stream, subject string, desc string) jetstream.StreamConfig {
 		maxBytes := int64(st.MaxBytes)
@@ -23,7 +29,7 @@ func StreamConfigs(s config.Streams) []jetstream.StreamConfig {
 			Subjects:    []string{subject},
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
-			Discard:     jetstream.DiscardOld,
+			Discard:     jetstream.DiscardNew,
 			MaxAge:      time.Duration(st.MaxAge),
 			MaxBytes:    maxBytes,
 			Duplicates:  time.Duration(st.DuplicateWindow),

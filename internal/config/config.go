@@ -78,14 +78,44 @@ type TLS struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
-// Embedded configures the in-process nats-server.
+// Embedded configures the in-process nats-server. The daemon itself talks
+// to it in-process; the listener is for the CLI commands (tail, dead, rules
+// backtest), the nats CLI and team workers, and always requires a credential.
 type Embedded struct {
-	// Listen is the loopback host:port other tools use to reach the server.
+	// Listen is the host:port other tools use to reach the server; empty
+	// turns the listener off. An address other hosts can reach needs TLS.
 	Listen string `yaml:"listen"`
 	// StoreDir overrides DataDir/jetstream.
 	StoreDir string `yaml:"store_dir"`
-	// MaxStore caps JetStream file storage (-1: the server's default).
+	// MaxStore caps JetStream file storage (-1: no cap but the disk). When
+	// it is reached, publishes are refused.
 	MaxStore yamlfile.ByteSize `yaml:"max_store"`
+	// CLINKeyFile is the listener's admin credential (an NKey seed), created
+	// with mode 0600 at the first start. Default <data_dir>/nats-cli.nk.
+	CLINKeyFile string `yaml:"cli_nkey_file"`
+	// TLS is the listener's certificate; required for a non-loopback listen.
+	TLS ServerTLS `yaml:"tls"`
+	// TeamWorkers may read their own team's NATS queue through the
+	// listener, and nothing else.
+	TeamWorkers []TeamWorker `yaml:"team_workers"`
+}
+
+// TeamWorker is a team's worker allowed to read the team's queue from the
+// embedded server.
+type TeamWorker struct {
+	// Team is the team whose queue (<prefix>.team.<team>) it reads.
+	Team string `yaml:"team"`
+	// NKey is the worker's public user NKey ("U..."); the seed stays with
+	// the worker.
+	NKey string `yaml:"nkey"`
+}
+
+// ServerTLS is the certificate a listener presents.
+type ServerTLS struct {
+	// CertFile is the PEM certificate (chain).
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is its PEM private key.
+	KeyFile string `yaml:"key_file"`
 }
 
 // Streams holds the three JetStream streams.
@@ -107,7 +137,8 @@ type Stream struct {
 	Name string `yaml:"name"`
 	// MaxAge drops messages older than this (0: keep forever).
 	MaxAge yamlfile.Duration `yaml:"max_age"`
-	// MaxBytes caps the stream's size, dropping the oldest (-1: no cap).
+	// MaxBytes caps the stream's size (-1: no cap). A full stream refuses
+	// new messages; it never drops old ones to make room.
 	MaxBytes yamlfile.ByteSize `yaml:"max_bytes"`
 	// DuplicateWindow is how long a Nats-Msg-Id is remembered for dedup.
 	DuplicateWindow yamlfile.Duration `yaml:"duplicate_window"`

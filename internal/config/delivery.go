@@ -38,8 +38,8 @@ type Delivery struct {
 	// item being retried, its routing decision and which targets already
 	// accepted it (default "switchboard_delivery").
 	ProgressBucket string `yaml:"progress_bucket"`
-	// DepthInterval is how often queue depths are read for the metrics
-	// (default 30s).
+	// DepthInterval is how often queue depths and the JetStream store's
+	// usage are read for the metrics (default 30s).
 	DepthInterval yamlfile.Duration `yaml:"depth_interval"`
 }
 

@@ -239,9 +239,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 		}
 	}
 	if c.NATS.URL == "" {
-		if _, _, err := net.SplitHostPort(c.NATS.Embedded.Listen); err != nil {
-			report(yamlfile.Path{"nats", "embedded", "listen"}, "embedded listen %q: want host:port", c.NATS.Embedded.Listen)
-		}
+		c.validateEmbedded(report)
 		if c.Streams.Replicas > 1 {
 			report(yamlfile.Path{"streams", "replicas"}, "replicas %d needs an external NATS cluster (set nats.url)", c.Streams.Replicas)
 		}

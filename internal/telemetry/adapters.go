@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/connectors"
@@ -79,4 +80,25 @@ func (c ConnectorMetrics) Ingested(channel string, duplicate bool) {
 // ConnectorError counts a connector run that failed.
 func (c ConnectorMetrics) ConnectorError(name string) {
 	c.M.ConnectorErrors.WithLabelValues(name).Inc()
+}
+
+// Refused counts a publish the ingest stream refused for lack of room; why
+// ("store full", "stream full") becomes the reason label.
+func (c ConnectorMetrics) Refused(channel, why string) {
+	c.M.IngestRefused.WithLabelValues(channel, strings.ReplaceAll(why, " ", "_")).Inc()
+}
+
+// StoreMetrics adapts Metrics to bus.StorageObserver.
+type StoreMetrics struct{ M *Metrics }
+
+// StoreUsage sets the store gauges; full is why the ingest stream refuses
+// new messages ("" when it does not), and only "store full" sets StoreFull.
+func (s StoreMetrics) StoreUsage(used, limit int64, full string) {
+	s.M.StoreUsed.Set(float64(used))
+	s.M.StoreLimit.Set(float64(limit))
+	v := 0.0
+	if full == "store full" {
+		v = 1
+	}
+	s.M.StoreFull.Set(v)
 }

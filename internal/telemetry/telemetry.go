@@ -78,6 +78,15 @@ type Metrics struct {
 	RulesReloads *prometheus.CounterVec
 	// RulesInfo is 1 for the version of the rules in force.
 	RulesInfo *prometheus.GaugeVec
+	// IngestRefused counts publishes to the ingest stream refused for lack
+	// of room, by channel and reason (store_full, stream_full).
+	IngestRefused *prometheus.CounterVec
+	// StoreUsed is the JetStream file storage in use, in bytes.
+	StoreUsed prometheus.Gauge
+	// StoreLimit is the most JetStream file storage may use (-1: no limit).
+	StoreLimit prometheus.Gauge
+	// StoreFull is 1 while publishes are refused because the store is full.
+	StoreFull prometheus.Gauge
 }
 
 // RulesInForce records that the rules with version are in force.
@@ -153,6 +162,18 @@ func NewMetrics() *Metrics {
 		RulesInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchboard_rules_info", Help: "1 for the version (content hash) of the rules in force.",
 		}, []string{"version"}),
+		IngestRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_ingest_refused_total", Help: "Messages the ingest stream refused for lack of room (nothing stored; the connector pauses, the intake answers 503), by channel and reason: store_full or stream_full.",
+		}, []string{"channel", "reason"}),
+		StoreUsed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_store_used_bytes", Help: "JetStream file storage in use by every stream and bucket, in bytes.",
+		}),
+		StoreLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_store_limit_bytes", Help: "The most JetStream file storage may use (nats.embedded.max_store, or the account's limit); -1 when there is none.",
+		}),
+		StoreFull: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_store_full", Help: "1 while new messages are refused because the JetStream store is full.",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -161,6 +182,7 @@ func NewMetrics() *Metrics {
 		m.ConnectorState, m.IngestToQueue, m.RouterRetries, m.Noise,
 		m.Delivered, m.DeliveryRetries, m.DeliverySeconds, m.QueueDepth, m.CircuitOpen,
 		m.RulesReloads, m.RulesInfo,
+		m.IngestRefused, m.StoreUsed, m.StoreLimit, m.StoreFull,
 	)
 	return m
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -32,12 +33,22 @@ func (q *NATS) Name() string { return TypeNATS }
 func (q *NATS) ID() string { return TypeNATS }
 
 // Deliver publishes item and returns after the stream acked it. A duplicate
-// ack (the stream already held the key) is success.
+// ack (the stream already held the key) is success. A full stream or store
+// refuses the item (it never drops older ones): the error says so and is
+// transient, and bus.FullReason recognises it.
 func (q *NATS) Deliver(ctx context.Context, item *message.Routed, data []byte) error {
 	m := &nats.Msg{Subject: q.subject(item.Team), Data: data}
 	if _, err := q.js.PublishMsg(ctx, m, jetstream.WithMsgID(Key(item)), jetstream.WithExpectStream(q.stream)); err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			return Permanentf("publishing %s to %s: %w", item.ID, m.Subject, err)
+		}
+		switch bus.FullReason(err) {
+		case bus.FullStream:
+			return fmt.Errorf("publishing %s to %s: refused: stream %s is full (streams.team.max_bytes); "+
+				"retried, then dead-lettered after router.max_deliver: %w", item.ID, m.Subject, q.stream, err)
+		case bus.FullStore:
+			return fmt.Errorf("publishing %s to %s: refused: the JetStream store is full (nats.embedded.max_store); "+
+				"retried, then dead-lettered after router.max_deliver: %w", item.ID, m.Subject, err)
 		}
 		return fmt.Errorf("publishing %s to %s: %w", item.ID, m.Subject, err)
 	}
