@@ -200,7 +200,9 @@ func Clean(s string) string {
 	}, s)
 }
 
-func isControl(r rune) bool { return r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029') }
+func isControl(r rune) bool {
+	return r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029')
+}
 
 // Cut shortens s to n runes with an ellipsis.
 func Cut(s string, n int) string {
