@@ -20,9 +20,11 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -105,6 +107,14 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer b.Close()
 	d.bus = b
+	records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
+	if err != nil {
+		return err
+	}
+	ops, err := opsAuth(cfg, log)
+	if err != nil {
+		return err
+	}
 
 	sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV},
 		connectors.Backoff{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
@@ -135,6 +145,11 @@ func (d *daemon) run(ctx context.Context) error {
 
 	live := rules.NewLive(rs)
 	metrics.RulesInForce(rs.Version())
+	reloads := &console.ReloadLog{}
+	ui, err := mountConsole(mux, consoleDeps{cfg: cfg, log: log, bus: b, ops: ops, records: records, sup: sup, metrics: metrics, live: live, reloads: reloads})
+	if err != nil {
+		return err
+	}
 	if w := rs.Warnings(); len(w) > 0 {
 		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
 	}
@@ -166,6 +181,7 @@ func (d *daemon) run(ctx context.Context) error {
 			Check:  func(r *rules.Rules) error { return rt.Check(r) },
 			OnResult: func(ok bool, version string, err error) {
 				metrics.RulesReloaded(ok, version)
+				reloads.Reloaded(ok, version, err)
 				if d.rulesResult != nil {
 					d.rulesResult(ok, version, err)
 				}
@@ -176,6 +192,7 @@ func (d *daemon) run(ctx context.Context) error {
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- rt.Run(routerCtx, time.Duration(cfg.ShutdownTimeout)) }()
 
+	go ui.Run(prodCtx)
 	for _, c := range conns {
 		if err := sup.Start(prodCtx, c); err != nil {
 			return err
