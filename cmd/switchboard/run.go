@@ -153,7 +153,8 @@ func (d *daemon) run(ctx context.Context) error {
 	if w := rs.Warnings(); len(w) > 0 {
 		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
 	}
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"))
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"),
+		storeRecorder{store: records, log: log.Named("decisions")})
 	if err != nil {
 		return err
 	}
@@ -296,7 +297,7 @@ func waitFor(ctx context.Context, wait func()) {
 // HTTP client, the dead-letter stream and the router's KV buckets. It checks
 // that every team's targets can be built from the rules in force.
 // closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger) (rt *router.Router, closeDelivery func(), err error) {
+func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, rec router.Recorder) (rt *router.Router, closeDelivery func(), err error) {
 	dc := cfg.Delivery
 	factory := &targets.Factory{
 		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
@@ -357,6 +358,7 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 		Threads:  threads,
 		Metrics:  telemetry.RouterMetrics{M: metrics},
 		Log:      log,
+		Recorder: rec,
 	})
 	rs := rulesFn()
 	if err := rt.Check(rs); err != nil {
