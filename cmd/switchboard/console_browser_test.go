@@ -96,8 +96,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	step(t, "search", chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("q"), "laskussani"),
 		chromedp.Click(chromedp.ID("search")),
-		chromedp.WaitVisible(chromedp.ID("results")),
 	))
+	// The page before the search has a result table too: wait for the new one.
+	testwait.Until(t, 0, "the search results page", func() bool {
+		u, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && strings.Contains(u, "q=laskussani")
+	})
+	step(t, "search results", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("results"))))
 	results := value(t, "results", ctx, chromedp.Text(chromedp.ID("results")))
 	step(t, "open the trace", chromedp.Do(ctx,
 		chromedp.Click(chromedp.Search(`//table[@id="results"]//a[text()="`+id+`"]`)),
