@@ -18,7 +18,6 @@ import (
 type ReloadLog struct {
 	mu   sync.Mutex
 	last Reload
-	now  func() time.Time
 }
 
 // Reload is one reload attempt.
@@ -38,11 +37,7 @@ type Reload struct {
 func (l *ReloadLog) Reloaded(ok bool, version string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now
-	if l.now != nil {
-		now = l.now
-	}
-	r := Reload{At: now(), OK: ok, Version: version}
+	r := Reload{At: time.Now(), OK: ok, Version: version}
 	if err != nil {
 		r.Problems = problemLines(err)
 	}
