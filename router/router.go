@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 )
 
@@ -77,6 +78,8 @@ type Deps struct {
 	Metrics Metrics
 	// Log receives the router's logs.
 	Log *zap.Logger
+	// Recorder keeps decision records (nil: none).
+	Recorder Recorder
 }
 
 // Router routes ingest messages to team queues.
@@ -91,6 +94,7 @@ type Router struct {
 	metrics  Metrics
 	log      *zap.Logger
 	now      func() time.Time
+	recorder Recorder
 }
 
 // New returns a router; Run starts it.
@@ -134,7 +138,7 @@ func New(cfg Config, d Deps) *Router {
 	return &Router{
 		cfg: cfg, js: d.JS, rules: d.Rules, dead: d.Dead, progress: d.Progress, threads: d.Threads,
 		teams:   newTeamCache(f, cfg.BreakerFailures, cfg.BreakerCooldown),
-		metrics: m, log: log, now: time.Now,
+		metrics: m, log: log, now: time.Now, recorder: d.Recorder,
 	}
 }
 
@@ -284,6 +288,8 @@ type attemptState struct {
 	changed bool
 	// stopKeepAlive stops extending the ack deadline.
 	stopKeepAlive func()
+	// deliveries are this attempt's target outcomes, for the Recorder.
+	deliveries []decisions.Delivery
 }
 
 // handle routes one message and acks, naks or dead-letters it.
@@ -313,6 +319,7 @@ func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
 		a.log.Debug("noise: kept in the ingest stream, delivered to no team", zap.Strings("rules", a.rec.Matched))
 		a.stopKeepAlive()
 		r.ack(ctx, a)
+		r.record(ctx, a, true, nil)
 		return
 	}
 	if len(a.rec.Teams) == 0 {
@@ -573,6 +580,11 @@ func (r *Router) deliverAll(ctx context.Context, a *attemptState) []*teamResult 
 			err := r.attempt(ctx, j.team, j.bt, j.item, j.data)
 			mu.Lock()
 			defer mu.Unlock()
+			d := decisions.Delivery{Team: j.team, Target: j.bt.name, OK: err == nil, At: r.now().UTC(), Attempts: 1}
+			if err != nil {
+				d.Error = err.Error()
+			}
+			a.deliveries = append(a.deliveries, d)
 			if err != nil {
 				j.res.failed(j.bt.name, err)
 				return
@@ -641,7 +653,9 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 	var (
 		retry bool
 		hint  time.Duration
+		dead  map[string]string
 	)
+	defer func() { r.record(ctx, a, false, dead) }()
 	for _, res := range results {
 		var reason string
 		switch {
@@ -672,6 +686,10 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 		}
 		a.rec.close(res.team, reason)
 		a.changed = true
+		if dead == nil {
+			dead = map[string]string{}
+		}
+		dead[res.team] = reason
 		r.metrics.DeadLettered(reason, res.team, f.target)
 		a.log.Warn("dead-lettered", zap.String("reason", reason), zap.String("team", res.team), zap.String("target", f.target), zap.Error(f.cause))
 	}

@@ -237,7 +237,7 @@ func benchPipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, e
 	}
 	defer b.Close()
 	metrics := telemetry.NewMetrics()
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"))
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"), nil)
 	if err != nil {
 		return err
 	}

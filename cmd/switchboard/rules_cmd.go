@@ -8,21 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
-	"unicode/utf8"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/rules"
+	"github.com/switchboard/switchboard/rules/backtest"
 )
 
 const rulesUsage = `usage:
@@ -289,54 +283,6 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	}
 }
 
-// backtestReport is what "rules backtest" found (its -json output).
-type backtestReport struct {
-	// Stream is the ingest stream read; Since or Last the window.
-	Stream string `json:"stream"`
-	Since  string `json:"since,omitempty"`
-	Last   int    `json:"last,omitempty"`
-	// The two rule sets compared.
-	LiveRules   string `json:"live_rules"`
-	LiveVersion string `json:"live_version"`
-	NewRules    string `json:"new_rules"`
-	NewVersion  string `json:"new_version"`
-	// Messages were classified: Unchanged went to the same teams with the
-	// same topics, priority and tags, Other to the same teams otherwise
-	// labelled, Changed to other teams (or into or out of noise).
-	// Unreadable messages were skipped.
-	Messages    int          `json:"messages"`
-	Unchanged   int          `json:"unchanged"`
-	Changed     int          `json:"changed_team"`
-	Other       int          `json:"other_changes"`
-	Unreadable  int          `json:"unreadable"`
-	Transitions []transition `json:"transitions"`
-}
-
-// transition is one from → to change of destination.
-type transition struct {
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	Count    int       `json:"count"`
-	Examples []example `json:"examples"`
-}
-
-// example is one message that would change team.
-type example struct {
-	ID          string   `json:"id"`
-	Channel     string   `json:"channel"`
-	Text        string   `json:"text"`
-	LiveMatched []string `json:"live_matched"`
-	NewMatched  []string `json:"new_matched"`
-}
-
-// destination names where a decision sends an item, for the from → to table.
-func destination(d rules.Decision) string {
-	if d.Noise {
-		return "(noise)"
-	}
-	return strings.Join(d.Teams, "+")
-}
-
 // rulesBacktest implements "rules backtest".
 func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules backtest", flag.ContinueOnError)
@@ -392,147 +338,28 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	rep := &backtestReport{LiveRules: *livePath, LiveVersion: live.Version(), NewRules: *newPath, NewVersion: next.Version()}
-	if *last > 0 {
-		rep.Last = *last
-	} else {
-		rep.Since = time.Now().Add(-since).UTC().Format(time.RFC3339)
-	}
-	if err := replay(ctx, cfg, rep, since, *last, *examples, live, next, stderr); err != nil {
+	nc, js, err := bus.Dial(ctx, cfg, "rules-backtest")
+	if err != nil {
 		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
 		return 1
 	}
+	defer nc.Close()
+	subjects := bus.NewSubjects(cfg.Streams)
+	rep, err := backtest.Run(ctx, js, live, next, backtest.Options{
+		Stream: subjects.IngestStream, Filter: subjects.Prefix + ".ingest.>",
+		Since: since, Last: *last, Examples: *examples,
+		Skipped: func(why string) { fmt.Fprintln(stderr, why) },
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
+		return 1
+	}
+	rep.LiveRules, rep.NewRules = *livePath, *newPath
 	if *asJSON {
 		return printJSON(stdout, stderr, "switchboard rules backtest", rep)
 	}
 	printBacktest(stdout, rep)
 	return 0
-}
-
-// backtestIdle ends a replay when the ingest stream delivers nothing for
-// this long (the window holds no more messages).
-const backtestIdle = 2 * time.Second
-
-// replay reads the ingest stream with an ordered consumer (nothing durable,
-// nothing published) up to the last message present at the start, and
-// classifies each envelope with both rule sets.
-func replay(ctx context.Context, cfg *config.Config, rep *backtestReport, since time.Duration, last, maxExamples int, live, next *rules.Rules, stderr io.Writer) error {
-	nc, js, err := bus.Dial(ctx, cfg, "rules-backtest")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	subjects := bus.NewSubjects(cfg.Streams)
-	rep.Stream = subjects.IngestStream
-	stream, err := js.Stream(ctx, subjects.IngestStream)
-	if err != nil {
-		return fmt.Errorf("opening ingest stream %s: %w", subjects.IngestStream, err)
-	}
-	state := stream.CachedInfo().State
-	if state.Msgs == 0 {
-		return nil
-	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subjects.Prefix + ".ingest.>"}}
-	if last > 0 {
-		start := state.FirstSeq
-		if state.LastSeq >= uint64(last) && state.LastSeq-uint64(last)+1 > start {
-			start = state.LastSeq - uint64(last) + 1
-		}
-		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
-	} else {
-		start := time.Now().Add(-since)
-		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
-	}
-	cons, err := js.OrderedConsumer(ctx, subjects.IngestStream, occ)
-	if err != nil {
-		return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(500))
-	if err != nil {
-		return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
-	}
-	defer it.Stop()
-	byPair := map[[2]string]*transition{}
-	for {
-		// The stream's last message at the start ends the replay; a quiet
-		// period ends it when the window holds nothing more.
-		waitCtx, cancel := context.WithTimeout(ctx, backtestIdle)
-		m, err := it.Next(jetstream.NextContext(waitCtx))
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-				break
-			}
-			return fmt.Errorf("reading ingest stream %s: %w", subjects.IngestStream, err)
-		}
-		rep.compare(m.Data(), m.Subject(), live, next, byPair, maxExamples, stderr)
-		if meta, err := m.Metadata(); err == nil && meta.Sequence.Stream >= state.LastSeq {
-			break
-		}
-	}
-	for _, t := range byPair {
-		rep.Transitions = append(rep.Transitions, *t)
-	}
-	sort.Slice(rep.Transitions, func(i, j int) bool {
-		a, b := rep.Transitions[i], rep.Transitions[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		return a.From+a.To < b.From+b.To
-	})
-	return nil
-}
-
-// compare classifies one stored envelope with both rule sets.
-func (rep *backtestReport) compare(data []byte, subject string, live, next *rules.Rules, byPair map[[2]string]*transition, maxExamples int, stderr io.Writer) {
-	var env message.Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		rep.Unreadable++
-		fmt.Fprintf(stderr, "skipping an unreadable message on %s: %v\n", subject, err)
-		return
-	}
-	if err := env.Validate(); err != nil {
-		rep.Unreadable++
-		fmt.Fprintf(stderr, "skipping invalid envelope %q on %s: %v\n", env.ID, subject, err)
-		return
-	}
-	rep.Messages++
-	a, b := live.Classify(&env), next.Classify(&env)
-	from, to := destination(a), destination(b)
-	switch {
-	case from != to:
-		rep.Changed++
-		key := [2]string{from, to}
-		t := byPair[key]
-		if t == nil {
-			t = &transition{From: from, To: to, Examples: []example{}}
-			byPair[key] = t
-		}
-		t.Count++
-		if len(t.Examples) < maxExamples {
-			t.Examples = append(t.Examples, example{
-				ID: env.ID, Channel: env.Channel, Text: excerpt(env.Subject, env.Text, 100),
-				LiveMatched: slices.Clone(a.Matched), NewMatched: slices.Clone(b.Matched),
-			})
-		}
-	case !slices.Equal(a.Topics, b.Topics) || a.Priority != b.Priority || !slices.Equal(a.Tags, b.Tags) || a.OverrideThread != b.OverrideThread:
-		rep.Other++
-	default:
-		rep.Unchanged++
-	}
-}
-
-// excerpt is the start of an item's subject and text on one line.
-func excerpt(subject, text string, max int) string {
-	s := strings.Join(strings.Fields(strings.TrimSpace(subject+" "+text)), " ")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "…"
 }
 
 func percent(n, of int) string {
@@ -542,7 +369,7 @@ func percent(n, of int) string {
 	return fmt.Sprintf("(%.1f%%)", 100*float64(n)/float64(of))
 }
 
-func printBacktest(w io.Writer, rep *backtestReport) {
+func printBacktest(w io.Writer, rep *backtest.Report) {
 	window := "since " + rep.Since
 	if rep.Last > 0 {
 		window = fmt.Sprintf("the last %d messages", rep.Last)

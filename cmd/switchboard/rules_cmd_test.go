@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/rules"
+	"github.com/switchboard/switchboard/rules/backtest"
 )
 
 const cmdRules = `default_team: triage
@@ -222,7 +223,7 @@ func TestRulesBacktest(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var rep backtestReport
+	var rep backtest.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -243,7 +244,7 @@ func TestRulesBacktest(t *testing.T) {
 
 	// -last 2: only the last two envelopes (and the unreadable one).
 	code, out, _ = runRules(t, "backtest", "-config", cfgPath, "-rules", newPath, "-last", "3", "-json")
-	rep = backtestReport{}
+	rep = backtest.Report{}
 	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Messages != 2 || rep.Changed != 2 {
 		t.Fatalf("-last 3: exit %d, %v, %+v", code, err, rep)
 	}

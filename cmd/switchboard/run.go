@@ -20,9 +20,11 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -106,6 +108,14 @@ func (d *daemon) run(ctx context.Context) error {
 	defer b.Close()
 	d.bus = b
 	go b.Monitor(ctx, time.Duration(cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: metrics})
+	records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
+	if err != nil {
+		return err
+	}
+	ops, err := opsAuth(cfg, log)
+	if err != nil {
+		return err
+	}
 
 	sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV},
 		connectors.Backoff{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
@@ -136,10 +146,16 @@ func (d *daemon) run(ctx context.Context) error {
 
 	live := rules.NewLive(rs)
 	metrics.RulesInForce(rs.Version())
+	reloads := &console.ReloadLog{}
+	ui, err := mountConsole(mux, consoleDeps{cfg: cfg, log: log, bus: b, ops: ops, records: records, sup: sup, metrics: metrics, live: live, reloads: reloads})
+	if err != nil {
+		return err
+	}
 	if w := rs.Warnings(); len(w) > 0 {
 		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
 	}
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"))
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"),
+		storeRecorder{store: records, log: log.Named("decisions")})
 	if err != nil {
 		return err
 	}
@@ -167,6 +183,7 @@ func (d *daemon) run(ctx context.Context) error {
 			Check:  func(r *rules.Rules) error { return rt.Check(r) },
 			OnResult: func(ok bool, version string, err error) {
 				metrics.RulesReloaded(ok, version)
+				reloads.Reloaded(ok, version, err)
 				if d.rulesResult != nil {
 					d.rulesResult(ok, version, err)
 				}
@@ -177,6 +194,7 @@ func (d *daemon) run(ctx context.Context) error {
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- rt.Run(routerCtx, time.Duration(cfg.ShutdownTimeout)) }()
 
+	go ui.Run(prodCtx)
 	for _, c := range conns {
 		if err := sup.Start(prodCtx, c); err != nil {
 			return err
@@ -280,7 +298,7 @@ func waitFor(ctx context.Context, wait func()) {
 // HTTP client, the dead-letter stream and the router's KV buckets. It checks
 // that every team's targets can be built from the rules in force.
 // closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger) (rt *router.Router, closeDelivery func(), err error) {
+func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, rec router.Recorder) (rt *router.Router, closeDelivery func(), err error) {
 	dc := cfg.Delivery
 	factory := &targets.Factory{
 		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
@@ -341,6 +359,7 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 		Threads:  threads,
 		Metrics:  telemetry.RouterMetrics{M: metrics},
 		Log:      log,
+		Recorder: rec,
 	})
 	rs := rulesFn()
 	if err := rt.Check(rs); err != nil {

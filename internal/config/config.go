@@ -45,6 +45,8 @@ type Log struct {
 type HTTP struct {
 	// Listen is host:port; empty disables the listener (and the intake).
 	Listen string `yaml:"listen"`
+	// Ops says who may use the ops console and the /v1 read endpoints.
+	Ops Ops `yaml:"ops"`
 }
 
 // NATS selects the backbone.
@@ -195,7 +197,7 @@ func Default() Config {
 	return Config{
 		DataDir: "data",
 		Log:     Log{Format: "json", Level: "info"},
-		HTTP:    HTTP{Listen: "127.0.0.1:7480"},
+		HTTP:    HTTP{Listen: "127.0.0.1:7480", Ops: Ops{SessionTTL: yamlfile.Duration(12 * time.Hour)}},
 		NATS: NATS{
 			Embedded:       Embedded{Listen: "127.0.0.1:14222", MaxStore: -1},
 			ConnectTimeout: yamlfile.Duration(10 * time.Second),

@@ -309,6 +309,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 		report(yamlfile.Path{"shutdown_timeout"}, "shutdown_timeout must be positive")
 	}
 	c.Delivery.validate(yamlfile.Path{"delivery"}, report)
+	c.HTTP.Ops.validate(yamlfile.Path{"http", "ops"}, c.Connectors.Intake.Token, report)
 	c.Connectors.Facebook.validate(yamlfile.Path{"connectors", "facebook"}, report)
 	c.Connectors.X.validate(yamlfile.Path{"connectors", "x"}, report)
 	c.Connectors.Email.validate(yamlfile.Path{"connectors", "email"}, report)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard/switchboard/internal/bustest"
 )
 
@@ -120,6 +122,10 @@ func TestSearchPagesNewestFirst(t *testing.T) {
 			r.Teams, r.Outcome = []string{team}, OutcomeRouted
 			r.ReceivedAt = base.Add(time.Duration(i) * time.Minute)
 			r.Snippet = Snippet("", fmt.Sprintf("message number %d about the invoice", i))
+			if i%5 == 0 {
+				r.ThreadID = "t5"
+				r.Customer = &Customer{ID: "c5"}
+			}
 		})
 	}
 	// Changing an old record moves it to the front.
@@ -158,6 +164,8 @@ func TestSearchPagesNewestFirst(t *testing.T) {
 		{"until", Query{Until: base.Add(4 * time.Minute)}, 5},
 		{"since", Query{Since: base.Add(20 * time.Minute)}, 5},
 		{"outcome", Query{Outcome: OutcomeNoise}, 0},
+		{"thread", Query{Thread: "t5"}, 5},
+		{"customer", Query{Customer: "c5", Team: "billing"}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +178,27 @@ func TestSearchPagesNewestFirst(t *testing.T) {
 				t.Fatalf("%d records, want %d", len(p.Records), tt.want)
 			}
 		})
+	}
+}
+
+func TestAttach(t *testing.T) {
+	ctx := context.Background()
+	b := bustest.Open(t, nil)
+	c := Config{Stream: "TEST_DECISIONS", Subjects: "test.decision", MaxAge: time.Hour}
+	if _, err := Attach(ctx, b.JS, c); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("Attach before any daemon created the stream: %v", err)
+	}
+	s, err := Open(ctx, b.JS, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "web:1", func(r *Record) { r.Teams = []string{"billing"} })
+	a, err := Attach(ctx, b.JS, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Get(ctx, "web:1"); err != nil || got.Teams[0] != "billing" {
+		t.Fatalf("Get through an attached store: %+v %v", got, err)
 	}
 }
 

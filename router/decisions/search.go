@@ -20,6 +20,10 @@ type Query struct {
 	Channel string
 	// Outcome: routed, noise or dead.
 	Outcome string
+	// Thread: the item belongs to this thread (its envelope's thread_id).
+	Thread string
+	// Customer: the item was linked to this customer.
+	Customer string
 	// Text occurs, ignoring case, in the snippet, the author or the id.
 	Text string
 	// Since and Until bound when the item was received.
@@ -120,6 +124,12 @@ func (q *Query) matches(r *Record, text string) bool {
 		return false
 	}
 	if q.Outcome != "" && r.Outcome != q.Outcome {
+		return false
+	}
+	if q.Thread != "" && r.ThreadID != q.Thread {
+		return false
+	}
+	if q.Customer != "" && (r.Customer == nil || r.Customer.ID != q.Customer) {
 		return false
 	}
 	if !q.Since.IsZero() && r.ReceivedAt.Before(q.Since) {

@@ -64,6 +64,17 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
 }
 
+// Attach returns the store of an existing records stream without creating
+// or changing it: for client tools, which must not redefine the daemon's
+// stream. jetstream.ErrStreamNotFound means no daemon has recorded yet.
+func Attach(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
+	st, err := js.Stream(ctx, c.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("opening decision records stream %s: %w", c.Stream, err)
+	}
+	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
+}
+
 // Subject is the subject the record of an item of channel with id is kept on.
 func (s *Store) Subject(channel, id string) string {
 	sum := sha256.Sum256([]byte(id))

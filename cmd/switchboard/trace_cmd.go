@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/trace"
+	"github.com/switchboard/switchboard/router/decisions"
+)
+
+const traceUsage = `usage: switchboard trace [-config FILE] [-json] ID
+
+Show where item ID went and why: its teams, the rules version and the
+routes and words that matched, model scores, thread, customer and case, how
+each delivery target answered, and its history (retries, dead letters,
+reroutes, replays). The text is printed with control characters replaced.
+It reads the daemon's NATS directly, like tail and dead.
+`
+
+// traceCmd implements "switchboard trace ID".
+func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS)")
+	asJSON := fs.Bool("json", false, "print the envelope and the decision record as JSON")
+	fs.Usage = func() { fmt.Fprint(stderr, traceUsage); fs.PrintDefaults() }
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	src, closeNATS, err := openTrace(ctx, *cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard trace:", err)
+		return 1
+	}
+	defer closeNATS()
+	t, err := src.Trace(ctx, pos[0])
+	if errors.Is(err, decisions.ErrNotFound) {
+		fmt.Fprintf(stderr, "switchboard trace: no decision record for %s: the router has not decided it yet, it expired, or it is not an item id (find one with: switchboard messages search)\n", trace.Clean(pos[0]))
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard trace:", err)
+		return 1
+	}
+	if *asJSON {
+		return printJSON(stdout, stderr, "switchboard trace", t)
+	}
+	if err := trace.WriteText(stdout, t); err != nil {
+		fmt.Fprintln(stderr, "switchboard trace:", err)
+		return 1
+	}
+	return 0
+}
+
+// openTrace connects to the daemon's NATS and its decision records.
+func openTrace(ctx context.Context, cfgPath string) (*trace.Source, func(), error) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, js, err := dialNATS(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc := decisionsConfig(cfg)
+	store, err := decisions.Attach(ctx, js, dc)
+	if err != nil {
+		nc.Close()
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, nil, fmt.Errorf("no decision records yet: stream %s does not exist (the daemon creates it when it starts)", dc.Stream)
+		}
+		return nil, nil, err
+	}
+	return &trace.Source{JS: js, IngestStream: cfg.Streams.Ingest.Name, Records: store}, nc.Close, nil
+}
