@@ -70,7 +70,9 @@ func TestConnectorPausesWhileTheStoreIsFull(t *testing.T) {
 			b := bustest.Open(t, cfg)
 			ctx, cancel := context.WithCancel(context.Background())
 			obs := &countingObserver{refused: map[string]int{}}
-			s := NewSupervisor(b, bus.Checkpoints{KV: b.KV}, Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}, bustest.Logger(t), obs)
+			// The pause lasts long enough to be observed: a restart after a
+			// few milliseconds could already find room for a small item.
+			s := NewSupervisor(b, bus.Checkpoints{KV: b.KV}, Backoff{Min: 500 * time.Millisecond, Max: 500 * time.Millisecond}, bustest.Logger(t), obs)
 			t.Cleanup(func() { cancel(); s.Wait() })
 			retry := make(chan struct{})
 			c := &funcConnector{name: "web", f: func(ctx context.Context, h *Handle, run int) error {
