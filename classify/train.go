@@ -49,8 +49,9 @@ type Options struct {
 	// whole words, stems and bigrams (value 1); 0 means DefaultGramWeight.
 	GramWeight float64
 	// Unbalanced turns off class balancing. By default each label's
-	// examples together weigh as much as any other label's, so a team
-	// with few examples is not drowned by one with many.
+	// examples together count as much as any other label's (by number,
+	// before Doc.Weight), so a team with few examples is not drowned by
+	// one with many.
 	Unbalanced bool
 	// Seed picks the (deterministic) order in which examples are visited.
 	Seed uint64
@@ -192,8 +193,10 @@ func (d *Doc) weight() float64 {
 }
 
 // classWeights returns the factor each label's examples are weighted by:
-// 1 when not balanced, else total/(labels present × label's total), so
-// that every label present weighs the same in sum.
+// 1 when not balanced, else examples/(labels present × label's examples),
+// so that every label present weighs the same in sum. Balancing counts
+// examples, not their weights, so that a heavier example (a correction)
+// still outweighs the others of its label.
 func classWeights(docs []Doc, k int, balanced bool) []float64 {
 	cw := make([]float64, k)
 	for c := range cw {
@@ -202,22 +205,19 @@ func classWeights(docs []Doc, k int, balanced bool) []float64 {
 	if !balanced {
 		return cw
 	}
-	sum := make([]float64, k)
-	total := 0.0
+	count := make([]int, k)
 	for i := range docs {
-		w := docs[i].weight()
-		sum[docs[i].Label] += w
-		total += w
+		count[docs[i].Label]++
 	}
 	present := 0
-	for _, s := range sum {
-		if s > 0 {
+	for _, n := range count {
+		if n > 0 {
 			present++
 		}
 	}
-	for c, s := range sum {
-		if s > 0 {
-			cw[c] = total / (float64(present) * s)
+	for c, n := range count {
+		if n > 0 {
+			cw[c] = float64(len(docs)) / float64(present*n)
 		}
 	}
 	return cw
