@@ -173,4 +173,46 @@ func TestCompareModels(t *testing.T) {
 		fmt.Fprintf(&b, "%-22s %v\n", r.name, crossValidate(t, c, r.train))
 	}
 	t.Logf("5-fold cross-validation × %d splits, %d messages, %d teams:\n%s", len(cvSeeds), len(c.docs), len(c.labels), b.String())
+	t.Logf("calibration of the defaults (top probability → share right):\n%s", reliability(t, c, Options{}))
+}
+
+// reliability tabulates, for cross-validated predictions binned by their
+// top probability, how many there are and how often they are right.
+func reliability(t *testing.T, c *corpus, opts Options) string {
+	bins := []float32{0, 0.2, 0.3, 0.4, 0.5, 0.7, 1}
+	n := make([]int, len(bins))
+	right := make([]int, len(bins))
+	sum := make([]float64, len(bins))
+	var top []int
+	for _, seed := range cvSeeds {
+		folds, err := Folds(c.docs, 5, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores, err := CrossValidate(c.docs, c.labels, folds, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range c.docs {
+			top = Top(scores[i], 1, top)
+			p := scores[i][top[0]]
+			b := len(bins) - 2
+			for p < bins[b] {
+				b--
+			}
+			n[b]++
+			sum[b] += float64(p)
+			if top[0] == d.Label {
+				right[b]++
+			}
+		}
+	}
+	var out strings.Builder
+	for b := range len(bins) - 1 {
+		if n[b] > 0 {
+			fmt.Fprintf(&out, "[%.1f, %.1f): %3d messages, mean p %.2f, %.2f right\n",
+				bins[b], bins[b+1], n[b], sum[b]/float64(n[b]), float64(right[b])/float64(n[b]))
+		}
+	}
+	return out.String()
 }

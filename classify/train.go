@@ -42,6 +42,11 @@ type Options struct {
 	// MaxEpochs bounds the passes over the examples; 0 means
 	// DefaultMaxEpochs.
 	MaxEpochs int
+	// MaxSteps bounds the examples visited over all epochs, which bounds
+	// the training time of a large example set (at 10,000 examples,
+	// DefaultMaxSteps allows 30 epochs); 0 means DefaultMaxSteps. At least
+	// one whole epoch is always made.
+	MaxSteps int
 	// Tolerance stops training early once an epoch lowers the mean loss by
 	// less than this fraction; 0 means DefaultTolerance.
 	Tolerance float64
@@ -65,6 +70,7 @@ const (
 	DefaultL2           = 3e-5
 	DefaultLearningRate = 1
 	DefaultMaxEpochs    = 50
+	DefaultMaxSteps     = 300_000
 	DefaultTolerance    = 0.001
 	DefaultGramWeight   = 2
 	// MaxLabels bounds the labels of one model.
@@ -94,6 +100,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.GramWeight == 0 {
 		o.GramWeight = DefaultGramWeight
 	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = DefaultMaxSteps
+	}
 	if o.Tolerance == 0 {
 		o.Tolerance = DefaultTolerance
 	}
@@ -106,6 +115,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("max epochs %d: want 1 to 1000", o.MaxEpochs)
 	case !(o.GramWeight > 0) || o.GramWeight > 10:
 		return o, fmt.Errorf("gram weight %g: want more than 0, at most 10", o.GramWeight)
+	case o.MaxSteps < 1:
+		return o, fmt.Errorf("max steps %d: want at least 1", o.MaxSteps)
 	case !(o.Tolerance >= 0) || o.Tolerance >= 1:
 		return o, fmt.Errorf("tolerance %g: want 0 to 1", o.Tolerance)
 	}
@@ -263,7 +274,8 @@ func sgd(m *Model, docs []Doc, cw []float64, o Options) {
 	for i := range docs {
 		totalWeight += stepWeight(&docs[i], cw)
 	}
-	for epoch := range o.MaxEpochs {
+	epochs := min(o.MaxEpochs, max(1, o.MaxSteps/len(docs)))
+	for epoch := range epochs {
 		m.epochs = epoch + 1
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		loss := 0.0

@@ -69,6 +69,7 @@ func TestTrainErrors(t *testing.T) {
 		{"l2", []Doc{doc}, []string{"a"}, Options{L2: -1}, "l2 -1"},
 		{"learning rate", []Doc{doc}, []string{"a"}, Options{LearningRate: math.Inf(1)}, "learning rate +Inf"},
 		{"epochs", []Doc{doc}, []string{"a"}, Options{MaxEpochs: -1}, "max epochs -1"},
+		{"steps", []Doc{doc}, []string{"a"}, Options{MaxSteps: -5}, "max steps -5"},
 		{"tolerance", []Doc{doc}, []string{"a"}, Options{Tolerance: math.NaN()}, "tolerance NaN"},
 		{"gram weight", []Doc{doc}, []string{"a"}, Options{GramWeight: -2}, "gram weight -2"},
 	} {
@@ -81,6 +82,18 @@ func TestTrainErrors(t *testing.T) {
 				t.Errorf("error %q, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMaxSteps: the step budget bounds the epochs of a large example set.
+func TestMaxSteps(t *testing.T) {
+	c := generated(t, 1000)
+	m, err := Train(c.docs, c.labels, Options{MaxSteps: 2500, Tolerance: 1e-9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Epochs() != 2 {
+		t.Errorf("%d epochs, want 2", m.Epochs())
 	}
 }
 
