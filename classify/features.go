@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -99,9 +100,13 @@ func (v *Vectorizer) Break() { v.prev = 0 }
 // NFKC-normalized, ä, ö and å kept, other accents removed (what the rules
 // package's folding produces). Empty words and words after MaxFeatures are
 // ignored; any bytes, valid UTF-8 or not, are accepted.
-func (v *Vectorizer) AddWord(folded []byte) {
+//
+// AddWord reports whether the word added its own features: false when it
+// is empty, past MaxFeatures, or already in the message. Its stems would
+// then add nothing either, so the caller may skip stemming it.
+func (v *Vectorizer) AddWord(folded []byte) bool {
 	if len(folded) == 0 || len(v.ids)+maxWordFeatures > MaxFeatures {
-		return
+		return false
 	}
 	var buf [4 * (maxGramWord + 2)]byte
 	stripped, hasDiacritic := stripDiacritics(buf[:0], folded)
@@ -118,7 +123,7 @@ func (v *Vectorizer) AddWord(folded []byte) {
 		key = hashBytes(seedWord, folded)
 	}
 	if !v.firstTime(key) {
-		return
+		return false
 	}
 	v.ids = append(v.ids, sh)
 	if hasDiacritic {
@@ -130,6 +135,7 @@ func (v *Vectorizer) AddWord(folded []byte) {
 	case kindLetters:
 		v.ids = appendGrams(v.ids, stripped)
 	}
+	return true
 }
 
 // AddStem adds the stem of a word in a language ("fi", "en", "sv"; any
@@ -193,11 +199,12 @@ func (v *Vectorizer) grow() {
 }
 
 // stripDiacritics appends w to dst with ä, ö and å (and their capitals)
-// replaced by a, o and a, and reports whether it replaced any. Words longer
-// than dst's capacity are returned as they are, not copied.
+// replaced by a, o and a, and reports whether it replaced any. Words
+// without them, and words longer than dst's capacity, are returned as they
+// are, not copied.
 func stripDiacritics(dst, w []byte) ([]byte, bool) {
-	if len(w) > cap(dst) {
-		return w, false
+	if len(w) > cap(dst) || bytes.IndexByte(w, 0xC3) < 0 {
+		return w, false // nothing to replace: no copy
 	}
 	found := false
 	for i := 0; i < len(w); i++ {

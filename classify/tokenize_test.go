@@ -63,7 +63,9 @@ func (t *testTokenizer) features(v *Vectorizer, text string) []uint32 {
 }
 
 func (t *testTokenizer) addWord(v *Vectorizer, w []byte) {
-	v.AddWord(w)
+	if !v.AddWord(w) {
+		return // seen: its stems are in already
+	}
 	for i, l := range stemLangs {
 		st, ok := t.stems[i][string(w)]
 		if !ok {
