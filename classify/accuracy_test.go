@@ -149,7 +149,7 @@ func trainCNB(labels []string, bits int, alpha float64) func([]Doc) (func([]uint
 //
 // The defaults in Options and the numbers in doc.go come from here.
 func TestCompareModels(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("a measurement, not a check")
 	}
 	c := loadCorpus(t)

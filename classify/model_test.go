@@ -145,3 +145,43 @@ func TestModelSize(t *testing.T) {
 		}
 	}
 }
+
+// TestScoresReference: Scores agrees with a straightforward float64
+// computation of the model's definition, on random features.
+func TestScoresReference(t *testing.T) {
+	m, _ := trainedModel(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 200 {
+		f := make([]uint32, rng.IntN(300))
+		for i := range f {
+			f[i] = rng.Uint32()
+		}
+		k := m.NumLabels()
+		logit := make([]float64, k)
+		norm := 0.0
+		for _, id := range f {
+			value := 1.0
+			if id&gramBit != 0 {
+				value = float64(m.gramWeight)
+			}
+			norm += value * value
+			for c := range k {
+				logit[c] += value * float64(m.w[int(id&m.mask)*k+c])
+			}
+		}
+		total := 0.0
+		for c := range logit {
+			if norm > 0 {
+				logit[c] /= math.Sqrt(norm)
+			}
+			logit[c] = math.Exp(logit[c] + float64(m.bias[c]))
+			total += logit[c]
+		}
+		got := m.Scores(f, nil)
+		for c := range k {
+			if want := logit[c] / total; math.Abs(float64(got[c])-want) > 1e-5 {
+				t.Fatalf("%d features: label %d: %v, want %v", len(f), c, got[c], want)
+			}
+		}
+	}
+}

@@ -111,6 +111,9 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("l2 %g: want more than 0 and less than 1", o.L2)
 	case !(o.LearningRate > 0) || o.LearningRate > 10:
 		return o, fmt.Errorf("learning rate %g: want more than 0, at most 10", o.LearningRate)
+	case o.LearningRate*o.L2 >= 0.5:
+		// Each step shrinks the weights by 1 - rate·L2.
+		return o, fmt.Errorf("learning rate %g times l2 %g: want less than 0.5", o.LearningRate, o.L2)
 	case o.MaxEpochs < 1 || o.MaxEpochs > 1000:
 		return o, fmt.Errorf("max epochs %d: want 1 to 1000", o.MaxEpochs)
 	case !(o.GramWeight > 0) || o.GramWeight > 10:

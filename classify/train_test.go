@@ -12,12 +12,16 @@ import (
 // TestDeterministic: the same examples and options give bit-identical
 // weights and scores; another seed gives other weights.
 func TestDeterministic(t *testing.T) {
-	c := generated(t, 1000)
-	a, err := Train(c.docs, c.labels, Options{})
+	n, opts := 1000, Options{}
+	if raceEnabled {
+		n, opts.Bits = 200, 12
+	}
+	c := generated(t, n)
+	a, err := Train(c.docs, c.labels, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Train(c.docs, c.labels, Options{})
+	b, err := Train(c.docs, c.labels, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +32,8 @@ func TestDeterministic(t *testing.T) {
 	if sa, sb := a.Scores(f, nil), b.Scores(f, nil); !slices.Equal(bitsOf(sa), bitsOf(sb)) {
 		t.Errorf("scores %v and %v", sa, sb)
 	}
-	other, err := Train(c.docs, c.labels, Options{Seed: 7})
+	opts.Seed = 7
+	other, err := Train(c.docs, c.labels, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +73,7 @@ func TestTrainErrors(t *testing.T) {
 		{"bits", []Doc{doc}, []string{"a"}, Options{Bits: 30}, "bits 30"},
 		{"l2", []Doc{doc}, []string{"a"}, Options{L2: -1}, "l2 -1"},
 		{"learning rate", []Doc{doc}, []string{"a"}, Options{LearningRate: math.Inf(1)}, "learning rate +Inf"},
+		{"rate times l2", []Doc{doc}, []string{"a"}, Options{LearningRate: 10, L2: 0.1}, "learning rate 10 times l2 0.1"},
 		{"epochs", []Doc{doc}, []string{"a"}, Options{MaxEpochs: -1}, "max epochs -1"},
 		{"steps", []Doc{doc}, []string{"a"}, Options{MaxSteps: -5}, "max steps -5"},
 		{"tolerance", []Doc{doc}, []string{"a"}, Options{Tolerance: math.NaN()}, "tolerance NaN"},
@@ -133,6 +139,9 @@ const (
 )
 
 func TestAccuracy(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-goroutine training, ~10 times slower under the race detector; checked without it")
+	}
 	c := loadCorpus(t)
 	r := crossValidate(t, c, trainLR(c.labels, Options{}))
 	t.Logf("corpus: %v", r)
@@ -210,7 +219,11 @@ func TestPerturbedCopies(t *testing.T) {
 // TestTrainMemory: training allocates the model and a little per example,
 // nothing that grows with the vocabulary or the epochs.
 func TestTrainMemory(t *testing.T) {
-	c := generated(t, 2000)
+	n := 2000
+	if raceEnabled {
+		n = 300
+	}
+	c := generated(t, n)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
