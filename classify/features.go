@@ -13,7 +13,6 @@ const (
 	seedStrip  uint32 = 0x85ebca77 // the word with ä, ö, å as a, o, a
 	seedGram   uint32 = 0xc2b2ae3d // a character n-gram of "<stripped>"
 	seedStem   uint32 = 0x27d4eb2f // a stem, per language
-	seedBigram uint32 = 0x165667b1 // two stripped words in a row
 	seedNumber uint32 = 0xd3a2646c // a number's length ("a 7-digit number")
 )
 
@@ -32,8 +31,8 @@ const (
 	// no grams; they are rarely useful and would flood the message.
 	maxGramWord = 40
 	// maxWordFeatures is the most features one AddWord can add: the word,
-	// its stripped form, a bigram and three grams per rune position.
-	maxWordFeatures = 3 + 3*(maxGramWord+2)
+	// its stripped form and three grams per rune position.
+	maxWordFeatures = 2 + 3*(maxGramWord+2)
 )
 
 // Vectorizer turns the words of one message into feature ids for Model and
@@ -48,10 +47,9 @@ const (
 //     "<" and ">" marking the word's start and end), which is what lets
 //     inflections, compounds, typos and dialect share features with the
 //     forms in the examples;
-//   - a bigram with the word before it (both with diacritics replaced);
 //   - for a number, only the number and its length ("7 digits"), no grams.
 //
-// Each distinct word, stem and bigram counts once per message: repeating a
+// Each distinct word and stem counts once per message: repeating a
 // word (a quoted thread, "!!!!") does not make it weigh more. Grams do
 // repeat across words: "ssa>" from many words counts many times.
 //
@@ -64,12 +62,10 @@ const (
 // most MaxFeatures ids.
 type Vectorizer struct {
 	ids []uint32
-	// seen is an open-addressing set of the hashes of the words, stems and
-	// bigrams added since Reset (0 marks an empty slot); n counts them.
+	// seen is an open-addressing set of the hashes of the words and stems
+	// added since Reset (0 marks an empty slot); n counts them.
 	seen []uint32
 	n    int
-	// prev is the stripped hash of the previous word, 0 at the start.
-	prev uint32
 }
 
 // NewVectorizer returns an empty Vectorizer.
@@ -84,17 +80,12 @@ func (v *Vectorizer) Reset() {
 		clear(v.seen)
 		v.n = 0
 	}
-	v.prev = 0
 }
 
 // Features returns the feature ids added since Reset. The slice is v's own:
 // it is valid until the next Reset and must not be modified; copy it to
 // keep it (Doc.Features).
 func (v *Vectorizer) Features() []uint32 { return v.ids }
-
-// Break marks a boundary between words (between a subject and a text, or
-// between two sentences): no bigram spans it.
-func (v *Vectorizer) Break() { v.prev = 0 }
 
 // AddWord adds the features of one folded word: case-folded and
 // NFKC-normalized, ä, ö and å kept, other accents removed (what the rules
@@ -111,13 +102,6 @@ func (v *Vectorizer) AddWord(folded []byte) bool {
 	var buf [4 * (maxGramWord + 2)]byte
 	stripped, hasDiacritic := stripDiacritics(buf[:0], folded)
 	sh := hashBytes(seedStrip, stripped)
-	prev := v.prev
-	v.prev = sh
-	if prev != 0 {
-		if bg := mix(prev*0x01000193^sh^seedBigram) &^ gramBit; v.firstTime(bg) {
-			v.ids = append(v.ids, bg)
-		}
-	}
 	key := sh
 	if hasDiacritic {
 		key = hashBytes(seedWord, folded)

@@ -33,8 +33,8 @@ func TestAddWord(t *testing.T) {
 		// The number and its length, no grams.
 		{"number", []string{"4481123"}, 2},
 		{"emoji", []string{"😡"}, 1},
-		{"repeated word counts once", []string{"abc", "abc"}, 1 + 6 + 1}, // + bigram abc_abc
-		{"bigram", []string{"ei", "oo"}, 2*(1+3) + 1},
+		{"repeated word counts once", []string{"abc", "abc"}, 1 + 6},
+		{"two words", []string{"ei", "oo"}, 2 * (1 + 3)},
 		{"long word: no grams", []string{strings.Repeat("x", maxGramWord+1)}, 1},
 		{"longest word with grams", []string{strings.Repeat("x", maxGramWord)}, 1 + 3*(maxGramWord+2) - 2 - 3 - 4},
 		{"invalid UTF-8", []string{"\xff\xfe"}, 1},
@@ -103,16 +103,6 @@ func TestAddStem(t *testing.T) {
 	v.AddStem("fi", []byte("myohas"))
 	if b := v.Features(); !slices.Equal(a, b) {
 		t.Errorf("stems with and without diacritics differ: %v %v", a, b)
-	}
-}
-
-func TestBreak(t *testing.T) {
-	v := NewVectorizer()
-	v.AddWord([]byte("ei"))
-	v.Break()
-	v.AddWord([]byte("oo"))
-	if got, want := len(v.Features()), 2*(1+3); got != want {
-		t.Errorf("%d features, want %d (no bigram across a break)", got, want)
 	}
 }
 

@@ -75,20 +75,35 @@ func (m *Model) Scores(features []uint32, out []float32) []float32 {
 func (m *Model) sum(features []uint32, acc []float32) float32 {
 	clear(acc)
 	w, mask, k, gw := m.w, m.mask, m.k, m.gramWeight
+	// Grams are summed apart and weighted once at the end, when their
+	// sums fit on the stack (up to 16 labels).
+	var gbuf [16]float32
+	gacc := acc
+	if k <= len(gbuf) {
+		gacc = gbuf[:k]
+	}
 	grams := 0
 	for _, f := range features {
 		i := int(f&mask) * k
 		row := w[i : i+k : i+k]
-		a := acc[:len(row)]
-		if f&gramBit != 0 {
+		switch {
+		case f&gramBit == 0:
+			addRow(acc, row)
+		case k <= len(gbuf):
 			grams++
+			addRow(gacc, row)
+		default:
+			grams++
+			a := acc[:len(row)]
 			for c, x := range row {
 				a[c] += gw * x
 			}
-			continue
 		}
-		for c, x := range row {
-			a[c] += x
+	}
+	if k <= len(gbuf) {
+		a := acc[:len(gacc)]
+		for c, x := range gacc {
+			a[c] += gw * x
 		}
 	}
 	sq := float64(len(features)-grams) + float64(grams)*float64(gw)*float64(gw)
@@ -96,6 +111,22 @@ func (m *Model) sum(features []uint32, acc []float32) float32 {
 		return 0
 	}
 	return float32(1 / math.Sqrt(sq))
+}
+
+// addRow adds row to acc element by element, four at a time.
+func addRow(acc, row []float32) {
+	acc = acc[:len(row)]
+	c := 0
+	for ; c+4 <= len(row); c += 4 {
+		r, a := row[c:c+4:c+4], acc[c:c+4:c+4]
+		a[0] += r[0]
+		a[1] += r[1]
+		a[2] += r[2]
+		a[3] += r[3]
+	}
+	for ; c < len(row); c++ {
+		acc[c] += row[c]
+	}
 }
 
 // softmax turns the feature sums in z into probabilities in place: label

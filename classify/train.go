@@ -51,7 +51,7 @@ type Options struct {
 	// less than this fraction; 0 means DefaultTolerance.
 	Tolerance float64
 	// GramWeight is the value of a character n-gram feature, relative to
-	// whole words, stems and bigrams (value 1); 0 means DefaultGramWeight.
+	// whole words and stems (value 1); 0 means DefaultGramWeight.
 	GramWeight float64
 	// Unbalanced turns off class balancing. By default each label's
 	// examples together count as much as any other label's (by number,
