@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -249,13 +250,19 @@ func wordKind(w []byte) int {
 // appendGrams appends the hashes of the 3- to 5-rune grams of "<w>" to dst.
 // Words longer than maxGramWord runes get none.
 func appendGrams(dst []uint32, w []byte) []uint32 {
-	// starts[i] is the byte offset of rune i in "<w>"; starts[n] its length.
-	var starts [maxGramWord + 3]int
 	var buf [4*maxGramWord + 2]byte
 	if len(w) > len(buf)-2 {
 		return dst
 	}
 	s := append(append(append(buf[:0], '<'), w...), '>')
+	if isASCII(w) {
+		if len(w) > maxGramWord {
+			return dst
+		}
+		return appendASCIIGrams(dst, s)
+	}
+	// starts[i] is the byte offset of rune i in "<w>"; starts[n] its length.
+	var starts [maxGramWord + 3]int
 	n := 0
 	for i := 0; i < len(s); {
 		if n == maxGramWord+2 {
@@ -284,6 +291,43 @@ func appendGrams(dst []uint32, w []byte) []uint32 {
 		}
 	}
 	return dst
+}
+
+// appendASCIIGrams is appendGrams for "<w>" all ASCII (one byte a rune),
+// the usual case once ä, ö and å are replaced.
+func appendASCIIGrams(dst []uint32, s []byte) []uint32 {
+	n := len(s)
+	if n < minGram {
+		return dst
+	}
+	dst = slices.Grow(dst, 3*n)
+	for i := 0; i+minGram <= n; i++ {
+		h := (seedGram ^ uint32(s[i])) * 0x01000193
+		h = (h ^ uint32(s[i+1])) * 0x01000193
+		h = (h ^ uint32(s[i+2])) * 0x01000193
+		dst = append(dst, mix(h)|gramBit)
+		if i+4 > n {
+			continue
+		}
+		h = (h ^ uint32(s[i+3])) * 0x01000193
+		dst = append(dst, mix(h)|gramBit)
+		if i+5 > n {
+			continue
+		}
+		h = (h ^ uint32(s[i+4])) * 0x01000193
+		dst = append(dst, mix(h)|gramBit)
+	}
+	return dst
+}
+
+// isASCII reports whether b has only ASCII bytes.
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hashBytes is 32-bit FNV-1a of b from seed, finished with mix.
