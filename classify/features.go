@@ -18,7 +18,8 @@ const (
 )
 
 // gramBit is set in the ids of character n-grams and clear in all others,
-// so that the model can weigh grams less than whole words and stems.
+// so that the model can weigh grams apart from whole words and stems
+// (Options.GramWeight).
 const gramBit = 1 << 31
 
 const (
@@ -50,9 +51,9 @@ const (
 //     forms in the examples;
 //   - for a number, only the number and its length ("7 digits"), no grams.
 //
-// Each distinct word and stem counts once per message: repeating a
-// word (a quoted thread, "!!!!") does not make it weigh more. Grams do
-// repeat across words: "ssa>" from many words counts many times.
+// Each distinct word and stem counts once per message: repeating a word
+// (a quoted thread) does not make it weigh more. Grams do repeat across
+// words: "ssa>" from many words counts many times.
 //
 // Feature ids are 32-bit hashes, independent of the model's size: the Model
 // folds them into its buckets. The same words always give the same ids, on

@@ -55,10 +55,11 @@ func (m *Model) SizeBytes() int {
 // summing to 1. When out has less capacity than NumLabels, Scores allocates
 // a new slice; otherwise it allocates nothing.
 //
-// The message is the sum of its features' weights, each feature counted as
-// often as it occurs, scaled by 1/sqrt(len(features)) so that long and
-// short messages are comparable. A message without features gets the
-// labels' prior (the biases).
+// A label's logit is its bias plus the sum of the features' weights, each
+// feature counted as often as it occurs and valued 1 (a gram: the
+// GramWeight it was trained with), the feature vector scaled to length 1
+// so that long and short messages are comparable. A message without
+// features gets the labels' prior (the biases).
 func (m *Model) Scores(features []uint32, out []float32) []float32 {
 	k := m.k
 	if cap(out) < k {
