@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -207,7 +208,7 @@ func TestWebhookFailingNTimesThenRecovering(t *testing.T) {
 // Redis stream exactly once.
 func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	srv := redistest.StartServer(t)
-	rc, err := targets.NewRedisClient(config.Redis{URL: config.Secret(srv.URL), DialTimeout: yamlDur(200 * time.Millisecond),
+	rc, err := targets.NewRedisClient(config.Redis{URL: secret.Secret(srv.URL), DialTimeout: yamlDur(200 * time.Millisecond),
 		ReadTimeout: yamlDur(300 * time.Millisecond), WriteTimeout: yamlDur(300 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)

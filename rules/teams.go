@@ -1,15 +1,15 @@
 package rules
 
 import (
+	"errors"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -52,7 +52,7 @@ type Target struct {
 	// webhook URLs do): log Target.String, which keeps only scheme and host.
 	URL string
 	// Secret signs webhook requests (webhook); empty: unsigned.
-	Secret config.Secret
+	Secret secret.Secret
 	// Timeout bounds one webhook request (webhook).
 	Timeout time.Duration
 	// Format is FormatJSON or FormatSlack (webhook).
@@ -136,7 +136,7 @@ func targetFrom(team string, ts TargetSpec, p yamlfile.Path, report reporter, lo
 			bad("maxlen", "maxlen must be 0 (no cap) or more")
 		}
 	case TargetWebhook:
-		raw, err := config.ExpandEnv(ts.URL, lookupEnv)
+		raw, err := secret.ExpandEnv(ts.URL, lookupEnv)
 		if err != nil {
 			bad("url", "%v", err)
 			break
@@ -145,26 +145,19 @@ func targetFrom(team string, ts TargetSpec, p yamlfile.Path, report reporter, lo
 		if msg := checkWebhookURL(raw); msg != "" {
 			bad("url", "%s", msg)
 		}
-		switch {
-		case ts.Secret != "" && ts.SecretFile != "":
-			bad("secret", "set secret or secret_file, not both")
-		case ts.Secret != "":
-			s, err := config.ExpandEnv(ts.Secret, lookupEnv)
-			if err != nil {
-				bad("secret", "%v", err)
-			}
-			t.Secret = config.Secret(s)
-		case ts.SecretFile != "":
-			path := ts.SecretFile
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(base, path)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				// The path is not secret; the content never appears.
-				bad("secret_file", "reading secret_file: %v", err)
-			}
-			t.Secret = config.Secret(strings.TrimSpace(string(data)))
+		inline, err := secret.ExpandEnv(ts.Secret, lookupEnv)
+		if err != nil {
+			bad("secret", "%v", err)
+		}
+		file := ts.SecretFile
+		if file != "" && !filepath.IsAbs(file) {
+			file = filepath.Join(base, file)
+		}
+		t.Secret, err = secret.Resolve("secret", secret.Secret(inline), file)
+		var se *secret.SourceError
+		if errors.As(err, &se) {
+			// The path is not secret; the content never appears.
+			bad(se.Field, "%v", se.Err)
 		}
 		t.Timeout = time.Duration(ts.Timeout)
 		if t.Timeout == 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // TestEndToEndXMentionToTeamQueue runs the daemon against a fake X API: a
@@ -21,7 +22,7 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 
 	cfg, _ := testConfig(t)
 	x := &cfg.Connectors.X
-	x.Enabled, x.BaseURL, x.UserID, x.BearerToken, x.Mentions = true, api.URL, "1500000000000000001", config.Secret(api.AppToken), true
+	x.Enabled, x.BaseURL, x.UserID, x.BearerToken, x.Mentions = true, api.URL, "1500000000000000001", secret.Secret(api.AppToken), true
 	x.Searches = []config.XSearch{{Name: "brand", Query: "acme"}}
 	d, _ := startDaemon(t, cfg)
 

@@ -30,8 +30,8 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 const (
@@ -170,7 +170,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) options(s *testServer) Options {
 	return Options{
 		Account: "support", Addr: s.addr, TLS: TLSNone,
-		Username: testUser, Password: config.Secret(testPassword),
+		Username: testUser, Password: secret.Secret(testPassword),
 		Mailboxes: []string{"INBOX"}, AfterIngest: ActionSeen,
 		IDLE: true, PollInterval: time.Hour, MaxMessageBytes: 10 << 20, Backfill: 24 * time.Hour,
 		OwnAddresses: []string{"asiakaspalvelu@yritys.fi"},

@@ -15,7 +15,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
-	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // account is the user id of the account under test; its handle is "acme".
@@ -191,7 +191,7 @@ func (e *env) options() Options {
 	return Options{
 		BaseURL:      e.api.URL,
 		UserID:       account,
-		BearerToken:  config.Secret(e.api.AppToken),
+		BearerToken:  secret.Secret(e.api.AppToken),
 		Mentions:     true,
 		PollInterval: time.Minute,
 		ReadsPerDay:  10000,

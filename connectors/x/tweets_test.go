@@ -15,8 +15,8 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 const mentionsName = "x.mentions"
@@ -455,7 +455,7 @@ func TestAppAuthFailures(t *testing.T) {
 			e.api.AddPost(mention(1, "a"))
 			o := e.options()
 			if tt.token != "" {
-				o.BearerToken = config.Secret(tt.token)
+				o.BearerToken = secret.Secret(tt.token)
 			}
 			if tt.fault != nil {
 				e.api.Fail(xtest.Mentions, *tt.fault)
@@ -540,7 +540,7 @@ func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
 	api.Fail(xtest.Mentions, xtest.Fault{Status: 429,
 		Body:   `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`,
 		Header: http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {itoa(time.Now().Add(15 * time.Minute).Unix())}}})
-	cs, err := New(Options{BaseURL: api.URL, UserID: account, BearerToken: config.Secret(api.AppToken), Mentions: true,
+	cs, err := New(Options{BaseURL: api.URL, UserID: account, BearerToken: secret.Secret(api.AppToken), Mentions: true,
 		PollInterval: time.Minute, ReadsPerDay: 1000, ReadsPerPoll: 100})
 	if err != nil {
 		t.Fatal(err)

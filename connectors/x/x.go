@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
-	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // DefaultBaseURL is the X API host.
@@ -34,7 +34,7 @@ type Options struct {
 	// UserID is the account's numeric user id.
 	UserID string
 	// BearerToken is the app-only token for mentions and searches.
-	BearerToken config.Secret
+	BearerToken secret.Secret
 	// Mentions turns on the mentions stream.
 	Mentions bool
 	// Searches are the recent-search streams.
@@ -68,9 +68,9 @@ type DMOptions struct {
 	ClientID string
 	// ClientSecret authenticates a confidential client (empty for a public
 	// client).
-	ClientSecret config.Secret
+	ClientSecret secret.Secret
 	// RefreshToken is the current refresh token; rotated ones go to Store.
-	RefreshToken config.Secret
+	RefreshToken secret.Secret
 	Store        TokenStore
 	// StoreName names the store in messages (the refresh token file).
 	StoreName string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -44,8 +45,8 @@ type EmailAccount struct {
 	// Username logs in.
 	Username string `yaml:"username"`
 	// Password logs in; ${ENV} or password_file keep it out of the file.
-	Password     Secret `yaml:"password"`
-	PasswordFile string `yaml:"password_file"`
+	Password     secret.Secret `yaml:"password"`
+	PasswordFile string        `yaml:"password_file"`
 	// Mailboxes to watch (default [INBOX]).
 	Mailboxes []string `yaml:"mailboxes"`
 	// AfterIngest is what happens to a mail once JetStream acked it: seen

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 func routed(id, team string) *message.Routed {
@@ -98,7 +99,7 @@ func TestRedisWrongTypeIsPermanent(t *testing.T) {
 
 func TestRedisDownIsTransientAndQuick(t *testing.T) {
 	srv := redistest.StartServer(t)
-	c, err := NewRedisClient(config.Redis{URL: config.Secret(srv.URL), DialTimeout: 200 * 1e6, ReadTimeout: 200 * 1e6, WriteTimeout: 200 * 1e6})
+	c, err := NewRedisClient(config.Redis{URL: secret.Secret(srv.URL), DialTimeout: 200 * 1e6, ReadTimeout: 200 * 1e6, WriteTimeout: 200 * 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 		"redis://user:hunter2pw@[::1/0",
 	}
 	for _, u := range tests {
-		_, err := NewRedisClient(config.Redis{URL: config.Secret(u)})
+		_, err := NewRedisClient(config.Redis{URL: secret.Secret(u)})
 		if err == nil {
 			t.Errorf("%s: no error", u)
 			continue

@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // Target types, as written in the rules file.
@@ -63,7 +63,7 @@ type Spec struct {
 	// path (Slack webhook URLs do) and never appears in errors or logs.
 	URL string
 	// Secret signs webhook bodies (HMAC-SHA256); empty sends no signature.
-	Secret config.Secret
+	Secret secret.Secret
 	// Timeout bounds one webhook request (0: Factory.WebhookTimeout).
 	Timeout time.Duration
 	// Format is the webhook body: json (the routed item) or slack.
