@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -30,12 +31,12 @@ func BenchmarkRoute(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			bs := bustest.Open(b, nil)
-			billing := rules.Team{Name: "billing", Targets: []rules.Target{{Type: rules.TargetNATS}}}
+			billing := rules.Team{Name: "billing", Targets: []targetspec.Spec{{Type: targetspec.NATS}}}
 			var rc targets.RedisClient
 			if c.redis {
 				rd := redistest.New(b)
 				rc = rd.Client
-				billing.Targets = append(billing.Targets, rules.Target{Type: rules.TargetRedis, Stream: rd.Key("billing")})
+				billing.Targets = append(billing.Targets, targetspec.Spec{Type: targetspec.Redis, Stream: rd.Key("billing")})
 			}
 			rs := &fakeRules{version: "v1", teams: []rules.Team{billing, natsTeam("sales"), natsTeam("triage")}}
 			ctx := context.Background()

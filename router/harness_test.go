@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -59,15 +60,15 @@ func (f *fakeRules) Classify(env *message.Envelope) rules.Decision {
 }
 
 func natsTeam(name string) rules.Team {
-	return rules.Team{Name: name, Targets: []rules.Target{{Type: rules.TargetNATS}}}
+	return rules.Team{Name: name, Targets: []targetspec.Spec{{Type: targetspec.NATS}}}
 }
 
-func teamOf(name string, targets ...rules.Target) rules.Team {
+func teamOf(name string, targets ...targetspec.Spec) rules.Team {
 	return rules.Team{Name: name, Targets: targets}
 }
 
-func webhookTarget(url string) rules.Target {
-	return rules.Target{Type: rules.TargetWebhook, URL: url, Format: rules.FormatJSON, Secret: "k", Timeout: 5 * time.Second}
+func webhookTarget(url string) targetspec.Spec {
+	return targetspec.Spec{Type: targetspec.Webhook, URL: url, Format: targetspec.FormatJSON, Secret: "k", Timeout: 5 * time.Second}
 }
 
 // swapRules is a hot-swappable rules holder, like rules.Live.

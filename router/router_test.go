@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
 	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -29,7 +30,7 @@ func TestDeliversToEveryTargetOnceAndRedeliveryNeverDuplicates(t *testing.T) {
 	hk := newHook(t, http.StatusOK)
 	stream := rd.Key("team:billing")
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("billing", rules.Target{Type: rules.TargetNATS}, rules.Target{Type: rules.TargetRedis, Stream: stream}, webhookTarget(hk.url())),
+		teamOf("billing", targetspec.Spec{Type: targetspec.NATS}, targetspec.Spec{Type: targetspec.Redis, Stream: stream}, webhookTarget(hk.url())),
 		natsTeam("triage"), natsTeam("sales"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rd.Client})
@@ -119,7 +120,7 @@ func TestIsolationOneTargetDownOthersFlow(t *testing.T) {
 	up := newHook(t, http.StatusOK)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
 		teamOf("a", webhookTarget(down.url())),
-		teamOf("b", rules.Target{Type: rules.TargetNATS}, webhookTarget(up.url())),
+		teamOf("b", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(up.url())),
 		natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) {
@@ -216,7 +217,7 @@ func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	t.Cleanup(func() { _ = rc.Close() })
 	b := bustest.Open(t, nil)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetRedis, Stream: "queue:a"}), natsTeam("b"), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.Redis, Stream: "queue:a"}), natsTeam("b"), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rc, cfg: func(c *Config) { c.AttemptTimeout = 500 * time.Millisecond }})
 	for range 10 {
@@ -495,7 +496,7 @@ func TestRulesReloadTakesEffectForTheNextMessage(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusOK)
 	v1 := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("billing"), natsTeam("triage")}}
-	v2 := &fakeRules{version: "v2", teams: []rules.Team{teamOf("billing", rules.Target{Type: rules.TargetNATS}, webhookTarget(hk.url())), natsTeam("triage")}}
+	v2 := &fakeRules{version: "v2", teams: []rules.Team{teamOf("billing", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(hk.url())), natsTeam("triage")}}
 	live := newSwap(v1)
 	h := startRouter(t, b, live.fn(), harnessOpts{})
 	first := envelope("to=billing")
@@ -528,8 +529,8 @@ func TestNoiseIsAckedAndDeliveredNowhere(t *testing.T) {
 func TestCheckReportsUnbuildableTargets(t *testing.T) {
 	rt := New(Config{}, Deps{Targets: &targets.Factory{NATS: &targets.NATS{}}})
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("billing", rules.Target{Type: rules.TargetRedis, Stream: "q"}),
-		teamOf("comms", rules.Target{Type: rules.TargetWebhook, URL: "http://hooks.example.com/sekret"}),
+		teamOf("billing", targetspec.Spec{Type: targetspec.Redis, Stream: "q"}),
+		teamOf("comms", targetspec.Spec{Type: targetspec.Webhook, URL: "http://hooks.example.com/sekret"}),
 		natsTeam("triage"),
 	}}
 	err := rt.Check(rs)
@@ -556,7 +557,7 @@ func TestTeamWithUnbuildableTargetRetriesThenDeadLetters(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusOK)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", webhookTarget(hk.url()), rules.Target{Type: rules.TargetRedis, Stream: "q"}), natsTeam("triage"),
+		teamOf("a", webhookTarget(hk.url()), targetspec.Spec{Type: targetspec.Redis, Stream: "q"}), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) { c.MaxDeliver = 3 }})
 	h.publish(envelope("to=a"))
@@ -575,7 +576,7 @@ func TestQueueDepthMetrics(t *testing.T) {
 	b := bustest.Open(t, nil)
 	stream := rd.Key("q")
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetNATS}, rules.Target{Type: rules.TargetRedis, Stream: stream}), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.NATS}, targetspec.Spec{Type: targetspec.Redis, Stream: stream}), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rd.Client, cfg: func(c *Config) { c.DepthInterval = 20 * time.Millisecond }})
 	h.publish(envelope("to=a"), envelope("to=a"), envelope("to=a"))
@@ -613,7 +614,7 @@ func TestReplaySkipsTargetsThatAccepted(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusBadGateway)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetNATS}, webhookTarget(hk.url())), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(hk.url())), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) { c.MaxDeliver = 2 }})
 	env := envelope("to=a")

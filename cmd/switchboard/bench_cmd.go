@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/rules"
@@ -546,14 +547,14 @@ func natsOnly(rs *rules.Rules) (router.Ruleset, []string) {
 	for i, t := range teams {
 		var others []string
 		for _, tg := range t.Targets {
-			if tg.Type != rules.TargetNATS {
+			if tg.Type != targetspec.NATS {
 				others = append(others, tg.String()) // never a credential
 			}
 		}
 		if len(others) == 0 {
 			continue
 		}
-		teams[i].Targets = []rules.Target{{Type: rules.TargetNATS}}
+		teams[i].Targets = []targetspec.Spec{{Type: targetspec.NATS}}
 		replaced = append(replaced, fmt.Sprintf("team %s: %s replaced by the team's NATS queue", t.Name, strings.Join(others, ", ")))
 	}
 	if len(replaced) == 0 {

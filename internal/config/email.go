@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/loopback"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -164,7 +165,7 @@ func (a *EmailAccount) validate(ap yamlfile.Path, names map[string]bool, report 
 	switch a.TLS {
 	case "implicit", "starttls":
 	case "none":
-		if !isLoopback(a.Host) {
+		if !loopback.Is(a.Host) {
 			report(ap.Child("tls"), "tls: none sends the password in clear text; it is only allowed for a loopback host, not %q", a.Host)
 		}
 		if a.CAFile != "" {
@@ -239,13 +240,4 @@ func validOwnAddress(p yamlfile.Path, s string, report func(yamlfile.Path, strin
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
 		report(p, "own address %q: want name@domain or @domain", s)
 	}
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
