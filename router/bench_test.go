@@ -50,7 +50,7 @@ func BenchmarkRoute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := Config{Stream: bs.Subjects.IngestStream, FilterSubject: "switchboard.ingest.>", Consumer: "router",
+			cfg := Config{Stream: bs.Subjects.IngestStream, FilterSubject: bs.Subjects.AllIngest(), Consumer: "router",
 				AckWait: 30 * time.Second, Workers: c.workers, MaxDeliver: 10}
 			rt := New(cfg, Deps{JS: bs.JS, Rules: Static(rs),
 				Targets:  &targets.Factory{NATS: targets.NewNATS(bs.JS, bs.Subjects.TeamStream, bs.Subjects.Team), Redis: rc},

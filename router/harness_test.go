@@ -202,7 +202,7 @@ func maps(m map[string]int) map[string]int {
 func testConfig(b *bus.Bus) Config {
 	return Config{
 		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.Prefix + ".ingest.>",
+		FilterSubject:   b.Subjects.AllIngest(),
 		Consumer:        "router",
 		AckWait:         5 * time.Second,
 		MaxDeliver:      100,

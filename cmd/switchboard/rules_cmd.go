@@ -432,7 +432,7 @@ func replay(ctx context.Context, cfg *config.Config, rep *backtestReport, since 
 	if state.Msgs == 0 {
 		return nil
 	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subjects.Prefix + ".ingest.>"}}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subjects.AllIngest()}}
 	if last > 0 {
 		start := state.FirstSeq
 		if state.LastSeq >= uint64(last) && state.LastSeq-uint64(last)+1 > start {

@@ -319,7 +319,7 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 	}
 	rt = router.New(router.Config{
 		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.Prefix + ".ingest.>",
+		FilterSubject:   b.Subjects.AllIngest(),
 		Consumer:        cfg.Router.Consumer,
 		AckWait:         time.Duration(cfg.Router.AckWait),
 		MaxDeliver:      cfg.Router.MaxDeliver,

@@ -159,7 +159,7 @@ func teamItems(t *testing.T, cfg *config.Config, team string, want int) []messag
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject := "switchboard.team." + team
+	subject := bus.NewSubjects(cfg.Streams).Team(team)
 	var out []message.Routed
 	deadline := time.Now().Add(10 * time.Second)
 	for {

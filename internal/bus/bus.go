@@ -38,26 +38,6 @@ type Bus struct {
 	closeOnce sync.Once
 }
 
-// Subjects derives every subject and stream name from the configuration.
-type Subjects struct {
-	Prefix                               string
-	IngestStream, TeamStream, DeadStream string
-}
-
-// NewSubjects returns the names configured in s.
-func NewSubjects(s config.Streams) Subjects {
-	return Subjects{Prefix: s.Prefix, IngestStream: s.Ingest.Name, TeamStream: s.Team.Name, DeadStream: s.Dead.Name}
-}
-
-// Ingest is the subject a channel's envelopes are published on.
-func (s Subjects) Ingest(channel string) string { return s.Prefix + ".ingest." + channel }
-
-// Team is the subject of a team's queue.
-func (s Subjects) Team(team string) string { return s.Prefix + ".team." + team }
-
-// Dead is the dead-letter subject for a reason.
-func (s Subjects) Dead(reason string) string { return s.Prefix + ".dead." + reason }
-
 // Open starts or connects to NATS as cfg says, then creates the streams and
 // the KV bucket. Close releases everything it started.
 func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error) {
