@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/switchboard/switchboard/connectors/connectortest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -49,7 +48,7 @@ func envelope(id string) *message.Envelope {
 func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
 	restarted := make(chan struct{})
 	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
 		if run == 1 {
@@ -90,7 +89,7 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 func TestSupervisorUnauthorized(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Hour}, zap.NewNop(), nil)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}})
 	c := &funcConnector{name: "fb.page", f: func(context.Context, *Handle, int) error {
 		return fmt.Errorf("page 123: token expired: %w", ErrUnauthorized)
 	}}
@@ -122,7 +121,7 @@ func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
 }
 
 func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
@@ -134,29 +133,5 @@ func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
 	}
 	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err == nil {
 		t.Fatal("want error for a duplicate name")
-	}
-}
-
-func TestBackoffDelay(t *testing.T) {
-	b := Backoff{Min: time.Second, Max: 10 * time.Second}
-	maxRnd := func(n int64) int64 { return n - 1 }
-	zeroRnd := func(int64) int64 { return 0 }
-	tests := []struct {
-		n      int
-		lo, hi time.Duration
-	}{
-		{1, 500 * time.Millisecond, time.Second},
-		{2, time.Second, 2 * time.Second},
-		{4, 4 * time.Second, 8 * time.Second},
-		{5, 5 * time.Second, 10 * time.Second},
-		{50, 5 * time.Second, 10 * time.Second},
-	}
-	for _, tt := range tests {
-		if got := b.Delay(tt.n, zeroRnd); got != tt.lo {
-			t.Errorf("Delay(%d) low = %v, want %v", tt.n, got, tt.lo)
-		}
-		if got := b.Delay(tt.n, maxRnd); got != tt.hi {
-			t.Errorf("Delay(%d) high = %v, want %v", tt.n, got, tt.hi)
-		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/httpapi"
@@ -106,9 +107,13 @@ func (d *daemon) run(ctx context.Context) error {
 	defer b.Close()
 	d.bus = b
 
-	sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV},
-		connectors.Backoff{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
-		log.Named("supervisor"), telemetry.ConnectorMetrics{M: metrics})
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{
+		Publisher:   b,
+		Checkpoints: bus.Checkpoints{KV: b.KV},
+		Backoff:     backoff.Policy{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
+		Log:         log.Named("supervisor"),
+		Observer:    telemetry.ConnectorMetrics{M: metrics},
+	})
 
 	mux := httpapi.NewMux(httpapi.Checks{
 		Ready: func(ctx context.Context) error {

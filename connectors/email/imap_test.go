@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
@@ -185,8 +186,8 @@ func (h *harness) run(o Options) (sup *connectors.Supervisor, stop func()) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	sup = connectors.NewSupervisor(h.pub, bus.Checkpoints{KV: h.bus.KV},
-		connectors.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, bustest.Logger(h.t), nil)
+	sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: h.pub, Checkpoints: bus.Checkpoints{KV: h.bus.KV},
+		Backoff: backoff.Policy{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Log: bustest.Logger(h.t)})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		h.t.Fatal(err)

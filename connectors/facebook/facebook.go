@@ -31,6 +31,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -135,7 +136,7 @@ func NewPage(cfg PageConfig, opts Options) (*Page, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = backoff.Sleep
 	}
 	log := opts.Log.With(zap.String("page_id", cfg.ID), zap.String("page", cfg.Label))
 	return &Page{cfg: cfg, opts: opts, log: log, poke: make(chan struct{}, 1)}, nil
@@ -365,15 +366,4 @@ func (pg *pager) ok(next string) error {
 	}
 	pg.seen[next] = true
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	fb "github.com/huandu/facebook/v2"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"go.uber.org/zap"
 )
 
@@ -196,7 +197,7 @@ func (g *graphClient) do(ctx context.Context, kind, what string, call func(*fb.S
 			if attempt > transientRetries {
 				return nil, gerr
 			}
-			d := min(transientMax, transientMin<<(attempt-1))
+			d := backoff.Policy{Min: transientMin, Max: transientMax}.Delay(attempt)
 			g.log.Warn("facebook request failed; retrying", zap.String("kind", kind),
 				zap.Int("attempt", attempt), zap.Duration("retry_in", d), zap.String("error", gerr.Error()))
 			if err := g.sleep(ctx, d); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/facebook"
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -138,7 +139,7 @@ func pageConfig(id, token string) facebook.PageConfig {
 func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 	e.t.Helper()
 	if e.sup == nil {
-		e.sup = connectors.NewSupervisor(e.pub, e.store, connectors.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, e.log, nil)
+		e.sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, Log: e.log})
 		ctx, cancel := context.WithCancel(context.Background())
 		e.cancel = cancel
 		e.t.Cleanup(e.stop)

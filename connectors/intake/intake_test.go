@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/intake"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -21,7 +22,7 @@ func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
 	t.Helper()
 	rec := &connectortest.Publisher{}
 	c := intake.New("s3cret", 1024, zap.NewNop())
-	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: rec, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestIntakeWaitsForStart(t *testing.T) {
 		code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"early"}`)
 		done <- code
 	}()
-	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: rec, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); sup.Wait() }()
 	if err := sup.Start(ctx, c); err != nil {

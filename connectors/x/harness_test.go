@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/secret"
 )
 
@@ -214,7 +215,7 @@ func (e *env) start(o Options) *running {
 	if err != nil {
 		e.t.Fatalf("newStreams: %v", err)
 	}
-	sup := connectors.NewSupervisor(e.pub, e.store, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, e.log, nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}, Log: e.log})
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, c := range cs {
 		if err := sup.Start(ctx, c); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/secret"
 )
@@ -545,7 +546,7 @@ func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := connectors.NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := sup.Start(ctx, cs[0]); err != nil {

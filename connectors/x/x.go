@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/secret"
 )
 
@@ -99,7 +100,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 		hk.now = time.Now
 	}
 	if hk.sleep == nil {
-		hk.sleep = func(ctx context.Context, _ string, d time.Duration, _ string) error { return sleepCtx(ctx, d) }
+		hk.sleep = func(ctx context.Context, _ string, d time.Duration, _ string) error { return backoff.Sleep(ctx, d) }
 	}
 	if hk.pageSize <= 0 {
 		hk.pageSize = maxPage
