@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
@@ -242,5 +243,19 @@ func TestLintDoesNotGuessAboutTags(t *testing.T) {
 	}
 	if d := r.Classify(env("x")); strings.Join(d.Matched, ",") != "tagger,later" || d.Teams[0] != "sales" {
 		t.Fatalf("decision %+v", d)
+	}
+}
+
+func TestRegisterSecrets(t *testing.T) {
+	t.Setenv("HOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXXSECRET")
+	r, err := Parse("r.yaml", []byte("default_team: x\nteams:\n  - name: x\n    targets:\n      - type: webhook\n        url: ${HOOK_URL}\n        secret: hunter2\n      - type: nats\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := secret.NewRedactor()
+	r.RegisterSecrets(red)
+	got := red.Scrub("posting to https://hooks.slack.com/services/T000/B000/XXXXSECRET signed with hunter2")
+	if strings.Contains(got, "XXXXSECRET") || strings.Contains(got, "hunter2") {
+		t.Fatalf("Scrub = %q", got)
 	}
 }

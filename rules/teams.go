@@ -98,3 +98,16 @@ func targetFrom(team string, ts TargetSpec, p yamlfile.Path, report reporter, lo
 	}
 	return t, ok
 }
+
+// RegisterSecrets tells red the credentials the teams' targets hold: each
+// webhook's signing secret and its URL (Slack webhook URLs are
+// credentials).
+func (r *Rules) RegisterSecrets(red *secret.Redactor) {
+	for _, t := range r.teams {
+		for _, tg := range t.Targets {
+			if tg.Type == targetspec.Webhook {
+				red.Add(tg.Secret, secret.Secret(tg.URL))
+			}
+		}
+	}
+}
