@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/secret"
 	"go.uber.org/zap"
 )
 
@@ -26,6 +27,7 @@ type Supervisor struct {
 	backoff backoff.Policy
 	log     *zap.Logger
 	obs     Observer
+	red     *secret.Redactor
 	now     func() time.Time
 
 	mu       sync.Mutex
@@ -46,6 +48,9 @@ type SupervisorOptions struct {
 	Log *zap.Logger
 	// Observer is told about state changes and publishes (nil: none).
 	Observer Observer
+	// Redactor scrubs every known secret from a connector's errors before
+	// they are logged or stored in its status (nil: none are known).
+	Redactor *secret.Redactor
 }
 
 // NewSupervisor returns a supervisor configured by o.
@@ -54,7 +59,7 @@ func NewSupervisor(o SupervisorOptions) *Supervisor {
 		o.Log = zap.NewNop()
 	}
 	return &Supervisor{pub: o.Publisher, store: o.Checkpoints, backoff: o.Backoff, log: o.Log, obs: o.Observer,
-		now: time.Now, statuses: map[string]*status{}}
+		red: o.Redactor, now: time.Now, statuses: map[string]*status{}}
 }
 
 // Start runs c in the background until ctx ends. Names must be unique.
@@ -63,7 +68,7 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	if !validName(name) {
 		return fmt.Errorf("connector name %q: use letters, digits, '-', '_' and '.'", name)
 	}
-	st := &status{s: Status{Name: name, State: StateStarting}}
+	st := &status{s: Status{Name: name, State: StateStarting}, red: s.red}
 	if s.obs != nil {
 		st.onChange = s.obs.StateChanged
 		st.onIngest = s.obs.Ingested
@@ -126,6 +131,7 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 		if err == nil {
 			err = errors.New("connector returned without an error before shutdown")
 		}
+		err = s.red.Error(err) // it is logged and stored below
 		if s.now().Sub(started) > s.backoff.Max {
 			failures = 0 // it ran well for a while: start the backoff over
 		}

@@ -11,6 +11,10 @@ import (
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // funcConnector runs f on every start.
@@ -133,5 +137,45 @@ func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
 	}
 	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err == nil {
 		t.Fatal("want error for a duplicate name")
+	}
+}
+
+// A connector's errors reach the log and the status scrubbed of every
+// secret the redactor knows, and still classify (ErrUnauthorized).
+func TestSupervisorScrubsSecrets(t *testing.T) {
+	const pw = "pw-S3cret"
+	red := secret.NewRedactor()
+	red.Add(pw)
+	core, logs := observer.New(zap.DebugLevel)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
+		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}, Log: zap.New(core), Redactor: red})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	paused := make(chan Status, 1)
+	c := &funcConnector{name: "email.support", f: func(_ context.Context, h *Handle, _ int) error {
+		h.Failed(errors.New("paused after the server said " + pw))
+		paused <- s.Statuses()[0]
+		return fmt.Errorf(`T1 NO [AUTHENTICATIONFAILED] T1 LOGIN "u" "%s": %w`, pw, ErrUnauthorized)
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if st := testwait.Receive(t, 0, "the connector's handled failure", paused); strings.Contains(st.LastError, pw) || !strings.Contains(st.LastError, secret.Redacted) {
+		t.Fatalf("Handle.Failed stored %q", st.LastError)
+	}
+	st := waitState(t, s, "email.support", StateUnauthorized)
+	if strings.Contains(st.LastError, pw) || !strings.Contains(st.LastError, "AUTHENTICATIONFAILED") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+	logged := false
+	for _, e := range logs.All() {
+		line := fmt.Sprint(e.Message, e.ContextMap())
+		if strings.Contains(line, pw) {
+			t.Fatalf("secret logged: %s", line)
+		}
+		logged = logged || strings.Contains(line, "AUTHENTICATIONFAILED")
+	}
+	if !logged {
+		t.Fatalf("the failure was not logged: %v", logs.All())
 	}
 }

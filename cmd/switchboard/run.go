@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/targets"
@@ -55,9 +56,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
-	d := &daemon{cfg: cfg, log: log, reload: sighup(ctx)}
+	d := newDaemon(cfg, log)
+	d.reload = sighup(ctx)
 	if err := d.run(ctx); err != nil {
-		log.Error("switchboard stopped with an error", zap.Error(err))
+		d.log.Error("switchboard stopped with an error", zap.Error(err))
 		return 1
 	}
 	return 0
@@ -66,6 +68,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // daemon is one running switchboard.
 type daemon struct {
 	cfg *config.Config
+	// secrets knows every secret of cfg and of the rules in force; log,
+	// the supervisor and the connectors scrub with it.
+	secrets *secret.Redactor
+	// log scrubs every message and field with secrets.
 	log *zap.Logger
 	// ready is closed once the daemon serves (tests wait on it).
 	ready chan struct{}
@@ -77,6 +83,14 @@ type daemon struct {
 	reload <-chan struct{}
 	// rulesResult, when set, hears every rules reload outcome (tests).
 	rulesResult func(ok bool, version string, err error)
+}
+
+// newDaemon returns the daemon for cfg, logging to log once every secret
+// of cfg is known to it and scrubbed from what it logs.
+func newDaemon(cfg *config.Config, log *zap.Logger) *daemon {
+	red := secret.NewRedactor()
+	cfg.RegisterSecrets(red)
+	return &daemon{cfg: cfg, secrets: red, log: telemetry.Redact(log, red)}
 }
 
 // run starts everything, blocks until ctx ends, then shuts down gracefully:
@@ -100,6 +114,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading rules: %w", err)
 	}
+	rs.RegisterSecrets(d.secrets)
 	b, err := bus.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -113,6 +128,7 @@ func (d *daemon) run(ctx context.Context) error {
 		Backoff:     backoff.Policy{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
 		Log:         log.Named("supervisor"),
 		Observer:    telemetry.ConnectorMetrics{M: metrics},
+		Redactor:    d.secrets,
 	})
 
 	mux := httpapi.NewMux(httpapi.Checks{
@@ -129,7 +145,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}, metrics.Registry)
 
 	var conns []connectors.Connector
-	deps := wireDeps{cfg: cfg, log: log, metrics: metrics.Registry, handle: mux.Handle}
+	deps := wireDeps{cfg: cfg, log: log, secrets: d.secrets, metrics: metrics.Registry, handle: mux.Handle}
 	for _, build := range channelBuilders() {
 		cs, err := build(deps)
 		if err != nil {
@@ -168,7 +184,10 @@ func (d *daemon) run(ctx context.Context) error {
 		watchDone <- rules.Watch(watchCtx, cfg.Router.RulesFile, live, rules.WatchOptions{
 			Reload: d.reload,
 			Log:    log.Named("rules"),
-			Check:  func(r *rules.Rules) error { return rt.Check(r) },
+			Check: func(r *rules.Rules) error {
+				r.RegisterSecrets(d.secrets) // before a target could log them
+				return rt.Check(r)
+			},
 			OnResult: func(ok bool, version string, err error) {
 				metrics.RulesReloaded(ok, version)
 				if d.rulesResult != nil {

@@ -77,7 +77,8 @@ connectors:
 func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d *daemon, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d = &daemon{cfg: cfg, log: bustest.Logger(t), ready: make(chan struct{})}
+	d = newDaemon(cfg, bustest.Logger(t))
+	d.ready = make(chan struct{})
 	for _, o := range options {
 		o(d)
 	}
@@ -318,7 +319,7 @@ func TestRunFailsClearlyOnBadConfigAndTakenPort(t *testing.T) {
 	}
 	defer l.Close()
 	cfg.HTTP.Listen = l.Addr().String()
-	d := &daemon{cfg: cfg, log: bustest.Logger(t)}
+	d := newDaemon(cfg, bustest.Logger(t))
 	err = d.run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "http.listen "+cfg.HTTP.Listen) {
 		t.Fatalf("want a clear taken-port error, got %v", err)

@@ -54,6 +54,10 @@ type Options struct {
 	Metrics *Metrics
 	// Log receives the connectors' logs.
 	Log *zap.Logger
+	// Redactor learns the user tokens X issues for DMs, so that they are
+	// scrubbed from logs and statuses like the configured secrets (nil:
+	// they are not registered).
+	Redactor *secret.Redactor
 }
 
 // Search is one recent-search stream.
@@ -170,7 +174,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 			interval = d.PollInterval
 		}
 		ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
-		ut.now = hk.now
+		ut.now, ut.red = hk.now, o.Redactor
 		client.User = ut
 		out = append(out, &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), user: ut, tokenFile: d.StoreName})
 	}
