@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/bus"
@@ -237,7 +236,10 @@ func benchPipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, e
 		return err
 	}
 	defer b.Close()
-	metrics := telemetry.NewMetrics()
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
 	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"))
 	if err != nil {
 		return err
@@ -290,11 +292,11 @@ func benchPipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, e
 	rep.Routed = ids
 	rep.TeamCopies = len(lat)
 	rep.Latency = quantiles(lat)
-	var noise dto.Metric
-	if err := metrics.Noise.Write(&noise); err != nil {
-		return fmt.Errorf("reading the noise counter: %w", err)
+	noise, err := metrics.Noise()
+	if err != nil {
+		return err
 	}
-	rep.Noise = int(noise.GetCounter().GetValue())
+	rep.Noise = int(noise)
 	dead, err := b.JS.Stream(ctx, b.Subjects.DeadStream)
 	if err != nil {
 		return fmt.Errorf("looking up stream %s: %w", b.Subjects.DeadStream, err)

@@ -98,12 +98,14 @@ func newDaemon(cfg *config.Config, log *zap.Logger) *daemon {
 // the backbone.
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
-	metrics := telemetry.NewMetrics()
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
 
 	// Fail fast on a taken HTTP port, before anything else starts.
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
-		var err error
 		ln, err = net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			return fmt.Errorf("http.listen %s: %w (choose another address in config.yaml or set SWITCHBOARD_HTTP_LISTEN)", cfg.HTTP.Listen, err)

@@ -133,10 +133,8 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	}
 	budget := NewBudget(o.ReadsPerDay, o.ReadsPerPoll, hk.now)
 	budget.onChange = o.Metrics.budget
-	if o.Metrics != nil {
-		o.Metrics.BudgetPerDay.Set(float64(o.ReadsPerDay))
-		o.Metrics.budget(o.ReadsPerDay)
-	}
+	o.Metrics.budgetPerDay(o.ReadsPerDay)
+	o.Metrics.budget(o.ReadsPerDay)
 	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn}
 	base := func(name, stream, endpoint string, interval time.Duration) poller {
 		return poller{
