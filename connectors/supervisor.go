@@ -105,6 +105,18 @@ func (s *Supervisor) Statuses() []Status {
 	return out
 }
 
+// Status returns a snapshot of the connector named name, and whether one
+// was started.
+func (s *Supervisor) Status(name string) (Status, bool) {
+	s.mu.Lock()
+	st, ok := s.statuses[name]
+	s.mu.Unlock()
+	if !ok {
+		return Status{}, false
+	}
+	return st.snapshot(), true
+}
+
 // Unauthorized returns the names of connectors whose credentials were rejected.
 func (s *Supervisor) Unauthorized() []string {
 	var names []string

@@ -32,17 +32,12 @@ func (c *funcConnector) Run(ctx context.Context, h *Handle) error {
 
 func waitState(t *testing.T, s *Supervisor, name string, want State) Status {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, st := range s.Statuses() {
-			if st.Name == name && st.State == want {
-				return st
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("connector %s never reached %s: %+v", name, want, s.Statuses())
-	return Status{}
+	var st Status
+	testwait.Until(t, 5*time.Second, "connector "+name+" to reach "+string(want), func() bool {
+		st, _ = s.Status(name)
+		return st.State == want
+	})
+	return st
 }
 
 func envelope(id string) *message.Envelope {
@@ -53,7 +48,7 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
-	restarted := make(chan struct{})
+	restarted := make(chan struct{}, 1)
 	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
 		if run == 1 {
 			if err := h.PublishAndCheckpoint(ctx, []byte("cp-1"), envelope("1"), envelope("2")); err != nil {
@@ -64,18 +59,14 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 		if run == 2 {
 			panic("bad connector")
 		}
-		close(restarted)
+		restarted <- struct{}{}
 		<-ctx.Done()
 		return nil
 	}}
 	if err := s.Start(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-restarted:
-	case <-time.After(5 * time.Second):
-		t.Fatal("connector was not restarted")
-	}
+	testwait.Receive(t, 5*time.Second, "the connector's third start", restarted)
 	st := waitState(t, s, "flaky", StateRunning)
 	if st.Ingested != 2 || st.Checkpoint != "cp-1" || st.Restarts != 2 {
 		t.Fatalf("status %+v", st)

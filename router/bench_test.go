@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/redistest"
 	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -60,15 +61,17 @@ func BenchmarkRoute(b *testing.B) {
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- rt.Run(runCtx, 10*time.Second) }()
-			for {
+			testwait.NoError(b, time.Minute, "the router to ack every message", func() error {
 				c, err := bs.JS.Consumer(ctx, bs.Subjects.IngestStream, "router")
-				if err == nil {
-					if ci, err := c.Info(ctx); err == nil && ci.AckFloor.Stream >= uint64(b.N) {
-						break
-					}
+				if err != nil {
+					return err
 				}
-				time.Sleep(2 * time.Millisecond)
-			}
+				ci, err := c.Info(ctx)
+				if err == nil && ci.AckFloor.Stream < uint64(b.N) {
+					err = fmt.Errorf("acked up to %d of %d", ci.AckFloor.Stream, b.N)
+				}
+				return err
+			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 			stop()

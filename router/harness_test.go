@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -273,13 +274,8 @@ func startRouter(t *testing.T, b *bus.Bus, rf RulesFunc, o harnessOpts) *harness
 		}
 		stopped = true
 		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("router run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("router did not stop within 15s")
+		if err := testwait.Receive(t, 15*time.Second, "the router to stop", done); err != nil {
+			t.Errorf("router run: %v", err)
 		}
 	}
 	t.Cleanup(h.stop)
@@ -307,18 +303,6 @@ func (h *harness) publish(envs ...*message.Envelope) {
 	}
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // allAcked reports whether the router acked everything in the ingest stream.
 func (h *harness) allAcked() bool {
 	ctx := context.Background()
@@ -343,7 +327,7 @@ func (h *harness) allAcked() bool {
 
 func (h *harness) waitAcked(d time.Duration) {
 	h.t.Helper()
-	waitFor(h.t, d, "the router to ack every ingest message", h.allAcked)
+	testwait.Until(h.t, d, "the router to ack every ingest message", h.allAcked)
 }
 
 // teamIDs returns the envelope ids in team's NATS queue, in order.

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/redistest"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -140,7 +141,7 @@ func TestIsolationOneTargetDownOthersFlow(t *testing.T) {
 
 	// 31 items for b flow while a is down (10 items for a keep failing).
 	start := time.Now()
-	waitFor(t, 10*time.Second, "team b's 31 items while team a is down", func() bool { return len(teamIDs(t, b, "b")) == 31 })
+	testwait.Until(t, 10*time.Second, "team b's 31 items while team a is down", func() bool { return len(teamIDs(t, b, "b")) == 31 })
 	t.Logf("team b got 31 items in %s with team a's webhook hanging", time.Since(start))
 	if v, _ := h.metrics.gauge("circuit/a/webhook:" + strings.TrimPrefix(down.srv.URL, "http://")); v != 1 {
 		t.Fatalf("a's breaker not open while its webhook hangs")
@@ -229,11 +230,14 @@ func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	for range 10 {
 		h.publish(envelope("to=a"), envelope("to=b"))
 	}
-	waitFor(t, 10*time.Second, "team b's items while Redis is down", func() bool { return len(teamIDs(t, b, "b")) == 20 })
+	testwait.Until(t, 10*time.Second, "team b's items while Redis is down", func() bool { return len(teamIDs(t, b, "b")) == 20 })
 	if h.allAcked() {
 		t.Fatal("items for the Redis team acked while Redis was down")
 	}
-	time.Sleep(300 * time.Millisecond) // a few more failed rounds against the dead Redis
+	rounds := h.metrics.count("redelivery/" + ReasonDeliveryFailed)
+	testwait.Until(t, 10*time.Second, "three more failed rounds of the 10 items against the dead Redis", func() bool {
+		return h.metrics.count("redelivery/"+ReasonDeliveryFailed) >= rounds+30
+	})
 	srv.Start()
 	h.waitAcked(15 * time.Second)
 	entries, err := rc.XRange(context.Background(), "queue:a", "-", "+").Result()
@@ -467,7 +471,7 @@ func TestTeamRemovedByReloadWhileRetrying(t *testing.T) {
 	h := startRouter(t, b, live.fn(), harnessOpts{})
 	env := envelope("to=a,b")
 	h.publish(env)
-	waitFor(t, 10*time.Second, "a few failed attempts at team a", func() bool {
+	testwait.Until(t, 10*time.Second, "a few failed attempts at team a", func() bool {
 		total, _, _ := hk.stats()
 		return total >= 2
 	})
@@ -581,7 +585,7 @@ func TestQueueDepthMetrics(t *testing.T) {
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rd.Client, cfg: func(c *Config) { c.DepthInterval = 20 * time.Millisecond }})
 	h.publish(envelope("to=a"), envelope("to=a"), envelope("to=a"))
 	h.waitAcked(10 * time.Second)
-	waitFor(t, 5*time.Second, "queue depth 3 at both targets", func() bool {
+	testwait.Until(t, 5*time.Second, "queue depth 3 at both targets", func() bool {
 		n, _ := h.metrics.gauge("depth/a/nats")
 		r, _ := h.metrics.gauge("depth/a/redis:" + stream)
 		return n == 3 && r == 3
@@ -595,7 +599,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	for range 50 {
 		h.publish(envelope("hello"))
 	}
-	waitFor(t, 10*time.Second, "some items routed", func() bool { return len(teamIDs(t, b, "triage")) > 0 })
+	testwait.Until(t, 10*time.Second, "some items routed", func() bool { return len(teamIDs(t, b, "triage")) > 0 })
 	h.stop()
 	ci := consumerInfo(t, b)
 	if ci.NumAckPending != 0 {

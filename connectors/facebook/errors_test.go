@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/facebook"
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // feedOnly is a page config that reads the feed only, so that faults hit
@@ -262,13 +263,9 @@ func TestStopsPromptlyDuringRateLimitPause(t *testing.T) {
 	opts := e.opts()
 	opts.Sleep = nil // the real timer
 	e.start(opts, feedOnly())
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(e.status(pageID).LastError, "rate limited") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no rate-limit pause; status %+v", e.status(pageID))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "a rate-limit pause in the status", func() bool {
+		return strings.Contains(e.status(pageID).LastError, "rate limited")
+	})
 	start := time.Now()
 	e.stop()
 	if d := time.Since(start); d > 3*time.Second {

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const mentionsName = "x.mentions"
@@ -514,19 +515,13 @@ func TestUnknownUserIsAnError(t *testing.T) {
 	o := e.options()
 	o.UserID = "99"
 	r := e.start(o)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := r.status(t, mentionsName)
-		if st.Restarts > 0 {
-			if !strings.Contains(st.LastError, "Could not find user with id: [99]") || !strings.Contains(st.LastError, "user_id") {
-				t.Fatalf("last_error %q", st.LastError)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status %+v", st)
-		}
-		time.Sleep(2 * time.Millisecond)
+	var st connectors.Status
+	testwait.Until(t, 10*time.Second, "a restart of "+mentionsName, func() bool {
+		st = r.status(t, mentionsName)
+		return st.Restarts > 0
+	})
+	if !strings.Contains(st.LastError, "Could not find user with id: [99]") || !strings.Contains(st.LastError, "user_id") {
+		t.Fatalf("last_error %q", st.LastError)
 	}
 }
 
@@ -552,13 +547,9 @@ func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
 	if err := sup.Start(ctx, cs[0]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(sup.Statuses()[0].LastError, "rate limited") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no rate-limit wait; status %+v", sup.Statuses()[0])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "a rate-limit wait in the status", func() bool {
+		return strings.Contains(sup.Statuses()[0].LastError, "rate limited")
+	})
 	start := time.Now()
 	cancel()
 	sup.Wait()

@@ -32,28 +32,31 @@ type Bus struct {
 	// Subjects names the subjects and streams in use.
 	Subjects Subjects
 
-	srv       *server.Server
-	unlock    func()
-	log       *zap.Logger
+	srv    *server.Server
+	unlock func()
+	log    *zap.Logger
+	// closed is closed by the connection's closed handler.
+	closed    chan struct{}
 	closeOnce sync.Once
 }
 
 // Open starts or connects to NATS as cfg says, then creates the streams and
 // the KV bucket. Close releases everything it started.
 func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error) {
-	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log}
+	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log, closed: make(chan struct{})}
+	onClosed := nats.ClosedHandler(func(*nats.Conn) { close(b.closed) })
 	var err error
 	if cfg.NATS.URL == "" {
 		b.srv, b.unlock, err = startEmbedded(cfg, log)
 		if err != nil {
 			return nil, err
 		}
-		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), nats.Name("switchboard"), nats.MaxReconnects(-1))
+		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), nats.Name("switchboard"), nats.MaxReconnects(-1), onClosed)
 	} else {
 		var opts []nats.Option
 		opts, err = clientOptions(cfg.NATS)
 		if err == nil {
-			b.NC, err = nats.Connect(cfg.NATS.URL, opts...)
+			b.NC, err = nats.Connect(cfg.NATS.URL, append(opts, onClosed)...)
 		}
 	}
 	if err != nil {
@@ -80,16 +83,23 @@ func (b *Bus) ClientURL() string {
 	return b.srv.ClientURL()
 }
 
+// drainTimeout bounds how long Close waits for the connection to drain.
+const drainTimeout = 5 * time.Second
+
 // Close drains the connection and shuts the embedded server down. It is
 // safe to call more than once.
 func (b *Bus) Close() { b.closeOnce.Do(b.close) }
 
 func (b *Bus) close() {
 	if b.NC != nil {
-		_ = b.NC.Drain()
-		deadline := time.Now().Add(5 * time.Second)
-		for !b.NC.IsClosed() && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		if b.NC.Drain() == nil {
+			// Drain closes the connection when it is done.
+			t := time.NewTimer(drainTimeout)
+			select {
+			case <-b.closed:
+			case <-t.C:
+			}
+			t.Stop()
 		}
 		b.NC.Close()
 	}
