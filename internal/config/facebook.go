@@ -89,19 +89,19 @@ const (
 )
 
 // Wants reports whether the page ingests what (a FacebookIngest* value).
-func (p FacebookPage) Wants(what string) bool {
-	if len(p.Ingest) == 0 {
+func (pg FacebookPage) Wants(what string) bool {
+	if len(pg.Ingest) == 0 {
 		return what == FacebookIngestVisitorPosts || what == FacebookIngestComments || what == FacebookIngestMessages
 	}
-	return slices.Contains(p.Ingest, what)
+	return slices.Contains(pg.Ingest, what)
 }
 
 // Label is the page's name, or its id when it has none.
-func (p FacebookPage) Label() string {
-	if p.Name != "" {
-		return p.Name
+func (pg FacebookPage) Label() string {
+	if pg.Name != "" {
+		return pg.Name
 	}
-	return p.ID
+	return pg.ID
 }
 
 var (
