@@ -3,7 +3,6 @@ package connectors
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
@@ -32,7 +31,7 @@ func fullReason(err error) string {
 // checkpoint after the backoff delay for attempt. It returns false when ctx
 // ended meanwhile.
 func (s *Supervisor) pause(ctx context.Context, log *zap.Logger, st *status, why string, err error, attempt int) bool {
-	delay := s.backoff.Delay(attempt, rand.Int64N)
+	delay := s.backoff.Delay(attempt)
 	next := s.now().Add(delay).UTC()
 	st.pause(why, err, s.now(), &next)
 	log.Warn("connector paused: the backbone refuses new messages; it resumes from its checkpoint when there is room",

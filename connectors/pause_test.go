@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
@@ -72,7 +73,8 @@ func TestConnectorPausesWhileTheStoreIsFull(t *testing.T) {
 			obs := &countingObserver{refused: map[string]int{}}
 			// The pause lasts long enough to be observed: a restart after a
 			// few milliseconds could already find room for a small item.
-			s := NewSupervisor(b, bus.Checkpoints{KV: b.KV}, Backoff{Min: 500 * time.Millisecond, Max: 500 * time.Millisecond}, bustest.Logger(t), obs)
+			s := NewSupervisor(SupervisorOptions{Publisher: b, Checkpoints: bus.Checkpoints{KV: b.KV},
+				Backoff: backoff.Policy{Min: 500 * time.Millisecond, Max: 500 * time.Millisecond}, Log: bustest.Logger(t), Observer: obs})
 			t.Cleanup(func() { cancel(); s.Wait() })
 			retry := make(chan struct{})
 			c := &funcConnector{name: "web", f: func(ctx context.Context, h *Handle, run int) error {

@@ -3,6 +3,8 @@ package connectors
 import (
 	"sync"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // State is a connector's lifecycle state.
@@ -44,8 +46,11 @@ type Status struct {
 
 // status is the live, locked version of Status.
 type status struct {
-	mu       sync.Mutex
-	s        Status
+	mu sync.Mutex
+	s  Status
+	// red scrubs every secret from an error before it is stored: a status
+	// is served by GET /v1/connectors.
+	red      *secret.Redactor
 	onChange func(name string, from, to State)
 	onIngest func(channel string, duplicate bool)
 	onRefuse func(channel, why string)
@@ -109,5 +114,5 @@ func (st *status) failed(err error, now time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t := now.UTC()
-	st.s.LastError, st.s.LastErrorAt = err.Error(), &t
+	st.s.LastError, st.s.LastErrorAt = st.red.Scrub(err.Error()), &t
 }

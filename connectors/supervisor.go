@@ -4,35 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/secret"
 	"go.uber.org/zap"
 )
-
-// Backoff is a capped exponential backoff with full jitter.
-type Backoff struct {
-	Min, Max time.Duration
-}
-
-// Delay returns the wait before attempt n (n >= 1 is the first retry): a
-// random duration in [d/2, d] where d = min(Max, Min·2^(n-1)).
-func (b Backoff) Delay(n int, rnd func(int64) int64) time.Duration {
-	d := b.Min
-	for i := 1; i < n && d < b.Max; i++ {
-		d *= 2
-	}
-	if d > b.Max {
-		d = b.Max
-	}
-	half := int64(d / 2)
-	if half <= 0 {
-		return d
-	}
-	return time.Duration(half + rnd(half+1))
-}
 
 // Observer is told about state changes and publishes (for metrics).
 type Observer interface {
@@ -48,9 +27,10 @@ type Observer interface {
 type Supervisor struct {
 	pub     Publisher
 	store   CheckpointStore
-	backoff Backoff
+	backoff backoff.Policy
 	log     *zap.Logger
 	obs     Observer
+	red     *secret.Redactor
 	now     func() time.Time
 
 	mu       sync.Mutex
@@ -58,10 +38,31 @@ type Supervisor struct {
 	wg       sync.WaitGroup
 }
 
-// NewSupervisor returns a supervisor publishing through pub and keeping
-// checkpoints in store. obs may be nil.
-func NewSupervisor(pub Publisher, store CheckpointStore, backoff Backoff, log *zap.Logger, obs Observer) *Supervisor {
-	return &Supervisor{pub: pub, store: store, backoff: backoff, log: log, obs: obs, now: time.Now, statuses: map[string]*status{}}
+// SupervisorOptions configures a Supervisor.
+type SupervisorOptions struct {
+	// Publisher stores what connectors publish.
+	Publisher Publisher
+	// Checkpoints keeps each connector's checkpoint.
+	Checkpoints CheckpointStore
+	// Backoff spaces the restarts of a failing connector; a connector whose
+	// credentials were rejected waits Backoff.Max.
+	Backoff backoff.Policy
+	// Log receives the supervisor's logs (nil: none).
+	Log *zap.Logger
+	// Observer is told about state changes and publishes (nil: none).
+	Observer Observer
+	// Redactor scrubs every known secret from a connector's errors before
+	// they are logged or stored in its status (nil: none are known).
+	Redactor *secret.Redactor
+}
+
+// NewSupervisor returns a supervisor configured by o.
+func NewSupervisor(o SupervisorOptions) *Supervisor {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	return &Supervisor{pub: o.Publisher, store: o.Checkpoints, backoff: o.Backoff, log: o.Log, obs: o.Observer,
+		red: o.Redactor, now: time.Now, statuses: map[string]*status{}}
 }
 
 // Start runs c in the background until ctx ends. Names must be unique.
@@ -70,7 +71,7 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	if !validName(name) {
 		return fmt.Errorf("connector name %q: use letters, digits, '-', '_' and '.'", name)
 	}
-	st := &status{s: Status{Name: name, State: StateStarting}}
+	st := &status{s: Status{Name: name, State: StateStarting}, red: s.red}
 	if s.obs != nil {
 		st.onChange = s.obs.StateChanged
 		st.onIngest = s.obs.Ingested
@@ -108,6 +109,18 @@ func (s *Supervisor) Statuses() []Status {
 	return out
 }
 
+// Status returns a snapshot of the connector named name, and whether one
+// was started.
+func (s *Supervisor) Status(name string) (Status, bool) {
+	s.mu.Lock()
+	st, ok := s.statuses[name]
+	s.mu.Unlock()
+	if !ok {
+		return Status{}, false
+	}
+	return st.snapshot(), true
+}
+
 // Unauthorized returns the names of connectors whose credentials were rejected.
 func (s *Supervisor) Unauthorized() []string {
 	var names []string
@@ -134,6 +147,7 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 		if err == nil {
 			err = errors.New("connector returned without an error before shutdown")
 		}
+		err = s.red.Error(err) // it is logged and stored below
 		if s.now().Sub(started) > s.backoff.Max {
 			failures = 0 // it ran well for a while: start the backoff over
 		}
@@ -148,7 +162,7 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 		if s.obs != nil {
 			s.obs.ConnectorError(c.Name())
 		}
-		state, delay := StateBackingOff, s.backoff.Delay(failures, rand.Int64N)
+		state, delay := StateBackingOff, s.backoff.Delay(failures)
 		if errors.Is(err, ErrUnauthorized) {
 			state, delay = StateUnauthorized, s.backoff.Max
 			log.Error("connector credentials rejected; fix them in the configuration, then it resumes from its checkpoint",
@@ -162,13 +176,9 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 		st.s.NextAttemptAt = &next
 		st.mu.Unlock()
 		st.setState(state)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, delay) != nil {
 			st.setState(StateStopped)
 			return
-		case <-t.C:
 		}
 	}
 }

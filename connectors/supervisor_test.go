@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/switchboard/switchboard/connectors/connectortest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // funcConnector runs f on every start.
@@ -29,17 +32,12 @@ func (c *funcConnector) Run(ctx context.Context, h *Handle) error {
 
 func waitState(t *testing.T, s *Supervisor, name string, want State) Status {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, st := range s.Statuses() {
-			if st.Name == name && st.State == want {
-				return st
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("connector %s never reached %s: %+v", name, want, s.Statuses())
-	return Status{}
+	var st Status
+	testwait.Until(t, 5*time.Second, "connector "+name+" to reach "+string(want), func() bool {
+		st, _ = s.Status(name)
+		return st.State == want
+	})
+	return st
 }
 
 func envelope(id string) *message.Envelope {
@@ -49,8 +47,8 @@ func envelope(id string) *message.Envelope {
 func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
-	restarted := make(chan struct{})
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
+	restarted := make(chan struct{}, 1)
 	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
 		if run == 1 {
 			if err := h.PublishAndCheckpoint(ctx, []byte("cp-1"), envelope("1"), envelope("2")); err != nil {
@@ -61,18 +59,14 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 		if run == 2 {
 			panic("bad connector")
 		}
-		close(restarted)
+		restarted <- struct{}{}
 		<-ctx.Done()
 		return nil
 	}}
 	if err := s.Start(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-restarted:
-	case <-time.After(5 * time.Second):
-		t.Fatal("connector was not restarted")
-	}
+	testwait.Receive(t, 5*time.Second, "the connector's third start", restarted)
 	st := waitState(t, s, "flaky", StateRunning)
 	if st.Ingested != 2 || st.Checkpoint != "cp-1" || st.Restarts != 2 {
 		t.Fatalf("status %+v", st)
@@ -90,7 +84,7 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 func TestSupervisorUnauthorized(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Hour}, zap.NewNop(), nil)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}})
 	c := &funcConnector{name: "fb.page", f: func(context.Context, *Handle, int) error {
 		return fmt.Errorf("page 123: token expired: %w", ErrUnauthorized)
 	}}
@@ -122,7 +116,7 @@ func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
 }
 
 func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
-	s := NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
@@ -137,26 +131,42 @@ func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
 	}
 }
 
-func TestBackoffDelay(t *testing.T) {
-	b := Backoff{Min: time.Second, Max: 10 * time.Second}
-	maxRnd := func(n int64) int64 { return n - 1 }
-	zeroRnd := func(int64) int64 { return 0 }
-	tests := []struct {
-		n      int
-		lo, hi time.Duration
-	}{
-		{1, 500 * time.Millisecond, time.Second},
-		{2, time.Second, 2 * time.Second},
-		{4, 4 * time.Second, 8 * time.Second},
-		{5, 5 * time.Second, 10 * time.Second},
-		{50, 5 * time.Second, 10 * time.Second},
+// A connector's errors reach the log and the status scrubbed of every
+// secret the redactor knows, and still classify (ErrUnauthorized).
+func TestSupervisorScrubsSecrets(t *testing.T) {
+	const pw = "pw-S3cret"
+	red := secret.NewRedactor()
+	red.Add(pw)
+	core, logs := observer.New(zap.DebugLevel)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
+		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}, Log: zap.New(core), Redactor: red})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	paused := make(chan Status, 1)
+	c := &funcConnector{name: "email.support", f: func(_ context.Context, h *Handle, _ int) error {
+		h.Failed(errors.New("paused after the server said " + pw))
+		paused <- s.Statuses()[0]
+		return fmt.Errorf(`T1 NO [AUTHENTICATIONFAILED] T1 LOGIN "u" "%s": %w`, pw, ErrUnauthorized)
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if got := b.Delay(tt.n, zeroRnd); got != tt.lo {
-			t.Errorf("Delay(%d) low = %v, want %v", tt.n, got, tt.lo)
+	if st := testwait.Receive(t, 0, "the connector's handled failure", paused); strings.Contains(st.LastError, pw) || !strings.Contains(st.LastError, secret.Redacted) {
+		t.Fatalf("Handle.Failed stored %q", st.LastError)
+	}
+	st := waitState(t, s, "email.support", StateUnauthorized)
+	if strings.Contains(st.LastError, pw) || !strings.Contains(st.LastError, "AUTHENTICATIONFAILED") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+	logged := false
+	for _, e := range logs.All() {
+		line := fmt.Sprint(e.Message, e.ContextMap())
+		if strings.Contains(line, pw) {
+			t.Fatalf("secret logged: %s", line)
 		}
-		if got := b.Delay(tt.n, maxRnd); got != tt.hi {
-			t.Errorf("Delay(%d) high = %v, want %v", tt.n, got, tt.hi)
-		}
+		logged = logged || strings.Contains(line, "AUTHENTICATIONFAILED")
+	}
+	if !logged {
+		t.Fatalf("the failure was not logged: %v", logs.All())
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -30,12 +32,12 @@ func BenchmarkRoute(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			bs := bustest.Open(b, nil)
-			billing := rules.Team{Name: "billing", Targets: []rules.Target{{Type: rules.TargetNATS}}}
+			billing := rules.Team{Name: "billing", Targets: []targetspec.Spec{{Type: targetspec.NATS}}}
 			var rc targets.RedisClient
 			if c.redis {
 				rd := redistest.New(b)
 				rc = rd.Client
-				billing.Targets = append(billing.Targets, rules.Target{Type: rules.TargetRedis, Stream: rd.Key("billing")})
+				billing.Targets = append(billing.Targets, targetspec.Spec{Type: targetspec.Redis, Stream: rd.Key("billing")})
 			}
 			rs := &fakeRules{version: "v1", teams: []rules.Team{billing, natsTeam("sales"), natsTeam("triage")}}
 			ctx := context.Background()
@@ -49,7 +51,7 @@ func BenchmarkRoute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := Config{Stream: bs.Subjects.IngestStream, FilterSubject: "switchboard.ingest.>", Consumer: "router",
+			cfg := Config{Stream: bs.Subjects.IngestStream, FilterSubject: bs.Subjects.AllIngest(), Consumer: "router",
 				AckWait: 30 * time.Second, Workers: c.workers, MaxDeliver: 10}
 			rt := New(cfg, Deps{JS: bs.JS, Rules: Static(rs),
 				Targets:  &targets.Factory{NATS: targets.NewNATS(bs.JS, bs.Subjects.TeamStream, bs.Subjects.Team), Redis: rc},
@@ -59,15 +61,17 @@ func BenchmarkRoute(b *testing.B) {
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- rt.Run(runCtx, 10*time.Second) }()
-			for {
+			testwait.NoError(b, time.Minute, "the router to ack every message", func() error {
 				c, err := bs.JS.Consumer(ctx, bs.Subjects.IngestStream, "router")
-				if err == nil {
-					if ci, err := c.Info(ctx); err == nil && ci.AckFloor.Stream >= uint64(b.N) {
-						break
-					}
+				if err != nil {
+					return err
 				}
-				time.Sleep(2 * time.Millisecond)
-			}
+				ci, err := c.Info(ctx)
+				if err == nil && ci.AckFloor.Stream < uint64(b.N) {
+					err = fmt.Errorf("acked up to %d of %d", ci.AckFloor.Stream, b.N)
+				}
+				return err
+			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 			stop()

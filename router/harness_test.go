@@ -19,6 +19,8 @@ import (
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -59,15 +61,15 @@ func (f *fakeRules) Classify(env *message.Envelope) rules.Decision {
 }
 
 func natsTeam(name string) rules.Team {
-	return rules.Team{Name: name, Targets: []rules.Target{{Type: rules.TargetNATS}}}
+	return rules.Team{Name: name, Targets: []targetspec.Spec{{Type: targetspec.NATS}}}
 }
 
-func teamOf(name string, targets ...rules.Target) rules.Team {
+func teamOf(name string, targets ...targetspec.Spec) rules.Team {
 	return rules.Team{Name: name, Targets: targets}
 }
 
-func webhookTarget(url string) rules.Target {
-	return rules.Target{Type: rules.TargetWebhook, URL: url, Format: rules.FormatJSON, Secret: "k", Timeout: 5 * time.Second}
+func webhookTarget(url string) targetspec.Spec {
+	return targetspec.Spec{Type: targetspec.Webhook, URL: url, Format: targetspec.FormatJSON, Secret: "k", Timeout: 5 * time.Second}
 }
 
 // swapRules is a hot-swappable rules holder, like rules.Live.
@@ -201,7 +203,7 @@ func maps(m map[string]int) map[string]int {
 func testConfig(b *bus.Bus) Config {
 	return Config{
 		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.Prefix + ".ingest.>",
+		FilterSubject:   b.Subjects.AllIngest(),
 		Consumer:        "router",
 		AckWait:         5 * time.Second,
 		MaxDeliver:      100,
@@ -272,13 +274,8 @@ func startRouter(t *testing.T, b *bus.Bus, rf RulesFunc, o harnessOpts) *harness
 		}
 		stopped = true
 		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("router run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("router did not stop within 15s")
+		if err := testwait.Receive(t, 15*time.Second, "the router to stop", done); err != nil {
+			t.Errorf("router run: %v", err)
 		}
 	}
 	t.Cleanup(h.stop)
@@ -306,18 +303,6 @@ func (h *harness) publish(envs ...*message.Envelope) {
 	}
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // allAcked reports whether the router acked everything in the ingest stream.
 func (h *harness) allAcked() bool {
 	ctx := context.Background()
@@ -342,7 +327,7 @@ func (h *harness) allAcked() bool {
 
 func (h *harness) waitAcked(d time.Duration) {
 	h.t.Helper()
-	waitFor(h.t, d, "the router to ack every ingest message", h.allAcked)
+	testwait.Until(h.t, d, "the router to ack every ingest message", h.allAcked)
 }
 
 // teamIDs returns the envelope ids in team's NATS queue, in order.

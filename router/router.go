@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
@@ -194,7 +194,7 @@ func (r *Router) Run(ctx context.Context, drain time.Duration) error {
 				}
 				r.log.Warn("creating the router's consumer failed; retrying",
 					zap.String("consumer", r.cfg.Consumer), zap.String("stream", r.cfg.Stream), zap.Error(err))
-				sleep(ctx, time.Second)
+				_ = backoff.Sleep(ctx, time.Second)
 				continue
 			}
 		}
@@ -221,7 +221,7 @@ func (r *Router) Run(ctx context.Context, drain time.Duration) error {
 			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 				cons = nil
 			}
-			sleep(ctx, time.Second)
+			_ = backoff.Sleep(ctx, time.Second)
 			continue
 		}
 		used := 0
@@ -260,15 +260,6 @@ func (r *Router) recoverHandle(msg jetstream.Msg) {
 func release(slots chan struct{}, n int) {
 	for range n {
 		<-slots
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
 
@@ -716,17 +707,13 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 	}
 }
 
-// retryDelay is RetryMin doubled per earlier delivery, at least what a
-// target asked for, at most RetryMax, with up to 20% jitter below so that
-// items failed together do not all return together.
+// retryDelay is the delivery backoff (RetryMin doubling per earlier
+// delivery up to RetryMax, with jitter, so that items failed together do not
+// all return together), at least what a target asked for (hint), at most
+// RetryMax.
 func (r *Router) retryDelay(delivered uint64, hint time.Duration) time.Duration {
-	d := r.cfg.RetryMin
-	for i := uint64(1); i < delivered && d < r.cfg.RetryMax; i++ {
-		d *= 2
-	}
-	d = min(d, r.cfg.RetryMax)
-	d -= time.Duration(rand.Int64N(int64(d)/5 + 1))
-	return min(max(d, hint), r.cfg.RetryMax)
+	p := backoff.Policy{Min: r.cfg.RetryMin, Max: r.cfg.RetryMax}
+	return min(max(p.Delay(int(min(delivered, 64))), hint), r.cfg.RetryMax)
 }
 
 // deadAndAck dead-letters the whole message (it could not be routed at

@@ -14,6 +14,9 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -28,7 +31,7 @@ func TestDeliversToEveryTargetOnceAndRedeliveryNeverDuplicates(t *testing.T) {
 	hk := newHook(t, http.StatusOK)
 	stream := rd.Key("team:billing")
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("billing", rules.Target{Type: rules.TargetNATS}, rules.Target{Type: rules.TargetRedis, Stream: stream}, webhookTarget(hk.url())),
+		teamOf("billing", targetspec.Spec{Type: targetspec.NATS}, targetspec.Spec{Type: targetspec.Redis, Stream: stream}, webhookTarget(hk.url())),
 		natsTeam("triage"), natsTeam("sales"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rd.Client})
@@ -118,7 +121,7 @@ func TestIsolationOneTargetDownOthersFlow(t *testing.T) {
 	up := newHook(t, http.StatusOK)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
 		teamOf("a", webhookTarget(down.url())),
-		teamOf("b", rules.Target{Type: rules.TargetNATS}, webhookTarget(up.url())),
+		teamOf("b", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(up.url())),
 		natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) {
@@ -138,7 +141,7 @@ func TestIsolationOneTargetDownOthersFlow(t *testing.T) {
 
 	// 31 items for b flow while a is down (10 items for a keep failing).
 	start := time.Now()
-	waitFor(t, 10*time.Second, "team b's 31 items while team a is down", func() bool { return len(teamIDs(t, b, "b")) == 31 })
+	testwait.Until(t, 10*time.Second, "team b's 31 items while team a is down", func() bool { return len(teamIDs(t, b, "b")) == 31 })
 	t.Logf("team b got 31 items in %s with team a's webhook hanging", time.Since(start))
 	if v, _ := h.metrics.gauge("circuit/a/webhook:" + strings.TrimPrefix(down.srv.URL, "http://")); v != 1 {
 		t.Fatalf("a's breaker not open while its webhook hangs")
@@ -207,7 +210,7 @@ func TestWebhookFailingNTimesThenRecovering(t *testing.T) {
 // Redis stream exactly once.
 func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	srv := redistest.StartServer(t)
-	rc, err := targets.NewRedisClient(config.Redis{URL: config.Secret(srv.URL), DialTimeout: yamlDur(200 * time.Millisecond),
+	rc, err := targets.NewRedisClient(config.Redis{URL: secret.Secret(srv.URL), DialTimeout: yamlDur(200 * time.Millisecond),
 		ReadTimeout: yamlDur(300 * time.Millisecond), WriteTimeout: yamlDur(300 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +218,7 @@ func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	t.Cleanup(func() { _ = rc.Close() })
 	b := bustest.Open(t, nil)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetRedis, Stream: "queue:a"}), natsTeam("b"), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.Redis, Stream: "queue:a"}), natsTeam("b"), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rc, cfg: func(c *Config) { c.AttemptTimeout = 500 * time.Millisecond }})
 	for range 10 {
@@ -227,11 +230,14 @@ func TestRedisStoppedMidRunAndStartedAgain(t *testing.T) {
 	for range 10 {
 		h.publish(envelope("to=a"), envelope("to=b"))
 	}
-	waitFor(t, 10*time.Second, "team b's items while Redis is down", func() bool { return len(teamIDs(t, b, "b")) == 20 })
+	testwait.Until(t, 10*time.Second, "team b's items while Redis is down", func() bool { return len(teamIDs(t, b, "b")) == 20 })
 	if h.allAcked() {
 		t.Fatal("items for the Redis team acked while Redis was down")
 	}
-	time.Sleep(300 * time.Millisecond) // a few more failed rounds against the dead Redis
+	rounds := h.metrics.count("redelivery/" + ReasonDeliveryFailed)
+	testwait.Until(t, 10*time.Second, "three more failed rounds of the 10 items against the dead Redis", func() bool {
+		return h.metrics.count("redelivery/"+ReasonDeliveryFailed) >= rounds+30
+	})
 	srv.Start()
 	h.waitAcked(15 * time.Second)
 	entries, err := rc.XRange(context.Background(), "queue:a", "-", "+").Result()
@@ -465,7 +471,7 @@ func TestTeamRemovedByReloadWhileRetrying(t *testing.T) {
 	h := startRouter(t, b, live.fn(), harnessOpts{})
 	env := envelope("to=a,b")
 	h.publish(env)
-	waitFor(t, 10*time.Second, "a few failed attempts at team a", func() bool {
+	testwait.Until(t, 10*time.Second, "a few failed attempts at team a", func() bool {
 		total, _, _ := hk.stats()
 		return total >= 2
 	})
@@ -494,7 +500,7 @@ func TestRulesReloadTakesEffectForTheNextMessage(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusOK)
 	v1 := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("billing"), natsTeam("triage")}}
-	v2 := &fakeRules{version: "v2", teams: []rules.Team{teamOf("billing", rules.Target{Type: rules.TargetNATS}, webhookTarget(hk.url())), natsTeam("triage")}}
+	v2 := &fakeRules{version: "v2", teams: []rules.Team{teamOf("billing", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(hk.url())), natsTeam("triage")}}
 	live := newSwap(v1)
 	h := startRouter(t, b, live.fn(), harnessOpts{})
 	first := envelope("to=billing")
@@ -527,8 +533,8 @@ func TestNoiseIsAckedAndDeliveredNowhere(t *testing.T) {
 func TestCheckReportsUnbuildableTargets(t *testing.T) {
 	rt := New(Config{}, Deps{Targets: &targets.Factory{NATS: &targets.NATS{}}})
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("billing", rules.Target{Type: rules.TargetRedis, Stream: "q"}),
-		teamOf("comms", rules.Target{Type: rules.TargetWebhook, URL: "http://hooks.example.com/sekret"}),
+		teamOf("billing", targetspec.Spec{Type: targetspec.Redis, Stream: "q"}),
+		teamOf("comms", targetspec.Spec{Type: targetspec.Webhook, URL: "http://hooks.example.com/sekret"}),
 		natsTeam("triage"),
 	}}
 	err := rt.Check(rs)
@@ -555,7 +561,7 @@ func TestTeamWithUnbuildableTargetRetriesThenDeadLetters(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusOK)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", webhookTarget(hk.url()), rules.Target{Type: rules.TargetRedis, Stream: "q"}), natsTeam("triage"),
+		teamOf("a", webhookTarget(hk.url()), targetspec.Spec{Type: targetspec.Redis, Stream: "q"}), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) { c.MaxDeliver = 3 }})
 	h.publish(envelope("to=a"))
@@ -574,12 +580,12 @@ func TestQueueDepthMetrics(t *testing.T) {
 	b := bustest.Open(t, nil)
 	stream := rd.Key("q")
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetNATS}, rules.Target{Type: rules.TargetRedis, Stream: stream}), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.NATS}, targetspec.Spec{Type: targetspec.Redis, Stream: stream}), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{redis: rd.Client, cfg: func(c *Config) { c.DepthInterval = 20 * time.Millisecond }})
 	h.publish(envelope("to=a"), envelope("to=a"), envelope("to=a"))
 	h.waitAcked(10 * time.Second)
-	waitFor(t, 5*time.Second, "queue depth 3 at both targets", func() bool {
+	testwait.Until(t, 5*time.Second, "queue depth 3 at both targets", func() bool {
 		n, _ := h.metrics.gauge("depth/a/nats")
 		r, _ := h.metrics.gauge("depth/a/redis:" + stream)
 		return n == 3 && r == 3
@@ -593,7 +599,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	for range 50 {
 		h.publish(envelope("hello"))
 	}
-	waitFor(t, 10*time.Second, "some items routed", func() bool { return len(teamIDs(t, b, "triage")) > 0 })
+	testwait.Until(t, 10*time.Second, "some items routed", func() bool { return len(teamIDs(t, b, "triage")) > 0 })
 	h.stop()
 	ci := consumerInfo(t, b)
 	if ci.NumAckPending != 0 {
@@ -612,7 +618,7 @@ func TestReplaySkipsTargetsThatAccepted(t *testing.T) {
 	b := bustest.Open(t, nil)
 	hk := newHook(t, http.StatusBadGateway)
 	rs := &fakeRules{version: "v1", teams: []rules.Team{
-		teamOf("a", rules.Target{Type: rules.TargetNATS}, webhookTarget(hk.url())), natsTeam("triage"),
+		teamOf("a", targetspec.Spec{Type: targetspec.NATS}, webhookTarget(hk.url())), natsTeam("triage"),
 	}}
 	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) { c.MaxDeliver = 2 }})
 	env := envelope("to=a")

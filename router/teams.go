@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/router/targets"
-	"github.com/switchboard/switchboard/rules"
 )
 
 // teamSet is the delivery side of one rules version: every team with its
@@ -87,7 +86,7 @@ func (c *teamCache) build(rs Ruleset) *teamSet {
 		var errs []error
 		seen := map[string]bool{}
 		for _, spec := range rt.Targets {
-			t, err := c.factory.New(rt.Name, specOf(spec))
+			t, err := c.factory.New(rt.Name, spec)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -111,16 +110,4 @@ func (c *teamCache) build(rs Ruleset) *teamSet {
 		set.teams[rt.Name] = tm
 	}
 	return set
-}
-
-func specOf(t rules.Target) targets.Spec {
-	return targets.Spec{
-		Type:    t.Type,
-		URL:     t.URL,
-		Secret:  t.Secret,
-		Timeout: t.Timeout,
-		Format:  t.Format,
-		Stream:  t.Stream,
-		MaxLen:  t.MaxLen,
-	}
 }

@@ -69,11 +69,11 @@ func TestRetryDelay(t *testing.T) {
 		hint      time.Duration
 		min, max  time.Duration
 	}{
-		{1, 0, 80 * time.Millisecond, 100 * time.Millisecond},
-		{2, 0, 160 * time.Millisecond, 200 * time.Millisecond},
-		{4, 0, 640 * time.Millisecond, 800 * time.Millisecond},
-		{5, 0, 800 * time.Millisecond, time.Second},
-		{50, 0, 800 * time.Millisecond, time.Second},
+		{1, 0, 50 * time.Millisecond, 100 * time.Millisecond},
+		{2, 0, 100 * time.Millisecond, 200 * time.Millisecond},
+		{4, 0, 400 * time.Millisecond, 800 * time.Millisecond},
+		{5, 0, 500 * time.Millisecond, time.Second},
+		{50, 0, 500 * time.Millisecond, time.Second},
 		{1, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond}, // a Retry-After is honoured
 		{1, time.Hour, time.Second, time.Second},                                    // up to RetryMax
 	}

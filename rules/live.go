@@ -39,9 +39,6 @@ func (l *Live) Current() *Rules { return l.cur.Load() }
 // Classify decides with the rules in use.
 func (l *Live) Classify(env *message.Envelope) Decision { return l.Current().Classify(env) }
 
-// Explain decides with the rules in use and says why.
-func (l *Live) Explain(env *message.Envelope) (Decision, Trace) { return l.Current().Explain(env) }
-
 // Swap puts r in use; a nil r is ignored.
 func (l *Live) Swap(r *Rules) {
 	if r != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/testwait"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -49,22 +50,11 @@ func watching(t *testing.T, path string, live *Live) (chan<- struct{}, <-chan re
 	}()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Watch returned %v at shutdown, want nil", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Watch did not return after its context ended")
+		if err := testwait.Receive(t, 5*time.Second, "Watch to return after its context ended", done); err != nil {
+			t.Errorf("Watch returned %v at shutdown, want nil", err)
 		}
 	})
-	select {
-	case reload <- struct{}{}:
-	case err := <-done:
-		t.Fatalf("Watch: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Watch did not start")
-	}
+	testwait.Send(t, 5*time.Second, "Watch to take a reload request", reload, struct{}{})
 	if r := next(t, results); !r.ok {
 		t.Fatalf("first reload: %+v", r)
 	}
@@ -73,13 +63,7 @@ func watching(t *testing.T, path string, live *Live) (chan<- struct{}, <-chan re
 
 func next(t *testing.T, results <-chan reloadResult) reloadResult {
 	t.Helper()
-	select {
-	case r := <-results:
-		return r
-	case <-time.After(5 * time.Second):
-		t.Fatal("no reload result within 5s")
-	}
-	return reloadResult{}
+	return testwait.Receive(t, 5*time.Second, "a reload result", results)
 }
 
 // writeReplace writes like an editor: a new file renamed over the old one.

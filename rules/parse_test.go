@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 const head = "default_team: triage\nteams:\n  - name: triage\n  - name: billing\n  - name: sales\n"
@@ -186,16 +189,16 @@ routes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][]Target{}
+	got := map[string][]targetspec.Spec{}
 	for _, tm := range r.Teams() {
 		got[tm.Name] = tm.Targets
 	}
 	b := got["billing"]
-	if len(got) != 2 || len(b) != 2 || b[0].Type != TargetRedis || b[0].Stream != "switchboard:team:billing" || b[0].MaxLen != 1000 ||
-		b[1].Format != FormatSlack || b[1].Secret.Reveal() != "s3cret" || b[1].Timeout != DefaultWebhookTimeout {
+	if len(got) != 2 || len(b) != 2 || b[0].Type != targetspec.Redis || b[0].Stream != "switchboard:team:billing" || b[0].MaxLen != 1000 ||
+		b[1].Format != targetspec.FormatSlack || b[1].Secret.Reveal() != "s3cret" || b[1].Timeout != 0 {
 		t.Fatalf("teams %+v", got)
 	}
-	if ts := got["triage"]; len(ts) != 1 || ts[0].Type != TargetNATS {
+	if ts := got["triage"]; len(ts) != 1 || ts[0].Type != targetspec.NATS {
 		t.Errorf("team without targets: %+v", ts)
 	}
 	if s := b[1].String(); strings.Contains(s, "/billing") {
@@ -240,5 +243,19 @@ func TestLintDoesNotGuessAboutTags(t *testing.T) {
 	}
 	if d := r.Classify(env("x")); strings.Join(d.Matched, ",") != "tagger,later" || d.Teams[0] != "sales" {
 		t.Fatalf("decision %+v", d)
+	}
+}
+
+func TestRegisterSecrets(t *testing.T) {
+	t.Setenv("HOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXXSECRET")
+	r, err := Parse("r.yaml", []byte("default_team: x\nteams:\n  - name: x\n    targets:\n      - type: webhook\n        url: ${HOOK_URL}\n        secret: hunter2\n      - type: nats\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := secret.NewRedactor()
+	r.RegisterSecrets(red)
+	got := red.Scrub("posting to https://hooks.slack.com/services/T000/B000/XXXXSECRET signed with hunter2")
+	if strings.Contains(got, "XXXXSECRET") || strings.Contains(got, "hunter2") {
+		t.Fatalf("Scrub = %q", got)
 	}
 }

@@ -193,13 +193,12 @@ type ref struct {
 }
 
 type refOutcome struct {
-	owner   string
-	copies  []string
-	prio    int8
-	sticky  bool
-	topics  []string
-	tags    []string
-	matched []string
+	owner  string
+	copies []string
+	prio   int8
+	sticky bool
+	topics []string
+	tags   []string
 }
 
 func newRef(f *File, st *stemmer, env *message.Envelope) *ref {

@@ -63,7 +63,8 @@ type TargetSpec struct {
 	Secret string `yaml:"secret"`
 	// SecretFile reads Secret from a file instead (webhook).
 	SecretFile string `yaml:"secret_file"`
-	// Timeout bounds one webhook request (webhook; default 10s).
+	// Timeout bounds one webhook request (webhook; default
+	// delivery.webhook.timeout of the configuration, 10s).
 	Timeout yamlfile.Duration `yaml:"timeout"`
 	// Format is json (the routed item) or slack (a Slack message) (webhook).
 	Format string `yaml:"format"`

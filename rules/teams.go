@@ -1,15 +1,13 @@
 package rules
 
 import (
-	"net"
-	"net/url"
-	"os"
+	"errors"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -19,58 +17,9 @@ type Team struct {
 	Name string
 	// Description says what the team handles.
 	Description string
-	// Targets are the team's delivery targets; never empty (a team that
-	// declares none gets one NATS target).
-	Targets []Target
-}
-
-// Target types.
-const (
-	TargetNATS    = "nats"
-	TargetRedis   = "redis"
-	TargetWebhook = "webhook"
-)
-
-// Webhook formats.
-const (
-	FormatJSON  = "json"
-	FormatSlack = "slack"
-)
-
-// DefaultWebhookTimeout bounds a webhook request when the target sets none.
-const DefaultWebhookTimeout = 10 * time.Second
-
-// Target is one delivery target of a team.
-type Target struct {
-	// Type is TargetNATS, TargetRedis or TargetWebhook.
-	Type string
-	// Stream is the Redis stream key (redis): "switchboard:team:<team>" unless set.
-	Stream string
-	// MaxLen caps the Redis stream, approximately (redis; 0: no cap).
-	MaxLen int64
-	// URL is the webhook endpoint (webhook). It may embed a credential (Slack
-	// webhook URLs do): log Target.String, which keeps only scheme and host.
-	URL string
-	// Secret signs webhook requests (webhook); empty: unsigned.
-	Secret config.Secret
-	// Timeout bounds one webhook request (webhook).
-	Timeout time.Duration
-	// Format is FormatJSON or FormatSlack (webhook).
-	Format string
-}
-
-// String describes the target for logs without any credential.
-func (t Target) String() string {
-	switch t.Type {
-	case TargetRedis:
-		return "redis stream " + t.Stream
-	case TargetWebhook:
-		if u, err := url.Parse(t.URL); err == nil {
-			return "webhook " + u.Scheme + "://" + u.Host + " (" + t.Format + ")"
-		}
-		return "webhook"
-	}
-	return t.Type
+	// Targets are the team's delivery targets, defaults filled in; never
+	// empty (a team that declares none gets one NATS target).
+	Targets []targetspec.Spec
 }
 
 // teamsFrom validates the declared teams and builds them; env resolves
@@ -99,113 +48,66 @@ func teamsFrom(f *File, doc *yamlfile.Doc, report reporter, lookupEnv func(strin
 			}
 		}
 		if len(ts.Targets) == 0 {
-			t.Targets = []Target{{Type: TargetNATS}}
+			t.Targets = []targetspec.Spec{{Type: targetspec.NATS}}
 		}
 		teams = append(teams, t)
 	}
 	return teams
 }
 
-func targetFrom(team string, ts TargetSpec, p yamlfile.Path, report reporter, lookupEnv func(string) (string, bool), base string) (Target, bool) {
-	t := Target{Type: ts.Type}
+// targetFrom builds one declared target: ${VAR} expanded in the webhook
+// url and secret, the secret read from secret_file (relative to base), the
+// defaults of team filled in, and every problem reported at its key.
+func targetFrom(team string, ts TargetSpec, p yamlfile.Path, report reporter, lookupEnv func(string) (string, bool), base string) (targetspec.Spec, bool) {
 	ok := true
+	reported := map[string]bool{}
 	bad := func(key, format string, args ...any) {
 		report(p.Child(key), format, args...)
-		ok = false
+		reported[key], ok = true, false
 	}
-	only := func(typ string, set bool, key string) {
-		if set && ts.Type != typ {
-			bad(key, "%s applies to %s targets only", key, typ)
-		}
+	rawURL, err := secret.ExpandEnv(ts.URL, lookupEnv)
+	if err != nil {
+		bad("url", "%v", err)
 	}
-	only(TargetRedis, ts.Stream != "", "stream")
-	only(TargetRedis, ts.MaxLen != 0, "maxlen")
-	only(TargetWebhook, ts.URL != "", "url")
-	only(TargetWebhook, ts.Secret != "", "secret")
-	only(TargetWebhook, ts.SecretFile != "", "secret_file")
-	only(TargetWebhook, ts.Timeout != 0, "timeout")
-	only(TargetWebhook, ts.Format != "", "format")
-	switch ts.Type {
-	case TargetNATS:
-	case TargetRedis:
-		t.Stream, t.MaxLen = ts.Stream, ts.MaxLen
-		if t.Stream == "" {
-			t.Stream = "switchboard:team:" + team
+	inline, err := secret.ExpandEnv(ts.Secret, lookupEnv)
+	if err != nil {
+		bad("secret", "%v", err)
+	}
+	file := ts.SecretFile
+	if file != "" && !filepath.IsAbs(file) {
+		file = filepath.Join(base, file)
+	}
+	sec, err := secret.Resolve("secret", secret.Secret(inline), file)
+	var se *secret.SourceError
+	if errors.As(err, &se) {
+		// The path is not secret; the content never appears.
+		bad(se.Field, "%v", se.Err)
+	}
+	t := targetspec.Spec{
+		Type: ts.Type, Stream: ts.Stream, MaxLen: ts.MaxLen,
+		URL: rawURL, Secret: sec, Timeout: time.Duration(ts.Timeout), Format: ts.Format,
+	}.WithDefaults(team)
+	for _, fe := range t.Problems() {
+		key := fe.Field
+		if key == "secret" && ts.Secret == "" {
+			key = "secret_file"
 		}
-		if t.MaxLen < 0 {
-			bad("maxlen", "maxlen must be 0 (no cap) or more")
+		if !reported[key] {
+			bad(key, "%s", fe.Msg)
 		}
-	case TargetWebhook:
-		raw, err := config.ExpandEnv(ts.URL, lookupEnv)
-		if err != nil {
-			bad("url", "%v", err)
-			break
-		}
-		t.URL = raw
-		if msg := checkWebhookURL(raw); msg != "" {
-			bad("url", "%s", msg)
-		}
-		switch {
-		case ts.Secret != "" && ts.SecretFile != "":
-			bad("secret", "set secret or secret_file, not both")
-		case ts.Secret != "":
-			s, err := config.ExpandEnv(ts.Secret, lookupEnv)
-			if err != nil {
-				bad("secret", "%v", err)
-			}
-			t.Secret = config.Secret(s)
-		case ts.SecretFile != "":
-			path := ts.SecretFile
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(base, path)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				// The path is not secret; the content never appears.
-				bad("secret_file", "reading secret_file: %v", err)
-			}
-			t.Secret = config.Secret(strings.TrimSpace(string(data)))
-		}
-		t.Timeout = time.Duration(ts.Timeout)
-		if t.Timeout == 0 {
-			t.Timeout = DefaultWebhookTimeout
-		} else if t.Timeout < 0 || t.Timeout > 5*time.Minute {
-			bad("timeout", "timeout must be between 1ms and 5m")
-		}
-		t.Format = ts.Format
-		if t.Format == "" {
-			t.Format = FormatJSON
-		} else if t.Format != FormatJSON && t.Format != FormatSlack {
-			bad("format", "format %q: use json or slack", ts.Format)
-		}
-	case "":
-		bad("type", "target needs a type: nats, redis or webhook")
-	default:
-		bad("type", "target type %q: use nats, redis or webhook", ts.Type)
 	}
 	return t, ok
 }
 
-// checkWebhookURL explains what is wrong with a webhook URL, or returns "".
-// It never repeats the URL, which may hold a credential.
-func checkWebhookURL(raw string) string {
-	if raw == "" {
-		return "webhook target needs a url"
+// RegisterSecrets tells red the credentials the teams' targets hold: each
+// webhook's signing secret and its URL (Slack webhook URLs are
+// credentials).
+func (r *Rules) RegisterSecrets(red *secret.Redactor) {
+	for _, t := range r.teams {
+		for _, tg := range t.Targets {
+			if tg.Type == targetspec.Webhook {
+				red.Add(tg.Secret, secret.Secret(tg.URL))
+			}
+		}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "url must be an absolute http(s) URL, like https://hooks.example.com/switchboard"
-	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return "url must use https (plain http is allowed only to localhost or a loopback address)"
-	}
-	return ""
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -19,12 +19,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/rules"
@@ -236,7 +236,10 @@ func benchPipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, e
 		return err
 	}
 	defer b.Close()
-	metrics := telemetry.NewMetrics()
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
 	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log.Named("router"), nil)
 	if err != nil {
 		return err
@@ -289,11 +292,11 @@ func benchPipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, e
 	rep.Routed = ids
 	rep.TeamCopies = len(lat)
 	rep.Latency = quantiles(lat)
-	var noise dto.Metric
-	if err := metrics.Noise.Write(&noise); err != nil {
-		return fmt.Errorf("reading the noise counter: %w", err)
+	noise, err := metrics.Noise()
+	if err != nil {
+		return err
 	}
-	rep.Noise = int(noise.GetCounter().GetValue())
+	rep.Noise = int(noise)
 	dead, err := b.JS.Stream(ctx, b.Subjects.DeadStream)
 	if err != nil {
 		return fmt.Errorf("looking up stream %s: %w", b.Subjects.DeadStream, err)
@@ -546,14 +549,14 @@ func natsOnly(rs *rules.Rules) (router.Ruleset, []string) {
 	for i, t := range teams {
 		var others []string
 		for _, tg := range t.Targets {
-			if tg.Type != rules.TargetNATS {
+			if tg.Type != targetspec.NATS {
 				others = append(others, tg.String()) // never a credential
 			}
 		}
 		if len(others) == 0 {
 			continue
 		}
-		teams[i].Targets = []rules.Target{{Type: rules.TargetNATS}}
+		teams[i].Targets = []targetspec.Spec{{Type: targetspec.NATS}}
 		replaced = append(replaced, fmt.Sprintf("team %s: %s replaced by the team's NATS queue", t.Name, strings.Join(others, ", ")))
 	}
 	if len(replaced) == 0 {

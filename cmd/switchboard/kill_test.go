@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // killRules routes "invoice" to billing (NATS subject and a Redis Stream)
@@ -59,24 +60,28 @@ func startProc(t *testing.T, bin, cfgPath, httpAddr string, logFile *os.File) *d
 	p := &daemonProc{t: t, cmd: cmd, done: make(chan struct{}), httpURL: "http://" + httpAddr}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.kill)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(p.httpURL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", readTail(logFile.Name()))
 		}
+	})
+	testwait.NoError(t, 60*time.Second, "the daemon to be ready", func() error {
 		select {
 		case <-p.done:
-			t.Fatalf("daemon exited before ready; log:\n%s", readTail(logFile.Name()))
-		case <-time.After(50 * time.Millisecond):
+			t.Fatal("daemon exited before ready")
+		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon not ready within 60s; log:\n%s", readTail(logFile.Name()))
+		resp, err := http.Get(p.httpURL + "/readyz")
+		if err != nil {
+			return err
 		}
-	}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /readyz: %s", resp.Status)
+		}
+		return nil
+	})
+	return p
 }
 
 // kill sends SIGKILL to the daemon process (only it) and waits for it.
@@ -87,11 +92,7 @@ func (p *daemonProc) kill() {
 	default:
 	}
 	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		p.t.Errorf("daemon pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
-	}
+	testwait.Closed(p.t, 20*time.Second, fmt.Sprintf("daemon pid %d to exit after SIGKILL", p.cmd.Process.Pid), p.done)
 }
 
 func raceEnabled() bool {
@@ -279,39 +280,24 @@ connectors:
 	}
 	// Kill as soon as the Redis queue shows routing under way, while the
 	// batch is still being posted.
-	killed := make(chan int64, 1)
 	go func() {
-		ctx := context.Background()
-		for {
-			select {
-			case <-p.done:
-				killed <- -1
-				return
-			default:
-			}
-			if l, _ := rd.Client.XLen(ctx, stream).Result(); l >= 20 {
-				p.kill()
-				killed <- l
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
+		for i := range n {
+			next <- i
 		}
+		close(next)
 	}()
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	var atKill int64
-	select {
-	case atKill = <-killed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the Redis queue never reached 20 items")
-	}
-	if atKill < 0 {
-		t.Fatalf("daemon died on its own; log:\n%s", readTail(logFile.Name()))
-	}
+	testwait.Until(t, 30*time.Second, "the Redis queue to reach 20 items", func() bool {
+		select {
+		case <-p.done:
+			t.Fatal("daemon died on its own")
+		default:
+		}
+		atKill, _ = rd.Client.XLen(context.Background(), stream).Result()
+		return atKill >= 20
+	})
 	p.kill()
+	wg.Wait()
 	mu.Lock()
 	t.Logf("killed with SIGKILL at XLEN %d; %d of %d posts were accepted before", atKill, len(accepted), n)
 	mu.Unlock()
@@ -345,13 +331,7 @@ connectors:
 		ci, err := cons.Info(ctx)
 		return err == nil && ci.NumPending == 0 && ci.NumAckPending == 0
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("router did not finish within 45s after the restart; log:\n%s", readTail(logFile.Name()))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, 45*time.Second, "the router to finish after the restart", done)
 
 	exactlyOnce(t, "NATS billing", natsQueueIDs(ctx, t, js, subjects.TeamStream, subjects.Team("billing")), billing)
 	exactlyOnce(t, "NATS triage", natsQueueIDs(ctx, t, js, subjects.TeamStream, subjects.Team("triage")), triage)
@@ -371,12 +351,8 @@ connectors:
 
 	// A graceful stop still works after all that.
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Errorf("daemon exit code %d after SIGTERM; log:\n%s", code, readTail(logFile.Name()))
-		}
-	case <-time.After(20 * time.Second):
-		t.Error("daemon did not stop within 20s of SIGTERM")
+	testwait.Closed(t, 20*time.Second, "the daemon to stop after SIGTERM", p.done)
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("daemon exit code %d after SIGTERM", code)
 	}
 }

@@ -346,7 +346,7 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer nc.Close()
 	subjects := bus.NewSubjects(cfg.Streams)
 	rep, err := backtest.Run(ctx, js, live, next, backtest.Options{
-		Stream: subjects.IngestStream, Filter: subjects.Prefix + ".ingest.>",
+		Stream: subjects.IngestStream, Filter: subjects.AllIngest(),
 		Since: since, Last: *last, Examples: *examples,
 		Skipped: func(why string) { fmt.Fprintln(stderr, why) },
 	})

@@ -18,10 +18,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/decisions"
@@ -56,9 +58,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
-	d := &daemon{cfg: cfg, log: log, reload: sighup(ctx)}
+	d := newDaemon(cfg, log)
+	d.reload = sighup(ctx)
 	if err := d.run(ctx); err != nil {
-		log.Error("switchboard stopped with an error", zap.Error(err))
+		d.log.Error("switchboard stopped with an error", zap.Error(err))
 		return 1
 	}
 	return 0
@@ -67,6 +70,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // daemon is one running switchboard.
 type daemon struct {
 	cfg *config.Config
+	// secrets knows every secret of cfg and of the rules in force; log,
+	// the supervisor and the connectors scrub with it.
+	secrets *secret.Redactor
+	// log scrubs every message and field with secrets.
 	log *zap.Logger
 	// ready is closed once the daemon serves (tests wait on it).
 	ready chan struct{}
@@ -80,17 +87,27 @@ type daemon struct {
 	rulesResult func(ok bool, version string, err error)
 }
 
+// newDaemon returns the daemon for cfg, logging to log once every secret
+// of cfg is known to it and scrubbed from what it logs.
+func newDaemon(cfg *config.Config, log *zap.Logger) *daemon {
+	red := secret.NewRedactor()
+	cfg.RegisterSecrets(red)
+	return &daemon{cfg: cfg, secrets: red, log: telemetry.Redact(log, red)}
+}
+
 // run starts everything, blocks until ctx ends, then shuts down gracefully:
 // stop accepting and polling, let the router finish what is in flight, close
 // the backbone.
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
-	metrics := telemetry.NewMetrics()
+	metrics, err := telemetry.NewMetrics()
+	if err != nil {
+		return err
+	}
 
 	// Fail fast on a taken HTTP port, before anything else starts.
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
-		var err error
 		ln, err = net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			return fmt.Errorf("http.listen %s: %w (choose another address in config.yaml or set SWITCHBOARD_HTTP_LISTEN)", cfg.HTTP.Listen, err)
@@ -101,6 +118,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading rules: %w", err)
 	}
+	rs.RegisterSecrets(d.secrets)
 	b, err := bus.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -117,9 +135,14 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 
-	sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV},
-		connectors.Backoff{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
-		log.Named("supervisor"), telemetry.ConnectorMetrics{M: metrics})
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{
+		Publisher:   b,
+		Checkpoints: bus.Checkpoints{KV: b.KV},
+		Backoff:     backoff.Policy{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
+		Log:         log.Named("supervisor"),
+		Observer:    telemetry.ConnectorMetrics{M: metrics},
+		Redactor:    d.secrets,
+	})
 
 	mux := httpapi.NewMux(httpapi.Checks{
 		Ready: func(ctx context.Context) error {
@@ -135,7 +158,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}, metrics.Registry)
 
 	var conns []connectors.Connector
-	deps := wireDeps{cfg: cfg, log: log, metrics: metrics.Registry, handle: mux.Handle}
+	deps := wireDeps{cfg: cfg, log: log, secrets: d.secrets, metrics: metrics.Registry, handle: mux.Handle}
 	for _, build := range channelBuilders() {
 		cs, err := build(deps)
 		if err != nil {
@@ -180,7 +203,10 @@ func (d *daemon) run(ctx context.Context) error {
 		watchDone <- rules.Watch(watchCtx, cfg.Router.RulesFile, live, rules.WatchOptions{
 			Reload: d.reload,
 			Log:    log.Named("rules"),
-			Check:  func(r *rules.Rules) error { return rt.Check(r) },
+			Check: func(r *rules.Rules) error {
+				r.RegisterSecrets(d.secrets) // before a target could log them
+				return rt.Check(r)
+			},
 			OnResult: func(ok bool, version string, err error) {
 				metrics.RulesReloaded(ok, version)
 				reloads.Reloaded(ok, version, err)
@@ -338,7 +364,7 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 	}
 	rt = router.New(router.Config{
 		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.Prefix + ".ingest.>",
+		FilterSubject:   b.Subjects.AllIngest(),
 		Consumer:        cfg.Router.Consumer,
 		AckWait:         time.Duration(cfg.Router.AckWait),
 		MaxDeliver:      cfg.Router.MaxDeliver,

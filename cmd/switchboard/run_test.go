@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const testRules = `default_team: triage
@@ -77,21 +78,24 @@ connectors:
 func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d *daemon, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d = &daemon{cfg: cfg, log: bustest.Logger(t), ready: make(chan struct{})}
+	d = newDaemon(cfg, bustest.Logger(t))
+	d.ready = make(chan struct{})
 	for _, o := range options {
 		o(d)
 	}
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx) }()
-	select {
-	case <-d.ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("daemon not ready within 30s")
-	}
+	t.Cleanup(cancel)
+	testwait.Until(t, 30*time.Second, "the daemon to be ready", func() bool {
+		select {
+		case <-d.ready:
+			return true
+		case err := <-done:
+			t.Fatalf("daemon exited before ready: %v", err)
+		default:
+		}
+		return false
+	})
 	stopped := false
 	stop = func() {
 		if stopped {
@@ -99,13 +103,8 @@ func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d 
 		}
 		stopped = true
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("daemon did not stop within 30s")
+		if err := testwait.Receive(t, 30*time.Second, "the daemon to stop", done); err != nil {
+			t.Errorf("daemon run: %v", err)
 		}
 	}
 	t.Cleanup(stop)
@@ -159,14 +158,13 @@ func teamItems(t *testing.T, cfg *config.Config, team string, want int) []messag
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject := "switchboard.team." + team
+	subject := bus.NewSubjects(cfg.Streams).Team(team)
 	var out []message.Routed
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.NoError(t, 10*time.Second, fmt.Sprintf("%d items in team %s's queue", want, team), func() error {
 		out = out[:0]
 		info, err := stream.Info(ctx)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 			m, err := stream.GetMsg(ctx, seq)
@@ -179,11 +177,12 @@ func teamItems(t *testing.T, cfg *config.Config, team string, want int) []messag
 			}
 			out = append(out, r)
 		}
-		if len(out) >= want || time.Now().After(deadline) {
-			return out
+		if len(out) < want {
+			return fmt.Errorf("%d items so far", len(out))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return out
 }
 
 func TestEndToEndIntakeToTeamQueue(t *testing.T) {
@@ -318,7 +317,7 @@ func TestRunFailsClearlyOnBadConfigAndTakenPort(t *testing.T) {
 	}
 	defer l.Close()
 	cfg.HTTP.Listen = l.Addr().String()
-	d := &daemon{cfg: cfg, log: bustest.Logger(t)}
+	d := newDaemon(cfg, bustest.Logger(t))
 	err = d.run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "http.listen "+cfg.HTTP.Listen) {
 		t.Fatalf("want a clear taken-port error, got %v", err)
@@ -359,13 +358,7 @@ func TestRulesHotReload(t *testing.T) {
 	})
 	next := func() result {
 		t.Helper()
-		select {
-		case r := <-results:
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatal("no rules reload within 10s")
-		}
-		return result{}
+		return testwait.Receive(t, 10*time.Second, "a rules reload", results)
 	}
 	replace := func(content string) {
 		t.Helper()

@@ -8,12 +8,16 @@ import (
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // wireDeps is what a channel needs to build its connectors.
 type wireDeps struct {
-	cfg     *config.Config
-	log     *zap.Logger
+	cfg *config.Config
+	log *zap.Logger
+	// secrets is the daemon's redactor; connectors add the credentials
+	// they obtain at run time.
+	secrets *secret.Redactor
 	metrics prometheus.Registerer
 	// handle mounts an HTTP handler on the daemon's listener (webhooks).
 	handle func(pattern string, h http.Handler)

@@ -23,9 +23,10 @@ import (
 // creates it) and the trace and messages commands (which attach to it)
 // must agree. Records live as long as the ingest stream keeps items.
 func decisionsConfig(cfg *config.Config) decisions.Config {
+	subjects := bus.NewSubjects(cfg.Streams)
 	return decisions.Config{
-		Stream:   "SWITCHBOARD_DECISIONS",
-		Subjects: cfg.Streams.Prefix + ".decision",
+		Stream:   subjects.DecisionStream,
+		Subjects: subjects.Decisions(),
 		MaxAge:   time.Duration(cfg.Streams.Ingest.MaxAge),
 		Replicas: cfg.Streams.Replicas,
 	}
@@ -94,7 +95,7 @@ func mountConsole(mux *http.ServeMux, d consoleDeps) (*console.Server, error) {
 		Rules:      d.live,
 		Reloads:    d.reloads,
 		Dead:       router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
-		Backtest:   console.IngestBacktester{JS: b.JS, Stream: b.Subjects.IngestStream, Filter: b.Subjects.Prefix + ".ingest.>"},
+		Backtest:   console.IngestBacktester{JS: b.JS, Stream: b.Subjects.IngestStream, Filter: b.Subjects.AllIngest()},
 		Storage: console.JetStreamStorage{JS: b.JS, DeadStream: b.Subjects.DeadStream,
 			Streams: []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream, decisionsConfig(d.cfg).Stream}},
 		// Rerouter and ServiceLevels: set by the classification and

@@ -54,18 +54,15 @@ func TestEndToEndEmailToTeamQueue(t *testing.T) {
 		"Laskussa on virhe.\n\nOn Mon, 3 Feb 2014 Tuki <tuki@yritys.fi> wrote:\n> Paketti on matkalla.\n")
 	deliver("From: Kalle <kalle@example.fi>\nSubject: Automaattinen vastaus: Lasku\nMessage-ID: <oof-1@example.fi>\n\nOlen lomalla.\n")
 
-	cfg, path := testConfig(t)
+	_, path := testConfig(t)
 	// Own rules, independent of the shared test rules: everything goes to
 	// the default team.
 	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "rules.yaml"), []byte("default_team: triage\nteams:\n  - name: triage\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	y, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y = append(y, fmt.Sprintf(`  email:
+	t.Setenv("TEST_IMAP_PW", "imap-pw-123")
+	cfg := withConfig(t, path, fmt.Sprintf(`  email:
     enabled: true
     own_addresses: ["@teams.yritys.fi"]
     accounts:
@@ -76,14 +73,7 @@ func TestEndToEndEmailToTeamQueue(t *testing.T) {
         username: tuki@yritys.fi
         password: ${TEST_IMAP_PW}
         poll_interval: 1h
-`, host, port)...)
-	if err := os.WriteFile(path, y, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TEST_IMAP_PW", "imap-pw-123")
-	if cfg, err = config.Load(path); err != nil {
-		t.Fatal(err)
-	}
+`, host, port))
 	d, _ := startDaemon(t, cfg)
 
 	got := teamItems(t, cfg, "triage", 1)

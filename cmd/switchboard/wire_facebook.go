@@ -25,7 +25,7 @@ func buildFacebook(d wireDeps) ([]connectors.Connector, error) {
 		return nil, err
 	}
 	log := d.log.Named("facebook")
-	opts := facebook.Options{BaseURL: fc.BaseURL, Version: fc.GraphVersion, Log: log, Metrics: metrics}
+	opts := facebook.Options{BaseURL: fc.BaseURL, Version: fc.GraphVersion, Log: log, Metrics: metrics, Redactor: d.secrets}
 	if fc.AppsecretProof {
 		opts.AppSecret = fc.Webhook.AppSecret.Reveal()
 	}

@@ -31,6 +31,7 @@ func buildX(d wireDeps) ([]connectors.Connector, error) {
 		IncludeOwn:      c.IncludeOwn,
 		Metrics:         m,
 		Log:             d.log.Named("x"),
+		Redactor:        d.secrets,
 	}
 	for _, s := range c.Searches {
 		o.Searches = append(o.Searches, x.Search{Name: s.Name, Query: s.Query})

@@ -7,6 +7,8 @@ import (
 
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // TestEndToEndXMentionToTeamQueue runs the daemon against a fake X API: a
@@ -21,7 +23,7 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 
 	cfg, _ := testConfig(t)
 	x := &cfg.Connectors.X
-	x.Enabled, x.BaseURL, x.UserID, x.BearerToken, x.Mentions = true, api.URL, "1500000000000000001", config.Secret(api.AppToken), true
+	x.Enabled, x.BaseURL, x.UserID, x.BearerToken, x.Mentions = true, api.URL, "1500000000000000001", secret.Secret(api.AppToken), true
 	x.Searches = []config.XSearch{{Name: "brand", Query: "acme"}}
 	d, _ := startDaemon(t, cfg)
 
@@ -36,13 +38,9 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 	}
 	// The post is both a mention and a search hit: once both streams polled
 	// one of them saw a duplicate, and the team got it once.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(get("/v1/connectors"), `"duplicates": 1`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no duplicate seen:\n%s", get("/v1/connectors"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "a duplicate in /v1/connectors", func() bool {
+		return strings.Contains(get("/v1/connectors"), `"duplicates": 1`)
+	})
 	if got := teamItems(t, cfg, "billing", 1); len(got) != 1 {
 		t.Fatalf("billing got the post %d times", len(got))
 	}

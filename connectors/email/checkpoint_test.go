@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 func TestDecodeCheckpoint(t *testing.T) {
@@ -47,7 +48,7 @@ func TestCorruptCheckpointStartsOver(t *testing.T) {
 	s.deliver(t, "INBOX", readFixture(t, "gmail_reply.eml"), time.Now().Add(-time.Hour))
 	h.run(h.options(s))
 	h.waitEnvelopes(1)
-	waitUntil(t, "a valid checkpoint", func() bool {
+	testwait.Until(t, waitFor, "a valid checkpoint", func() bool {
 		raw, err := bus.Checkpoints{KV: h.bus.KV}.Load(context.Background(), "email.support")
 		cp, derr := decodeCheckpoint(raw)
 		return err == nil && derr == nil && cp.Mailboxes["INBOX"].LastUID == 1

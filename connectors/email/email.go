@@ -18,8 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // TLSMode is how the connection to the IMAP server is protected.
@@ -61,7 +61,7 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Username and Password log in.
 	Username string
-	Password config.Secret
+	Password secret.Secret
 	// Mailboxes are watched, each over its own connection.
 	Mailboxes []string
 	// AfterIngest is what happens to an ingested mail.

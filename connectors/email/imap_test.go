@@ -28,10 +28,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const (
@@ -170,7 +172,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) options(s *testServer) Options {
 	return Options{
 		Account: "support", Addr: s.addr, TLS: TLSNone,
-		Username: testUser, Password: config.Secret(testPassword),
+		Username: testUser, Password: secret.Secret(testPassword),
 		Mailboxes: []string{"INBOX"}, AfterIngest: ActionSeen,
 		IDLE: true, PollInterval: time.Hour, MaxMessageBytes: 10 << 20, Backfill: 24 * time.Hour,
 		OwnAddresses: []string{"asiakaspalvelu@yritys.fi"},
@@ -185,8 +187,8 @@ func (h *harness) run(o Options) (sup *connectors.Supervisor, stop func()) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	sup = connectors.NewSupervisor(h.pub, bus.Checkpoints{KV: h.bus.KV},
-		connectors.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, bustest.Logger(h.t), nil)
+	sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: h.pub, Checkpoints: bus.Checkpoints{KV: h.bus.KV},
+		Backoff: backoff.Policy{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Log: bustest.Logger(h.t)})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		h.t.Fatal(err)
@@ -230,35 +232,19 @@ func (h *harness) envelopes() []message.Envelope {
 	return out
 }
 
-// waitEnvelopes waits until the stream holds n envelopes.
+// waitEnvelopes waits until the stream holds n envelopes, and fails when
+// it holds more.
 func (h *harness) waitEnvelopes(n int) []message.Envelope {
 	h.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for {
-		envs := h.envelopes()
-		if len(envs) >= n {
-			if len(envs) > n {
-				h.t.Fatalf("%d envelopes, want %d", len(envs), n)
-			}
-			return envs
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out with %d envelopes, want %d", len(envs), n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var envs []message.Envelope
+	testwait.Until(h.t, waitFor, fmt.Sprintf("%d envelopes", n), func() bool {
+		envs = h.envelopes()
+		return len(envs) >= n
+	})
+	if len(envs) > n {
+		h.t.Fatalf("%d envelopes, want %d", len(envs), n)
 	}
-}
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return envs
 }
 
 // checkpoint returns the saved checkpoint of the support account.
@@ -322,7 +308,7 @@ func TestIngestWithIDLE(t *testing.T) {
 	if envs[1].Metadata["account"] != "support" || envs[1].Metadata["mailbox"] != "INBOX" || envs[1].Metadata["uid"] != fmt.Sprint(outlook) {
 		t.Errorf("metadata %v", envs[1].Metadata)
 	}
-	waitUntil(t, "ingested mail marked seen", func() bool {
+	testwait.Until(t, waitFor, "ingested mail marked seen", func() bool {
 		f := s.flags(t, "INBOX")
 		return hasFlag(f[gmail], imap.FlagSeen) && hasFlag(f[outlook], imap.FlagSeen)
 	})
@@ -341,7 +327,7 @@ func TestIngestWithIDLE(t *testing.T) {
 	if envs[2].Author.Name != "Liisa Virtanen" {
 		t.Fatalf("third envelope %+v", envs[2])
 	}
-	waitUntil(t, "checkpoint past the new mail", func() bool {
+	testwait.Until(t, waitFor, "checkpoint past the new mail", func() bool {
 		mc := h.checkpoint().Mailboxes["INBOX"]
 		return mc.LastUID == uint32(later)
 	})
@@ -358,7 +344,7 @@ func TestPollingWithoutIDLE(t *testing.T) {
 	o.IDLE, o.PollInterval = false, 50*time.Millisecond
 	o.AfterIngest = ActionNone
 	h.run(o)
-	waitUntil(t, "first sync", func() bool { _, ok := h.checkpoint().Mailboxes["INBOX"]; return ok })
+	testwait.Until(t, waitFor, "first sync", func() bool { _, ok := h.checkpoint().Mailboxes["INBOX"]; return ok })
 	uid := s.deliver(t, "INBOX", readFixture(t, "win1252_as_latin1.eml"), time.Now())
 	envs := h.waitEnvelopes(1)
 	if !strings.Contains(envs[0].Text, "149,90 €") {
@@ -399,7 +385,7 @@ func TestMoveAfterIngest(t *testing.T) {
 	if envs[0].Metadata["attachment_count"] != "2" {
 		t.Fatalf("metadata %v", envs[0].Metadata)
 	}
-	waitUntil(t, "mail moved", func() bool { return len(s.flags(t, "INBOX")) == 1 })
+	testwait.Until(t, waitFor, "mail moved", func() bool { return len(s.flags(t, "INBOX")) == 1 })
 	if moved := s.flags(t, "Käsitelty/Switchboard"); len(moved) != 1 {
 		t.Fatalf("%d mails in the folder, want 1", len(moved))
 	}
@@ -414,13 +400,13 @@ func TestRefusedMoveKeepsFlowing(t *testing.T) {
 	o := h.options(s)
 	o.AfterIngest, o.MoveTo = ActionMove, "Done"
 	sup, _ := h.run(o)
-	waitUntil(t, "first sync", func() bool { _, ok := h.checkpoint().Mailboxes["INBOX"]; return ok })
+	testwait.Until(t, waitFor, "first sync", func() bool { _, ok := h.checkpoint().Mailboxes["INBOX"]; return ok })
 	if err := s.user.Delete("Done"); err != nil {
 		t.Fatal(err)
 	}
 	uid := s.deliver(t, "INBOX", readFixture(t, "gmail_reply.eml"), time.Now())
 	h.waitEnvelopes(1)
-	waitUntil(t, "checkpoint past the mail", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == uint32(uid) })
+	testwait.Until(t, waitFor, "checkpoint past the mail", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == uint32(uid) })
 	if got := h.counter("switchboard_email_mailbox_action_failures_total", map[string]string{"action": "move"}); got != 1 {
 		t.Fatalf("action failures = %v", got)
 	}
@@ -447,7 +433,7 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	s.deliver(t, "INBOX", readFixture(t, "attachment.eml"), time.Now().Add(-time.Hour))
 	_, stop := h.run(o)
 	h.waitEnvelopes(2)
-	waitUntil(t, "checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 2 })
+	testwait.Until(t, waitFor, "checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 2 })
 	stop()
 	read := h.counter("switchboard_email_mails_read_total", nil)
 
@@ -478,7 +464,7 @@ func TestMultipleMailboxesAndDuplicates(t *testing.T) {
 	s.deliver(t, "Laskut", readFixture(t, "gmail_reply.eml"), time.Now().Add(-time.Minute))
 	sup, _ := h.run(o)
 	h.waitEnvelopes(2)
-	waitUntil(t, "both mailboxes checkpointed", func() bool {
+	testwait.Until(t, waitFor, "both mailboxes checkpointed", func() bool {
 		cp := h.checkpoint()
 		return cp.Mailboxes["INBOX"].LastUID == 1 && cp.Mailboxes["Laskut"].LastUID == 2
 	})
@@ -501,7 +487,7 @@ func TestUIDValidityResync(t *testing.T) {
 	s.deliver(t, "INBOX", b, t2)
 	_, stop := h.run(h.options(s))
 	h.waitEnvelopes(2)
-	waitUntil(t, "checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 2 })
+	testwait.Until(t, waitFor, "checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 2 })
 	before := h.checkpoint().Mailboxes["INBOX"]
 	stop()
 
@@ -521,7 +507,7 @@ func TestUIDValidityResync(t *testing.T) {
 	if envs[2].Author.Name != "Liisa Virtanen" {
 		t.Fatalf("new mail not ingested: %+v", envs[2])
 	}
-	waitUntil(t, "resync checkpointed", func() bool {
+	testwait.Until(t, waitFor, "resync checkpointed", func() bool {
 		mc := h.checkpoint().Mailboxes["INBOX"]
 		return mc.UIDValidity != before.UIDValidity && mc.LastUID == 3
 	})
@@ -547,7 +533,7 @@ func TestFirstStartWindow(t *testing.T) {
 		if envs[0].Author.Name != "Liisa Virtanen" {
 			t.Fatalf("ingested %+v", envs[0].Author)
 		}
-		waitUntil(t, "checkpoint at the end", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 3 })
+		testwait.Until(t, waitFor, "checkpoint at the end", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 3 })
 	})
 	t.Run("no backfill", func(t *testing.T) {
 		s := startServer(t, serverOpts{})
@@ -556,7 +542,7 @@ func TestFirstStartWindow(t *testing.T) {
 		o := h.options(s)
 		o.Backfill = 0
 		h.run(o)
-		waitUntil(t, "first checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 1 })
+		testwait.Until(t, waitFor, "first checkpoint", func() bool { return h.checkpoint().Mailboxes["INBOX"].LastUID == 1 })
 		s.deliver(t, "INBOX", readFixture(t, "apple_mail_qp.eml"), time.Now())
 		envs := h.waitEnvelopes(1)
 		if envs[0].Author.Name != "Liisa Virtanen" {
@@ -590,7 +576,7 @@ func TestNoActionBeforeAck(t *testing.T) {
 	h.pub = flaky
 	uid := s.deliver(t, "INBOX", readFixture(t, "gmail_reply.eml"), time.Now().Add(-time.Minute))
 	sup, _ := h.run(h.options(s))
-	waitUntil(t, "publish retried after failures", func() bool { return flaky.tries.Load() >= 3 })
+	testwait.Until(t, waitFor, "publish retried after failures", func() bool { return flaky.tries.Load() >= 3 })
 	if f := s.flags(t, "INBOX"); hasFlag(f[uid], imap.FlagSeen) {
 		t.Fatal("mail marked seen although its publish failed")
 	}
@@ -602,7 +588,7 @@ func TestNoActionBeforeAck(t *testing.T) {
 	}
 	flaky.failing.Store(false)
 	h.waitEnvelopes(1)
-	waitUntil(t, "marked seen after the ack", func() bool { return hasFlag(s.flags(t, "INBOX")[uid], imap.FlagSeen) })
+	testwait.Until(t, waitFor, "marked seen after the ack", func() bool { return hasFlag(s.flags(t, "INBOX")[uid], imap.FlagSeen) })
 }
 
 // TestWrongPassword marks the connector unauthorized and never shows the
@@ -613,7 +599,7 @@ func TestWrongPassword(t *testing.T) {
 	o := h.options(s)
 	o.Password = "wrong-password-123"
 	sup, _ := h.run(o)
-	waitUntil(t, "unauthorized state", func() bool { return status(sup).State == connectors.StateUnauthorized })
+	testwait.Until(t, waitFor, "unauthorized state", func() bool { return status(sup).State == connectors.StateUnauthorized })
 	st := status(sup)
 	if !strings.Contains(st.LastError, "logging in to") || strings.Contains(st.LastError, "wrong-password-123") {
 		t.Fatalf("last error %q", st.LastError)
@@ -670,7 +656,7 @@ func TestTLS(t *testing.T) {
 		o := h.options(s)
 		o.TLS, o.TLSConfig = TLSImplicit, &tls.Config{RootCAs: otherPool}
 		sup, _ := h.run(o)
-		waitUntil(t, "a TLS error", func() bool { return strings.Contains(status(sup).LastError, "certificate") })
+		testwait.Until(t, waitFor, "a TLS error", func() bool { return strings.Contains(status(sup).LastError, "certificate") })
 	})
 }
 
@@ -789,7 +775,7 @@ func TestStopsPromptlyWhileIdling(t *testing.T) {
 	h := newHarness(t)
 	sup, stop := h.run(h.options(s))
 	// The first sync succeeded: the next thing the mailbox does is IDLE.
-	waitUntil(t, "first sync", func() bool { return status(sup).LastSuccess != nil })
+	testwait.Until(t, waitFor, "first sync", func() bool { return status(sup).LastSuccess != nil })
 	start := time.Now()
 	stop()
 	if d := time.Since(start); d > 3*time.Second {

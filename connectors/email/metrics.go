@@ -1,26 +1,25 @@
 package email
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard/switchboard/internal/telemetry"
 )
 
 // Metrics are the email connector's Prometheus metrics, shared by every
 // account (the account is a label). A nil *Metrics records nothing.
 type Metrics struct {
-	read           *prometheus.CounterVec
-	dropped        *prometheus.CounterVec
-	flagged        *prometheus.CounterVec
-	skipped        *prometheus.CounterVec
-	actionFailures *prometheus.CounterVec
-	resyncs        *prometheus.CounterVec
+	mailsRead             *prometheus.CounterVec
+	dropped               *prometheus.CounterVec
+	flagged               *prometheus.CounterVec
+	skipped               *prometheus.CounterVec
+	mailboxActionFailures *prometheus.CounterVec
+	uidvalidityResyncs    *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
-		read: prometheus.NewCounterVec(prometheus.CounterOpts{
+		mailsRead: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_mails_read_total",
 			Help: "Mails fetched from IMAP and parsed, by account (ingested or dropped).",
 		}, []string{"account"}),
@@ -36,26 +35,24 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "switchboard_email_skipped_total",
 			Help: "Mails that could not be turned into a valid envelope and were left in the mailbox, by account (a bug: see the error log).",
 		}, []string{"account"}),
-		actionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+		mailboxActionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_mailbox_action_failures_total",
 			Help: "Times the server refused marking ingested mail seen or moving it, by account and action (seen, move).",
 		}, []string{"account", "action"}),
-		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+		uidvalidityResyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_uidvalidity_resyncs_total",
 			Help: "Times a mailbox's UIDVALIDITY changed and the mailbox was resynchronised, by account.",
 		}, []string{"account"}),
 	}
-	for _, c := range []prometheus.Collector{m.read, m.dropped, m.flagged, m.skipped, m.actionFailures, m.resyncs} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering email metrics: %w", err)
-		}
+	if err := telemetry.Register(reg, "email", m.mailsRead, m.dropped, m.flagged, m.skipped, m.mailboxActionFailures, m.uidvalidityResyncs); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 func (m *Metrics) mailRead(account string) {
 	if m != nil {
-		m.read.WithLabelValues(account).Inc()
+		m.mailsRead.WithLabelValues(account).Inc()
 	}
 }
 
@@ -79,12 +76,12 @@ func (m *Metrics) mailSkipped(account string) {
 
 func (m *Metrics) actionFailed(account, action string) {
 	if m != nil {
-		m.actionFailures.WithLabelValues(account, action).Inc()
+		m.mailboxActionFailures.WithLabelValues(account, action).Inc()
 	}
 }
 
 func (m *Metrics) resynced(account string) {
 	if m != nil {
-		m.resyncs.WithLabelValues(account).Inc()
+		m.uidvalidityResyncs.WithLabelValues(account).Inc()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/facebook"
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // feedOnly is a page config that reads the feed only, so that faults hit
@@ -96,7 +97,8 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults []fbtest.Fault
-		waits  []time.Duration
+		// waits are the longest waits allowed; the jitter may halve each.
+		waits []time.Duration
 	}{
 		{"is_transient", []fbtest.Fault{fbtest.Transient(), fbtest.Transient()}, []time.Duration{time.Second, 2 * time.Second}},
 		{"html 502", []fbtest.Fault{{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}}, []time.Duration{time.Second}},
@@ -113,8 +115,14 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 			if e.pub.(*memPub).get(post) == nil {
 				t.Fatal("not ingested after retries")
 			}
-			if got := e.sleeps.waited(time.Second); !slices.Equal(got, tt.waits) {
-				t.Fatalf("retry waits %v, want %v", got, tt.waits)
+			got := e.sleeps.waited(time.Second / 2)
+			if len(got) != len(tt.waits) {
+				t.Fatalf("retry waits %v, want %d up to %v", got, len(tt.waits), tt.waits)
+			}
+			for i, d := range got {
+				if d < tt.waits[i]/2 || d > tt.waits[i] {
+					t.Fatalf("retry waits %v, want each in [w/2, w] of %v", got, tt.waits)
+				}
 			}
 		})
 	}
@@ -255,13 +263,9 @@ func TestStopsPromptlyDuringRateLimitPause(t *testing.T) {
 	opts := e.opts()
 	opts.Sleep = nil // the real timer
 	e.start(opts, feedOnly())
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(e.status(pageID).LastError, "rate limited") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no rate-limit pause; status %+v", e.status(pageID))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "a rate-limit pause in the status", func() bool {
+		return strings.Contains(e.status(pageID).LastError, "rate limited")
+	})
 	start := time.Now()
 	e.stop()
 	if d := time.Since(start); d > 3*time.Second {

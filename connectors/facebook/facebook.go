@@ -31,7 +31,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // TokenSource returns a page's current access token. It is called whenever
@@ -85,8 +87,12 @@ type Options struct {
 	Metrics *Metrics
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
-	// Sleep waits d or until ctx ends (default: a timer).
+	// Sleep waits d or until ctx ends (default: backoff.Sleep).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Redactor knows the daemon's secrets; each page adds the token it
+	// reads (a token_file may be rotated) and its appsecret_proof, so that
+	// neither shows in logs or errors (default: a redactor of its own).
+	Redactor *secret.Redactor
 }
 
 // Page polls one Facebook Page. It implements connectors.Connector.
@@ -135,7 +141,10 @@ func NewPage(cfg PageConfig, opts Options) (*Page, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = backoff.Sleep
+	}
+	if opts.Redactor == nil {
+		opts.Redactor = secret.NewRedactor()
 	}
 	log := opts.Log.With(zap.String("page_id", cfg.ID), zap.String("page", cfg.Label))
 	return &Page{cfg: cfg, opts: opts, log: log, poke: make(chan struct{}, 1)}, nil
@@ -172,7 +181,7 @@ func (p *Page) Run(ctx context.Context, h *connectors.Handle) error {
 	g, err := newGraphClient(graphOptions{
 		BaseURL: p.opts.BaseURL, Version: p.opts.Version, Token: token, AppSecret: p.opts.AppSecret,
 		PageID: p.cfg.ID, HTTP: p.opts.HTTPClient, Log: p.log, Metrics: p.opts.Metrics,
-		Now: p.opts.Now, Sleep: p.opts.Sleep, Paused: h.Failed,
+		Now: p.opts.Now, Sleep: p.opts.Sleep, Paused: h.Failed, Redactor: p.opts.Redactor,
 	})
 	if err != nil {
 		return fmt.Errorf("facebook page %s: %w", p.cfg.Label, err)
@@ -365,15 +374,4 @@ func (pg *pager) ok(next string) error {
 	}
 	pg.seen[next] = true
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

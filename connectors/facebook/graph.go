@@ -12,6 +12,8 @@ import (
 	"time"
 
 	fb "github.com/huandu/facebook/v2"
+	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/secret"
 	"go.uber.org/zap"
 )
 
@@ -33,8 +35,8 @@ type graphClient struct {
 	session *fb.Session // carries the token, version, base URL and proof
 	http    *http.Client
 	base    *url.URL
-	secrets []string // the token and its appsecret_proof, scrubbed from any text
-	page    string   // page id, for metrics and messages
+	red     *secret.Redactor // knows the token and its appsecret_proof
+	page    string           // page id, for metrics and messages
 	log     *zap.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -62,6 +64,9 @@ type graphOptions struct {
 	Now       func() time.Time
 	Sleep     func(context.Context, time.Duration) error
 	Paused    func(error)
+	// Redactor learns the token and its proof, and scrubs them from every
+	// text the client passes on.
+	Redactor *secret.Redactor
 }
 
 func newGraphClient(o graphOptions) (*graphClient, error) {
@@ -90,10 +95,7 @@ func newGraphClient(o graphOptions) (*graphClient, error) {
 	// The token travels in the Authorization header, never in a URL, so that
 	// it cannot leak through URLs in errors, proxy logs or paging links.
 	s.UseAuthorizationHeader()
-	secrets := []string{o.Token}
-	if p := s.AppsecretProof(); p != "" {
-		secrets = append(secrets, p)
-	}
+	o.Redactor.Add(secret.Secret(o.Token), secret.Secret(s.AppsecretProof()))
 	hc := o.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
@@ -103,7 +105,7 @@ func newGraphClient(o graphOptions) (*graphClient, error) {
 		paused = func(error) {}
 	}
 	return &graphClient{
-		session: s, http: hc, base: u, secrets: secrets, page: o.PageID,
+		session: s, http: hc, base: u, red: o.Redactor, page: o.PageID,
 		log: o.Log, metrics: o.Metrics, now: o.Now, sleep: o.Sleep, paused: paused,
 	}, nil
 }
@@ -196,7 +198,7 @@ func (g *graphClient) do(ctx context.Context, kind, what string, call func(*fb.S
 			if attempt > transientRetries {
 				return nil, gerr
 			}
-			d := min(transientMax, transientMin<<(attempt-1))
+			d := backoff.Policy{Min: transientMin, Max: transientMax}.Delay(attempt)
 			g.log.Warn("facebook request failed; retrying", zap.String("kind", kind),
 				zap.Int("attempt", attempt), zap.Duration("retry_in", d), zap.String("error", gerr.Error()))
 			if err := g.sleep(ctx, d); err != nil {
@@ -216,7 +218,7 @@ func (g *graphClient) block(why string) {
 	wait := rateLimitWait(g.usage, max(g.limitStreak, 1))
 	g.blockedUntil = g.now().Add(wait)
 	g.metrics.rateLimit(g.page)
-	why = g.scrub(why)
+	why = g.red.Scrub(why)
 	g.log.Warn("facebook rate limit reached; pausing this page's requests",
 		zap.Duration("pause", wait), zap.Time("until", g.blockedUntil),
 		zap.Int("app_usage_pct", g.usage.App), zap.Int("business_use_case_usage_pct", g.usage.BUC),
@@ -243,11 +245,11 @@ func (g *graphClient) result(what string, rec *recorder, _ fb.Result, err error)
 	var ue *fb.UnmarshalError
 	switch {
 	case rec.status == 0 && err != nil:
-		ge.class, ge.msg = classTransient, "cannot reach the Graph API: "+g.scrub(transportText(err))
+		ge.class, ge.msg = classTransient, "cannot reach the Graph API: "+g.red.Scrub(transportText(err))
 		return nil, ge
 	case errors.As(err, &fe):
-		ge.code, ge.subcode, ge.typ, ge.trace = fe.Code, fe.ErrorSubcode, g.scrub(truncate(fe.Type, 80)), g.scrub(truncate(fe.TraceID, 80))
-		ge.msg = g.scrub(truncate(fe.Message, 300))
+		ge.code, ge.subcode, ge.typ, ge.trace = fe.Code, fe.ErrorSubcode, g.red.Scrub(truncate(fe.Type, 80)), g.red.Scrub(truncate(fe.TraceID, 80))
+		ge.msg = g.red.Scrub(truncate(fe.Message, 300))
 		ge.class = classifyCode(rec.status, fe.Code, fe.IsTransient)
 		return nil, ge
 	case err != nil && (errors.As(err, &ue) || rec.status != 0):
@@ -281,16 +283,6 @@ func transportText(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
-}
-
-// scrub removes the token and its proof from s.
-func (g *graphClient) scrub(s string) string {
-	for _, secret := range g.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
 }
 
 // recorder is the HTTP client huandu/facebook sends through: it keeps the

@@ -18,7 +18,9 @@ import (
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/facebook"
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const version = "v26.0"
@@ -138,7 +140,7 @@ func pageConfig(id, token string) facebook.PageConfig {
 func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 	e.t.Helper()
 	if e.sup == nil {
-		e.sup = connectors.NewSupervisor(e.pub, e.store, connectors.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, e.log, nil)
+		e.sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, Log: e.log})
 		ctx, cancel := context.WithCancel(context.Background())
 		e.cancel = cancel
 		e.t.Cleanup(e.stop)
@@ -171,13 +173,7 @@ func (e *tenv) stop() {
 // wait returns the result of the next poll of page id.
 func (e *tenv) wait(id string) error {
 	e.t.Helper()
-	select {
-	case err := <-e.runs[id].polls:
-		return err
-	case <-time.After(10 * time.Second):
-		e.t.Fatalf("page %s did not poll within 10s", id)
-		return nil
-	}
+	return testwait.Receive(e.t, 10*time.Second, "a poll of page "+id, e.runs[id].polls)
 }
 
 // mustPoll waits for the next poll of page id and fails on its error.
@@ -197,29 +193,23 @@ func (e *tenv) trigger(id string) {
 
 // status returns the supervisor's status of page id.
 func (e *tenv) status(id string) connectors.Status {
-	for _, s := range e.sup.Statuses() {
-		if s.Name == "facebook."+id {
-			return s
-		}
+	e.t.Helper()
+	st, ok := e.sup.Status("facebook." + id)
+	if !ok {
+		e.t.Fatalf("no status for page %s", id)
 	}
-	e.t.Fatalf("no status for page %s", id)
-	return connectors.Status{}
+	return st
 }
 
 // waitState waits until page id reaches state.
 func (e *tenv) waitState(id string, state connectors.State) connectors.Status {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s := e.status(id)
-		if s.State == state {
-			return s
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("page %s state %s, want %s (last error %q)", id, s.State, state, s.LastError)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var st connectors.Status
+	testwait.Until(e.t, 10*time.Second, "page "+id+" to reach "+string(state), func() bool {
+		st = e.status(id)
+		return st.State == state
+	})
+	return st
 }
 
 // metric returns the value of a metric with the given labels (0 if absent).

@@ -1,31 +1,30 @@
 package facebook
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard/switchboard/internal/telemetry"
 )
 
 // Metrics are the connector's Prometheus metrics. Labels carry page ids,
 // never tokens. A nil *Metrics records nothing.
 type Metrics struct {
-	requests      *prometheus.CounterVec
-	usagePct      *prometheus.GaugeVec
-	rateLimited   *prometheus.CounterVec
-	tokenRejected *prometheus.GaugeVec
-	ownSkipped    *prometheus.CounterVec
-	itemErrors    *prometheus.CounterVec
-	webhook       *prometheus.CounterVec
+	graphRequests   *prometheus.CounterVec
+	usagePercent    *prometheus.GaugeVec
+	rateLimited     *prometheus.CounterVec
+	tokenRejected   *prometheus.GaugeVec
+	ownItemsSkipped *prometheus.CounterVec
+	malformedItems  *prometheus.CounterVec
+	webhookRequests *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		graphRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_graph_requests_total",
 			Help: "Graph API requests by page, kind (feed, messages) and outcome (ok, transient, rate_limited, token_rejected, permission_denied, malformed, error).",
 		}, []string{"page", "kind", "outcome"}),
-		usagePct: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		usagePercent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchboard_facebook_usage_percent",
 			Help: "Highest usage percentage in the latest Graph API usage header, by page and header (app: X-App-Usage, business_use_case: X-Business-Use-Case-Usage).",
 		}, []string{"page", "header"}),
@@ -37,37 +36,35 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "switchboard_facebook_token_rejected",
 			Help: "1 while a page's access token is rejected (expired, revoked, missing permission); 0 once a request succeeds.",
 		}, []string{"page"}),
-		ownSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+		ownItemsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_own_items_skipped_total",
 			Help: "Items written by the page itself (its posts, comments, replies and Messenger answers) that were not ingested.",
 		}, []string{"page"}),
-		itemErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		malformedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_malformed_items_total",
 			Help: "Items in Graph API answers that could not be read and were skipped, by page.",
 		}, []string{"page"}),
-		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{
+		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_webhook_requests_total",
 			Help: "Page webhook requests by result (verified, verify_failed, accepted, bad_signature, malformed, ignored).",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.usagePct, m.rateLimited, m.tokenRejected, m.ownSkipped, m.itemErrors, m.webhook} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering facebook metrics: %w", err)
-		}
+	if err := telemetry.Register(reg, "facebook", m.graphRequests, m.usagePercent, m.rateLimited, m.tokenRejected, m.ownItemsSkipped, m.malformedItems, m.webhookRequests); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 func (m *Metrics) request(page, kind, outcome string) {
 	if m != nil {
-		m.requests.WithLabelValues(page, kind, outcome).Inc()
+		m.graphRequests.WithLabelValues(page, kind, outcome).Inc()
 	}
 }
 
 func (m *Metrics) usage(page string, u usage) {
 	if m != nil && u.seen {
-		m.usagePct.WithLabelValues(page, "app").Set(float64(u.App))
-		m.usagePct.WithLabelValues(page, "business_use_case").Set(float64(u.BUC))
+		m.usagePercent.WithLabelValues(page, "app").Set(float64(u.App))
+		m.usagePercent.WithLabelValues(page, "business_use_case").Set(float64(u.BUC))
 	}
 }
 
@@ -90,18 +87,18 @@ func (m *Metrics) tokenState(page string, rejected bool) {
 
 func (m *Metrics) skippedOwn(page string) {
 	if m != nil {
-		m.ownSkipped.WithLabelValues(page).Inc()
+		m.ownItemsSkipped.WithLabelValues(page).Inc()
 	}
 }
 
 func (m *Metrics) malformedItem(page string) {
 	if m != nil {
-		m.itemErrors.WithLabelValues(page).Inc()
+		m.malformedItems.WithLabelValues(page).Inc()
 	}
 }
 
 func (m *Metrics) webhookResult(result string) {
 	if m != nil {
-		m.webhook.WithLabelValues(result).Inc()
+		m.webhookRequests.WithLabelValues(result).Inc()
 	}
 }

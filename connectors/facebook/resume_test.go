@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // streamMsgs returns how many envelopes the ingest stream holds.
@@ -128,15 +129,9 @@ func TestNewTokenBackfillsTheGap(t *testing.T) {
 	if err := os.WriteFile(file, []byte(newToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(10 * time.Second)
-	for ok := false; !ok; {
-		select {
-		case err := <-e.runs[pageID].polls:
-			ok = err == nil
-		case <-deadline:
-			t.Fatal("no successful poll after the token was replaced")
-		}
-	}
+	testwait.NoError(t, 10*time.Second, "a successful poll after the token was replaced", func() error {
+		return testwait.Receive(t, 10*time.Second, "a poll", e.runs[pageID].polls)
+	})
 	pub := e.pub.(*memPub)
 	for _, id := range []string{c, p, m} {
 		if pub.get(id) == nil {

@@ -14,14 +14,16 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/intake"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
 	t.Helper()
 	rec := &connectortest.Publisher{}
 	c := intake.New("s3cret", 1024, zap.NewNop())
-	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: rec, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		t.Fatal(err)
@@ -30,13 +32,9 @@ func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	// Wait until the connector runs.
-	deadline := time.Now().Add(5 * time.Second)
-	for sup.Statuses()[0].State != connectors.StateRunning {
-		if time.Now().After(deadline) {
-			t.Fatal("intake never started")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, 5*time.Second, "the intake to run", func() bool {
+		return sup.Statuses()[0].State == connectors.StateRunning
+	})
 	return srv, rec
 }
 
@@ -142,19 +140,14 @@ func TestIntakeWaitsForStart(t *testing.T) {
 		code, _ := post(t, srv.URL, "Bearer t", "application/json", `{"text":"early"}`)
 		done <- code
 	}()
-	sup := connectors.NewSupervisor(rec, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: rec, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); sup.Wait() }()
 	if err := sup.Start(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case code := <-done:
-		if code != http.StatusAccepted {
-			t.Fatalf("early post = %d, want 202", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("early post never answered")
+	if code := testwait.Receive(t, 10*time.Second, "the answer to the early post", done); code != http.StatusAccepted {
+		t.Fatalf("early post = %d, want 202", code)
 	}
 	if envs := rec.Envelopes(); len(envs) != 1 || envs[0].Text != "early" {
 		t.Fatalf("published %+v", envs)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
@@ -33,7 +34,7 @@ func TestOverlapStoredOnceOnJetStream(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sup := connectors.NewSupervisor(b, bus.Checkpoints{KV: b.KV}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, e.log, nil)
+		sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: b, Checkpoints: bus.Checkpoints{KV: b.KV}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}, Log: e.log})
 		ctx, cancel := context.WithCancel(context.Background())
 		for _, c := range cs {
 			if err := sup.Start(ctx, c); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/backoff"
 )
 
 // The endpoints the client calls, as named in errors, logs and metrics.
@@ -62,10 +63,10 @@ type Client struct {
 	hc   *http.Client
 	// App authenticates mentions and searches; User authenticates DMs.
 	App, User Auth
-	// Retries is how many times a 5xx or network failure is retried, after
-	// RetryWait, doubling.
-	Retries   int
-	RetryWait time.Duration
+	// Retries is how many times a 5xx or network failure is retried, spaced
+	// by Backoff.
+	Retries int
+	Backoff backoff.Policy
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -89,13 +90,13 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
 	return &Client{
-		base:      strings.TrimRight(baseURL, "/"),
-		hc:        hc,
-		Retries:   2,
-		RetryWait: time.Second,
-		now:       time.Now,
-		sleep:     sleepCtx,
-		limits:    map[string]rateLimit{},
+		base:    strings.TrimRight(baseURL, "/"),
+		hc:      hc,
+		Retries: 2,
+		Backoff: backoff.Policy{Min: time.Second, Max: 30 * time.Second},
+		now:     time.Now,
+		sleep:   backoff.Sleep,
+		limits:  map[string]rateLimit{},
 	}
 }
 
@@ -470,20 +471,6 @@ func (e *OAuthError) Unwrap() error {
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // retry decides after a failed attempt (5xx or network): it waits and
 // returns true when another attempt may follow, else the error to give up
 // with (the context's, when it ended).
@@ -494,7 +481,7 @@ func (c *Client) retry(ctx context.Context, attempt int, err error) (bool, error
 	if attempt >= c.Retries {
 		return false, err
 	}
-	if serr := c.sleep(ctx, c.RetryWait<<attempt); serr != nil {
+	if serr := c.sleep(ctx, c.Backoff.Delay(attempt+1)); serr != nil {
 		return false, serr
 	}
 	return true, nil

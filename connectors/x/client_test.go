@@ -183,8 +183,9 @@ func TestClientRetries5xx(t *testing.T) {
 	if err != nil || len(page.Data) != 1 {
 		t.Fatalf("after two 5xx: %v %+v", err, page)
 	}
-	if !slices.Equal(waits, []time.Duration{time.Second, 2 * time.Second}) {
-		t.Fatalf("waits %v, want 1s then 2s", waits)
+	if len(waits) != 2 || waits[0] < c.Backoff.Ceiling(1)/2 || waits[0] > c.Backoff.Ceiling(1) ||
+		waits[1] < c.Backoff.Ceiling(2)/2 || waits[1] > c.Backoff.Ceiling(2) {
+		t.Fatalf("waits %v, want the backoff's first two (up to 1s, then up to 2s)", waits)
 	}
 	api.Fail(xtest.Mentions, xtest.Fault{Status: 500}, xtest.Fault{Status: 500}, xtest.Fault{Status: 500})
 	_, err = c.Mentions(t.Context(), account, PageQuery{MaxResults: 5})

@@ -11,8 +11,8 @@ import (
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 const dmsName = "x.dms"
@@ -22,7 +22,7 @@ func dmOptions(e *env, tokens TokenStore) Options {
 	o := e.options()
 	o.Mentions = false
 	o.BearerToken = ""
-	o.DMs = &DMOptions{ClientID: e.api.ClientID, RefreshToken: config.Secret(e.api.IssueRefreshToken()), Store: tokens, StoreName: "/etc/switchboard/x-refresh-token"}
+	o.DMs = &DMOptions{ClientID: e.api.ClientID, RefreshToken: secret.Secret(e.api.IssueRefreshToken()), Store: tokens, StoreName: "/etc/switchboard/x-refresh-token"}
 	return o
 }
 
@@ -225,7 +225,7 @@ func TestDMTokenRefresh(t *testing.T) {
 
 	// Restart from the saved token.
 	r.stop()
-	o.DMs.RefreshToken = config.Secret(tokens.last())
+	o.DMs.RefreshToken = secret.Secret(tokens.last())
 	e.api.AddDM(dm(7, "2001", "restart"))
 	r = e.start(o)
 	e.step.waitPolled(t, dmsName)
@@ -249,7 +249,7 @@ func TestDMConfidentialClient(t *testing.T) {
 			e.api.ClientSecret = "s3cret"
 			e.api.AddDM(dms(1, 1)...)
 			o := dmOptions(e, &memTokens{})
-			o.DMs.ClientSecret = config.Secret(tt.secret)
+			o.DMs.ClientSecret = secret.Secret(tt.secret)
 			r := e.start(o)
 			if tt.ok {
 				e.step.waitPolled(t, dmsName)

@@ -15,7 +15,9 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
-	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // account is the user id of the account under test; its handle is "acme".
@@ -102,22 +104,14 @@ func (s *stepper) sleep(ctx context.Context, name string, d time.Duration, why s
 func (s *stepper) waitPolled(t *testing.T, name string) {
 	t.Helper()
 	polled, _ := s.chans(name)
-	select {
-	case <-polled:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not finish a poll", name)
-	}
+	testwait.Receive(t, 10*time.Second, name+" to finish a poll", polled)
 }
 
 // next lets connector name poll again and waits until that poll finished.
 func (s *stepper) next(t *testing.T, name string) {
 	t.Helper()
 	_, release := s.chans(name)
-	select {
-	case release <- struct{}{}:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s is not waiting for its next poll", name)
-	}
+	testwait.Send(t, 10*time.Second, name+" to wait for its next poll", release, struct{}{})
 	s.waitPolled(t, name)
 }
 
@@ -191,7 +185,7 @@ func (e *env) options() Options {
 	return Options{
 		BaseURL:      e.api.URL,
 		UserID:       account,
-		BearerToken:  config.Secret(e.api.AppToken),
+		BearerToken:  secret.Secret(e.api.AppToken),
 		Mentions:     true,
 		PollInterval: time.Minute,
 		ReadsPerDay:  10000,
@@ -214,7 +208,7 @@ func (e *env) start(o Options) *running {
 	if err != nil {
 		e.t.Fatalf("newStreams: %v", err)
 	}
-	sup := connectors.NewSupervisor(e.pub, e.store, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, e.log, nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}, Log: e.log})
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, c := range cs {
 		if err := sup.Start(ctx, c); err != nil {
@@ -233,27 +227,22 @@ func (r *running) stop() {
 
 func (r *running) status(t *testing.T, name string) connectors.Status {
 	t.Helper()
-	for _, st := range r.sup.Statuses() {
-		if st.Name == name {
-			return st
-		}
+	st, ok := r.sup.Status(name)
+	if !ok {
+		t.Fatalf("no connector %s", name)
 	}
-	t.Fatalf("no connector %s", name)
-	return connectors.Status{}
+	return st
 }
 
 // waitState waits until connector name is in state want.
 func (r *running) waitState(t *testing.T, name string, want connectors.State) connectors.Status {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if st := r.status(t, name); st.State == want {
-			return st
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("%s never reached %s: %+v", name, want, r.status(t, name))
-	return connectors.Status{}
+	var st connectors.Status
+	testwait.Until(t, 10*time.Second, name+" to reach "+string(want), func() bool {
+		st = r.status(t, name)
+		return st.State == want
+	})
+	return st
 }
 
 // checkpoint decodes the saved checkpoint of name into v.

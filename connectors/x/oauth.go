@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"go.uber.org/zap"
 )
 
@@ -95,6 +96,8 @@ type UserToken struct {
 	log          *zap.Logger
 	metrics      *Metrics
 	now          func() time.Time
+	// red learns every token X issues (nil: none is registered).
+	red *secret.Redactor
 
 	mu      sync.Mutex
 	refresh string
@@ -127,6 +130,7 @@ func (t *UserToken) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	t.metrics.tokenRefresh("ok")
+	t.red.Add(secret.Secret(tr.AccessToken), secret.Secret(tr.RefreshToken))
 	if tr.RefreshToken != "" && tr.RefreshToken != t.refresh {
 		t.refresh = tr.RefreshToken
 		t.saveErr = t.store.SaveRefreshToken(ctx, tr.RefreshToken)

@@ -181,7 +181,7 @@ func (p *poller) call(ctx context.Context, h *connectors.Handle, fn func() error
 func (p *poller) waitReset(ctx context.Context, h *connectors.Handle, d time.Duration, reset time.Time, why string) error {
 	d = min(max(d, minRateLimitWait), maxRateLimitWait)
 	until := p.now().Add(d).UTC()
-	p.metrics.rateLimited(p.endpoint)
+	p.metrics.rateLimitWait(p.endpoint)
 	p.log.Warn("X rate limit reached; waiting for the window to reset",
 		zap.String("endpoint", p.endpoint), zap.String("reason", why), zap.Time("until", until), zap.Duration("wait", d))
 	h.Failed(fmt.Errorf("rate limited by X on %s (%s); waiting until %s", p.endpoint, why, until.Format(time.RFC3339)))
@@ -197,7 +197,7 @@ func (p *poller) report(h *connectors.Handle, problems []Problem, includesBad in
 			zap.String("resource_type", pr.ResourceType), zap.String("resource_id", pr.ResourceID), zap.String("parameter", pr.Parameter))
 	}
 	for reason, n := range c.skipped {
-		p.metrics.skipped(p.stream, reason, n)
+		p.metrics.skip(p.stream, reason, n)
 	}
 	for _, b := range c.bad {
 		p.log.Error("skipping a malformed X item", zap.String("endpoint", p.endpoint), zap.String("item", b))

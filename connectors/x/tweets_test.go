@@ -15,8 +15,10 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
-	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const mentionsName = "x.mentions"
@@ -455,7 +457,7 @@ func TestAppAuthFailures(t *testing.T) {
 			e.api.AddPost(mention(1, "a"))
 			o := e.options()
 			if tt.token != "" {
-				o.BearerToken = config.Secret(tt.token)
+				o.BearerToken = secret.Secret(tt.token)
 			}
 			if tt.fault != nil {
 				e.api.Fail(xtest.Mentions, *tt.fault)
@@ -513,19 +515,13 @@ func TestUnknownUserIsAnError(t *testing.T) {
 	o := e.options()
 	o.UserID = "99"
 	r := e.start(o)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := r.status(t, mentionsName)
-		if st.Restarts > 0 {
-			if !strings.Contains(st.LastError, "Could not find user with id: [99]") || !strings.Contains(st.LastError, "user_id") {
-				t.Fatalf("last_error %q", st.LastError)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status %+v", st)
-		}
-		time.Sleep(2 * time.Millisecond)
+	var st connectors.Status
+	testwait.Until(t, 10*time.Second, "a restart of "+mentionsName, func() bool {
+		st = r.status(t, mentionsName)
+		return st.Restarts > 0
+	})
+	if !strings.Contains(st.LastError, "Could not find user with id: [99]") || !strings.Contains(st.LastError, "user_id") {
+		t.Fatalf("last_error %q", st.LastError)
 	}
 }
 
@@ -540,24 +536,20 @@ func TestStopsPromptlyDuringRateLimitWait(t *testing.T) {
 	api.Fail(xtest.Mentions, xtest.Fault{Status: 429,
 		Body:   `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`,
 		Header: http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {itoa(time.Now().Add(15 * time.Minute).Unix())}}})
-	cs, err := New(Options{BaseURL: api.URL, UserID: account, BearerToken: config.Secret(api.AppToken), Mentions: true,
+	cs, err := New(Options{BaseURL: api.URL, UserID: account, BearerToken: secret.Secret(api.AppToken), Mentions: true,
 		PollInterval: time.Minute, ReadsPerDay: 1000, ReadsPerPoll: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := connectors.NewSupervisor(&connectortest.Publisher{}, &connectortest.Store{}, connectors.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}, zap.NewNop(), nil)
+	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := sup.Start(ctx, cs[0]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(sup.Statuses()[0].LastError, "rate limited") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no rate-limit wait; status %+v", sup.Statuses()[0])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "a rate-limit wait in the status", func() bool {
+		return strings.Contains(sup.Statuses()[0].LastError, "rate limited")
+	})
 	start := time.Now()
 	cancel()
 	sup.Wait()

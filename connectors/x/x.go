@@ -11,7 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
-	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/secret"
 )
 
 // DefaultBaseURL is the X API host.
@@ -34,7 +35,7 @@ type Options struct {
 	// UserID is the account's numeric user id.
 	UserID string
 	// BearerToken is the app-only token for mentions and searches.
-	BearerToken config.Secret
+	BearerToken secret.Secret
 	// Mentions turns on the mentions stream.
 	Mentions bool
 	// Searches are the recent-search streams.
@@ -53,6 +54,10 @@ type Options struct {
 	Metrics *Metrics
 	// Log receives the connectors' logs.
 	Log *zap.Logger
+	// Redactor learns the user tokens X issues for DMs, so that they are
+	// scrubbed from logs and statuses like the configured secrets (nil:
+	// they are not registered).
+	Redactor *secret.Redactor
 }
 
 // Search is one recent-search stream.
@@ -68,9 +73,9 @@ type DMOptions struct {
 	ClientID string
 	// ClientSecret authenticates a confidential client (empty for a public
 	// client).
-	ClientSecret config.Secret
+	ClientSecret secret.Secret
 	// RefreshToken is the current refresh token; rotated ones go to Store.
-	RefreshToken config.Secret
+	RefreshToken secret.Secret
 	Store        TokenStore
 	// StoreName names the store in messages (the refresh token file).
 	StoreName string
@@ -99,7 +104,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 		hk.now = time.Now
 	}
 	if hk.sleep == nil {
-		hk.sleep = func(ctx context.Context, _ string, d time.Duration, _ string) error { return sleepCtx(ctx, d) }
+		hk.sleep = func(ctx context.Context, _ string, d time.Duration, _ string) error { return backoff.Sleep(ctx, d) }
 	}
 	if hk.pageSize <= 0 {
 		hk.pageSize = maxPage
@@ -128,10 +133,8 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	}
 	budget := NewBudget(o.ReadsPerDay, o.ReadsPerPoll, hk.now)
 	budget.onChange = o.Metrics.budget
-	if o.Metrics != nil {
-		o.Metrics.BudgetPerDay.Set(float64(o.ReadsPerDay))
-		o.Metrics.budget(o.ReadsPerDay)
-	}
+	o.Metrics.budgetPerDay(o.ReadsPerDay)
+	o.Metrics.budget(o.ReadsPerDay)
 	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn}
 	base := func(name, stream, endpoint string, interval time.Duration) poller {
 		return poller{
@@ -169,7 +172,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 			interval = d.PollInterval
 		}
 		ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
-		ut.now = hk.now
+		ut.now, ut.red = hk.now, o.Redactor
 		client.User = ut
 		out = append(out, &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), user: ut, tokenFile: d.StoreName})
 	}

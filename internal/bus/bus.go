@@ -30,37 +30,20 @@ type Bus struct {
 	// Subjects names the subjects and streams in use.
 	Subjects Subjects
 
-	srv       *server.Server
-	unlock    func()
-	log       *zap.Logger
+	srv    *server.Server
+	unlock func()
+	log    *zap.Logger
+	// closed is closed by the connection's closed handler.
+	closed    chan struct{}
 	closeOnce sync.Once
 	full      fullState
 }
 
-// Subjects derives every subject and stream name from the configuration.
-type Subjects struct {
-	Prefix                               string
-	IngestStream, TeamStream, DeadStream string
-}
-
-// NewSubjects returns the names configured in s.
-func NewSubjects(s config.Streams) Subjects {
-	return Subjects{Prefix: s.Prefix, IngestStream: s.Ingest.Name, TeamStream: s.Team.Name, DeadStream: s.Dead.Name}
-}
-
-// Ingest is the subject a channel's envelopes are published on.
-func (s Subjects) Ingest(channel string) string { return s.Prefix + ".ingest." + channel }
-
-// Team is the subject of a team's queue.
-func (s Subjects) Team(team string) string { return s.Prefix + ".team." + team }
-
-// Dead is the dead-letter subject for a reason.
-func (s Subjects) Dead(reason string) string { return s.Prefix + ".dead." + reason }
-
 // Open starts or connects to NATS as cfg says, then creates the streams and
 // the KV bucket. Close releases everything it started.
 func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error) {
-	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log}
+	b := &Bus{Subjects: NewSubjects(cfg.Streams), log: log, closed: make(chan struct{})}
+	onClosed := nats.ClosedHandler(func(*nats.Conn) { close(b.closed) })
 	var err error
 	if cfg.NATS.URL == "" {
 		var e *embedded
@@ -69,12 +52,12 @@ func Open(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Bus, error
 			return nil, err
 		}
 		b.srv, b.unlock = e.srv, e.unlock
-		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), e.auth, nats.Name("switchboard"), nats.MaxReconnects(-1))
+		b.NC, err = nats.Connect("", nats.InProcessServer(b.srv), e.auth, nats.Name("switchboard"), nats.MaxReconnects(-1), onClosed)
 	} else {
 		var opts []nats.Option
 		opts, err = clientOptions(cfg.NATS)
 		if err == nil {
-			b.NC, err = nats.Connect(cfg.NATS.URL, opts...)
+			b.NC, err = nats.Connect(cfg.NATS.URL, append(opts, onClosed)...)
 		}
 	}
 	if err != nil {
@@ -102,16 +85,23 @@ func (b *Bus) ClientURL() string {
 	return b.srv.ClientURL()
 }
 
+// drainTimeout bounds how long Close waits for the connection to drain.
+const drainTimeout = 5 * time.Second
+
 // Close drains the connection and shuts the embedded server down. It is
 // safe to call more than once.
 func (b *Bus) Close() { b.closeOnce.Do(b.close) }
 
 func (b *Bus) close() {
 	if b.NC != nil {
-		_ = b.NC.Drain()
-		deadline := time.Now().Add(5 * time.Second)
-		for !b.NC.IsClosed() && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		if b.NC.Drain() == nil {
+			// Drain closes the connection when it is done.
+			t := time.NewTimer(drainTimeout)
+			select {
+			case <-b.closed:
+			case <-t.C:
+			}
+			t.Stop()
 		}
 		b.NC.Close()
 	}

@@ -36,10 +36,11 @@ func StreamConfigs(s config.Streams) []jetstream.StreamConfig {
 			Replicas:    s.Replicas,
 		}
 	}
+	subj := NewSubjects(s)
 	return []jetstream.StreamConfig{
-		mk(s.Ingest, s.Prefix+".ingest.>", "Switchboard: every message from every channel, as ingested"),
-		mk(s.Team, s.Prefix+".team.>", "Switchboard: routed items, one subject per team"),
-		mk(s.Dead, s.Prefix+".dead.>", "Switchboard: items that could not be routed or delivered"),
+		mk(s.Ingest, subj.AllIngest(), "Switchboard: every message from every channel, as ingested"),
+		mk(s.Team, subj.AllTeams(), "Switchboard: routed items, one subject per team"),
+		mk(s.Dead, subj.AllDead(), "Switchboard: items that could not be routed or delivered"),
 	}
 }
 

@@ -18,7 +18,7 @@ func TeamInboxPrefix(team string) string { return "_INBOX." + team }
 // anything, read another team's items or other streams, list streams, or
 // delete or purge anything.
 func teamWorkerPermissions(s config.Streams, team string) *server.Permissions {
-	stream, subject := s.Team.Name, s.Prefix+".team."+team
+	stream, subject := s.Team.Name, NewSubjects(s).Team(team)
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
 			"$JS.API.INFO",

@@ -6,6 +6,7 @@ package config
 import (
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -59,12 +60,12 @@ type NATS struct {
 	// NKeyFile is an NKey seed file for an external server.
 	NKeyFile string `yaml:"nkey_file"`
 	// User and Password authenticate to an external server.
-	User         string `yaml:"user"`
-	Password     Secret `yaml:"password"`
-	PasswordFile string `yaml:"password_file"`
+	User         string        `yaml:"user"`
+	Password     secret.Secret `yaml:"password"`
+	PasswordFile string        `yaml:"password_file"`
 	// Token authenticates to an external server.
-	Token     Secret `yaml:"token"`
-	TokenFile string `yaml:"token_file"`
+	Token     secret.Secret `yaml:"token"`
+	TokenFile string        `yaml:"token_file"`
 	// TLS configures TLS to an external server.
 	TLS TLS `yaml:"tls"`
 	// Embedded configures the in-process server used when URL is empty.
@@ -186,8 +187,8 @@ type Intake struct {
 	// Enabled turns the intake on.
 	Enabled bool `yaml:"enabled"`
 	// Token is the bearer token clients must send.
-	Token     Secret `yaml:"token"`
-	TokenFile string `yaml:"token_file"`
+	Token     secret.Secret `yaml:"token"`
+	TokenFile string        `yaml:"token_file"`
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes yamlfile.ByteSize `yaml:"max_body_bytes"`
 }

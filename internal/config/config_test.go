@@ -99,32 +99,3 @@ func TestEnvAndSecretFile(t *testing.T) {
 		}
 	}
 }
-
-func TestExpandEnv(t *testing.T) {
-	lookup := env(map[string]string{"A": "x", "EMPTY": ""})
-	tests := []struct{ in, want, err string }{
-		{"plain", "plain", ""},
-		{"${A}", "x", ""},
-		{"pre-${A}-post", "pre-x-post", ""},
-		{"${B:-def}", "def", ""},
-		{"${EMPTY:-def}", "def", ""},
-		{"${EMPTY}", "", ""},
-		{"$$A", "$A", ""},
-		{"cost $5", "cost $5", ""},
-		{"${B}", "", "B is not set"},
-		{"${A", "", "unterminated"},
-		{"${1A}", "", "invalid environment variable name"},
-	}
-	for _, tt := range tests {
-		got, err := ExpandEnv(tt.in, lookup)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ExpandEnv(%q) err = %v, want %q", tt.in, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ExpandEnv(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -48,8 +49,8 @@ type Redis struct {
 	// URL is redis://[user:password@]host:port/db, rediss:// (TLS) or
 	// unix:///path. It may hold a password, so it is a Secret; URLFile reads
 	// it from a file instead. Empty: no redis targets are possible.
-	URL     Secret `yaml:"url"`
-	URLFile string `yaml:"url_file"`
+	URL     secret.Secret `yaml:"url"`
+	URLFile string        `yaml:"url_file"`
 	// PoolSize is the connection pool size (0: go-redis's default, 10 per CPU).
 	PoolSize int `yaml:"pool_size"`
 	// DialTimeout (default 2s), ReadTimeout and WriteTimeout (default 3s)

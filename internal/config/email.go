@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/loopback"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -44,8 +46,8 @@ type EmailAccount struct {
 	// Username logs in.
 	Username string `yaml:"username"`
 	// Password logs in; ${ENV} or password_file keep it out of the file.
-	Password     Secret `yaml:"password"`
-	PasswordFile string `yaml:"password_file"`
+	Password     secret.Secret `yaml:"password"`
+	PasswordFile string        `yaml:"password_file"`
 	// Mailboxes to watch (default [INBOX]).
 	Mailboxes []string `yaml:"mailboxes"`
 	// AfterIngest is what happens to a mail once JetStream acked it: seen
@@ -163,7 +165,7 @@ func (a *EmailAccount) validate(ap yamlfile.Path, names map[string]bool, report 
 	switch a.TLS {
 	case "implicit", "starttls":
 	case "none":
-		if !isLoopback(a.Host) {
+		if !loopback.Is(a.Host) {
 			report(ap.Child("tls"), "tls: none sends the password in clear text; it is only allowed for a loopback host, not %q", a.Host)
 		}
 		if a.CAFile != "" {
@@ -238,13 +240,4 @@ func validOwnAddress(p yamlfile.Path, s string, report func(yamlfile.Path, strin
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
 		report(p, "own address %q: want name@domain or @domain", s)
 	}
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

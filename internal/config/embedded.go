@@ -5,6 +5,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/switchboard/switchboard/internal/loopback"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
@@ -24,7 +25,7 @@ func (c *Config) validateEmbedded(report func(yamlfile.Path, string, ...any)) {
 		switch {
 		case err != nil:
 			report(p.Child("listen"), "embedded listen %q: want host:port, or empty to turn the listener off", e.Listen)
-		case !isLoopback(host) && (e.TLS.CertFile == "" || e.TLS.KeyFile == ""):
+		case !loopback.Is(host) && (e.TLS.CertFile == "" || e.TLS.KeyFile == ""):
 			report(p.Child("listen"), "embedded listen %q is reachable from other hosts: set nats.embedded.tls.cert_file and key_file, "+
 				"or listen on 127.0.0.1 (or leave listen empty when no CLI or worker needs it)", e.Listen)
 		}

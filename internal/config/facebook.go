@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -39,11 +40,11 @@ type FacebookWebhook struct {
 	Path string `yaml:"path"`
 	// VerifyToken is the "Verify Token" typed into the app dashboard; it
 	// answers the hub.verify_token subscription handshake.
-	VerifyToken     Secret `yaml:"verify_token"`
-	VerifyTokenFile string `yaml:"verify_token_file"`
+	VerifyToken     secret.Secret `yaml:"verify_token"`
+	VerifyTokenFile string        `yaml:"verify_token_file"`
 	// AppSecret is the Facebook app's secret; it checks X-Hub-Signature-256.
-	AppSecret     Secret `yaml:"app_secret"`
-	AppSecretFile string `yaml:"app_secret_file"`
+	AppSecret     secret.Secret `yaml:"app_secret"`
+	AppSecretFile string        `yaml:"app_secret_file"`
 }
 
 // FacebookPage is one Facebook Page polled with its own page access token.
@@ -55,8 +56,8 @@ type FacebookPage struct {
 	// Token is the page access token. With token_file the file is read again
 	// whenever the page's poller (re)starts, so a rotated token is picked up
 	// without restarting the daemon.
-	Token     Secret `yaml:"token"`
-	TokenFile string `yaml:"token_file"`
+	Token     secret.Secret `yaml:"token"`
+	TokenFile string        `yaml:"token_file"`
 	// PollInterval is the time between polls (default 1m, at least 10s).
 	PollInterval yamlfile.Duration `yaml:"poll_interval"`
 	// Backfill is how far back the very first poll of the page reads
@@ -88,19 +89,19 @@ const (
 )
 
 // Wants reports whether the page ingests what (a FacebookIngest* value).
-func (p FacebookPage) Wants(what string) bool {
-	if len(p.Ingest) == 0 {
+func (pg FacebookPage) Wants(what string) bool {
+	if len(pg.Ingest) == 0 {
 		return what == FacebookIngestVisitorPosts || what == FacebookIngestComments || what == FacebookIngestMessages
 	}
-	return slices.Contains(p.Ingest, what)
+	return slices.Contains(pg.Ingest, what)
 }
 
 // Label is the page's name, or its id when it has none.
-func (p FacebookPage) Label() string {
-	if p.Name != "" {
-		return p.Name
+func (pg FacebookPage) Label() string {
+	if pg.Name != "" {
+		return pg.Name
 	}
-	return p.ID
+	return pg.ID
 }
 
 var (

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -79,7 +81,7 @@ func expandEnv(v reflect.Value, p yamlfile.Path, lookup func(string) (string, bo
 			return
 		}
 		for _, k := range v.MapKeys() {
-			s, err := ExpandEnv(v.MapIndex(k).String(), lookup)
+			s, err := secret.ExpandEnv(v.MapIndex(k).String(), lookup)
 			if err != nil {
 				report(p.Child(k.Interface()), "%v", err)
 				continue
@@ -87,7 +89,7 @@ func expandEnv(v reflect.Value, p yamlfile.Path, lookup func(string) (string, bo
 			v.SetMapIndex(k, reflect.ValueOf(s).Convert(v.Type().Elem()))
 		}
 	case reflect.String:
-		s, err := ExpandEnv(v.String(), lookup)
+		s, err := secret.ExpandEnv(v.String(), lookup)
 		if err != nil {
 			report(p, "%v", err)
 			return
@@ -96,66 +98,7 @@ func expandEnv(v reflect.Value, p yamlfile.Path, lookup func(string) (string, bo
 	}
 }
 
-// ExpandEnv expands ${VAR} and ${VAR:-default} in s. A referenced variable
-// that is unset and has no default is an error; "$$" is a literal "$".
-func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
-	if !strings.Contains(s, "$") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '$' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+1 < len(s) && s[i+1] == '$' {
-			b.WriteByte('$')
-			i++
-			continue
-		}
-		if i+1 >= len(s) || s[i+1] != '{' {
-			b.WriteByte(c)
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			return "", fmt.Errorf("unterminated ${ in %q", s)
-		}
-		ref := s[i+2 : i+end]
-		name, def, hasDef := strings.Cut(ref, ":-")
-		if !validEnvName(name) {
-			return "", fmt.Errorf("invalid environment variable name %q", name)
-		}
-		val, ok := lookup(name)
-		switch {
-		case ok && val != "":
-			b.WriteString(val)
-		case hasDef:
-			b.WriteString(def)
-		case ok:
-			// set but empty, no default: empty
-		default:
-			return "", fmt.Errorf("environment variable %s is not set (write ${%s:-default} to give a default)", name, name)
-		}
-		i += end
-	}
-	return b.String(), nil
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-var secretType = reflect.TypeOf(Secret(""))
+var secretType = reflect.TypeOf(secret.Secret(""))
 
 // resolveFiles makes every *_file path absolute against base, and fills each
 // Secret field X from its sibling X_file when that is set.
@@ -186,20 +129,16 @@ func resolveFiles(v reflect.Value, p yamlfile.Path, base string, report func(yam
 			continue
 		}
 		file, ok := byKey[key+"_file"]
-		if !ok || file.String() == "" {
+		if !ok {
 			continue
 		}
-		if f.String() != "" {
-			report(p.Child(key), "set %s or %s_file, not both", key, key)
+		s, err := secret.Resolve(key, secret.Secret(f.String()), file.String())
+		var se *secret.SourceError
+		if errors.As(err, &se) {
+			report(p.Child(se.Field), "%v", se.Err)
 			continue
 		}
-		data, err := os.ReadFile(file.String())
-		if err != nil {
-			// The path is not secret; the content is never shown.
-			report(p.Child(key+"_file"), "reading %s_file: %v", key, err)
-			continue
-		}
-		f.SetString(strings.TrimSpace(string(data)))
+		f.SetString(s.Reveal())
 	}
 }
 

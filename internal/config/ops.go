@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -41,8 +42,8 @@ type OpsToken struct {
 	Role string `yaml:"role"`
 	// Token is the secret itself, at least 16 characters; TokenFile reads
 	// it from a file instead.
-	Token     Secret `yaml:"token"`
-	TokenFile string `yaml:"token_file"`
+	Token     secret.Secret `yaml:"token"`
+	TokenFile string        `yaml:"token_file"`
 }
 
 // minOpsToken is the shortest ops token accepted: anything shorter could
@@ -59,7 +60,7 @@ func (o *Ops) applyDefaults() {
 
 // validate checks the ops section; intake is the intake token, which an
 // ops token must not repeat.
-func (o *Ops) validate(p yamlfile.Path, intake Secret, report func(yamlfile.Path, string, ...any)) {
+func (o *Ops) validate(p yamlfile.Path, intake secret.Secret, report func(yamlfile.Path, string, ...any)) {
 	o.applyDefaults()
 	if o.SessionTTL < yamlfile.Duration(5*time.Minute) || o.SessionTTL > days(30) {
 		report(p.Child("session_ttl"), "session_ttl must be between 5m and 30d")
@@ -71,7 +72,7 @@ func (o *Ops) validate(p yamlfile.Path, intake Secret, report func(yamlfile.Path
 		}
 	}
 	names := map[string]bool{}
-	values := map[Secret]bool{}
+	values := map[secret.Secret]bool{}
 	for i, t := range o.Tokens {
 		tp := p.Child("tokens").Child(i)
 		switch {

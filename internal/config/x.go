@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -45,8 +46,8 @@ type X struct {
 	// are read; its own posts are skipped unless IncludeOwn is set.
 	UserID string `yaml:"user_id"`
 	// BearerToken is the App-only bearer token used for mentions and searches.
-	BearerToken     Secret `yaml:"bearer_token"`
-	BearerTokenFile string `yaml:"bearer_token_file"`
+	BearerToken     secret.Secret `yaml:"bearer_token"`
+	BearerTokenFile string        `yaml:"bearer_token_file"`
 	// Mentions turns on the mentions stream (GET /2/users/:id/mentions).
 	Mentions bool `yaml:"mentions"`
 	// Searches are recent-search queries, one stream and checkpoint each.
@@ -83,12 +84,12 @@ type XDMs struct {
 	ClientID string `yaml:"client_id"`
 	// ClientSecret is the OAuth 2.0 client secret of a confidential client
 	// (leave empty for a public client).
-	ClientSecret     Secret `yaml:"client_secret"`
-	ClientSecretFile string `yaml:"client_secret_file"`
+	ClientSecret     secret.Secret `yaml:"client_secret"`
+	ClientSecretFile string        `yaml:"client_secret_file"`
 	// RefreshToken is read from RefreshTokenFile; an inline value is refused
 	// because the rotated token could not be saved.
-	RefreshToken     Secret `yaml:"refresh_token"`
-	RefreshTokenFile string `yaml:"refresh_token_file"`
+	RefreshToken     secret.Secret `yaml:"refresh_token"`
+	RefreshTokenFile string        `yaml:"refresh_token_file"`
 	// PollInterval overrides the x poll_interval for DMs (0: the same).
 	PollInterval yamlfile.Duration `yaml:"poll_interval"`
 }

@@ -123,10 +123,16 @@ func newFixture(t *testing.T, hooks bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := telemetry.NewMetrics()
-	m.Routed.WithLabelValues("billing").Add(3)
-	m.QueueDepth.WithLabelValues("billing", "nats").Set(7)
-	m.CircuitOpen.WithLabelValues("billing", "webhook:hooks.example.com").Set(1)
+	m, err := telemetry.NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm := telemetry.RouterMetrics{M: m}
+	for range 3 {
+		rm.Routed("billing", time.Millisecond)
+	}
+	rm.QueueDepth("billing", "nats", 7)
+	rm.CircuitOpen("billing", "webhook:hooks.example.com", true)
 	now := time.Now()
 	f := &fixture{t: t, b: b, store: store, reloads: &ReloadLog{}}
 	f.reloads.Reloaded(false, "bad123", errString("rules.yaml:3:5: unknown team \"bllling\""))

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // Redis is a Redis for one test.
@@ -143,14 +144,7 @@ func (s *Server) Start() {
 	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(s.done)
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
+	testwait.NoError(s.t, 10*time.Second, "redis-server on "+s.Addr+" to answer", func() error {
 		select {
 		case <-s.done:
 			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
@@ -158,11 +152,10 @@ func (s *Server) Start() {
 			s.t.Fatalf("redistest: redis-server exited at start: %s", tail(string(log), 2000))
 		default:
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redistest: redis-server on %s did not answer within 10s: %v", s.Addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		return c.Ping(ctx).Err()
+	})
 }
 
 // Kill stops the server with SIGKILL (like a crash) and waits for it to
@@ -172,11 +165,7 @@ func (s *Server) Kill() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.t.Errorf("redistest: redis-server (pid %d) did not exit within 10s of SIGKILL", s.cmd.Process.Pid)
-	}
+	testwait.Closed(s.t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to exit after SIGKILL", s.cmd.Process.Pid), s.done)
 	s.cmd = nil
 }
 

@@ -51,7 +51,10 @@ func value(t *testing.T, m *Metrics, name string, labels ...string) (float64, bo
 }
 
 func TestRouterMetrics(t *testing.T) {
-	m := NewMetrics()
+	m, err := NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := RouterMetrics{M: m}
 	r.Routed("billing", 2*time.Second)
 	r.Delivered("billing", "redis:q", 3*time.Millisecond)
@@ -76,7 +79,7 @@ func TestRouterMetrics(t *testing.T) {
 		{"switchboard_delivery_retries_total", []string{"team", "comms", "target", "webhook:hooks.slack.com", "reason", "circuit_open"}, 1},
 		{"switchboard_dead_lettered_total", []string{"reason", "delivery_failed", "team", "comms", "target", "webhook:hooks.slack.com"}, 1},
 		{"switchboard_dead_lettered_total", []string{"reason", "malformed", "team", "", "target", ""}, 1},
-		{"switchboard_router_retries_total", []string{"reason", "delivery_failed"}, 1},
+		{"switchboard_ingest_redeliveries_total", []string{"reason", "delivery_failed"}, 1},
 		{"switchboard_noise_total", nil, 1},
 		{"switchboard_queue_depth", []string{"team", "billing", "target", "redis:q"}, 42},
 		{"switchboard_target_circuit_open", []string{"team", "comms", "target", "webhook:hooks.slack.com"}, 1},

@@ -26,7 +26,10 @@ func TestStoreMetrics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewMetrics()
+			m, err := NewMetrics()
+			if err != nil {
+				t.Fatal(err)
+			}
 			StoreMetrics{M: m}.StoreUsage(tt.used, tt.limit, tt.full)
 			for name, want := range map[string]float64{
 				"switchboard_store_used_bytes":  tt.wantUsed,
@@ -42,7 +45,10 @@ func TestStoreMetrics(t *testing.T) {
 }
 
 func TestIngestRefusedMetric(t *testing.T) {
-	m := NewMetrics()
+	m, err := NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := ConnectorMetrics{M: m}
 	c.Refused("web", bus.FullStore)
 	c.Refused("web", bus.FullStore)

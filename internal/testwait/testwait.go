@@ -1,6 +1,8 @@
 // Package testwait is the one way tests wait for something to happen: a
-// condition polled until it holds, bounded by a timeout, and a test that
-// fails saying what it waited for. Tests never sleep for a fixed time.
+// condition polled until it holds (Until, NoError), a value received or sent
+// (Receive, Send), a done channel closed (Closed), each bounded by a timeout
+// and failing the test saying what it waited for. Tests never sleep for a
+// fixed time.
 package testwait
 
 import (
@@ -55,6 +57,35 @@ func Receive[T any](t testing.TB, timeout time.Duration, what string, ch <-chan 
 		t.Fatalf("timed out after %s waiting for %s", orDefault(timeout), what)
 	}
 	panic("unreachable")
+}
+
+// Closed waits until ch is closed (a done channel), failing t when it is
+// not within timeout (DefaultTimeout when 0) or a value arrives instead.
+func Closed[T any](t testing.TB, timeout time.Duration, what string, ch <-chan T) {
+	t.Helper()
+	timer := time.NewTimer(orDefault(timeout))
+	defer timer.Stop()
+	select {
+	case _, ok := <-ch:
+		if ok {
+			t.Fatalf("a value arrived while waiting for %s (a close)", what)
+		}
+	case <-timer.C:
+		t.Fatalf("timed out after %s waiting for %s", orDefault(timeout), what)
+	}
+}
+
+// Send sends v on ch, failing t when nobody receives it within timeout
+// (DefaultTimeout when 0).
+func Send[T any](t testing.TB, timeout time.Duration, what string, ch chan<- T, v T) {
+	t.Helper()
+	timer := time.NewTimer(orDefault(timeout))
+	defer timer.Stop()
+	select {
+	case ch <- v:
+	case <-timer.C:
+		t.Fatalf("timed out after %s waiting for %s", orDefault(timeout), what)
+	}
 }
 
 type notYet struct{}

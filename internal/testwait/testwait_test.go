@@ -76,3 +76,30 @@ func TestReceive(t *testing.T) {
 		t.Fatal("Receive did not fail on a closed channel")
 	}
 }
+
+func TestSend(t *testing.T) {
+	ch := make(chan int, 1)
+	Send(t, time.Second, "a free slot", ch, 7)
+	if v := <-ch; v != 7 {
+		t.Fatalf("got %d, want 7", v)
+	}
+	ft := &fakeT{}
+	if !run(func() { Send(ft, 20*time.Millisecond, "a receiver", make(chan int), 1) }) {
+		t.Fatal("Send did not fail when nobody received")
+	}
+}
+
+func TestClosed(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	Closed(t, time.Second, "a closed channel", done)
+	ft := &fakeT{}
+	if !run(func() { Closed(ft, 20*time.Millisecond, "an open channel", make(chan struct{})) }) {
+		t.Fatal("Closed did not fail on a channel that stays open")
+	}
+	v := make(chan int, 1)
+	v <- 1
+	if !run(func() { Closed(ft, time.Second, "a value", v) }) {
+		t.Fatal("Closed did not fail on a value")
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 // NATS delivers to the team-queue stream, on subject(team), with
@@ -27,10 +28,10 @@ func NewNATS(js jetstream.JetStream, stream string, subject func(team string) st
 }
 
 // Name is "nats".
-func (q *NATS) Name() string { return TypeNATS }
+func (q *NATS) Name() string { return targetspec.NATS }
 
 // ID is "nats".
-func (q *NATS) ID() string { return TypeNATS }
+func (q *NATS) ID() string { return targetspec.NATS }
 
 // Deliver publishes item and returns after the stream acked it. A duplicate
 // ack (the stream already held the key) is success. A full stream or store

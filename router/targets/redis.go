@@ -13,22 +13,12 @@ import (
 
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 // DefaultDedupTTL is how long a delivered key is remembered when the
 // configuration sets nothing.
 const DefaultDedupTTL = 7 * 24 * time.Hour
-
-// DefaultRedisStream is the Redis Stream key of a team when the rules set
-// none.
-func DefaultRedisStream(team string) string { return "switchboard:team:" + team }
-
-func streamOrDefault(stream, team string) string {
-	if stream == "" {
-		return DefaultRedisStream(team)
-	}
-	return stream
-}
 
 // RedisClient is what the Redis target needs from go-redis; *redis.Client
 // and *redis.ClusterClient satisfy it.
@@ -76,25 +66,24 @@ type Redis struct {
 	ttl    time.Duration
 }
 
-// NewRedis returns a Redis target writing to spec.Stream (DefaultRedisStream
-// when empty), capped at spec.MaxLen entries (0: no cap), remembering
-// delivered keys for ttl (0: DefaultDedupTTL).
-func NewRedis(c RedisClient, team string, spec Spec, ttl time.Duration) (*Redis, error) {
-	stream := streamOrDefault(spec.Stream, team)
-	if strings.ContainsAny(stream, "{}") {
-		return nil, fmt.Errorf("redis stream key %q: must not contain { or } (the dedup key uses a hash tag)", stream)
-	}
-	if spec.MaxLen < 0 {
-		return nil, fmt.Errorf("redis stream %s: maxlen %d: use 0 (no cap) or more", stream, spec.MaxLen)
+// NewRedis returns team's Redis target for spec: writing to spec.Stream
+// (targetspec.DefaultRedisStream(team) when empty), capped at spec.MaxLen
+// entries (0: no cap), remembering delivered keys for ttl (0:
+// DefaultDedupTTL).
+func NewRedis(c RedisClient, team string, spec targetspec.Spec, ttl time.Duration) (*Redis, error) {
+	spec.Type = targetspec.Redis
+	spec = spec.WithDefaults(team)
+	if err := spec.Validate(); err != nil {
+		return nil, err
 	}
 	if ttl <= 0 {
 		ttl = DefaultDedupTTL
 	}
-	return &Redis{c: c, stream: stream, maxLen: spec.MaxLen, ttl: ttl}, nil
+	return &Redis{c: c, stream: spec.Stream, maxLen: spec.MaxLen, ttl: ttl}, nil
 }
 
 // Name is "redis:<stream>".
-func (r *Redis) Name() string { return TypeRedis + ":" + r.stream }
+func (r *Redis) Name() string { return targetspec.Redis + ":" + r.stream }
 
 // ID is "redis:<stream>".
 func (r *Redis) ID() string { return r.Name() }

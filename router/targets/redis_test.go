@@ -10,6 +10,8 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
+	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 func routed(id, team string) *message.Routed {
@@ -19,7 +21,7 @@ func routed(id, team string) *message.Routed {
 func TestRedisDeliversOnce(t *testing.T) {
 	rd := redistest.New(t)
 	ctx := context.Background()
-	r, err := NewRedis(rd.Client, "billing", Spec{Stream: rd.Key("team:billing")}, time.Hour)
+	r, err := NewRedis(rd.Client, "billing", targetspec.Spec{Stream: rd.Key("team:billing")}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestRedisDeliversOnce(t *testing.T) {
 func TestRedisMaxLenCapsApproximately(t *testing.T) {
 	rd := redistest.New(t)
 	ctx := context.Background()
-	r, err := NewRedis(rd.Client, "t", Spec{Stream: rd.Key("capped"), MaxLen: 10}, 0)
+	r, err := NewRedis(rd.Client, "t", targetspec.Spec{Stream: rd.Key("capped"), MaxLen: 10}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestRedisWrongTypeIsPermanent(t *testing.T) {
 	if err := rd.Client.Set(ctx, key, "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	r, _ := NewRedis(rd.Client, "t", Spec{Stream: key}, 0)
+	r, _ := NewRedis(rd.Client, "t", targetspec.Spec{Stream: key}, 0)
 	err := r.Deliver(ctx, routed("web:1", "t"), []byte(`{}`))
 	if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), key) {
 		t.Fatalf("want a permanent error naming the stream, got %v", err)
@@ -98,12 +100,12 @@ func TestRedisWrongTypeIsPermanent(t *testing.T) {
 
 func TestRedisDownIsTransientAndQuick(t *testing.T) {
 	srv := redistest.StartServer(t)
-	c, err := NewRedisClient(config.Redis{URL: config.Secret(srv.URL), DialTimeout: 200 * 1e6, ReadTimeout: 200 * 1e6, WriteTimeout: 200 * 1e6})
+	c, err := NewRedisClient(config.Redis{URL: secret.Secret(srv.URL), DialTimeout: 200 * 1e6, ReadTimeout: 200 * 1e6, WriteTimeout: 200 * 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	r, _ := NewRedis(c, "t", Spec{Stream: "s"}, 0)
+	r, _ := NewRedis(c, "t", targetspec.Spec{Stream: "s"}, 0)
 	ctx := context.Background()
 	if err := r.Deliver(ctx, routed("web:1", "t"), []byte(`{}`)); err != nil {
 		t.Fatal(err)
@@ -133,13 +135,13 @@ func TestRedisDownIsTransientAndQuick(t *testing.T) {
 }
 
 func TestNewRedisRejects(t *testing.T) {
-	if _, err := NewRedis(nil, "t", Spec{Stream: "a{b}"}, 0); err == nil || !strings.Contains(err.Error(), "hash tag") {
+	if _, err := NewRedis(nil, "t", targetspec.Spec{Stream: "a{b}"}, 0); err == nil || !strings.Contains(err.Error(), "hash tag") {
 		t.Errorf("braces: %v", err)
 	}
-	if _, err := NewRedis(nil, "t", Spec{MaxLen: -1}, 0); err == nil || !strings.Contains(err.Error(), "maxlen") {
+	if _, err := NewRedis(nil, "t", targetspec.Spec{MaxLen: -1}, 0); err == nil || !strings.Contains(err.Error(), "maxlen") {
 		t.Errorf("negative maxlen: %v", err)
 	}
-	r, err := NewRedis(nil, "billing", Spec{}, 0)
+	r, err := NewRedis(nil, "billing", targetspec.Spec{}, 0)
 	if err != nil || r.Stream() != "switchboard:team:billing" || r.ttl != DefaultDedupTTL {
 		t.Errorf("defaults: %v %+v", err, r)
 	}
@@ -153,7 +155,7 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 		"redis://user:hunter2pw@[::1/0",
 	}
 	for _, u := range tests {
-		_, err := NewRedisClient(config.Redis{URL: config.Secret(u)})
+		_, err := NewRedisClient(config.Redis{URL: secret.Secret(u)})
 		if err == nil {
 			t.Errorf("%s: no error", u)
 			continue
@@ -178,21 +180,21 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 
 func TestFactory(t *testing.T) {
 	f := &Factory{NATS: &NATS{}}
-	if _, err := f.New("billing", Spec{Type: TypeRedis, Stream: "s"}); err == nil || !strings.Contains(err.Error(), "delivery.redis.url is not set") || !strings.Contains(err.Error(), "team billing") {
+	if _, err := f.New("billing", targetspec.Spec{Type: targetspec.Redis, Stream: "s"}); err == nil || !strings.Contains(err.Error(), "delivery.redis.url is not set") || !strings.Contains(err.Error(), "team billing") {
 		t.Errorf("redis without client: %v", err)
 	}
-	if _, err := f.New("billing", Spec{Type: "carrier-pigeon"}); err == nil || !strings.Contains(err.Error(), "carrier-pigeon") {
+	if _, err := f.New("billing", targetspec.Spec{Type: "carrier-pigeon"}); err == nil || !strings.Contains(err.Error(), "carrier-pigeon") {
 		t.Errorf("unknown type: %v", err)
 	}
-	if tg, err := f.New("billing", Spec{Type: TypeNATS}); err != nil || tg.Name() != "nats" {
+	if tg, err := f.New("billing", targetspec.Spec{Type: targetspec.NATS}); err != nil || tg.Name() != "nats" {
 		t.Errorf("nats: %v", err)
 	}
 	f.WebhookTimeout = 3 * time.Second
-	tg, err := f.New("billing", Spec{Type: TypeWebhook, URL: "https://h.example/x"})
+	tg, err := f.New("billing", targetspec.Spec{Type: targetspec.Webhook, URL: "https://h.example/x"})
 	if err != nil || tg.(*Webhook).timeout != 3*time.Second {
 		t.Errorf("webhook default timeout: %v", err)
 	}
-	if _, err := f.New("billing", Spec{Type: TypeWebhook, URL: "http://h.example/sekret"}); err == nil || strings.Contains(err.Error(), "sekret") {
+	if _, err := f.New("billing", targetspec.Spec{Type: targetspec.Webhook, URL: "http://h.example/sekret"}); err == nil || strings.Contains(err.Error(), "sekret") {
 		t.Errorf("bad webhook: %v", err)
 	}
 }

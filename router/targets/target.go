@@ -12,21 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
-)
-
-// Target types, as written in the rules file.
-const (
-	TypeNATS    = "nats"
-	TypeRedis   = "redis"
-	TypeWebhook = "webhook"
-)
-
-// Webhook body formats.
-const (
-	FormatJSON  = "json"
-	FormatSlack = "slack"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 // Target stores routed items in one kind of team queue.
@@ -55,25 +42,6 @@ type Depther interface {
 // webhook Idempotency-Key.
 func Key(item *message.Routed) string { return item.ID + ":" + item.Team }
 
-// Spec is one delivery target of a team, as declared in the rules file.
-type Spec struct {
-	// Type is nats, redis or webhook.
-	Type string
-	// URL is the webhook endpoint (webhook). It may hold a credential in its
-	// path (Slack webhook URLs do) and never appears in errors or logs.
-	URL string
-	// Secret signs webhook bodies (HMAC-SHA256); empty sends no signature.
-	Secret config.Secret
-	// Timeout bounds one webhook request (0: Factory.WebhookTimeout).
-	Timeout time.Duration
-	// Format is the webhook body: json (the routed item) or slack.
-	Format string
-	// Stream is the Redis Stream key (default DefaultRedisStream(team)).
-	Stream string
-	// MaxLen caps the Redis Stream, approximately (0: no cap).
-	MaxLen int64
-}
-
 // Factory builds targets from specs; it holds what targets share.
 type Factory struct {
 	// NATS is the one NATS target every team's nats target uses.
@@ -86,39 +54,36 @@ type Factory struct {
 	// DedupTTL is how long Redis remembers a delivered key (0: DefaultDedupTTL).
 	DedupTTL time.Duration
 	// WebhookTimeout bounds a webhook request whose spec sets none (0:
-	// DefaultWebhookTimeout).
+	// targetspec.DefaultWebhookTimeout).
 	WebhookTimeout time.Duration
 }
 
-// New builds team's target for s. Errors name the team and the problem and
-// never contain a webhook URL or a Redis password.
-func (f *Factory) New(team string, s Spec) (Target, error) {
+// New builds team's target for s, after filling in the defaults of team
+// and validating it (targetspec.Spec.Validate, the same check the rules
+// file gets). Errors name the team and the problem and never contain a
+// webhook URL or a Redis password.
+func (f *Factory) New(team string, s targetspec.Spec) (Target, error) {
+	s = s.WithDefaults(team)
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("team %s: %s: %w", team, s, err)
+	}
 	switch s.Type {
-	case TypeNATS:
+	case targetspec.NATS:
 		if f.NATS == nil {
 			return nil, fmt.Errorf("team %s: nats target: no NATS connection", team)
 		}
 		return f.NATS, nil
-	case TypeRedis:
+	case targetspec.Redis:
 		if f.Redis == nil {
-			return nil, fmt.Errorf("team %s: redis target %s: delivery.redis.url is not set in the configuration", team, streamOrDefault(s.Stream, team))
+			return nil, fmt.Errorf("team %s: %s: delivery.redis.url is not set in the configuration", team, s)
 		}
-		r, err := NewRedis(f.Redis, team, s, f.DedupTTL)
-		if err != nil {
-			return nil, fmt.Errorf("team %s: %w", team, err)
-		}
-		return r, nil
-	case TypeWebhook:
-		if s.Timeout <= 0 {
+		return NewRedis(f.Redis, team, s, f.DedupTTL)
+	default: // targetspec.Webhook: Validate knows no other kind
+		if s.Timeout == 0 {
 			s.Timeout = f.WebhookTimeout
 		}
-		w, err := NewWebhook(s, f.HTTP)
-		if err != nil {
-			return nil, fmt.Errorf("team %s: %w", team, err)
-		}
-		return w, nil
+		return NewWebhook(s, f.HTTP)
 	}
-	return nil, fmt.Errorf("team %s: unknown target type %q", team, s.Type)
 }
 
 // permanentError marks an error retrying cannot fix.

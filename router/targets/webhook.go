@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 // Webhook request headers.
@@ -33,9 +33,6 @@ const (
 	// HeaderTeam names the team the item was routed to.
 	HeaderTeam = "X-Switchboard-Team"
 )
-
-// DefaultWebhookTimeout bounds one webhook request when the rules set none.
-const DefaultWebhookTimeout = 10 * time.Second
 
 // Webhook POSTs routed items to an HTTPS endpoint: the routed item as JSON,
 // or a Slack-compatible {"text": ...} body. Requests are signed with
@@ -58,33 +55,21 @@ type Webhook struct {
 	now     func() time.Time
 }
 
-// NewWebhook returns a webhook target for spec. client may be nil (a
-// default client); redirects are never followed, so a body and its
-// signature go nowhere but the configured endpoint. Only https:// URLs are
-// accepted, and http:// to a loopback host (a local relay, tests). Errors
-// never contain the URL's path or query.
-func NewWebhook(spec Spec, client *http.Client) (*Webhook, error) {
-	u, err := url.Parse(spec.URL)
-	if err != nil || u.Host == "" {
-		return nil, errors.New("webhook url: not an absolute URL")
+// NewWebhook returns a webhook target for spec, which must pass
+// targetspec.Spec.Validate: an https:// URL, or http:// to a loopback host
+// (a local relay, tests). client may be nil (a default client); redirects
+// are never followed, so a body and its signature go nowhere but the
+// configured endpoint. Errors never contain the URL's path or query.
+func NewWebhook(spec targetspec.Spec, client *http.Client) (*Webhook, error) {
+	spec.Type = targetspec.Webhook
+	spec = spec.WithDefaults("")
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec, err)
 	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return nil, fmt.Errorf("webhook url %s://%s: use https (plain http only to a loopback host)", u.Scheme, u.Host)
-	}
-	format := spec.Format
-	switch format {
-	case "":
-		format = FormatJSON
-	case FormatJSON, FormatSlack:
-	default:
-		return nil, fmt.Errorf("webhook %s://%s: format %q: use json or slack", u.Scheme, u.Host, spec.Format)
-	}
+	u, _ := url.Parse(spec.URL) // Validate parsed it
 	timeout := spec.Timeout
 	if timeout <= 0 {
-		timeout = DefaultWebhookTimeout
+		timeout = targetspec.DefaultWebhookTimeout
 	}
 	if client == nil {
 		client = &http.Client{}
@@ -95,9 +80,9 @@ func NewWebhook(spec Spec, client *http.Client) (*Webhook, error) {
 	return &Webhook{
 		url:     spec.URL,
 		host:    u.Scheme + "://" + u.Host,
-		id:      TypeWebhook + ":" + hex.EncodeToString(sum[:8]),
+		id:      targetspec.Webhook + ":" + hex.EncodeToString(sum[:8]),
 		secret:  []byte(spec.Secret.Reveal()),
-		format:  format,
+		format:  spec.Format,
 		timeout: timeout,
 		client:  &c,
 		now:     time.Now,
@@ -106,19 +91,11 @@ func NewWebhook(spec Spec, client *http.Client) (*Webhook, error) {
 
 // Name is "webhook:<host>": no path or query, which may hold a credential.
 func (w *Webhook) Name() string {
-	return TypeWebhook + ":" + strings.TrimPrefix(strings.TrimPrefix(w.host, "https://"), "http://")
+	return targetspec.Webhook + ":" + strings.TrimPrefix(strings.TrimPrefix(w.host, "https://"), "http://")
 }
 
 // ID is "webhook:" and a hash of the URL.
 func (w *Webhook) ID() string { return w.id }
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // IdempotencyKey is the Idempotency-Key header value of item: Key(item) as
 // an RFC 8941 string ("web:42:billing", quotes included), as
@@ -164,7 +141,7 @@ func Verify(secret []byte, timestamp, signature string, body []byte, now time.Ti
 // Deliver POSTs item; see Webhook for how answers are treated.
 func (w *Webhook) Deliver(ctx context.Context, item *message.Routed, data []byte) error {
 	body := data
-	if w.format == FormatSlack {
+	if w.format == targetspec.FormatSlack {
 		var err error
 		if body, err = SlackBody(item); err != nil {
 			return Permanentf("building slack body for %s: %w", item.ID, err)

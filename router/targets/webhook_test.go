@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 )
 
 func testItem() *message.Routed {
@@ -70,11 +71,11 @@ func (h *fakeHook) requests() []received {
 }
 
 func TestWebhookRequest(t *testing.T) {
-	for _, format := range []string{FormatJSON, FormatSlack} {
+	for _, format := range []string{targetspec.FormatJSON, targetspec.FormatSlack} {
 		t.Run(format, func(t *testing.T) {
 			hook := newFakeHook(t, func(int) (int, http.Header) { return http.StatusOK, nil })
 			secret := "s3cret"
-			w, err := NewWebhook(Spec{Type: TypeWebhook, URL: hook.URL + "/hooks/T000/B000/XXXX?token=abc", Secret: "s3cret", Format: format}, nil)
+			w, err := NewWebhook(targetspec.Spec{Type: targetspec.Webhook, URL: hook.URL + "/hooks/T000/B000/XXXX?token=abc", Secret: "s3cret", Format: format}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,12 +106,12 @@ func TestWebhookRequest(t *testing.T) {
 				t.Error("signature verifies with the wrong secret")
 			}
 			switch format {
-			case FormatJSON:
+			case targetspec.FormatJSON:
 				var got message.Routed
 				if err := json.Unmarshal(r.body, &got); err != nil || got.ID != "web:42" || got.Team != "billing" || got.Text != item.Text {
 					t.Errorf("json body %s (%v)", r.body, err)
 				}
-			case FormatSlack:
+			case targetspec.FormatSlack:
 				var got struct{ Text string }
 				if err := json.Unmarshal(r.body, &got); err != nil {
 					t.Fatalf("slack body %s: %v", r.body, err)
@@ -127,7 +128,7 @@ func TestWebhookRequest(t *testing.T) {
 
 func TestWebhookUnsignedWithoutSecret(t *testing.T) {
 	hook := newFakeHook(t, func(int) (int, http.Header) { return http.StatusNoContent, nil })
-	w, err := NewWebhook(Spec{URL: hook.URL}, nil)
+	w, err := NewWebhook(targetspec.Spec{URL: hook.URL}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestWebhookAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hook := newFakeHook(t, func(int) (int, http.Header) { return tt.status, tt.header })
-			w, err := NewWebhook(Spec{URL: hook.URL + "/secret-path"}, nil)
+			w, err := NewWebhook(targetspec.Spec{URL: hook.URL + "/secret-path"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +200,7 @@ func TestWebhookTimeoutAndNetworkErrorsDoNotLeakURL(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(block)
-	w, err := NewWebhook(Spec{URL: slow.URL + "/services/T1/B2/sekret?token=sekret2", Timeout: 100 * time.Millisecond}, nil)
+	w, err := NewWebhook(targetspec.Spec{URL: slow.URL + "/services/T1/B2/sekret?token=sekret2", Timeout: 100 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestWebhookTimeoutAndNetworkErrorsDoNotLeakURL(t *testing.T) {
 	l := httptest.NewServer(http.NotFoundHandler())
 	url := l.URL
 	l.Close()
-	w, _ = NewWebhook(Spec{URL: url + "/sekret"}, nil)
+	w, _ = NewWebhook(targetspec.Spec{URL: url + "/sekret"}, nil)
 	err = w.Deliver(context.Background(), testItem(), []byte(`{}`))
 	if err == nil || IsPermanent(err) || strings.Contains(err.Error(), "sekret") {
 		t.Fatalf("refused connection: %v", err)
@@ -228,14 +229,14 @@ func TestWebhookTimeoutAndNetworkErrorsDoNotLeakURL(t *testing.T) {
 
 func TestNewWebhookRejects(t *testing.T) {
 	tests := []struct{ name, url, format, want string }{
-		{"relative", "/hooks", "", "not an absolute URL"},
+		{"relative", "/hooks", "", "absolute http(s) URL"},
 		{"plain http to a remote host", "http://hooks.example.com/x?token=sekret", "", "use https"},
-		{"ftp", "ftp://127.0.0.1/x", "", "use https"},
+		{"ftp", "ftp://127.0.0.1/x", "", "absolute http(s) URL"},
 		{"bad format", "https://hooks.example.com/sekret", "xml", `format "xml"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewWebhook(Spec{URL: tt.url, Format: tt.format}, nil)
+			_, err := NewWebhook(targetspec.Spec{URL: tt.url, Format: tt.format}, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
@@ -245,15 +246,15 @@ func TestNewWebhookRejects(t *testing.T) {
 		})
 	}
 	for _, ok := range []string{"https://hooks.example.com/x", "http://localhost:8080/x", "http://127.0.0.1/x", "http://[::1]:9/x"} {
-		if _, err := NewWebhook(Spec{URL: ok}, nil); err != nil {
+		if _, err := NewWebhook(targetspec.Spec{URL: ok}, nil); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
 }
 
 func TestWebhookNameAndID(t *testing.T) {
-	a, _ := NewWebhook(Spec{URL: "https://hooks.slack.com/services/T1/B1/sekret"}, nil)
-	b, _ := NewWebhook(Spec{URL: "https://hooks.slack.com/services/T1/B2/other"}, nil)
+	a, _ := NewWebhook(targetspec.Spec{URL: "https://hooks.slack.com/services/T1/B1/sekret"}, nil)
+	b, _ := NewWebhook(targetspec.Spec{URL: "https://hooks.slack.com/services/T1/B2/other"}, nil)
 	if a.Name() != "webhook:hooks.slack.com" {
 		t.Errorf("name %q", a.Name())
 	}

@@ -125,7 +125,7 @@ type Fault struct {
 	Status int // 0 means 200
 	Body   string
 	Header http.Header
-	// Sticky keeps the fault for every later request until ClearFaults.
+	// Sticky keeps the fault for every later request.
 	Sticky bool
 }
 
@@ -243,13 +243,6 @@ func (s *Server) AddPost(ps ...Post) {
 	}
 }
 
-// DeletePost removes a post (a referenced post that is gone).
-func (s *Server) DeletePost(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.posts, id)
-}
-
 // AddDM adds DM events.
 func (s *Server) AddDM(ds ...DM) {
 	s.mu.Lock()
@@ -309,13 +302,6 @@ func (s *Server) Fail(endpoint string, fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[endpoint] = append(s.faults[endpoint], fs...)
-}
-
-// ClearFaults drops the faults queued for endpoint, sticky ones included.
-func (s *Server) ClearFaults(endpoint string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.faults, endpoint)
 }
 
 // Requests returns the requests endpoint received ("" for all), in order.
