@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const (
@@ -233,32 +234,21 @@ func (h *harness) envelopes() []message.Envelope {
 // waitEnvelopes waits until the stream holds n envelopes.
 func (h *harness) waitEnvelopes(n int) []message.Envelope {
 	h.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for {
-		envs := h.envelopes()
-		if len(envs) >= n {
-			if len(envs) > n {
-				h.t.Fatalf("%d envelopes, want %d", len(envs), n)
-			}
-			return envs
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out with %d envelopes, want %d", len(envs), n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var envs []message.Envelope
+	testwait.Until(h.t, waitFor, fmt.Sprintf("%d envelopes", n), func() bool {
+		envs = h.envelopes()
+		return len(envs) >= n
+	})
+	if len(envs) > n {
+		h.t.Fatalf("%d envelopes, want %d", len(envs), n)
 	}
+	return envs
 }
 
 // waitUntil polls cond until it holds or the deadline passes.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, waitFor, what, cond)
 }
 
 // checkpoint returns the saved checkpoint of the support account.
