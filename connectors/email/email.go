@@ -75,6 +75,9 @@ type Options struct {
 	PollInterval time.Duration
 	// MaxMessageBytes caps how much of one mail is fetched.
 	MaxMessageBytes int64
+	// MaxTextBytes caps the readable text made from one mail (0: 128 KiB):
+	// HTML to text and every other text transformation stop there.
+	MaxTextBytes int
 	// Backfill is how far back the first start reads (0: only new mail).
 	Backfill time.Duration
 	// IngestLists ingests list and bulk mail instead of dropping it.
@@ -92,6 +95,7 @@ type Options struct {
 type Connector struct {
 	o      Options
 	filter mailFilter
+	policy readPolicy
 	log    *zap.Logger
 	now    func() time.Time
 	// ioTimeout is how long the server may stay silent while a command
@@ -131,6 +135,9 @@ func New(o Options) (*Connector, error) {
 	if o.MaxMessageBytes < 1024 {
 		errs = append(errs, errors.New("max message bytes must be at least 1024"))
 	}
+	if o.MaxTextBytes != 0 && o.MaxTextBytes < minMaxText {
+		errs = append(errs, fmt.Errorf("max text bytes must be at least %d", minMaxText))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("email account %q: %w", o.Account, err)
 	}
@@ -141,6 +148,7 @@ func New(o Options) (*Connector, error) {
 	return &Connector{
 		o:      o,
 		filter: mailFilter{own: newOwnAddresses(o.OwnAddresses), ingestLists: o.IngestLists},
+		policy: readPolicy{maxText: o.MaxTextBytes},
 		log:    log.With(zap.String("account", o.Account)),
 		now:    time.Now,
 		// The longest silence a healthy server keeps is a whole poll

@@ -31,7 +31,7 @@ const (
 	flagTruncated      = "truncated"       // the mail was over max_message_bytes
 	flagMalformed      = "malformed"       // see metadata "problems"
 	flagCharsetGuessed = "charset_guessed" // a charset label was wrong or unknown
-	flagTextTruncated  = "text_truncated"  // text, body_full or the attachment list was cut to fit
+	flagTextTruncated  = "text_truncated"  // the body was over max_text_bytes, or text, body_full or the attachment list was cut to fit
 )
 
 // origin says where a mail was read.
@@ -99,15 +99,17 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 
 	full := m.Body
 	text := full
+	textCut := m.BodyCut
 	if full != "" {
 		meta["text_source"] = "text/plain"
 		if m.BodyFromHTML {
 			meta["text_source"] = "text/html"
 		}
-		r := splitReply(full)
+		r := splitReply(full, maxText)
 		if r.New != "" {
 			text = r.New
 		}
+		textCut = textCut || r.Cut
 		if r.Quoted {
 			meta["quoted"] = "true"
 		}
@@ -115,7 +117,6 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 			meta["signature"] = capMeta(r.Signature)
 		}
 	}
-	textCut := false
 	if text != full {
 		var cut bool
 		meta["body_full"], cut = capText(full, maxBodyFull)

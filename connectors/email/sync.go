@@ -249,7 +249,7 @@ func (c *Connector) fetchBodies(s *session, batch []candidate) (map[imap.UID][]b
 // nothing after it is checkpointed.
 func (c *Connector) ingest(ctx context.Context, h *connectors.Handle, s *session, log *zap.Logger, validity uint32, m candidate, raw []byte) (published bool, err error) {
 	truncated := int64(len(raw)) >= c.o.MaxMessageBytes && (m.size == 0 || m.size > int64(len(raw)))
-	pm := parseMail(raw, truncated)
+	pm := parseMail(raw, truncated, c.policy)
 	c.o.Metrics.mailRead(c.o.Account)
 	fields := []zap.Field{zap.Uint32("uid", uint32(m.uid)), zap.String("message_id", pm.MessageID)}
 	if reason, detail := c.filter.drop(pm); reason != "" {
