@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
@@ -101,6 +102,12 @@ type Connector struct {
 	// ioTimeout is how long the server may stay silent while a command
 	// waits for its answer (see deadlineConn).
 	ioTimeout time.Duration
+
+	mu sync.Mutex
+	// unfinished holds, per mailbox, the mail whose reading last ended
+	// with an error in this process rather than with the process (see
+	// beginAttempt).
+	unfinished map[string]imap.UID
 }
 
 // New checks o and returns the account's connector.
@@ -153,7 +160,8 @@ func New(o Options) (*Connector, error) {
 		now:    time.Now,
 		// The longest silence a healthy server keeps is a whole poll
 		// interval (while idling, or between polls).
-		ioTimeout: o.PollInterval + serverSilence,
+		ioTimeout:  o.PollInterval + serverSilence,
+		unfinished: map[string]imap.UID{},
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package email
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ const (
 	flagMalformed      = "malformed"       // see metadata "problems"
 	flagCharsetGuessed = "charset_guessed" // a charset label was wrong or unknown
 	flagTextTruncated  = "text_truncated"  // the body was over max_text_bytes, or text, body_full or the attachment list was cut to fit
+	flagUndecodable    = "undecodable"     // reading the mail failed; only its header was read
 )
 
 // origin says where a mail was read.
@@ -96,6 +98,14 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	if m.CharsetGuessed {
 		flags = append(flags, flagCharsetGuessed)
 	}
+	if m.Undecodable != "" {
+		flags = append(flags, flagUndecodable)
+		problems := append([]string{m.Undecodable}, m.Problems...)
+		meta["problems"] = capMeta(strings.Join(problems, "; "))
+		if r := m.Header.Get("Received"); r != "" {
+			meta["received"] = capMeta(oneLine(r))
+		}
+	}
 
 	full := m.Body
 	text := full
@@ -124,7 +134,10 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	}
 	text, cut := capText(text, maxText)
 	textCut = textCut || cut
-	if strings.TrimSpace(text) == "" {
+	switch {
+	case m.Undecodable != "":
+		text = fmt.Sprintf("(could not be decoded; the original is in mailbox %q, uid %d)", o.Mailbox, o.UID)
+	case strings.TrimSpace(text) == "":
 		text = placeholderText(m.Attachments)
 	}
 	if len(m.Attachments) > 0 {

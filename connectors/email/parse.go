@@ -87,6 +87,9 @@ type parsedMail struct {
 	Truncated bool
 	// Problems describes what was malformed (empty for a clean mail).
 	Problems []string
+	// Undecodable says why only the header of the mail was read ("" when
+	// it was read whole).
+	Undecodable string
 
 	// rawBody is the undecoded body, for the fallback id of a mail without
 	// a Message-ID.
