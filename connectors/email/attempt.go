@@ -108,6 +108,6 @@ func headerOnly(raw []byte, truncated bool, p readPolicy, why string) *parsedMai
 	if malformed {
 		m.problem("malformed header lines")
 	}
-	m.readHeader(h, body)
+	m.readHeader(h, body, p)
 	return m
 }

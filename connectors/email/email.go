@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,6 +80,11 @@ type Options struct {
 	// MaxTextBytes caps the readable text made from one mail (0: 128 KiB):
 	// HTML to text and every other text transformation stop there.
 	MaxTextBytes int
+	// TrustedAuthservIDs name the receiving servers whose
+	// Authentication-Results headers are recorded in the envelope (the
+	// authserv-id, the header's first word); NoAuthservID trusts headers
+	// without one (Microsoft 365). Empty: no sender verdict is recorded.
+	TrustedAuthservIDs []string
 	// Backfill is how far back the first start reads (0: only new mail).
 	Backfill time.Duration
 	// IngestLists ingests list and bulk mail instead of dropping it.
@@ -145,6 +151,11 @@ func New(o Options) (*Connector, error) {
 	if o.MaxTextBytes != 0 && o.MaxTextBytes < minMaxText {
 		errs = append(errs, fmt.Errorf("max text bytes must be at least %d", minMaxText))
 	}
+	for _, id := range o.TrustedAuthservIDs {
+		if id == "" || strings.ContainsAny(id, " \t\r\n;") {
+			errs = append(errs, fmt.Errorf("trusted authserv-id %q: want one word, such as mx.example.com, or %q", id, NoAuthservID))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("email account %q: %w", o.Account, err)
 	}
@@ -155,7 +166,7 @@ func New(o Options) (*Connector, error) {
 	return &Connector{
 		o:      o,
 		filter: mailFilter{own: newOwnAddresses(o.OwnAddresses), ingestLists: o.IngestLists},
-		policy: readPolicy{maxText: o.MaxTextBytes},
+		policy: readPolicy{maxText: o.MaxTextBytes, trusted: newAuthservIDs(o.TrustedAuthservIDs)},
 		log:    log.With(zap.String("account", o.Account)),
 		now:    time.Now,
 		// The longest silence a healthy server keeps is a whole poll

@@ -86,6 +86,7 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	if id := m.Header.Get("List-Id"); id != "" {
 		meta["list_id"] = capMeta(oneLine(id))
 	}
+	m.setAuthMeta(meta)
 
 	var flags []string
 	if m.Truncated {

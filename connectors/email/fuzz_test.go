@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 // FuzzParseMail feeds arbitrary bytes through the whole MIME → envelope
@@ -38,7 +40,7 @@ func FuzzParseMail(f *testing.F) {
 	}
 	filter := mailFilter{own: newOwnAddresses([]string{"own@example.fi", "@teams.example.fi"})}
 	// A small cap, so that the fuzzer reaches it.
-	policy := readPolicy{maxText: minMaxText}
+	policy := readPolicy{maxText: minMaxText, trusted: newAuthservIDs([]string{"mx.example.fi", NoAuthservID})}
 	f.Fuzz(func(t *testing.T, raw []byte, truncated bool) {
 		m := parseMail(raw, truncated, policy)
 		if len(m.Body) > minMaxText {
@@ -87,6 +89,36 @@ func FuzzHTMLToText(f *testing.F) {
 		}
 		if strings.Contains(out, "\n\n\n") {
 			t.Fatalf("more than one blank line in a row: %q", out)
+		}
+	})
+}
+
+// FuzzAuthResults reads arbitrary Authentication-Results values: never a
+// panic, and only the registry's result values are ever recorded.
+func FuzzAuthResults(f *testing.F) {
+	for _, s := range authResultsSamples {
+		f.Add(s)
+	}
+	for _, s := range []string{"", ";", "(", `"`, "a 2; spf=pass", "x; dkim=pass (unclosed", `x; dmarc="pass" header.from="a\"@b"`} {
+		f.Add(s)
+	}
+	trusted := newAuthservIDs([]string{"mx.example.fi", "mx.google.com", NoAuthservID})
+	valid := map[string]bool{"": true, "pass": true, "fail": true, "softfail": true, "neutral": true, "none": true, "temperror": true, "permerror": true, "policy": true}
+	f.Fuzz(func(t *testing.T, v string) {
+		ar, ok := parseAuthResults(v)
+		if !ok && (ar.id != "" || len(ar.results) > 0) {
+			t.Fatalf("rejected header with results: %+v", ar)
+		}
+		if len(ar.results) > maxAuthResults {
+			t.Fatalf("%d results", len(ar.results))
+		}
+		var h textproto.Header
+		h.Add("Authentication-Results", v)
+		verdict := trusted.verdict(h)
+		for _, r := range []string{verdict.SPF, verdict.DKIM, verdict.DMARC} {
+			if !valid[r] {
+				t.Fatalf("result %q recorded from %q", r, v)
+			}
 		}
 	})
 }

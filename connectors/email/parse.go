@@ -32,6 +32,9 @@ type readPolicy struct {
 	// maxText caps the readable text of a mail in bytes (defaultMaxText
 	// when 0): every text transformation stops there.
 	maxText int
+	// trusted are the authserv-ids whose Authentication-Results headers
+	// are believed.
+	trusted authservIDs
 }
 
 // textLimit is the cap on a mail's readable text.
@@ -78,6 +81,12 @@ type parsedMail struct {
 	// BodyCut reports that the readable text was longer than the cap and
 	// Body holds its start.
 	BodyCut bool
+	// Auth is the receiving server's verdict on the sender, from trusted
+	// Authentication-Results headers.
+	Auth authVerdict
+	// FromFields is the number of From header fields (DMARC is about a
+	// mail with exactly one).
+	FromFields int
 	// Attachments lists the non-text parts.
 	Attachments []attachment
 	// CharsetGuessed reports that a text's charset label could not be
@@ -107,7 +116,7 @@ func parseMail(raw []byte, truncated bool, p readPolicy) *parsedMail {
 	if malformed {
 		m.problem("malformed header lines (the header was read up to the first line that is not a field)")
 	}
-	m.readHeader(h, body)
+	m.readHeader(h, body, p)
 
 	limit := p.textLimit()
 	w := &mimeWalker{m: m, maxText: limit, budget: textBudgetParts * limit}
@@ -118,7 +127,7 @@ func parseMail(raw []byte, truncated bool, p readPolicy) *parsedMail {
 
 // readHeader fills in what the mail's top-level header h says; body is the
 // raw body after it.
-func (m *parsedMail) readHeader(h textproto.Header, body []byte) {
+func (m *parsedMail) readHeader(h textproto.Header, body []byte, p readPolicy) {
 	m.Header, m.rawBody = h, body
 	if h.Len() == 0 {
 		m.problem("no header")
@@ -145,6 +154,8 @@ func (m *parsedMail) readHeader(h textproto.Header, body []byte) {
 		m.Lang = lang
 	}
 	m.ContentType, _ = mediaType(h.Get("Content-Type"))
+	m.FromFields = len(h.Values("From"))
+	m.Auth = p.trusted.verdict(h)
 }
 
 // problem records what was malformed, once each, keeping the first
