@@ -53,6 +53,10 @@ func buildEmail(d wireDeps) ([]connectors.Connector, error) {
 			OwnAddresses:    own,
 			Metrics:         m,
 			Log:             d.log.Named("email"),
+
+			// The text cap per mail, and whose sender verdicts to record.
+			MaxTextBytes:       int(a.MaxTextBytes),
+			TrustedAuthservIDs: a.TrustedAuthservIDs,
 		})
 		if err != nil {
 			return nil, err

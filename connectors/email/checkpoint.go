@@ -26,6 +26,13 @@ type mailboxCheckpoint struct {
 	// LastArrival is the newest INTERNALDATE read: after a UIDVALIDITY
 	// change, mail that arrived from then on is read again.
 	LastArrival time.Time `json:"last_arrival,omitzero"`
+	// Reading is the UID after LastUID whose reading began, and Attempts
+	// how many times it began without finishing. A crash or an
+	// out-of-memory kill while reading a mail leaves them behind, so that
+	// a mail that keeps killing the daemon is noticed and read differently
+	// (see poisonAttempts) instead of blocking the mailbox forever.
+	Reading  uint32 `json:"reading,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
 }
 
 // decodeCheckpoint reads a saved checkpoint; nil or empty is a first start.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,32 +85,40 @@ func unhex(c byte) byte {
 
 // decodeBase64 decodes base64, skipping line breaks and stray characters.
 // Padding inside the data (mailers that encode each line on its own) starts
-// a new run, so that such bodies decode correctly too.
+// a new run, so that such bodies decode correctly too. It decodes through a
+// small buffer into one output buffer of the decoded size.
 func decodeBase64(b []byte) ([]byte, string) {
-	var out []byte
-	run := make([]byte, 0, len(b))
+	out := make([]byte, 0, base64.StdEncoding.DecodedLen(len(b)))
+	var buf [4 << 10]byte // a multiple of 4: a full buffer decodes on its own
+	run := buf[:0]
 	stray, cut := false, false
-	flush := func() {
-		if len(run)%4 == 1 {
+	flush := func(end bool) {
+		if end && len(run)%4 == 1 {
 			run = run[:len(run)-1]
 			cut = true
 		}
-		dec := make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))
-		n, _ := base64.RawStdEncoding.Decode(dec, run)
-		out = append(out, dec[:n]...)
+		out = slices.Grow(out, base64.RawStdEncoding.DecodedLen(len(run)))
+		n, _ := base64.RawStdEncoding.Decode(out[len(out):cap(out)], run)
+		out = out[:len(out)+n]
 		run = run[:0]
+	}
+	add := func(c byte) {
+		run = append(run, c)
+		if len(run) == len(buf) {
+			flush(false)
+		}
 	}
 	for _, c := range b {
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
-			run = append(run, c)
+			add(c)
 		case c == '-':
-			run = append(run, '+')
+			add('+')
 		case c == '_':
-			run = append(run, '/')
+			add('/')
 		case c == '=':
 			if len(run) > 0 {
-				flush()
+				flush(true)
 			}
 		case c == ' ', c == '\t', c == '\r', c == '\n':
 		default:
@@ -117,7 +126,7 @@ func decodeBase64(b []byte) ([]byte, string) {
 		}
 	}
 	if len(run) > 0 {
-		flush()
+		flush(true)
 	}
 	switch {
 	case cut:
@@ -166,15 +175,21 @@ func decodeCharset(declared string, b []byte) (text string, guessed bool) {
 			return windows1252(b), hasC1Bytes(b)
 		}
 	}
+	if cs == "windows-1252" || cs == "cp1252" {
+		return windows1252(b), false
+	}
 	r, err := charset.Reader(cs, bytes.NewReader(b))
 	if err != nil {
 		return utf8OrWindows1252(b), true
 	}
-	out, err := io.ReadAll(r)
-	if err != nil || !utf8.Valid(out) {
-		return strings.ToValidUTF8(string(out), "\uFFFD"), true
+	// Decoded straight into the result, through io.Copy's small buffer.
+	var out strings.Builder
+	out.Grow(len(b) + len(b)/2)
+	_, err = io.Copy(&out, r)
+	if err != nil || !utf8.ValidString(out.String()) {
+		return strings.ToValidUTF8(out.String(), "\uFFFD"), true
 	}
-	return string(out), false
+	return out.String(), false
 }
 
 // asciiCompatible reports whether pure ASCII bytes mean the same in cs.
@@ -214,12 +229,25 @@ func hasC1Bytes(b []byte) bool {
 	return false
 }
 
+// windows1252 decodes b as windows-1252 into a string of exactly its
+// UTF-8 size.
 func windows1252(b []byte) string {
-	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+	n := len(b)
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			n += utf8.RuneLen(charmap.Windows1252.DecodeByte(c)) - 1
+		}
 	}
-	return string(out)
+	var s strings.Builder
+	s.Grow(n)
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			s.WriteByte(c)
+		} else {
+			s.WriteRune(charmap.Windows1252.DecodeByte(c))
+		}
+	}
+	return s.String()
 }
 
 // utf8OrWindows1252 keeps every valid UTF-8 sequence of b and reads each
@@ -299,32 +327,6 @@ func oneLine(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// cleanText makes s valid multi-line text: line breaks become "\n", control
-// characters other than tab and line feed are removed, C1 controls (from
-// windows-1252 text labelled ISO-8859-1) become what they meant, and
-// trailing white space is cut from every line.
-func cleanText(s string) string {
-	s = fixC1(strings.ToValidUTF8(s, "\uFFFD"))
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\u00a0':
-			return ' '
-		case unicode.IsControl(r), r == '\ufeff', r == '\u200b':
-			return -1
-		}
-		return r
-	}, s)
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t")
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
 // fixC1 replaces C1 control characters, which legacy mail produces when

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
@@ -75,6 +77,14 @@ type Options struct {
 	PollInterval time.Duration
 	// MaxMessageBytes caps how much of one mail is fetched.
 	MaxMessageBytes int64
+	// MaxTextBytes caps the readable text made from one mail (0: 128 KiB):
+	// HTML to text and every other text transformation stop there.
+	MaxTextBytes int
+	// TrustedAuthservIDs name the receiving servers whose
+	// Authentication-Results headers are recorded in the envelope (the
+	// authserv-id, the header's first word); NoAuthservID trusts headers
+	// without one (Microsoft 365). Empty: no sender verdict is recorded.
+	TrustedAuthservIDs []string
 	// Backfill is how far back the first start reads (0: only new mail).
 	Backfill time.Duration
 	// IngestLists ingests list and bulk mail instead of dropping it.
@@ -92,11 +102,18 @@ type Options struct {
 type Connector struct {
 	o      Options
 	filter mailFilter
+	policy readPolicy
 	log    *zap.Logger
 	now    func() time.Time
 	// ioTimeout is how long the server may stay silent while a command
 	// waits for its answer (see deadlineConn).
 	ioTimeout time.Duration
+
+	mu sync.Mutex
+	// unfinished holds, per mailbox, the mail whose reading last ended
+	// with an error in this process rather than with the process (see
+	// beginAttempt).
+	unfinished map[string]imap.UID
 }
 
 // New checks o and returns the account's connector.
@@ -131,6 +148,14 @@ func New(o Options) (*Connector, error) {
 	if o.MaxMessageBytes < 1024 {
 		errs = append(errs, errors.New("max message bytes must be at least 1024"))
 	}
+	if o.MaxTextBytes != 0 && o.MaxTextBytes < minMaxText {
+		errs = append(errs, fmt.Errorf("max text bytes must be at least %d", minMaxText))
+	}
+	for _, id := range o.TrustedAuthservIDs {
+		if id == "" || strings.ContainsAny(id, " \t\r\n;") {
+			errs = append(errs, fmt.Errorf("trusted authserv-id %q: want one word, such as mx.example.com, or %q", id, NoAuthservID))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("email account %q: %w", o.Account, err)
 	}
@@ -141,11 +166,13 @@ func New(o Options) (*Connector, error) {
 	return &Connector{
 		o:      o,
 		filter: mailFilter{own: newOwnAddresses(o.OwnAddresses), ingestLists: o.IngestLists},
+		policy: readPolicy{maxText: o.MaxTextBytes, trusted: newAuthservIDs(o.TrustedAuthservIDs)},
 		log:    log.With(zap.String("account", o.Account)),
 		now:    time.Now,
 		// The longest silence a healthy server keeps is a whole poll
 		// interval (while idling, or between polls).
-		ioTimeout: o.PollInterval + serverSilence,
+		ioTimeout:  o.PollInterval + serverSilence,
+		unfinished: map[string]imap.UID{},
 	}, nil
 }
 

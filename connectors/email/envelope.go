@@ -2,6 +2,7 @@ package email
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +32,8 @@ const (
 	flagTruncated      = "truncated"       // the mail was over max_message_bytes
 	flagMalformed      = "malformed"       // see metadata "problems"
 	flagCharsetGuessed = "charset_guessed" // a charset label was wrong or unknown
-	flagTextTruncated  = "text_truncated"  // text, body_full or the attachment list was cut to fit
+	flagTextTruncated  = "text_truncated"  // the body was over max_text_bytes, or text, body_full or the attachment list was cut to fit
+	flagUndecodable    = "undecodable"     // reading the mail failed; only its header was read
 )
 
 // origin says where a mail was read.
@@ -84,6 +86,7 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	if id := m.Header.Get("List-Id"); id != "" {
 		meta["list_id"] = capMeta(oneLine(id))
 	}
+	m.setAuthMeta(meta)
 
 	var flags []string
 	if m.Truncated {
@@ -96,18 +99,28 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	if m.CharsetGuessed {
 		flags = append(flags, flagCharsetGuessed)
 	}
+	if m.Undecodable != "" {
+		flags = append(flags, flagUndecodable)
+		problems := append([]string{m.Undecodable}, m.Problems...)
+		meta["problems"] = capMeta(strings.Join(problems, "; "))
+		if r := m.Header.Get("Received"); r != "" {
+			meta["received"] = capMeta(oneLine(r))
+		}
+	}
 
 	full := m.Body
 	text := full
+	textCut := m.BodyCut
 	if full != "" {
 		meta["text_source"] = "text/plain"
 		if m.BodyFromHTML {
 			meta["text_source"] = "text/html"
 		}
-		r := splitReply(full)
+		r := splitReply(full, maxText)
 		if r.New != "" {
 			text = r.New
 		}
+		textCut = textCut || r.Cut
 		if r.Quoted {
 			meta["quoted"] = "true"
 		}
@@ -115,7 +128,6 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 			meta["signature"] = capMeta(r.Signature)
 		}
 	}
-	textCut := false
 	if text != full {
 		var cut bool
 		meta["body_full"], cut = capText(full, maxBodyFull)
@@ -123,7 +135,10 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 	}
 	text, cut := capText(text, maxText)
 	textCut = textCut || cut
-	if strings.TrimSpace(text) == "" {
+	switch {
+	case m.Undecodable != "":
+		text = fmt.Sprintf("(could not be decoded; the original is in mailbox %q, uid %d)", o.Mailbox, o.UID)
+	case strings.TrimSpace(text) == "":
 		text = placeholderText(m.Attachments)
 	}
 	if len(m.Attachments) > 0 {

@@ -64,7 +64,7 @@ func TestFilter(t *testing.T) {
 			if tt.subjectLine != "" {
 				headers = strings.TrimPrefix(headers+"\nSubject: "+tt.subjectLine, "\n")
 			}
-			m := parseMail(rawMail(headers, "teksti"), false)
+			m := parseMail(rawMail(headers, "teksti"), false, readPolicy{})
 			f := mailFilter{own: own, ingestLists: tt.ingestLists}
 			got, detail := f.drop(m)
 			if got != tt.want {

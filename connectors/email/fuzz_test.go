@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 // FuzzParseMail feeds arbitrary bytes through the whole MIME → envelope
@@ -31,12 +33,19 @@ func FuzzParseMail(f *testing.F) {
 		"Content-Type: text/html; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\n//5oAGUAaQA=",
 		"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n> a \r\n>> b \r\nc",
 		"From: <>\r\nReferences: <<<>>>\r\nIn-Reply-To: <a@b\r\n\r\n<blockquote><blockquote>x",
+		"From: a@example.fi\r\nAuthentication-Results: mx.example.fi; dmarc=pass header.from=example.fi\r\n\r\nx",
+		"Content-Type: text/html\r\n\r\n" + strings.Repeat("<blockquote>", 25) + strings.Repeat("<p>ok</p>", 600),
 	} {
 		f.Add([]byte(s), false)
 	}
 	filter := mailFilter{own: newOwnAddresses([]string{"own@example.fi", "@teams.example.fi"})}
+	// A small cap, so that the fuzzer reaches it.
+	policy := readPolicy{maxText: minMaxText, trusted: newAuthservIDs([]string{"mx.example.fi", NoAuthservID})}
 	f.Fuzz(func(t *testing.T, raw []byte, truncated bool) {
-		m := parseMail(raw, truncated)
+		m := parseMail(raw, truncated, policy)
+		if len(m.Body) > minMaxText {
+			t.Fatalf("body is %d bytes, cap %d", len(m.Body), minMaxText)
+		}
 		filter.drop(m)
 		env := m.envelope(origin{Account: "fuzz", Mailbox: "INBOX", UID: 1, UIDValidity: 1}, testNow)
 		if err := env.Validate(); err != nil {
@@ -67,15 +76,49 @@ func FuzzHTMLToText(f *testing.F) {
 		"<p>a</p>", "<blockquote><p>x<br>y</blockquote>", "<pre>a\n b</pre>", "<!-- x", "<a href='>'>t</a>",
 		"<ul><li>a<li>b</ul>", "&amp;&#x1F600;&bogus;", "<head><title>x</title><body>y", "<div class=gmail_signature>s</div>",
 	} {
-		f.Add(s)
+		f.Add(s, uint16(1<<15))
+		f.Add(s, uint16(len(s)/2))
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := cleanText(htmlToText(s))
+	f.Fuzz(func(t *testing.T, s string, limit uint16) {
+		out := htmlText(s, int(limit))
 		if !utf8.ValidString(out) {
 			t.Fatalf("not UTF-8: %q", out)
 		}
+		if len(out) > int(limit) {
+			t.Fatalf("%d bytes for a cap of %d", len(out), limit)
+		}
 		if strings.Contains(out, "\n\n\n") {
 			t.Fatalf("more than one blank line in a row: %q", out)
+		}
+	})
+}
+
+// FuzzAuthResults reads arbitrary Authentication-Results values: never a
+// panic, and only the registry's result values are ever recorded.
+func FuzzAuthResults(f *testing.F) {
+	for _, s := range authResultsSamples {
+		f.Add(s)
+	}
+	for _, s := range []string{"", ";", "(", `"`, "a 2; spf=pass", "x; dkim=pass (unclosed", `x; dmarc="pass" header.from="a\"@b"`} {
+		f.Add(s)
+	}
+	trusted := newAuthservIDs([]string{"mx.example.fi", "mx.google.com", NoAuthservID})
+	valid := map[string]bool{"": true, "pass": true, "fail": true, "softfail": true, "neutral": true, "none": true, "temperror": true, "permerror": true, "policy": true}
+	f.Fuzz(func(t *testing.T, v string) {
+		ar, ok := parseAuthResults(v)
+		if !ok && (ar.id != "" || len(ar.results) > 0) {
+			t.Fatalf("rejected header with results: %+v", ar)
+		}
+		if len(ar.results) > maxAuthResults {
+			t.Fatalf("%d results", len(ar.results))
+		}
+		var h textproto.Header
+		h.Add("Authentication-Results", v)
+		verdict := trusted.verdict(h)
+		for _, r := range []string{verdict.SPF, verdict.DKIM, verdict.DMARC} {
+			if !valid[r] {
+				t.Fatalf("result %q recorded from %q", r, v)
+			}
 		}
 	})
 }

@@ -7,22 +7,24 @@ import (
 	"unicode/utf8"
 )
 
-// htmlToText turns an HTML mail body into readable plain text: scripts,
-// styles and the head are dropped, blocks and <br> become line breaks, list
-// items get "- ", <blockquote> lines get "> " (so quoted replies can be told
-// apart), a Gmail or Outlook signature block gets the "-- " delimiter, and
-// entities are decoded. It is a forgiving scanner, never an error.
-func htmlToText(s string) string {
-	w := &textWriter{atStart: true}
+// htmlToText turns an HTML mail body into readable plain text written to
+// out: scripts, styles and the head are dropped, blocks and <br> become line
+// breaks, list items get "- ", <blockquote> lines get "> " (so quoted
+// replies can be told apart), a Gmail or Outlook signature block gets the
+// "-- " delimiter, and entities are decoded. It is a forgiving scanner,
+// never an error, and it stops reading as soon as out is full: a mail that
+// would make a hundred megabytes of text costs no more than out's limit.
+func htmlToText(s string, out *textSink) {
+	w := &textWriter{out: out, atStart: true}
 	skip := "" // the element whose content is being skipped
-	for i := 0; i < len(s); {
+	for i := 0; i < len(s) && !out.full(); {
 		if s[i] != '<' {
 			j := strings.IndexByte(s[i:], '<')
 			if j < 0 {
 				j = len(s) - i
 			}
 			if skip == "" {
-				w.text(html.UnescapeString(s[i : i+j]))
+				w.textRun(s[i : i+j])
 			}
 			i += j
 			continue
@@ -32,14 +34,14 @@ func htmlToText(s string) string {
 		case strings.HasPrefix(rest, "<!--"):
 			end := strings.Index(rest[4:], "-->")
 			if end < 0 {
-				return w.String()
+				return
 			}
 			i += 4 + end + 3
 			continue
 		case len(rest) > 1 && (rest[1] == '!' || rest[1] == '?'):
 			end := strings.IndexByte(rest, '>')
 			if end < 0 {
-				return w.String()
+				return
 			}
 			i += end + 1
 			continue
@@ -53,7 +55,7 @@ func htmlToText(s string) string {
 		}
 		end := tagEnd(s, i)
 		if end < 0 {
-			return w.String()
+			return
 		}
 		tag := s[i+1 : end]
 		i = end + 1
@@ -103,12 +105,11 @@ func htmlToText(s string) string {
 			w.block()
 			if closing {
 				w.depth = max(0, w.depth-1)
-			} else if w.depth < 20 {
+			} else if w.depth < maxQuoteDepth {
 				w.depth++
 			}
 		}
 	}
-	return w.String()
 }
 
 // isSignatureBlock reports whether a <div>'s attributes mark a signature
@@ -153,11 +154,27 @@ func tagName(tag string) (string, string) {
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// textWriter collects text with HTML whitespace rules: runs of white space
-// collapse (except inside <pre>), line breaks are requested and emitted
-// lazily, and lines inside blockquotes get "> " prefixes.
+// maxQuoteDepth is the deepest blockquote nesting shown with its own '>';
+// deeper quotes are shown at this depth.
+const maxQuoteDepth = 20
+
+// quoteMarks holds the '>' of every quote depth (maxQuoteDepth of them);
+// a line's prefix is a slice of it, so writing one costs no allocation.
+const quoteMarks = ">>>>>>>>>>>>>>>>>>>>"
+
+// Reading text between tags: at most textChunk bytes are unescaped at a
+// time, cut before an '&' within maxEntityLen of the chunk's end so that
+// no entity is split.
+const (
+	textChunk    = 4 << 10
+	maxEntityLen = 40
+)
+
+// textWriter applies HTML whitespace rules on the way to a textSink: runs
+// of white space collapse (except inside <pre>), line breaks are requested
+// and emitted lazily, and lines inside blockquotes get "> " prefixes.
 type textWriter struct {
-	b            strings.Builder
+	out          *textSink
 	depth        int // blockquote nesting
 	lastDepth    int // blockquote nesting of the last text written
 	pre          int // <pre> nesting
@@ -185,14 +202,14 @@ func (w *textWriter) space() { w.spacePending = true }
 // raw writes s as is (after pending breaks), as for a list marker.
 func (w *textWriter) raw(s string) {
 	w.flush()
-	w.b.WriteString(s)
+	w.out.WriteString(s)
 	w.atStart = false
 	w.spacePending = false
 }
 
 // flush writes pending line breaks and, at a line start, the quote prefix.
 func (w *textWriter) flush() {
-	if w.b.Len() > 0 && w.breaks > 0 {
+	if w.out.started && w.breaks > 0 {
 		// At most one blank line; it is quoted only when it lies inside
 		// the quote (between two quoted lines), not when entering or
 		// leaving one.
@@ -200,39 +217,64 @@ func (w *textWriter) flush() {
 		blank := min(w.depth, w.lastDepth)
 		for k := 0; k < n; k++ {
 			if k > 0 && blank > 0 {
-				w.b.WriteString(strings.Repeat(">", blank))
+				w.out.WriteString(quoteMarks[:blank])
 			}
-			w.b.WriteByte('\n')
+			_ = w.out.WriteByte('\n')
 		}
 		w.atStart = true
 		w.spacePending = false
 	}
 	w.breaks = 0
 	if w.atStart && w.depth > 0 {
-		w.b.WriteString(strings.Repeat(">", w.depth) + " ")
+		w.out.WriteString(quoteMarks[:w.depth])
+		_ = w.out.WriteByte(' ')
 	}
 	w.lastDepth = w.depth
 }
 
+// textRun writes the text between two tags, decoding entities, a chunk at
+// a time so that a huge run never becomes one huge copy.
+func (w *textWriter) textRun(run string) {
+	for len(run) > 0 && !w.out.full() {
+		n := len(run)
+		if n > textChunk {
+			n = textChunk
+			if k := strings.LastIndexByte(run[n-maxEntityLen:n], '&'); k >= 0 {
+				n += k - maxEntityLen
+			}
+		}
+		piece := run[:n]
+		if strings.IndexByte(piece, '&') >= 0 {
+			piece = html.UnescapeString(piece)
+		}
+		w.text(piece)
+		run = run[n:]
+	}
+}
+
 func (w *textWriter) text(s string) {
 	if w.pre > 0 {
-		for i, line := range strings.Split(s, "\n") {
-			if i > 0 {
+		for first := true; ; first = false {
+			line, rest, more := strings.Cut(s, "\n")
+			if !first {
 				w.lineBreak()
 			}
 			if line != "" {
 				w.flush()
-				w.b.WriteString(strings.TrimRight(line, "\r"))
+				w.out.WriteString(strings.TrimRight(line, "\r"))
 				w.atStart = false
 			}
+			if !more {
+				return
+			}
+			s = rest
 		}
-		return
 	}
 	for len(s) > 0 {
 		r, size := utf8.DecodeRuneInString(s)
 		s = s[size:]
 		if unicode.IsSpace(r) {
-			if !w.atStart || w.b.Len() == 0 {
+			if !w.atStart || !w.out.started {
 				w.spacePending = true
 			}
 			continue
@@ -240,12 +282,10 @@ func (w *textWriter) text(s string) {
 		if w.breaks > 0 || w.atStart {
 			w.flush()
 		} else if w.spacePending {
-			w.b.WriteByte(' ')
+			_ = w.out.WriteByte(' ')
 		}
 		w.spacePending = false
 		w.atStart = false
-		w.b.WriteRune(r)
+		w.out.WriteRune(r)
 	}
 }
-
-func (w *textWriter) String() string { return w.b.String() }

@@ -1,6 +1,9 @@
 package email
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestHTMLToText(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -24,8 +27,46 @@ func TestHTMLToText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := cleanText(htmlToText(tt.in)); got != tt.want {
+			if got := htmlText(tt.in, 1<<20); got != tt.want {
 				t.Fatalf("htmlToText(%q) =\n%q\nwant\n%q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// htmlText converts s with a sink of limit bytes.
+func htmlText(s string, limit int) string {
+	out := newTextSink(limit)
+	htmlToText(s, out)
+	return out.String()
+}
+
+// TestHTMLToTextCap: whatever the HTML, the text stops at the cap while it
+// is made, and what was made before the cut is right.
+func TestHTMLToTextCap(t *testing.T) {
+	deep := strings.Repeat(">", maxQuoteDepth)
+	tests := []struct {
+		name   string
+		html   string
+		limit  int
+		prefix string
+		full   bool
+	}{
+		{"deep nesting", strings.Repeat("<blockquote>", 30) + strings.Repeat("<p>ok</p>", 1<<16), 4 << 10, deep + " ok\n" + deep + "\n" + deep + " ok", true},
+		{"huge attribute", `<div title="` + strings.Repeat("x", 1<<20) + `">sisältö</div>`, 100, "sisältö", false},
+		{"many tiny elements", strings.Repeat("<b>a</b>", 1<<17), 1000, "aaaa", true},
+		{"huge text run with entities", strings.Repeat("sana &amp; ", 1<<17), 1000, "sana & sana & ", true},
+		{"entity on a chunk boundary", strings.Repeat("x", textChunk-3) + "&auml;y", 1 << 20, strings.Repeat("x", textChunk-3) + "äy", false},
+		{"unterminated tag after the cap", strings.Repeat("<p>teksti</p>", 1000) + "<a href='", 100, "teksti\n\nteksti", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := newTextSink(tt.limit)
+			htmlToText(tt.html, out)
+			got := out.String()
+			if len(got) > tt.limit || !strings.HasPrefix(got, tt.prefix) || out.full() != tt.full {
+				t.Fatalf("got %d bytes (full %v) starting %q, want at most %d starting %q (full %v)",
+					len(got), out.full(), got[:min(len(got), 80)], tt.limit, tt.prefix, tt.full)
 			}
 		})
 	}

@@ -57,15 +57,13 @@ type serverOpts struct {
 
 func startServer(t *testing.T, so serverOpts) *testServer {
 	t.Helper()
-	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testUser, testPassword)
 	if err := user.Create("INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	mem.AddUser(user)
 	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
+			return &testSession{user: user}, nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}},
 		InsecureAuth: so.tls == "",
@@ -85,6 +83,42 @@ func startServer(t *testing.T, so serverOpts) *testServer {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	return &testServer{addr: ln.Addr().String(), user: user}
+}
+
+// testSession is imapmemserver's session for the one test user, except that
+// IDLE reports every change, also one made between the last command and
+// IDLE, as real servers do. (imapmemserver reports only changes made after
+// IDLE began, so a mail delivered just before it would wait for the next
+// command, an hour away in most tests.)
+type testSession struct {
+	*imapmemserver.UserSession // nil until logged in
+	user                       *imapmemserver.User
+}
+
+func (s *testSession) Login(username, password string) error {
+	if err := s.user.Login(username, password); err != nil {
+		return err
+	}
+	s.UserSession = imapmemserver.NewUserSession(s.user)
+	return nil
+}
+
+// idleCheck is how often an idling test session looks for changes.
+const idleCheck = 10 * time.Millisecond
+
+func (s *testSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	t := time.NewTicker(idleCheck)
+	defer t.Stop()
+	for {
+		if err := s.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 type testLogger struct{ t *testing.T }

@@ -29,11 +29,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"account", "reason"}),
 		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_flagged_total",
-			Help: "Mails ingested with a flag, by account and flag (truncated, malformed, charset_guessed, text_truncated).",
+			Help: "Mails ingested with a flag, by account and flag (truncated, malformed, charset_guessed, text_truncated, undecodable).",
 		}, []string{"account", "flag"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_skipped_total",
-			Help: "Mails that could not be turned into a valid envelope and were left in the mailbox, by account (a bug: see the error log).",
+			Help: "Mails of which not even the header could be turned into a valid envelope, left in the mailbox and passed by the checkpoint, by account (a bug: see the error log).",
 		}, []string{"account"}),
 		mailboxActionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_email_mailbox_action_failures_total",

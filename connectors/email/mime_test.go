@@ -115,7 +115,7 @@ func TestBodySelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := parseMail(crlf(tt.raw), false)
+			m := parseMail(crlf(tt.raw), false, readPolicy{})
 			if m.Body != tt.want || m.BodyFromHTML != tt.fromHTML || len(m.Attachments) != tt.attachments {
 				t.Fatalf("body %q (html %v, %d attachments %+v), want %q (html %v, %d attachments)",
 					m.Body, m.BodyFromHTML, len(m.Attachments), m.Attachments, tt.want, tt.fromHTML, tt.attachments)
@@ -134,7 +134,7 @@ func TestMIMELimits(t *testing.T) {
 			fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i)
 		}
 		b.WriteString("\r\nsyvällä")
-		m := parseMail([]byte(b.String()), false)
+		m := parseMail([]byte(b.String()), false, readPolicy{})
 		if !strings.Contains(strings.Join(m.Problems, ";"), "nested deeper") {
 			t.Fatalf("problems = %q", m.Problems)
 		}
@@ -146,7 +146,7 @@ func TestMIMELimits(t *testing.T) {
 			fmt.Fprintf(&b, "--b\r\nContent-Type: image/gif\r\n\r\nGIF%d\r\n", i)
 		}
 		b.WriteString("--b--\r\n")
-		m := parseMail([]byte(b.String()), false)
+		m := parseMail([]byte(b.String()), false, readPolicy{})
 		if len(m.Attachments) >= maxParts || !strings.Contains(strings.Join(m.Problems, ";"), "more than") {
 			t.Fatalf("%d attachments, problems %q", len(m.Attachments), m.Problems)
 		}
@@ -166,7 +166,7 @@ func TestThreadOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := parseMail(crlf(tt.headers+"\n\nteksti"), false)
+			m := parseMail(crlf(tt.headers+"\n\nteksti"), false, readPolicy{})
 			thread, parent := threadOf(m, m.sourceID())
 			if thread != tt.thread || parent != tt.parent {
 				t.Fatalf("thread %q parent %q, want %q %q", thread, parent, tt.thread, tt.parent)
@@ -200,9 +200,9 @@ func TestSourceID(t *testing.T) {
 	}
 	// Without a Message-ID the id is a content hash: the same mail read
 	// again (even with other trace headers) gets the same id.
-	a := parseMail(crlf("Received: by a\nFrom: x@y\nSubject: s\n\nbody"), false)
-	b := parseMail(crlf("Received: by b\nReceived: by c\nFrom: x@y\nSubject: s\n\nbody"), false)
-	c := parseMail(crlf("From: x@y\nSubject: s\n\nother body"), false)
+	a := parseMail(crlf("Received: by a\nFrom: x@y\nSubject: s\n\nbody"), false, readPolicy{})
+	b := parseMail(crlf("Received: by b\nReceived: by c\nFrom: x@y\nSubject: s\n\nbody"), false, readPolicy{})
+	c := parseMail(crlf("From: x@y\nSubject: s\n\nother body"), false, readPolicy{})
 	if a.sourceID() != b.sourceID() || !strings.HasPrefix(a.sourceID(), "nomid-") {
 		t.Errorf("ids %q %q should be equal nomid- hashes", a.sourceID(), b.sourceID())
 	}
@@ -217,7 +217,7 @@ func TestEnvelopeLimitsAndFallbacks(t *testing.T) {
 
 	t.Run("huge text is capped", func(t *testing.T) {
 		body := strings.Repeat("pitkä rivi tekstiä ", 20000) + "\n\nOn Mon, 3 Feb 2014 a <a@x> wrote:\n" + strings.Repeat("> lainaus\n", 20000)
-		env := parseMail(rawMail("", body), false).envelope(o, testNow)
+		env := parseMail(rawMail("", body), false, readPolicy{}).envelope(o, testNow)
 		if len(env.Text) > maxText || len(env.Metadata["body_full"]) > maxBodyFull {
 			t.Fatalf("text %d bytes, body_full %d bytes", len(env.Text), len(env.Metadata["body_full"]))
 		}
@@ -244,7 +244,7 @@ func TestEnvelopeLimitsAndFallbacks(t *testing.T) {
 			fmt.Fprintf(&b, "--zz\nContent-Type: application/octet-stream; name=\"%s%d\"\n\nx\n", strings.Repeat("<", 190), i)
 		}
 		b.WriteString("--zz--\n")
-		env := parseMail(rawMail("Content-Type: multipart/mixed; boundary=zz", b.String()), false).envelope(o, testNow)
+		env := parseMail(rawMail("Content-Type: multipart/mixed; boundary=zz", b.String()), false, readPolicy{}).envelope(o, testNow)
 		j, _ := json.Marshal(env)
 		if len(j) > 1<<20 {
 			t.Fatalf("envelope is %d bytes of JSON, more than 1 MiB", len(j))
@@ -258,34 +258,34 @@ func TestEnvelopeLimitsAndFallbacks(t *testing.T) {
 		}
 	})
 	t.Run("empty mail gets a placeholder", func(t *testing.T) {
-		env := parseMail(rawMail("", ""), false).envelope(o, testNow)
+		env := parseMail(rawMail("", ""), false, readPolicy{}).envelope(o, testNow)
 		if env.Text != "(no text)" || env.Validate() != nil {
 			t.Fatalf("text %q, validate %v", env.Text, env.Validate())
 		}
 	})
 	t.Run("attachment-only mail names its attachments", func(t *testing.T) {
 		raw := rawMail("Content-Type: multipart/mixed; boundary=m", "--m\nContent-Type: application/pdf; name=lasku.pdf\nContent-Transfer-Encoding: base64\n\nJVBERg==\n--m--\n")
-		env := parseMail(raw, false).envelope(o, testNow)
+		env := parseMail(raw, false, readPolicy{}).envelope(o, testNow)
 		if env.Text != "(no text; attachments: lasku.pdf)" {
 			t.Fatalf("text %q", env.Text)
 		}
 	})
 	t.Run("missing date uses arrival", func(t *testing.T) {
 		raw := crlf("From: a@x\nMessage-ID: <d1@x>\n\nteksti")
-		env := parseMail(raw, false).envelope(o, testNow)
+		env := parseMail(raw, false, readPolicy{}).envelope(o, testNow)
 		if !env.CreatedAt.Equal(arrived) {
 			t.Fatalf("created %v, want %v", env.CreatedAt, arrived)
 		}
 	})
 	t.Run("date in the far future uses arrival", func(t *testing.T) {
 		raw := crlf("From: a@x\nMessage-ID: <d2@x>\nDate: Mon, 1 Jan 2999 00:00:00 +0000\n\nteksti")
-		env := parseMail(raw, false).envelope(o, testNow)
+		env := parseMail(raw, false, readPolicy{}).envelope(o, testNow)
 		if !env.CreatedAt.Equal(arrived) || env.Metadata["date_header"] == "" {
 			t.Fatalf("created %v, metadata %v", env.CreatedAt, env.Metadata)
 		}
 	})
 	t.Run("reply-to differing from from is kept", func(t *testing.T) {
-		env := parseMail(rawMail("Reply-To: Oikea <oikea@example.fi>", "x"), false).envelope(o, testNow)
+		env := parseMail(rawMail("Reply-To: Oikea <oikea@example.fi>", "x"), false, readPolicy{}).envelope(o, testNow)
 		if env.Metadata["reply_to"] != "Oikea <oikea@example.fi>" {
 			t.Fatalf("reply_to = %q", env.Metadata["reply_to"])
 		}
@@ -296,7 +296,7 @@ func TestTruncatedMail(t *testing.T) {
 	att := strings.Repeat("QUJDREVGR0g=\r\n", 5000)
 	raw := crlf("From: Asiakas <a@example.fi>\nMessage-ID: <big@example.fi>\nSubject: Iso liite\nContent-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\nKatso liite.\n--m\nContent-Type: application/zip; name=iso.zip\nContent-Transfer-Encoding: base64\n\n" + att + "\n--m--\n")
 	cut := raw[:len(raw)/2]
-	m := parseMail(cut, true)
+	m := parseMail(cut, true, readPolicy{})
 	env := m.envelope(origin{Account: "a", Mailbox: "INBOX", Size: int64(len(raw))}, testNow)
 	if env.Metadata["flags"] != flagTruncated {
 		t.Fatalf("flags = %q (problems %q)", env.Metadata["flags"], env.Metadata["problems"])
@@ -308,7 +308,7 @@ func TestTruncatedMail(t *testing.T) {
 		t.Fatalf("attachments %q", env.Metadata["attachments"])
 	}
 	// The same cut mail read without knowing it was cut is malformed.
-	if m := parseMail(cut, false); len(m.Problems) == 0 {
+	if m := parseMail(cut, false, readPolicy{}); len(m.Problems) == 0 {
 		t.Fatal("an unclosed multipart is not reported")
 	}
 }

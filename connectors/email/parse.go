@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,7 +16,34 @@ const (
 	maxParts    = 500 // MIME entities in one mail
 	maxProblems = 12  // problem descriptions kept
 	maxNameLen  = 200 // attachment name bytes
+	// defaultMaxText caps the readable text of one mail (the body with
+	// quotes and signature) unless the account sets max_text_bytes;
+	// minMaxText is the smallest cap an account may set.
+	defaultMaxText = 128 << 10
+	minMaxText     = 4 << 10
+	// textBudgetParts is how many times maxText the text of all the parts
+	// of one mail may add up to: enough for the plain and the HTML version
+	// of a multipart/alternative, bounded however many parts there are.
+	textBudgetParts = 4
 )
+
+// readPolicy is what an account decides about reading each of its mails.
+type readPolicy struct {
+	// maxText caps the readable text of a mail in bytes (defaultMaxText
+	// when 0): every text transformation stops there.
+	maxText int
+	// trusted are the authserv-ids whose Authentication-Results headers
+	// are believed.
+	trusted authservIDs
+}
+
+// textLimit is the cap on a mail's readable text.
+func (p readPolicy) textLimit() int {
+	if p.maxText <= 0 {
+		return defaultMaxText
+	}
+	return p.maxText
+}
 
 // attachment describes a non-text part of a mail; its content is not kept.
 type attachment struct {
@@ -50,6 +78,15 @@ type parsedMail struct {
 	Body string
 	// BodyFromHTML reports that Body was made from HTML.
 	BodyFromHTML bool
+	// BodyCut reports that the readable text was longer than the cap and
+	// Body holds its start.
+	BodyCut bool
+	// Auth is the receiving server's verdict on the sender, from trusted
+	// Authentication-Results headers.
+	Auth authVerdict
+	// FromFields is the number of From header fields (DMARC is about a
+	// mail with exactly one).
+	FromFields int
 	// Attachments lists the non-text parts.
 	Attachments []attachment
 	// CharsetGuessed reports that a text's charset label could not be
@@ -59,6 +96,9 @@ type parsedMail struct {
 	Truncated bool
 	// Problems describes what was malformed (empty for a clean mail).
 	Problems []string
+	// Undecodable says why only the header of the mail was read ("" when
+	// it was read whole).
+	Undecodable string
 
 	// rawBody is the undecoded body, for the fallback id of a mail without
 	// a Message-ID.
@@ -67,13 +107,27 @@ type parsedMail struct {
 
 // parseMail reads a raw RFC 5322 mail. truncated tells that raw was cut at
 // the size limit, so that an unfinished MIME structure is expected rather
-// than reported as malformed.
-func parseMail(raw []byte, truncated bool) *parsedMail {
+// than reported as malformed. The readable text is capped by p while it is
+// produced, so the work and memory of one mail are bounded by its size and
+// the cap, whatever its structure.
+func parseMail(raw []byte, truncated bool, p readPolicy) *parsedMail {
 	m := &parsedMail{Truncated: truncated}
 	h, body, malformed := splitHeader(raw)
 	if malformed {
 		m.problem("malformed header lines (the header was read up to the first line that is not a field)")
 	}
+	m.readHeader(h, body, p)
+
+	limit := p.textLimit()
+	w := &mimeWalker{m: m, maxText: limit, budget: textBudgetParts * limit}
+	c := w.entity(h, body, "text/plain", 0)
+	m.Body, m.BodyFromHTML, m.BodyCut = c.text, c.html && c.text != "", c.cut
+	return m
+}
+
+// readHeader fills in what the mail's top-level header h says; body is the
+// raw body after it.
+func (m *parsedMail) readHeader(h textproto.Header, body []byte, p readPolicy) {
 	m.Header, m.rawBody = h, body
 	if h.Len() == 0 {
 		m.problem("no header")
@@ -100,11 +154,8 @@ func parseMail(raw []byte, truncated bool) *parsedMail {
 		m.Lang = lang
 	}
 	m.ContentType, _ = mediaType(h.Get("Content-Type"))
-
-	p := &mimeWalker{m: m}
-	c := p.entity(h, body, "text/plain", 0)
-	m.Body, m.BodyFromHTML = c.text, c.html && c.text != ""
-	return m
+	m.FromFields = len(h.Values("From"))
+	m.Auth = p.trusted.verdict(h)
 }
 
 // problem records what was malformed, once each, keeping the first
@@ -120,12 +171,29 @@ type content struct {
 	text string
 	// html reports that the text was made from HTML.
 	html bool
+	// cut reports that text was lost to the cap.
+	cut bool
 }
 
 // mimeWalker walks the MIME tree of one mail.
 type mimeWalker struct {
 	m     *parsedMail
 	parts int
+	// maxText caps the text of the mail and of each part; budget is what
+	// the parts read so far left of the text all parts may make together.
+	maxText int
+	budget  int
+}
+
+// newSink returns the sink for the next text part: at most maxText, and
+// at most what is left of the budget.
+func (w *mimeWalker) newSink() *textSink {
+	return newTextSink(min(w.maxText, w.budget))
+}
+
+// spent charges the text of a part to the budget.
+func (w *mimeWalker) spent(s *textSink) {
+	w.budget = max(w.budget-s.len(), 0)
 }
 
 // entity returns the readable text of the entity with header h and raw body,
@@ -181,20 +249,25 @@ func (w *mimeWalker) multipart(mt string, params map[string]string, raw [][]byte
 		return pickAlternative(kids)
 	}
 	// mixed, related, signed, report and anything unknown: every readable
-	// part in order.
-	var texts []string
-	allHTML := true
+	// part in order, joined within the cap.
+	out := newTextSink(w.maxText)
+	allHTML, cut, wrote := true, false, false
 	for _, k := range kids {
+		cut = cut || k.cut
 		if k.text == "" {
 			continue
 		}
-		texts = append(texts, k.text)
+		if wrote {
+			out.WriteString("\n\n")
+		}
+		out.WriteString(k.text)
 		allHTML = allHTML && k.html
+		wrote = true
 	}
-	if len(texts) == 0 {
-		return content{}
+	if !wrote {
+		return content{cut: cut}
 	}
-	return content{text: strings.Join(texts, "\n\n"), html: allHTML}
+	return content{text: out.String(), html: allHTML, cut: cut || out.full()}
 }
 
 // pickAlternative chooses among the versions of a multipart/alternative:
@@ -221,7 +294,12 @@ func pickAlternative(kids []content) content {
 	if rich != nil {
 		return *rich
 	}
-	return content{}
+	// No version has text; say whether one lost it to the cap.
+	cut := false
+	for _, k := range kids {
+		cut = cut || k.cut
+	}
+	return content{cut: cut}
 }
 
 // isHTMLStub reports whether plain is a short "this mail needs an HTML
@@ -245,21 +323,31 @@ func (w *mimeWalker) leaf(h textproto.Header, body []byte, mt string, params map
 	}
 	isText := mt == "text/plain" || mt == "text/html" || mt == "text/enriched"
 	if isText && (disp == "" || disp == "inline" && name == "") {
+		isHTML := mt == "text/html"
+		out := w.newSink()
+		if out.limit == 0 {
+			// The parts before used up the budget: this one is not even
+			// decoded.
+			return content{html: isHTML, cut: len(bytes.TrimSpace(data)) > 0}
+		}
 		cs := params["charset"]
-		if cs == "" && mt == "text/html" {
+		if cs == "" && isHTML {
 			cs = sniffHTMLCharset(data)
 		}
 		text, guessed := decodeCharset(cs, data)
 		if guessed {
 			w.m.CharsetGuessed = true
 		}
-		if mt == "text/html" {
-			return content{text: cleanText(htmlToText(text)), html: true}
+		switch {
+		case isHTML:
+			htmlToText(text, out)
+		case strings.EqualFold(params["format"], "flowed"):
+			unflow(text, strings.EqualFold(params["delsp"], "yes"), out)
+		default:
+			out.WriteString(text)
 		}
-		if strings.EqualFold(params["format"], "flowed") {
-			text = unflow(text, strings.EqualFold(params["delsp"], "yes"))
-		}
-		return content{text: cleanText(text)}
+		w.spent(out)
+		return content{text: out.String(), html: isHTML, cut: out.full()}
 	}
 	a := attachment{Name: name, Type: mt, Size: len(data), Inline: disp == "inline" || disp == "" && h.Get("Content-Id") != ""}
 	if a.Name == "" && mt == "message/rfc822" {
@@ -312,49 +400,43 @@ func sniffHTMLCharset(b []byte) string {
 	}
 }
 
-// unflow joins the soft line breaks of format=flowed text (RFC 3676): a
-// line ending in a space continues on the next line, unless it is the "-- "
-// signature delimiter. Quote depth is kept, and space-stuffing is undone.
-func unflow(s string, delsp bool) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	var out []string
-	var cur strings.Builder
-	curDepth, open := 0, false
-	for _, l := range lines {
+// unflow writes format=flowed text (RFC 3676) to out with its soft line
+// breaks joined: a line ending in a space continues on the next line,
+// unless it is the "-- " signature delimiter. Quote depth is kept, and
+// space-stuffing is undone. It stops as soon as out is full.
+func unflow(s string, delsp bool, out *textSink) {
+	curDepth, open, first := 0, false, true
+	for more := true; more && !out.full(); {
+		var l string
+		l, s, more = strings.Cut(s, "\n")
+		l = strings.TrimSuffix(l, "\r")
 		depth := 0
 		for depth < len(l) && l[depth] == '>' {
 			depth++
 		}
-		body := l[depth:]
-		body = strings.TrimPrefix(body, " ") // space-stuffing
+		body := strings.TrimPrefix(l[depth:], " ") // space-stuffing
 		if open && depth != curDepth {
-			out = append(out, quotePrefix(curDepth)+cur.String())
-			cur.Reset()
 			open = false
 		}
 		flowed := strings.HasSuffix(body, " ") && body != "-- "
 		if flowed && delsp {
 			body = body[:len(body)-1]
 		}
-		cur.WriteString(body)
-		curDepth, open = depth, true
-		if !flowed {
-			out = append(out, quotePrefix(depth)+cur.String())
-			cur.Reset()
-			open = false
+		if !open {
+			// A new line: its quote prefix, written once for all the
+			// flowed lines it is made of.
+			if !first {
+				_ = out.WriteByte('\n')
+			}
+			first = false
+			if depth > 0 {
+				out.WriteString(l[:depth])
+				_ = out.WriteByte(' ')
+			}
 		}
+		out.WriteString(body)
+		curDepth, open = depth, flowed
 	}
-	if open {
-		out = append(out, quotePrefix(curDepth)+cur.String())
-	}
-	return strings.Join(out, "\n")
-}
-
-func quotePrefix(depth int) string {
-	if depth == 0 {
-		return ""
-	}
-	return strings.Repeat(">", depth) + " "
 }
 
 // contentLanguage returns the first tag of a Content-Language value when

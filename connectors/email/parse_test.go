@@ -108,7 +108,7 @@ func TestFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			m := parseMail(readFixture(t, tt.file), false)
+			m := parseMail(readFixture(t, tt.file), false, readPolicy{})
 			reason, detail := filter.drop(m)
 			if reason != tt.drop {
 				t.Fatalf("drop = %q (%s), want %q", reason, detail, tt.drop)

@@ -14,6 +14,8 @@ type reply struct {
 	Signature string
 	// Quoted reports that quoted earlier mail was cut off.
 	Quoted bool
+	// Cut reports that New was longer than the cap and holds its start.
+	Cut bool
 }
 
 // splitReply separates the new text of a reply from the quoted earlier mail
@@ -21,42 +23,71 @@ type reply struct {
 // English, Finnish, Swedish and German: "On ... wrote:", "... kirjoitti:",
 // "-----Original Message-----", "-----Alkuperäinen viesti-----", Outlook's
 // "From: / Sent:" (or "Lähettäjä: / Lähetetty:") block and its underscore
-// line. Interleaved replies keep their unquoted lines.
-func splitReply(body string) reply {
-	lines := strings.Split(body, "\n")
+// line. Interleaved replies keep their unquoted lines. New is made within
+// maxNew bytes; the signature is a part of body, not a copy.
+func splitReply(body string, maxNew int) reply {
 	var r reply
-	cut, sigAt := len(lines), -1
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimRight(lines[i], " \t\r")
+	// Byte offsets: where the quoted part starts, and the signature.
+	cut, sigAt, sigFrom := len(body), -1, -1
+	for pos := 0; pos < len(body); {
+		line, next := lineAt(body, pos)
+		line = strings.TrimRight(line, " \t\r")
 		if sigAt < 0 && isSignatureStart(line) {
-			sigAt = i
+			sigAt, sigFrom = pos, pos
+			if isSignatureDelimiter(line) {
+				sigFrom = next // the "-- " line itself is not part of the signature
+			}
+			pos = next
 			continue
 		}
-		if isQuoteHeader(lines, i) {
-			cut = i
+		if isQuoteHeader(body, pos) {
+			cut = pos
 			r.Quoted = true
 			break
 		}
+		pos = next
 	}
 	end := cut
 	if sigAt >= 0 && sigAt < cut {
 		end = sigAt
-		from := sigAt
-		if isSignatureDelimiter(strings.TrimRight(lines[sigAt], " \t\r")) {
-			from++ // the "-- " line itself is not part of the signature
-		}
-		r.Signature = strings.TrimSpace(strings.Join(lines[from:cut], "\n"))
+		r.Signature = strings.TrimSpace(body[min(sigFrom, cut):cut])
 	}
-	var kept []string
-	for _, l := range lines[:end] {
-		if strings.HasPrefix(strings.TrimLeft(l, " "), ">") {
+	out := newTextSink(maxNew)
+	for pos := 0; pos < end && !out.full(); {
+		line, next := lineAt(body[:end], pos)
+		pos = next
+		if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
 			r.Quoted = true
 			continue
 		}
-		kept = append(kept, l)
+		out.WriteString(line)
+		_ = out.WriteByte('\n')
 	}
-	r.New = strings.TrimSpace(strings.Join(kept, "\n"))
+	r.New, r.Cut = out.String(), out.full()
 	return r
+}
+
+// lineAt returns the line of s starting at pos (without its line break)
+// and the offset of the next line.
+func lineAt(s string, pos int) (line string, next int) {
+	if i := strings.IndexByte(s[pos:], '\n'); i >= 0 {
+		return s[pos : pos+i], pos + i + 1
+	}
+	return s[pos:], len(s)
+}
+
+// lineAfter returns the n-th line after the one starting at pos (n >= 1),
+// and whether there is one.
+func lineAfter(s string, pos, n int) (string, bool) {
+	_, pos = lineAt(s, pos)
+	for ; n > 1 && pos < len(s); n-- {
+		_, pos = lineAt(s, pos)
+	}
+	if pos >= len(s) {
+		return "", false
+	}
+	line, _ := lineAt(s, pos)
+	return line, true
 }
 
 // isSignatureDelimiter reports the RFC 3676 "-- " line (also without the
@@ -106,9 +137,11 @@ var (
 	outlookSent = []string{"sent:", "date:", "lähetetty:", "päivämäärä:", "skickat:", "datum:", "gesendet:", "*sent:*", "**sent:**"}
 )
 
-// isQuoteHeader reports whether lines[i] starts the quoted earlier mail.
-func isQuoteHeader(lines []string, i int) bool {
-	l := strings.ToLower(strings.TrimSpace(lines[i]))
+// isQuoteHeader reports whether the line of body starting at pos starts
+// the quoted earlier mail.
+func isQuoteHeader(body string, pos int) bool {
+	line, _ := lineAt(body, pos)
+	l := strings.ToLower(strings.TrimSpace(line))
 	if l == "" {
 		return false
 	}
@@ -125,18 +158,23 @@ func isQuoteHeader(lines []string, i int) bool {
 	if isAttribution(l) {
 		return true
 	}
-	if next := joinNext(lines, i); next != "" && startsAttribution(l) && isAttribution(next) {
+	if next := joinNext(body, pos); next != "" && startsAttribution(l) && isAttribution(next) {
 		// The next line alone may already look like an attribution (it
 		// holds "<address> wrote:"); this line belongs to it when it is
 		// cut open or is the dated "On ..." start.
-		if !isAttribution(strings.ToLower(strings.TrimSpace(lines[i+1]))) ||
+		second, _ := lineAfter(body, pos, 1)
+		if !isAttribution(strings.ToLower(strings.TrimSpace(second))) ||
 			strings.HasSuffix(l, "<") || strings.HasPrefix(l, "on ") && strings.ContainsAny(l, "0123456789") {
 			return true
 		}
 	}
 	if hasPrefixAny(l, outlookFrom) {
-		for j := i + 1; j < len(lines) && j <= i+3; j++ {
-			if hasPrefixAny(strings.ToLower(strings.TrimSpace(lines[j])), outlookSent) {
+		for n := 1; n <= 3; n++ {
+			next, ok := lineAfter(body, pos, n)
+			if !ok {
+				break
+			}
+			if hasPrefixAny(strings.ToLower(strings.TrimSpace(next)), outlookSent) {
 				return true
 			}
 		}
@@ -173,17 +211,19 @@ func startsAttribution(l string) bool {
 	return strings.ContainsAny(l, "@<")
 }
 
-// joinNext joins line i with the next non-empty line, for a wrapped
-// attribution; "" when there is none.
-func joinNext(lines []string, i int) string {
-	if i+1 >= len(lines) {
+// joinNext joins the line of body at pos with the next line, for a
+// wrapped attribution; "" when the next line is missing, empty or quoted.
+func joinNext(body string, pos int) string {
+	next, ok := lineAfter(body, pos, 1)
+	if !ok {
 		return ""
 	}
-	next := strings.ToLower(strings.TrimSpace(lines[i+1]))
+	next = strings.ToLower(strings.TrimSpace(next))
 	if next == "" || strings.HasPrefix(next, ">") {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSpace(lines[i])) + " " + next
+	line, _ := lineAt(body, pos)
+	return strings.ToLower(strings.TrimSpace(line)) + " " + next
 }
 
 func hasPrefixAny(s string, prefixes []string) bool {

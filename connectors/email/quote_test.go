@@ -91,7 +91,7 @@ func TestSplitReply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := splitReply(tt.body)
+			r := splitReply(tt.body, maxText)
 			if r.New != tt.new || r.Signature != tt.sig || r.Quoted != tt.quoted {
 				t.Fatalf("splitReply =\n new %q\n sig %q\n quoted %v\nwant\n new %q\n sig %q\n quoted %v", r.New, r.Signature, r.Quoted, tt.new, tt.sig, tt.quoted)
 			}

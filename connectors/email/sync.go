@@ -16,8 +16,8 @@ import (
 )
 
 // Batching of body fetches: at most this many mails, or this many bytes,
-// per FETCH command. Each batch is published, acted on and checkpointed
-// before the next.
+// per FETCH command. Each mail of a batch is then published, acted on and
+// checkpointed on its own.
 const (
 	batchMails = 25
 	batchBytes = 16 << 20
@@ -166,9 +166,13 @@ func (c *Connector) fetchMeta(s *session, set imap.UIDSet) ([]candidate, error) 
 	return slices.CompactFunc(cands, func(a, b candidate) bool { return a.uid == b.uid }), nil
 }
 
-// process reads cands in batches: fetch, parse, drop or publish, act on the
-// published mail, then checkpoint the batch. cp is the position before.
+// process reads cands: their bodies are fetched in batches, then each mail
+// is handled on its own — read, dropped or published, acted on, and
+// checkpointed — so that no mail costs the mails before it their progress,
+// and no mail that cannot be read blocks the mails after it. cp is the
+// position before.
 func (c *Connector) process(ctx context.Context, h *connectors.Handle, p *progress, s *session, log *zap.Logger, cp mailboxCheckpoint, cands []candidate) error {
+	var marked imap.UID // the mail whose first attempt the last save recorded
 	for len(cands) > 0 {
 		n, bytes := 0, int64(0)
 		for n < len(cands) && n < batchMails {
@@ -185,36 +189,50 @@ func (c *Connector) process(ctx context.Context, h *connectors.Handle, p *progre
 		if err != nil {
 			return err
 		}
-		var acked []imap.UID
-		for _, m := range batch {
+		for i, m := range batch {
 			raw, ok := bodies[m.uid]
-			if !ok {
+			delete(bodies, m.uid) // its memory can go once the mail is done
+			if ok {
+				attempt, err := c.beginAttempt(ctx, p, s.mailbox, &cp, m.uid, marked)
+				if err != nil {
+					return err
+				}
+				if err := c.ingest(ctx, h, s, log, cp.UIDValidity, m, raw, attempt); err != nil {
+					c.interrupted(s.mailbox, m.uid)
+					return err
+				}
+			} else {
 				log.Debug("mail vanished before it was read (expunged)", zap.Uint32("uid", uint32(m.uid)))
-				continue
 			}
-			published, err := c.ingest(ctx, h, s, log, cp.UIDValidity, m, raw)
-			if err != nil {
-				return err
-			}
-			if published {
-				acked = append(acked, m.uid)
-			}
-		}
-		if err := c.act(h, s, log, acked); err != nil {
-			return err
-		}
-		last := batch[len(batch)-1]
-		cp.LastUID = max(cp.LastUID, uint32(last.uid))
-		for _, m := range batch {
+			cp.LastUID = max(cp.LastUID, uint32(m.uid))
 			if m.arrived.After(cp.LastArrival) {
 				cp.LastArrival = m.arrived.UTC()
 			}
-		}
-		if err := p.set(ctx, s.mailbox, cp); err != nil {
-			return err
+			// The same save records the first attempt on the next mail.
+			cp.Reading, cp.Attempts, marked = 0, 0, 0
+			if next, ok := nextUID(batch[i+1:], cands); ok {
+				cp.Reading, cp.Attempts, marked = uint32(next), 1, next
+			}
+			if err := p.set(ctx, s.mailbox, cp); err != nil {
+				if ok {
+					c.interrupted(s.mailbox, m.uid)
+				}
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// nextUID is the UID of the first candidate in rest, else in later.
+func nextUID(rest, later []candidate) (imap.UID, bool) {
+	switch {
+	case len(rest) > 0:
+		return rest[0].uid, true
+	case len(later) > 0:
+		return later[0].uid, true
+	}
+	return 0, false
 }
 
 // fetchBodies fetches the raw mails of batch, each cut at MaxMessageBytes.
@@ -243,33 +261,50 @@ func (c *Connector) fetchBodies(s *session, batch []candidate) (map[imap.UID][]b
 	return out, nil
 }
 
-// ingest parses one mail and publishes it unless it is noise. published
-// reports that JetStream acked it (a duplicate counts), so the mailbox
-// action may follow. An error means the publish failed: the batch stops and
-// nothing after it is checkpointed.
-func (c *Connector) ingest(ctx context.Context, h *connectors.Handle, s *session, log *zap.Logger, validity uint32, m candidate, raw []byte) (published bool, err error) {
+// ingest reads one mail, publishes it unless it is noise, and marks or
+// moves it once published. An error means the publish failed or the
+// connection broke: the mail is read again after the restart.
+//
+// A mail whose reading fails (the parser panicked: a bug) or that stopped
+// the daemon before (attempt poisonAttempts: a crash or an out-of-memory
+// kill while reading it) is read as far as its header only and ingested
+// flagged undecodable, so that it reaches a team and never blocks the
+// mailbox. A mail of which not even the header can be read is skipped:
+// left unmarked in the mailbox for a person, counted, and passed by the
+// checkpoint.
+func (c *Connector) ingest(ctx context.Context, h *connectors.Handle, s *session, log *zap.Logger, validity uint32, m candidate, raw []byte, attempt int) error {
 	truncated := int64(len(raw)) >= c.o.MaxMessageBytes && (m.size == 0 || m.size > int64(len(raw)))
-	pm := parseMail(raw, truncated)
-	c.o.Metrics.mailRead(c.o.Account)
-	fields := []zap.Field{zap.Uint32("uid", uint32(m.uid)), zap.String("message_id", pm.MessageID)}
-	if reason, detail := c.filter.drop(pm); reason != "" {
-		c.o.Metrics.mailDropped(c.o.Account, reason)
-		log.Debug("mail dropped", append(fields, zap.String("reason", reason), zap.String("detail", detail))...)
-		return false, nil
-	}
-	env := pm.envelope(origin{
+	o := origin{
 		Account: c.o.Account, Mailbox: s.mailbox, UIDValidity: validity, UID: uint32(m.uid),
 		Size: m.size, Arrived: m.arrived,
-	}, c.now())
-	if err := env.Validate(); err != nil {
-		// Cannot happen for a parsed mail; never let one mail block the
-		// mailbox. It stays unmarked for a person to look at.
-		err = fmt.Errorf("mail uid %d in %q makes an invalid envelope: %w", m.uid, s.mailbox, err)
+	}
+	fields := []zap.Field{zap.Uint32("uid", uint32(m.uid))}
+	why := ""
+	if attempt >= poisonAttempts {
+		why = fmt.Sprintf("reading this mail stopped the connector %d times (a crash or an out-of-memory kill); only its header was read", attempt-1)
+		log.Error("mail stopped the connector before; reading only its header", append(fields, zap.Int("attempt", attempt))...)
+	}
+	res, err := c.readMail(raw, truncated, o, why, log)
+	if err != nil && why == "" {
+		log.Error("mail could not be read; reading only its header", append(fields, zap.Error(err))...)
+		h.Failed(fmt.Errorf("mail uid %d in %q: %w", m.uid, s.mailbox, err))
+		res, err = c.readMail(raw, truncated, o, err.Error(), log)
+	}
+	c.o.Metrics.mailRead(c.o.Account)
+	if err != nil {
+		err = fmt.Errorf("mail uid %d in %q cannot be ingested: %w", m.uid, s.mailbox, err)
 		c.o.Metrics.mailSkipped(c.o.Account)
 		log.Error("mail skipped", append(fields, zap.Error(err))...)
 		h.Failed(err)
-		return false, nil
+		return nil
 	}
+	fields = append(fields, zap.String("message_id", res.pm.MessageID))
+	if res.drop != "" {
+		c.o.Metrics.mailDropped(c.o.Account, res.drop)
+		log.Debug("mail dropped", append(fields, zap.String("reason", res.drop), zap.String("detail", res.detail))...)
+		return nil
+	}
+	env := res.env
 	if flags := env.Metadata["flags"]; flags != "" {
 		for _, f := range strings.Split(flags, ",") {
 			c.o.Metrics.mailFlagged(c.o.Account, f)
@@ -277,9 +312,9 @@ func (c *Connector) ingest(ctx context.Context, h *connectors.Handle, s *session
 		log.Info("mail ingested with flags", append(fields, zap.String("flags", flags), zap.String("problems", env.Metadata["problems"]))...)
 	}
 	if _, err := h.Publish(ctx, env); err != nil {
-		return false, fmt.Errorf("publishing mail uid %d of %q (%s): %w", m.uid, s.mailbox, env.ID, err)
+		return fmt.Errorf("publishing mail uid %d of %q (%s): %w", m.uid, s.mailbox, env.ID, err)
 	}
-	return true, nil
+	return c.act(h, s, log, []imap.UID{m.uid})
 }
 
 // act marks or moves the published mails. A refusal by the server (NO) is

@@ -65,6 +65,17 @@ type EmailAccount struct {
 	// 64KiB to 100MiB); a bigger mail is ingested with its headers and a
 	// truncated body, and flagged "truncated".
 	MaxMessageBytes yamlfile.ByteSize `yaml:"max_message_bytes"`
+	// MaxTextBytes caps the readable text made from one mail (default
+	// 128KiB, 16KiB to 1MiB): HTML to text and every other text
+	// transformation stop there, and the mail is flagged "text_truncated".
+	// The envelope is a routing item; the whole mail stays in the mailbox.
+	MaxTextBytes yamlfile.ByteSize `yaml:"max_text_bytes"`
+	// TrustedAuthservIDs are the authserv-ids of the receiving mail servers
+	// whose Authentication-Results headers (SPF, DKIM, DMARC verdicts) are
+	// recorded in the envelope metadata; headers of other ids are ignored,
+	// as anyone can write them. "(none)" trusts headers without an id, as
+	// Microsoft 365 writes them. Empty: no verdict is recorded.
+	TrustedAuthservIDs []string `yaml:"trusted_authserv_ids"`
 	// Backfill is how far back the first start reaches: mail that arrived
 	// within it is ingested (only unseen mail with after_ingest: seen). 0
 	// starts with mail arriving from now on. Default 24h.
@@ -83,6 +94,9 @@ const (
 	defaultEmailMaxMessage   = 10 << 20
 	minEmailMaxMessage       = 64 << 10
 	maxEmailMaxMessage       = 100 << 20
+	defaultEmailMaxText      = 128 << 10
+	minEmailMaxText          = 16 << 10
+	maxEmailMaxText          = 1 << 20
 	defaultEmailBackfill     = 24 * time.Hour
 )
 
@@ -123,6 +137,9 @@ func (a *EmailAccount) setDefaults() {
 	}
 	if a.MaxMessageBytes == 0 {
 		a.MaxMessageBytes = defaultEmailMaxMessage
+	}
+	if a.MaxTextBytes == 0 {
+		a.MaxTextBytes = defaultEmailMaxText
 	}
 }
 
@@ -212,8 +229,17 @@ func (a *EmailAccount) validate(ap yamlfile.Path, names map[string]bool, report 
 	if a.MaxMessageBytes < minEmailMaxMessage || a.MaxMessageBytes > maxEmailMaxMessage {
 		report(ap.Child("max_message_bytes"), "max_message_bytes must be between 64KiB and 100MiB")
 	}
+	if a.MaxTextBytes < minEmailMaxText || a.MaxTextBytes > maxEmailMaxText {
+		report(ap.Child("max_text_bytes"), "max_text_bytes must be between 16KiB and 1MiB")
+	}
 	if a.Backfill != nil && *a.Backfill < 0 {
 		report(ap.Child("backfill"), "backfill cannot be negative")
+	}
+	for j, id := range a.TrustedAuthservIDs {
+		if id != "(none)" && (id == "" || strings.ContainsAny(id, " \t\r\n;()\"")) {
+			report(ap.Child("trusted_authserv_ids").Child(j),
+				"trusted authserv-id %q: want the first word of the server's Authentication-Results header (such as mx.example.com), or \"(none)\" for Microsoft 365", id)
+		}
 	}
 	for j, own := range a.OwnAddresses {
 		validOwnAddress(ap.Child("own_addresses").Child(j), own, report)

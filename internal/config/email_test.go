@@ -33,6 +33,8 @@ func TestEmailDefaults(t *testing.T) {
 		{"after_ingest", a.AfterIngest, "seen"},
 		{"poll_interval", time.Duration(a.PollInterval), time.Minute},
 		{"max_message_bytes", int64(a.MaxMessageBytes), int64(10 << 20)},
+		{"max_text_bytes", int64(a.MaxTextBytes), int64(128 << 10)},
+		{"trusted_authserv_ids", len(a.TrustedAuthservIDs), 0},
 		{"backfill", a.BackfillDuration(), 24 * time.Hour},
 		{"idle", a.UseIDLE(), true},
 		{"password", a.Password.Reveal(), "pw-from-env"},
@@ -52,7 +54,8 @@ func TestEmailExplicitValues(t *testing.T) {
 	y := emailYAML("    own_addresses: [switchboard@example.com, '@teams.example.com']\n",
 		"      - name: billing\n        host: 127.0.0.1\n        tls: none\n        username: billing\n        password_file: imap.pw\n"+
 			"        mailboxes: [INBOX, Laskut]\n        after_ingest: move\n        move_to: Archive/Switchboard\n"+
-			"        idle: false\n        poll_interval: 30s\n        max_message_bytes: 1MiB\n        backfill: 0s\n        ingest_lists: true\n")
+			"        idle: false\n        poll_interval: 30s\n        max_message_bytes: 1MiB\n        backfill: 0s\n        ingest_lists: true\n"+
+			"        max_text_bytes: 64KiB\n        trusted_authserv_ids: [mx.example.com, '(none)']\n")
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +64,9 @@ func TestEmailExplicitValues(t *testing.T) {
 	a := e.Accounts[0]
 	if a.Port != 143 || a.UseIDLE() || a.BackfillDuration() != 0 || !a.IngestLists || a.MoveTo != "Archive/Switchboard" {
 		t.Errorf("account = %+v", a)
+	}
+	if a.MaxTextBytes != 64<<10 || fmt.Sprint(a.TrustedAuthservIDs) != "[mx.example.com (none)]" {
+		t.Errorf("max_text_bytes = %d, trusted_authserv_ids = %q", a.MaxTextBytes, a.TrustedAuthservIDs)
 	}
 	if a.Password.Reveal() != "pw-from-file" {
 		t.Errorf("password from file = %q", a.Password.Reveal())
@@ -107,6 +113,10 @@ func TestEmailErrors(t *testing.T) {
 		{"huge max", "", "      - name: a\n" + good + "        max_message_bytes: 1GiB\n", "c.yaml:11:28: max_message_bytes must be between"},
 		{"bad size", "", "      - name: a\n" + good + "        max_message_bytes: huge\n", "c.yaml:11:28: invalid size"},
 		{"negative backfill", "", "      - name: a\n" + good + "        backfill: -1h\n", "backfill cannot be negative"},
+		{"small text cap", "", "      - name: a\n" + good + "        max_text_bytes: 1KiB\n", "c.yaml:11:25: max_text_bytes must be between 16KiB and 1MiB"},
+		{"huge text cap", "", "      - name: a\n" + good + "        max_text_bytes: 2MiB\n", "max_text_bytes must be between"},
+		{"authserv-id with a space", "", "      - name: a\n" + good + "        trusted_authserv_ids: ['mx.example.com 1']\n", "c.yaml:11:32: trusted authserv-id \"mx.example.com 1\""},
+		{"empty authserv-id", "", "      - name: a\n" + good + "        trusted_authserv_ids: ['']\n", "trusted authserv-id \"\""},
 		{"bad own address", "    own_addresses: [not-an-address]\n", "      - name: a\n" + good, "c.yaml:6:21: own address \"not-an-address\""},
 		{"bad own domain", "", "      - name: a\n" + good + "        own_addresses: ['@']\n", "own address \"@\""},
 		{"unknown key", "", "      - name: a\n" + good + "        folder: x\n", "unknown field \"folder\""},
