@@ -14,6 +14,7 @@ import (
 type Handle struct {
 	name   string
 	pub    Publisher
+	resp   ResponsePublisher
 	store  CheckpointStore
 	status *status
 	now    func() time.Time
@@ -44,6 +45,38 @@ func (h *Handle) Publish(ctx context.Context, envs ...*message.Envelope) (int, e
 		h.status.published(env.Channel, dup, h.now())
 	}
 	return len(envs), nil
+}
+
+// ResponsePublisher stores the company's own responses seen on a channel
+// (a page's reply, an account's DM, a mail from the Sent folder), which the
+// response tracker links to the items they answer. Publish reports whether
+// the stream already held the response.
+type ResponsePublisher interface {
+	Publish(ctx context.Context, r *message.Response) (duplicate bool, err error)
+}
+
+// TracksResponses reports whether responses are tracked: a connector may
+// skip reading them (and spending API budget on them) when they are not.
+func (h *Handle) TracksResponses() bool { return h.resp != nil }
+
+// PublishResponses stores rs in order, each acked before the next, and
+// stops at the first failure. It does nothing when responses are not
+// tracked. Call it before checkpointing past the responses, like Publish.
+func (h *Handle) PublishResponses(ctx context.Context, rs ...*message.Response) error {
+	if h.resp == nil {
+		return nil
+	}
+	for _, r := range rs {
+		if _, err := h.resp.Publish(ctx, r); err != nil {
+			if why := fullReason(err); why != "" {
+				h.status.pause(why, err, h.now(), nil)
+				h.status.refused(r.Channel, why)
+			}
+			return fmt.Errorf("publishing response %s: %w", r.ID, err)
+		}
+		h.status.resume()
+	}
+	return nil
 }
 
 // PublishAndCheckpoint publishes envs and, only once every one was acked,

@@ -26,6 +26,7 @@ type Observer interface {
 // Supervisor runs connectors, restarting each one that fails.
 type Supervisor struct {
 	pub     Publisher
+	resp    ResponsePublisher
 	store   CheckpointStore
 	backoff backoff.Policy
 	log     *zap.Logger
@@ -54,6 +55,9 @@ type SupervisorOptions struct {
 	// Redactor scrubs every known secret from a connector's errors before
 	// they are logged or stored in its status (nil: none are known).
 	Redactor *secret.Redactor
+	// Responses stores the company's responses connectors see (nil:
+	// responses are not tracked; Handle.PublishResponses does nothing).
+	Responses ResponsePublisher
 }
 
 // NewSupervisor returns a supervisor configured by o.
@@ -61,7 +65,7 @@ func NewSupervisor(o SupervisorOptions) *Supervisor {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	return &Supervisor{pub: o.Publisher, store: o.Checkpoints, backoff: o.Backoff, log: o.Log, obs: o.Observer,
+	return &Supervisor{pub: o.Publisher, resp: o.Responses, store: o.Checkpoints, backoff: o.Backoff, log: o.Log, obs: o.Observer,
 		red: o.Redactor, now: time.Now, statuses: map[string]*status{}}
 }
 
@@ -85,7 +89,7 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	}
 	s.statuses[name] = st
 	s.mu.Unlock()
-	h := &Handle{name: name, pub: s.pub, store: s.store, status: st, now: s.now}
+	h := &Handle{name: name, pub: s.pub, resp: s.resp, store: s.store, status: st, now: s.now}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

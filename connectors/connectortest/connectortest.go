@@ -107,3 +107,40 @@ func (s *Store) Save(_ context.Context, name string, checkpoint []byte) error {
 	s.m[name] = slices.Clone(checkpoint)
 	return nil
 }
+
+// Responses is an in-memory connectors.ResponsePublisher: responses are
+// validated and deduplicated by id, as the responses stream does.
+type Responses struct {
+	mu   sync.Mutex
+	rs   []*message.Response
+	seen map[string]bool
+}
+
+// Publish stores r unless its id was stored before; an invalid response is
+// an error.
+func (p *Responses) Publish(_ context.Context, r *message.Response) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.Version == 0 {
+		r.Version = message.SchemaVersion
+	}
+	if err := r.Validate(); err != nil {
+		return false, fmt.Errorf("invalid response %s: %w", r.ID, err)
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	if p.seen[r.ID] {
+		return true, nil
+	}
+	p.seen[r.ID] = true
+	p.rs = append(p.rs, r)
+	return false, nil
+}
+
+// All returns the stored responses in publish order.
+func (p *Responses) All() []*message.Response {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.rs)
+}
