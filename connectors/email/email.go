@@ -3,7 +3,9 @@
 // mail into an envelope — whatever its MIME shape and charset — and drops
 // auto-replies, bounces, list mail and mail from Switchboard's own or the
 // teams' addresses. A mail is marked seen or moved only after JetStream
-// acked its envelope. See docs/email.md.
+// acked its envelope. The account's Sent mailbox, read read-only, tells
+// when the company answered: each reply there becomes a response linked by
+// In-Reply-To / References to the customer's mail. See docs/email.md.
 package email
 
 import (
@@ -85,8 +87,14 @@ type Options struct {
 	// authserv-id, the header's first word); NoAuthservID trusts headers
 	// without one (Microsoft 365). Empty: no sender verdict is recorded.
 	TrustedAuthservIDs []string
-	// Backfill is how far back the first start reads (0: only new mail).
+	// Backfill is how far back the first start reads (0: only new mail),
+	// in the watched mailboxes and in the Sent mailbox.
 	Backfill time.Duration
+	// SentMailbox is the mailbox the account's sent mail is kept in,
+	// read (read-only, over its own connection) for the company's
+	// responses when the daemon tracks them; SentAuto finds it by its
+	// \Sent attribute. Empty: responses by mail are not detected.
+	SentMailbox string
 	// IngestLists ingests list and bulk mail instead of dropping it.
 	IngestLists bool
 	// OwnAddresses are addresses ("a@b") and domains ("@b") whose mail is
@@ -141,6 +149,9 @@ func New(o Options) (*Connector, error) {
 	}
 	if len(o.Mailboxes) == 0 {
 		errs = append(errs, errors.New("no mailboxes to watch"))
+	}
+	if err := checkSentMailbox(o); err != nil {
+		errs = append(errs, err)
 	}
 	if o.PollInterval <= 0 {
 		errs = append(errs, errors.New("poll interval must be positive"))
@@ -198,23 +209,33 @@ func (c *Connector) Run(ctx context.Context, h *connectors.Handle) error {
 		c.log.Error("email checkpoint unreadable; reading the mailboxes as on a first start", zap.Error(err))
 		h.Failed(err)
 	}
-	p := &progress{cp: cp, saver: h}
+	p := newProgress(cp, h)
 
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for _, mb := range c.o.Mailboxes {
+	start := func(what string, watch func(context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := c.watch(wctx, h, p, mb)
+			err := watch(wctx)
 			if err == nil && wctx.Err() == nil {
-				err = fmt.Errorf("watching %q stopped without an error", mb)
+				err = fmt.Errorf("watching %s stopped without an error", what)
 			}
 			if err != nil && wctx.Err() == nil {
 				cancel(err)
 			}
 		}()
+	}
+	for _, mb := range c.o.Mailboxes {
+		start(fmt.Sprintf("%q", mb), func(ctx context.Context) error { return c.watch(ctx, h, p, mb) })
+	}
+	switch {
+	case c.o.SentMailbox == "":
+	case h.TracksResponses():
+		start("the Sent mailbox", func(ctx context.Context) error { return c.watchSent(ctx, h, p.sentView()) })
+	default:
+		c.log.Info("responses are not tracked; the Sent mailbox is not read", zap.String("sent_mailbox", c.o.SentMailbox))
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -239,6 +260,12 @@ func (c *Connector) watch(ctx context.Context, h *connectors.Handle, p *progress
 			return c.quiet(ctx, err)
 		}
 	}
+	return c.follow(ctx, h, p, s, log)
+}
+
+// follow reads the mailbox selected in s, and then the mail arriving in
+// it, until ctx ends (nil) or the connection fails.
+func (c *Connector) follow(ctx context.Context, h *connectors.Handle, p *progress, s *session, log *zap.Logger) error {
 	idle := c.o.IDLE && s.canIdle()
 	if c.o.IDLE && !idle {
 		log.Info("server does not support IDLE; polling", zap.Duration("interval", c.o.PollInterval))
@@ -254,11 +281,11 @@ func (c *Connector) watch(ctx context.Context, h *connectors.Handle, p *progress
 			return c.quiet(ctx, err)
 		}
 		h.Succeeded()
+		wait := s.waitPoll
 		if idle {
-			err = s.waitIdle(ctx, c.o.PollInterval)
-		} else {
-			err = s.waitPoll(ctx, c.o.PollInterval)
+			wait = s.waitIdle
 		}
+		err := wait(ctx, c.o.PollInterval)
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -154,16 +154,9 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 		meta["flags"] = strings.Join(flags, ",")
 	}
 
-	created, dateOK := m.Date, !m.Date.IsZero()
-	if dateOK && (created.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) || created.After(now.Add(48*time.Hour))) {
-		dateOK = false
+	created, dateOK := mailTime(m.Date, o.Arrived, now)
+	if !dateOK && !m.Date.IsZero() {
 		meta["date_header"] = capMeta(m.Header.Get("Date"))
-	}
-	if !dateOK {
-		created = o.Arrived
-		if created.IsZero() {
-			created = now
-		}
 	}
 
 	return &message.Envelope{
@@ -182,6 +175,20 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 		ReceivedAt: now.UTC(),
 		Metadata:   meta,
 	}
+}
+
+// mailTime is when a mail was written: its Date header when that is
+// plausible (from 1990 on and at most 48h after now), else the server's
+// arrival time (INTERNALDATE), else now. dateOK reports that the Date
+// header was used.
+func mailTime(date, arrived, now time.Time) (t time.Time, dateOK bool) {
+	if !date.IsZero() && !date.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) && !date.After(now.Add(48*time.Hour)) {
+		return date, true
+	}
+	if !arrived.IsZero() {
+		return arrived, false
+	}
+	return now, false
 }
 
 // author is the first From address, else Sender, else Reply-To. Its id is

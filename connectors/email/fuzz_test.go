@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
@@ -119,6 +120,49 @@ func FuzzAuthResults(f *testing.F) {
 			if !valid[r] {
 				t.Fatalf("result %q recorded from %q", r, v)
 			}
+		}
+	})
+}
+
+// FuzzSentResponse reads arbitrary bytes as the header of a mail in the
+// Sent mailbox: never a panic, and a response is always valid, links the
+// mail it answers by an envelope id, and is never dated before 1990 nor
+// after the 48h the envelope's Date check allows.
+func FuzzSentResponse(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"\r\n\r\n",
+		"Message-ID: <r@yritys.fi>\r\nIn-Reply-To: <c@example.fi>\r\nReferences: <c@example.fi>\r\nDate: Mon, 3 Feb 2014 15:00:00 +0200\r\n\r\n",
+		"In-Reply-To: <<<>>>\r\nReferences: <a> <b\r\n\r\nbody",
+		"References: <a@b>\r\n <c@d>\r\nTo: x@teams.example.fi\r\nBcc: y@example.fi\r\n\r\n",
+		"In-Reply-To: c@example.fi\r\nAuto-Submitted: auto-replied\r\nDate: Thu, 1 Jan 2099 00:00:00 +0000\r\n\r\n",
+		"Message-ID: <\xff\xfe@x>\r\nIn-Reply-To: <\xe4@example.fi>\r\nFrom: =?utf-8?B?w6Q=?= <\xe4@y>\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	own := newOwnAddresses([]string{"own@example.fi", "@teams.example.fi"})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m := sentHeader(raw, readPolicy{})
+		r, skip, _ := sentResponse(m, own, testNow, testNow)
+		if r == nil {
+			if skip == "" {
+				t.Fatal("neither a response nor a reason")
+			}
+			return
+		}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("invalid response: %v", err)
+		}
+		if !strings.HasPrefix(r.InReplyTo, "email:") || len(r.InReplyTo) == len("email:") || r.ThreadID == "" || r.ID != "email:"+r.SourceID {
+			t.Fatalf("response ids %q %q %q %q", r.ID, r.SourceID, r.InReplyTo, r.ThreadID)
+		}
+		for _, s := range []string{r.ID, r.InReplyTo, r.ThreadID} {
+			if !utf8.ValidString(s) || len(s) > len("email:")+maxIDLen {
+				t.Fatalf("id %q is not short UTF-8", s)
+			}
+		}
+		if r.At.Year() < 1990 || r.At.After(testNow.Add(48*time.Hour)) {
+			t.Fatalf("response at %v", r.At)
 		}
 	})
 }

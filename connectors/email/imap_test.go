@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
@@ -53,6 +55,9 @@ type serverOpts struct {
 	// tls: "" (plain, STARTTLS off), "starttls" or "implicit".
 	tls  string
 	cert tls.Certificate
+	// specialUse marks mailboxes with a SPECIAL-USE attribute (\Sent),
+	// and makes the server announce SPECIAL-USE and LIST-EXTENDED.
+	specialUse map[string]imap.MailboxAttr
 }
 
 func startServer(t *testing.T, so serverOpts) *testServer {
@@ -61,11 +66,15 @@ func startServer(t *testing.T, so serverOpts) *testServer {
 	if err := user.Create("INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
+	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}}
+	if so.specialUse != nil {
+		caps[imap.CapSpecialUse], caps[imap.CapListExtended] = struct{}{}, struct{}{}
+	}
 	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &testSession{user: user}, nil, nil
+			return &testSession{user: user, specialUse: so.specialUse}, nil, nil
 		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}},
+		Caps:         caps,
 		InsecureAuth: so.tls == "",
 		Logger:       testLogger{t},
 	}
@@ -90,9 +99,36 @@ func startServer(t *testing.T, so serverOpts) *testServer {
 // IDLE, as real servers do. (imapmemserver reports only changes made after
 // IDLE began, so a mail delivered just before it would wait for the next
 // command, an hour away in most tests.)
+//
+// It also lists the mailboxes marked in serverOpts.specialUse with their
+// attribute for LIST (SPECIAL-USE): imapmemserver keeps no special-use
+// attributes (its Create ignores them).
 type testSession struct {
 	*imapmemserver.UserSession // nil until logged in
 	user                       *imapmemserver.User
+	specialUse                 map[string]imap.MailboxAttr
+}
+
+func (s *testSession) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+	if options == nil || !options.SelectSpecialUse {
+		return s.UserSession.List(w, ref, patterns, options)
+	}
+	names := make([]string, 0, len(s.specialUse))
+	for name := range s.specialUse {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, pattern := range patterns {
+			if imapserver.MatchList(name, '/', ref, pattern) {
+				if err := w.WriteList(&imap.ListData{Mailbox: name, Delim: '/', Attrs: []imap.MailboxAttr{s.specialUse[name]}}); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func (s *testSession) Login(username, password string) error {
@@ -188,6 +224,9 @@ type harness struct {
 	pub connectors.Publisher
 	reg *prometheus.Registry
 	m   *Metrics
+	// resp stores the responses the connector publishes; nil: responses
+	// are not tracked.
+	resp *connectortest.Responses
 }
 
 func newHarness(t *testing.T) *harness {
@@ -198,7 +237,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, bus: b, pub: b, reg: reg, m: m}
+	return &harness{t: t, bus: b, pub: b, reg: reg, m: m, resp: &connectortest.Responses{}}
 }
 
 // options returns working options for the test server; change what the
@@ -222,7 +261,7 @@ func (h *harness) run(o Options) (sup *connectors.Supervisor, stop func()) {
 		h.t.Fatal(err)
 	}
 	sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: h.pub, Checkpoints: bus.Checkpoints{KV: h.bus.KV},
-		Backoff: backoff.Policy{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Log: bustest.Logger(h.t)})
+		Backoff: backoff.Policy{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Log: bustest.Logger(h.t), Responses: h.responses()})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
 		h.t.Fatal(err)
@@ -236,6 +275,15 @@ func (h *harness) run(o Options) (sup *connectors.Supervisor, stop func()) {
 	}
 	h.t.Cleanup(stop)
 	return sup, stop
+}
+
+// responses is the supervisor's response store: none when h.resp is nil
+// (a nil *Responses in the interface would look like one).
+func (h *harness) responses() connectors.ResponsePublisher {
+	if h.resp == nil {
+		return nil
+	}
+	return h.resp
 }
 
 // envelopes returns everything in the ingest stream, in order.

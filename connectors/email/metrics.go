@@ -14,6 +14,8 @@ type Metrics struct {
 	skipped               *prometheus.CounterVec
 	mailboxActionFailures *prometheus.CounterVec
 	uidvalidityResyncs    *prometheus.CounterVec
+	responses             *prometheus.CounterVec
+	sentSkipped           *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -43,8 +45,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "switchboard_email_uidvalidity_resyncs_total",
 			Help: "Times a mailbox's UIDVALIDITY changed and the mailbox was resynchronised, by account.",
 		}, []string{"account"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_responses_total",
+			Help: "Responses read from the Sent mailbox and stored (a mail read again is stored once, but counted again), by account.",
+		}, []string{"account"}),
+		sentSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_email_sent_skipped_total",
+			Help: "Mails in the Sent mailbox that are no response, by account and reason (no_reference, auto_reply, internal, unreadable).",
+		}, []string{"account", "reason"}),
 	}
-	if err := telemetry.Register(reg, "email", m.mailsRead, m.dropped, m.flagged, m.skipped, m.mailboxActionFailures, m.uidvalidityResyncs); err != nil {
+	if err := telemetry.Register(reg, "email", m.mailsRead, m.dropped, m.flagged, m.skipped, m.mailboxActionFailures, m.uidvalidityResyncs,
+		m.responses, m.sentSkipped); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -83,5 +94,17 @@ func (m *Metrics) actionFailed(account, action string) {
 func (m *Metrics) resynced(account string) {
 	if m != nil {
 		m.uidvalidityResyncs.WithLabelValues(account).Inc()
+	}
+}
+
+func (m *Metrics) responsesRead(account string, n int) {
+	if m != nil && n > 0 {
+		m.responses.WithLabelValues(account).Add(float64(n))
+	}
+}
+
+func (m *Metrics) sentMailSkipped(account, reason string) {
+	if m != nil {
+		m.sentSkipped.WithLabelValues(account, reason).Inc()
 	}
 }

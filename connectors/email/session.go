@@ -33,12 +33,30 @@ type session struct {
 	newMail chan struct{}
 	// stop ends the context watch that closes the connection.
 	stop func() bool
+	// sent marks the Sent mailbox, read (read-only) for the company's
+	// responses rather than ingested.
+	sent bool
 }
 
-// open connects, logs in and selects mailbox. The connection is closed as
-// soon as ctx ends, which makes any blocked command return.
+// open connects, logs in and selects the watched mailbox, read-only with
+// after_ingest: none. The connection is closed as soon as ctx ends, which
+// makes any blocked command return.
 func (c *Connector) open(ctx context.Context, mailbox string) (*session, error) {
-	s := &session{mailbox: mailbox, newMail: make(chan struct{}, 1)}
+	s, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.selectMailbox(c.o.Addr, mailbox, c.o.AfterIngest == ActionNone); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect connects and logs in; no mailbox is selected yet. The connection
+// is closed as soon as ctx ends.
+func (c *Connector) connect(ctx context.Context) (*session, error) {
+	s := &session{newMail: make(chan struct{}, 1)}
 	opts := &imapclient.Options{
 		TLSConfig:   c.tlsConfig(),
 		WordDecoder: newWordDecoder(),
@@ -83,12 +101,19 @@ func (c *Connector) open(ctx context.Context, mailbox string) (*session, error) 
 		s.close()
 		return nil, err
 	}
-	s.sel, err = s.cl.Select(mailbox, &imap.SelectOptions{ReadOnly: c.o.AfterIngest == ActionNone}).Wait()
-	if err != nil {
-		s.close()
-		return nil, fmt.Errorf("selecting mailbox %q on %s: %w", mailbox, c.o.Addr, err)
-	}
 	return s, nil
+}
+
+// selectMailbox selects mailbox on the server at addr; readOnly opens it
+// with EXAMINE, under which the server changes nothing in it (no flag, not
+// even \Recent).
+func (s *session) selectMailbox(addr, mailbox string, readOnly bool) error {
+	sel, err := s.cl.Select(mailbox, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
+	if err != nil {
+		return fmt.Errorf("selecting mailbox %q on %s: %w", mailbox, addr, err)
+	}
+	s.mailbox, s.sel = mailbox, sel
+	return nil
 }
 
 // dial opens the TCP (and, for implicit TLS, TLS) connection.

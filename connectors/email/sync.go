@@ -33,7 +33,8 @@ type candidate struct {
 // sync reads every mail of the selected mailbox that is past the checkpoint.
 // On a first start it reads the backfill window; after a UIDVALIDITY change
 // it reads what arrived since the last mail read (re-reads are
-// deduplicated by Message-ID in the ingest stream).
+// deduplicated by Message-ID: in the ingest stream, or for the Sent
+// mailbox in the responses stream).
 func (c *Connector) sync(ctx context.Context, h *connectors.Handle, p *progress, s *session, log *zap.Logger) error {
 	validity := s.sel.UIDValidity
 	cp, known := p.get(s.mailbox)
@@ -44,7 +45,7 @@ func (c *Connector) sync(ctx context.Context, h *connectors.Handle, p *progress,
 		}
 		// "n:*" also matches the highest UID when it is below n.
 		cands = slices.DeleteFunc(cands, func(m candidate) bool { return uint32(m.uid) <= cp.LastUID })
-		return c.process(ctx, h, p, s, log, cp, cands)
+		return c.read(ctx, h, p, s, log, cp, cands)
 	}
 
 	// First start, or UIDVALIDITY changed: every UID is new. Read the
@@ -58,7 +59,9 @@ func (c *Connector) sync(ctx context.Context, h *connectors.Handle, p *progress,
 		}
 	}
 	since := c.now().Add(-c.o.Backfill)
-	unseenOnly := c.o.AfterIngest == ActionSeen
+	// Mail a person read is left alone by after_ingest: seen; sent mail
+	// is all read (it is seen from the start).
+	unseenOnly := c.o.AfterIngest == ActionSeen && !s.sent
 	switch {
 	case !known:
 		if c.o.Backfill == 0 {
@@ -79,7 +82,7 @@ func (c *Connector) sync(ctx context.Context, h *connectors.Handle, p *progress,
 		return err
 	}
 	start := mailboxCheckpoint{UIDValidity: validity, LastArrival: cp.LastArrival}
-	if err := c.process(ctx, h, p, s, log, start, cands); err != nil {
+	if err := c.read(ctx, h, p, s, log, start, cands); err != nil {
 		return err
 	}
 	// Everything below UIDNEXT is now handled, whether it was in the
@@ -166,6 +169,15 @@ func (c *Connector) fetchMeta(s *session, set imap.UIDSet) ([]candidate, error) 
 	return slices.CompactFunc(cands, func(a, b candidate) bool { return a.uid == b.uid }), nil
 }
 
+// read reads cands past cp: customer mail from a watched mailbox, the
+// company's responses from the Sent mailbox.
+func (c *Connector) read(ctx context.Context, h *connectors.Handle, p *progress, s *session, log *zap.Logger, cp mailboxCheckpoint, cands []candidate) error {
+	if s.sent {
+		return c.processSent(ctx, h, p, s, log, cp, cands)
+	}
+	return c.process(ctx, h, p, s, log, cp, cands)
+}
+
 // process reads cands: their bodies are fetched in batches, then each mail
 // is handled on its own — read, dropped or published, acted on, and
 // checkpointed — so that no mail costs the mails before it their progress,
@@ -238,15 +250,21 @@ func nextUID(rest, later []candidate) (imap.UID, bool) {
 // fetchBodies fetches the raw mails of batch, each cut at MaxMessageBytes.
 // BODY.PEEK leaves \Seen alone.
 func (c *Connector) fetchBodies(s *session, batch []candidate) (map[imap.UID][]byte, error) {
+	section := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: c.o.MaxMessageBytes}}
+	return fetchSection(s, batch, section, "mail")
+}
+
+// fetchSection fetches one body section of each mail of batch, by UID;
+// what names it in an error.
+func fetchSection(s *session, batch []candidate, section *imap.FetchItemBodySection, what string) (map[imap.UID][]byte, error) {
 	uids := make([]imap.UID, len(batch))
 	for i, m := range batch {
 		uids[i] = m.uid
 	}
 	set := imap.UIDSetNum(uids...)
-	section := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: c.o.MaxMessageBytes}}
 	msgs, err := s.cl.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 	if err != nil {
-		return nil, fmt.Errorf("fetching mail %s from %q: %w", set, s.mailbox, err)
+		return nil, fmt.Errorf("fetching %s %s from %q: %w", what, set, s.mailbox, err)
 	}
 	out := make(map[imap.UID][]byte, len(msgs))
 	for _, m := range msgs {
