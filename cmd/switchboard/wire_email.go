@@ -57,6 +57,8 @@ func buildEmail(d wireDeps) ([]connectors.Connector, error) {
 			// The text cap per mail, and whose sender verdicts to record.
 			MaxTextBytes:       int(a.MaxTextBytes),
 			TrustedAuthservIDs: a.TrustedAuthservIDs,
+			// Where the company's replies are read, when responses are tracked.
+			SentMailbox: a.SentMailbox,
 		})
 		if err != nil {
 			return nil, err

@@ -80,6 +80,13 @@ type EmailAccount struct {
 	// within it is ingested (only unseen mail with after_ingest: seen). 0
 	// starts with mail arriving from now on. Default 24h.
 	Backfill *yamlfile.Duration `yaml:"backfill"`
+	// SentMailbox is the mailbox the account's sent mail is kept in
+	// ("Sent", "Sent Items", "[Gmail]/Sent Mail"), or "auto" for the one
+	// the server marks \Sent (SPECIAL-USE). When the daemon tracks
+	// responses, it is read read-only (EXAMINE, headers only) over its own
+	// connection, and every reply in it becomes a response to the mail it
+	// answers. Empty (default): replies by mail are not detected.
+	SentMailbox string `yaml:"sent_mailbox"`
 	// IngestLists ingests mailing-list and bulk mail (List-Id, Precedence:
 	// bulk|list|junk), which is dropped by default.
 	IngestLists bool `yaml:"ingest_lists"`
@@ -205,8 +212,20 @@ func (a *EmailAccount) validate(ap yamlfile.Path, names map[string]bool, report 
 			report(ap.Child("mailboxes").Child(j), "empty mailbox name")
 		case watched[key]:
 			report(ap.Child("mailboxes").Child(j), "mailbox %q is listed twice", mb)
+		case looksSent(mb):
+			report(ap.Child("mailboxes").Child(j),
+				"mailbox %q looks like the Sent folder: the company's own mail is not customer mail; to detect the company's replies, set sent_mailbox: %q instead", mb, mb)
 		}
 		watched[key] = true
+	}
+	switch sent := a.SentMailbox; {
+	case sent == "" || sent == "auto":
+	case strings.TrimSpace(sent) == "":
+		report(ap.Child("sent_mailbox"), "empty sent_mailbox: name the Sent folder, use auto, or leave the key out")
+	case watched[mailboxKey(sent)]:
+		report(ap.Child("sent_mailbox"), "sent_mailbox %q is also a watched mailbox; the company's replies would be ingested as customer mail", sent)
+	case a.AfterIngest == "move" && mailboxKey(a.MoveTo) == mailboxKey(sent):
+		report(ap.Child("sent_mailbox"), "sent_mailbox %q is also move_to; ingested customer mail would be taken for the company's replies", sent)
 	}
 	switch a.AfterIngest {
 	case "seen", "none":
@@ -253,6 +272,25 @@ func mailboxKey(mb string) string {
 		return "INBOX"
 	}
 	return mb
+}
+
+// sentNames are the names mail programs and servers give the Sent folder
+// (lowercase, without an "INBOX." or "[Gmail]/" prefix).
+var sentNames = map[string]bool{
+	"sent": true, "sent items": true, "sent mail": true, "sent messages": true,
+	"lähetetyt": true, "lähetetyt viestit": true, "lähetetyt kohteet": true,
+	"skickat": true, "skickade objekt": true, "skickade meddelanden": true,
+	"gesendet": true, "gesendete elemente": true, "gesendete objekte": true,
+	"envoyés": true, "éléments envoyés": true, "messages envoyés": true,
+}
+
+// looksSent reports whether mailbox is named as a Sent folder is.
+func looksSent(mailbox string) bool {
+	name := strings.ToLower(strings.TrimSpace(mailbox))
+	for _, prefix := range []string{"inbox.", "inbox/", "[gmail]/", "[google mail]/"} {
+		name = strings.TrimPrefix(name, prefix)
+	}
+	return sentNames[name]
 }
 
 // validOwnAddress checks one own_addresses entry: an address or "@domain".

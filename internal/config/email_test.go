@@ -121,6 +121,13 @@ func TestEmailErrors(t *testing.T) {
 		{"bad own domain", "", "      - name: a\n" + good + "        own_addresses: ['@']\n", "own address \"@\""},
 		{"unknown key", "", "      - name: a\n" + good + "        folder: x\n", "unknown field \"folder\""},
 		{"password and file", "", "      - name: a\n" + good + "        password_file: /x\n", "set password or password_file, not both"},
+		{"sent watched", "", "      - name: a\n" + good + "        mailboxes: [INBOX, Archive]\n        sent_mailbox: Archive\n", "c.yaml:12:23: sent_mailbox \"Archive\" is also a watched mailbox"},
+		{"sent is inbox", "", "      - name: a\n" + good + "        sent_mailbox: inbox\n", "sent_mailbox \"inbox\" is also a watched mailbox"},
+		{"sent is move_to", "", "      - name: a\n" + good + "        after_ingest: move\n        move_to: Done\n        sent_mailbox: Done\n", "sent_mailbox \"Done\" is also move_to"},
+		{"blank sent", "", "      - name: a\n" + good + "        sent_mailbox: ' '\n", "empty sent_mailbox"},
+		{"watching Sent", "", "      - name: a\n" + good + "        mailboxes: [INBOX, Sent Items]\n", "c.yaml:11:28: mailbox \"Sent Items\" looks like the Sent folder"},
+		{"watching Gmail's Sent", "", "      - name: a\n" + good + "        mailboxes: ['[Gmail]/Sent Mail']\n", "set sent_mailbox: \"[Gmail]/Sent Mail\" instead"},
+		{"watching a nested Sent", "", "      - name: a\n" + good + "        mailboxes: [INBOX.Lähetetyt]\n", "looks like the Sent folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,5 +139,24 @@ func TestEmailErrors(t *testing.T) {
 				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEmailSentMailbox(t *testing.T) {
+	const good = "      - name: a\n        host: imap.example.com\n        username: u\n        password: p\n"
+	tests := []struct{ yaml, want string }{
+		{"", ""},
+		{"        sent_mailbox: auto\n", "auto"},
+		{"        sent_mailbox: '[Gmail]/Sent Mail'\n", "[Gmail]/Sent Mail"},
+		{"        sent_mailbox: Sent\n        mailboxes: [INBOX, Sentiments]\n", "Sent"},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse("c.yaml", []byte(emailYAML("", good+tt.yaml)), noEnv)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if got := cfg.Connectors.Email.Accounts[0].SentMailbox; got != tt.want {
+			t.Errorf("%q: sent_mailbox = %q, want %q", tt.yaml, got, tt.want)
+		}
 	}
 }
