@@ -110,7 +110,8 @@ func TestSentReplyChain(t *testing.T) {
 	h := newHarness(t)
 	t0 := time.Now().Add(-5 * time.Hour).Truncate(time.Second)
 	s.deliver(t, "INBOX", customerMail("c1@example.fi", "", t0, "Missä paketti on?"), t0)
-	s.deliver(t, "Sent Items", sentReply("r1@yritys.fi", "c1@example.fi", "<c1@example.fi>", t0.Add(time.Hour)), t0.Add(time.Hour))
+	// Sent mail is seen from the start: the backfill reads it all the same.
+	s.deliver(t, "Sent Items", sentReply("r1@yritys.fi", "c1@example.fi", "<c1@example.fi>", t0.Add(time.Hour)), t0.Add(time.Hour), imap.FlagSeen)
 	s.deliver(t, "INBOX", customerMail("c2@example.fi", "In-Reply-To: <r1@yritys.fi>\nReferences: <c1@example.fi> <r1@yritys.fi>", t0.Add(2*time.Hour), "Ei ole tullut."), t0.Add(2*time.Hour))
 	s.deliver(t, "Sent Items", sentReply("r2@yritys.fi", "c2@example.fi", "<c1@example.fi> <r1@yritys.fi> <c2@example.fi>", t0.Add(3*time.Hour)), t0.Add(3*time.Hour))
 	s.deliver(t, "Sent Items", sentMail("Message-ID: <offer@yritys.fi>\nSubject: Tarjous", "Uusi tarjous."), t0)
