@@ -137,7 +137,7 @@ type inherited struct {
 type builder struct {
 	doc         *yamlfile.Doc
 	stems       *stemmer
-	errs, warns yamlfile.List
+	errs, warns *yamlfile.Collector
 
 	declared  map[string]bool
 	usedTeams map[string]bool
@@ -156,6 +156,8 @@ func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
 	return &builder{
 		doc:       doc,
 		stems:     st,
+		errs:      yamlfile.NewCollector(doc),
+		warns:     yamlfile.NewCollector(doc),
 		declared:  map[string]bool{},
 		usedTeams: map[string]bool{},
 		vocab:     map[string][]int32{},
@@ -168,11 +170,11 @@ func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
 
 // report records a problem; its signature is teams.go's reporter.
 func (b *builder) report(p yamlfile.Path, format string, args ...any) {
-	b.errs = append(b.errs, b.doc.Errorf(p, format, args...))
+	b.errs.Addf(p, format, args...)
 }
 
 func (b *builder) warn(p yamlfile.Path, format string, args ...any) {
-	b.warns = append(b.warns, b.doc.Errorf(p, "warning: "+format, args...))
+	b.warns.Addf(p, "warning: "+format, args...)
 }
 
 func (b *builder) defaultTeam(f *File) {

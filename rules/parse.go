@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -99,12 +98,12 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 	b.defaultTeam(&f)
 	b.vocabularies(&f)
 	b.routeList(f.Routes, yamlfile.Path{"routes"}, -1, inherited{prio: prioUnset, sticky: true})
-	if len(b.errs) == 0 && !o.noLint {
+	if b.errs.Len() == 0 && !o.noLint {
 		b.lint()
 	}
 	b.unused(&f)
 	var r *Rules
-	if len(b.errs) == 0 {
+	if b.errs.Len() == 0 {
 		r = &Rules{
 			version:     contentVersion(data),
 			file:        file,
@@ -115,12 +114,10 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 		}
 		b.compile(r)
 	}
-	sortList(b.errs)
-	if err := b.errs.Err(); err != nil {
+	if err := b.errs.List().Err(); err != nil {
 		return nil, err
 	}
-	sortList(b.warns)
-	r.warnings = b.warns
+	r.warnings = b.warns.List()
 	r.pool.New = func() any { return r.newState() }
 	return r, nil
 }
@@ -161,6 +158,19 @@ func (b *builder) compile(r *Rules) {
 	}
 }
 
+// fileLimits bound a rules file before it is parsed: the YAML library
+// needs about 400 bytes of allocation per byte of input, and aliases would
+// multiply that (docs/rules.md, Limits).
+var fileLimits = yamlfile.Limits{
+	MaxBytes:  MaxFileBytes,
+	MaxDepth:  100,
+	AliasHelp: `quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`,
+}
+
+// MaxFileBytes caps the size of a rules file (a 10,000-route file is about
+// 800 KB).
+const MaxFileBytes = 2 << 20
+
 // decode is yamlfile.Decode with a panic of the YAML library turned into an
 // error: goccy/go-yaml v1.18 panics on a tag where a list belongs
 // ("teams:\n  ! x"), and a rules file must never crash the daemon.
@@ -170,16 +180,7 @@ func decode(file string, data []byte, f *File) (doc *yamlfile.Doc, err error) {
 			doc, err = nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check indentation and tags (!) near recent edits", p)}}
 		}
 	}()
-	return yamlfile.Decode(file, data, f)
-}
-
-func sortList(l yamlfile.List) {
-	sort.SliceStable(l, func(i, j int) bool {
-		if l[i].Line != l[j].Line {
-			return l[i].Line < l[j].Line
-		}
-		return l[i].Col < l[j].Col
-	})
+	return yamlfile.DecodeLimited(file, data, f, fileLimits)
 }
 
 // Version is the content hash of the rules file (12 hex digits); every

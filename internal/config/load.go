@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -26,17 +25,23 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.LookupEnv)
 }
 
+// fileLimits bound the configuration file before it is parsed (see
+// yamlfile.Prescan and docs/config.md).
+var fileLimits = yamlfile.Limits{
+	MaxBytes:  yamlfile.DefaultLimits.MaxBytes,
+	MaxDepth:  yamlfile.DefaultLimits.MaxDepth,
+	AliasHelp: "write the value out in full where it is needed",
+}
+
 // Parse is Load on bytes already read; lookupEnv resolves ${VAR} references.
 func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	cfg := Default()
-	doc, err := yamlfile.Decode(path, data, &cfg)
+	doc, err := yamlfile.DecodeLimited(path, data, &cfg, fileLimits)
 	if err != nil {
 		return nil, err
 	}
-	var errs yamlfile.List
-	report := func(p yamlfile.Path, format string, args ...any) {
-		errs = append(errs, doc.Errorf(p, format, args...))
-	}
+	errs := yamlfile.NewCollector(doc)
+	report := errs.Addf
 	expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookupEnv, report)
 	base := filepath.Dir(path)
 	if abs, err := filepath.Abs(base); err == nil {
@@ -44,13 +49,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	resolveFiles(reflect.ValueOf(&cfg).Elem(), nil, base, report)
 	cfg.validate(report)
-	sort.SliceStable(errs, func(i, j int) bool {
-		if errs[i].Line != errs[j].Line {
-			return errs[i].Line < errs[j].Line
-		}
-		return errs[i].Col < errs[j].Col
-	})
-	if err := errs.Err(); err != nil {
+	if err := errs.List().Err(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
