@@ -150,6 +150,10 @@ type builder struct {
 	routes    []*route
 	ids       map[string]bool
 	defTeam   string
+	// entries and regexes count toward maxEntries and maxRegexes; capped
+	// records which cap was already reported, so each is reported once.
+	entries, regexes int
+	capped           map[string]bool
 }
 
 func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
@@ -165,7 +169,21 @@ func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
 		termIndex: map[string]int32{},
 		tagIndex:  map[string]int{},
 		ids:       map[string]bool{},
+		capped:    map[string]bool{},
 	}
+}
+
+// overCap reports whether n exceeds limit, and reports it as a problem the
+// first time.
+func (b *builder) overCap(n, limit int, what string, p yamlfile.Path) bool {
+	if n <= limit {
+		return false
+	}
+	if !b.capped[what] {
+		b.capped[what] = true
+		b.report(p, "more than %d %s in one rules file; split the work differently (docs/rules.md, Limits)", limit, what)
+	}
+	return true
 }
 
 // report records a problem; its signature is teams.go's reporter.
@@ -207,12 +225,14 @@ func (b *builder) vocabularies(f *File) {
 			b.report(p, "vocabulary %q is empty", name)
 		}
 		ids := []int32{}
+		seen := map[int32]bool{}
 		for i, w := range words {
 			if strings.HasPrefix(strings.TrimSpace(w), "$") {
 				b.report(p.Child(i), "a vocabulary cannot use another vocabulary (%s); list the words", strings.TrimSpace(w))
 				continue
 			}
-			if id, ok := b.term(w, p.Child(i)); ok && !slices.Contains(ids, id) {
+			if id, ok := b.term(w, p.Child(i)); ok && !seen[id] {
+				seen[id] = true
 				ids = append(ids, id)
 			}
 		}
@@ -231,6 +251,9 @@ func (b *builder) term(s string, p yamlfile.Path) (int32, bool) {
 	if id, ok := b.termIndex[k]; ok {
 		return id, true
 	}
+	if b.overCap(len(b.terms)+1, maxTerms, "distinct words and phrases", p) {
+		return 0, false
+	}
 	id := int32(len(b.terms))
 	b.terms = append(b.terms, t)
 	b.termIndex[k] = id
@@ -248,8 +271,13 @@ func (b *builder) entry(s string, p yamlfile.Path) ([]int32, bool) {
 			return nil, false
 		}
 		b.usedVocab[name] = true
+		b.entries += len(ids)
+		if b.overCap(b.entries, maxEntries, "condition entries (vocabulary words included)", p) {
+			return nil, false
+		}
 		return ids, len(ids) > 0
 	}
+	b.entries++
 	id, ok := b.term(s, p)
 	return []int32{id}, ok
 }
@@ -281,6 +309,9 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		b.report(p.Child("id"), "duplicate route id %q", rs.ID)
 	}
 	b.ids[rs.ID] = true
+	if b.overCap(len(b.routes)+1, maxRoutes, "routes", p) {
+		return
+	}
 	if inh.depth >= maxDepth {
 		b.report(p, "routes nest %d deep; at most %d levels", inh.depth+1, maxDepth)
 		return
@@ -476,10 +507,12 @@ func (b *builder) cond(m *MatchSpec, p yamlfile.Path) cond {
 
 func (b *builder) flatEntries(list List, p yamlfile.Path) []int32 {
 	var out []int32
+	seen := map[int32]bool{}
 	for j, e := range list {
 		ids, _ := b.entry(e, p.Child(j))
 		for _, id := range ids {
-			if !slices.Contains(out, id) {
+			if !seen[id] {
+				seen[id] = true
 				out = append(out, id)
 			}
 		}
@@ -503,6 +536,14 @@ func (b *builder) globs(list List, p yamlfile.Path) []glob {
 // regex compiles a Go regular expression and refuses literals that can never
 // match the folded text (uppercase or accented letters).
 func (b *builder) regex(src string, p yamlfile.Path) (*regexp.Regexp, bool) {
+	if len(src) > maxRegexBytes {
+		b.report(p, "regular expression of %d bytes; at most %d (prefer words, or split it)", len(src), maxRegexBytes)
+		return nil, false
+	}
+	if b.overCap(b.regexes+1, maxRegexes, "regular expressions", p) {
+		return nil, false
+	}
+	b.regexes++
 	re, err := regexp.Compile(src)
 	if err != nil {
 		b.report(p, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
