@@ -140,23 +140,24 @@ func (r *Rules) prepare(s *state, env *message.Envelope) {
 	s.lang, s.langSrc = primaryLang(env.Lang), "declared"
 	if s.lang == "" {
 		s.langSrc = "detected"
-		switch detectLang(s.f) {
-		case langFi:
-			s.lang = "fi"
-		case langEn:
-			s.lang = "en"
-		default:
+		if l := detectLang(s.f); l != langUnknown {
+			s.lang = stemLangName(l)
+		} else {
 			s.lang, s.langSrc = "und", "undetermined"
 		}
 	}
-	switch s.lang {
-	case "fi":
-		s.stemLangs = 1 << langFi
-	case "en":
-		s.stemLangs = 1 << langEn
-	default:
-		s.stemLangs = 1<<langFi | 1<<langEn
+	s.stemLangs = stemLangsFor(s.lang)
+}
+
+// stemLangsFor returns the stemming languages (a bit each) for an item's
+// language: its own when it has a stemmer, else all of them.
+func stemLangsFor(lang string) uint8 {
+	for l, name := range stemLangNames {
+		if name == lang {
+			return 1 << l
+		}
 	}
+	return 1<<numStemLangs - 1
 }
 
 // primaryLang returns the lowercase primary subtag of a BCP 47 tag ("fi" of

@@ -77,9 +77,16 @@ func TestInflectedWords(t *testing.T) {
 		{"gdpr", "gdprx", "en", false},
 		// A language declared as a tag.
 		{"lasku", "laskussani", "fi-FI", true},
-		// Undetermined language: both stemmers apply.
-		{"lasku", "laskussani", "sv", true},
-		{"refund", "refunded", "sv", true},
+		// A language without a stemmer: every stemmer applies.
+		{"lasku", "laskussani", "de", true},
+		{"refund", "refunded", "de", true},
+		{"faktura", "fakturan", "de", true},
+		// Swedish, declared or detected.
+		{"faktura", "fakturorna", "sv", true},
+		{"paket", "paketet", "sv", true},
+		{"leverans", "leveransen har inte kommit", "", true},
+		{"faktura", "Hej, jag har fått fel faktura och vill ha fakturan rättad", "", true},
+		{"återbetalning", "när får jag återbetalningen?", "", true},
 	}
 	for _, tt := range tests {
 		if got := matches(t, tt.term, tt.text, tt.lang); got != tt.want {

@@ -161,7 +161,7 @@ func randomEnvelope(r *rand.Rand) *message.Envelope {
 	env := &message.Envelope{
 		Channel: pick(r, []string{"facebook", "x", "email"}),
 		Kind:    message.Kind(pick(r, []string{"comment", "email", "post"})),
-		Lang:    pick(r, []string{"", "", "fi", "en", "EN-gb", "sv"}),
+		Lang:    pick(r, []string{"", "", "fi", "en", "EN-gb", "sv", "de"}),
 		Text:    b.String(),
 		Author:  message.Author{Email: pick(r, []string{"", "anna@example.com", "bob@other.org"})},
 	}
@@ -213,11 +213,11 @@ func newRef(f *File, st *stemmer, env *message.Envelope) *ref {
 	}
 	x.lang = primaryLang(env.Lang)
 	if x.lang == "" {
-		x.lang = map[int]string{langFi: "fi", langEn: "en", langUnknown: "und"}[detectLang(fo)]
+		x.lang = map[int]string{langFi: "fi", langEn: "en", langSv: "sv", langUnknown: "und"}[detectLang(fo)]
 	}
-	langs := map[string][]int{"fi": {langFi}, "en": {langEn}}[x.lang]
+	langs := map[string][]int{"fi": {langFi}, "en": {langEn}, "sv": {langSv}}[x.lang]
 	if langs == nil {
-		langs = []int{langFi, langEn}
+		langs = []int{langFi, langEn, langSv}
 	}
 	for _, l := range langs {
 		for _, t := range x.toks {
