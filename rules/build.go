@@ -152,8 +152,8 @@ type builder struct {
 	defTeam   string
 	// entries and regexes count toward maxEntries and maxRegexes; capped
 	// records which cap was already reported, so each is reported once.
-	entries, regexes int
-	capped           map[string]bool
+	entries, regexes, vocabEntries int
+	capped                         map[string]bool
 }
 
 func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
@@ -207,37 +207,77 @@ func (b *builder) defaultTeam(f *File) {
 	b.usedTeams[f.DefaultTeam] = true
 }
 
-// vocabularies compiles the shared word lists.
+// vocabularies compiles the shared word lists. A vocabulary may include
+// others ($name among its words); includes are expanded, each word once,
+// and a cycle of includes is an error.
 func (b *builder) vocabularies(f *File) {
 	names := make([]string, 0, len(f.Vocabularies))
 	for name := range f.Vocabularies {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	state := map[string]int8{} // 1: being expanded, 2: done
 	for _, name := range names {
-		p := yamlfile.Path{"vocabularies", name}
-		if !validName(name) {
-			b.report(p, "vocabulary name %q: use letters, digits, '-' or '_'", name)
+		b.vocabulary(f, name, state, nil)
+	}
+}
+
+// vocabulary compiles one vocabulary, expanding its includes first; stack
+// is the chain of includes being expanded, to name a cycle.
+func (b *builder) vocabulary(f *File, name string, state map[string]int8, stack []string) {
+	p := yamlfile.Path{"vocabularies", name}
+	if state[name] != 0 {
+		return
+	}
+	state[name] = 1
+	defer func() { state[name] = 2 }()
+	if !validName(name) {
+		b.report(p, "vocabulary name %q: use letters, digits, '-' or '_'", name)
+		return
+	}
+	words := f.Vocabularies[name]
+	if len(words) == 0 {
+		b.report(p, "vocabulary %q is empty", name)
+	}
+	stack = append(stack, name)
+	ids := []int32{}
+	seen := map[int32]bool{}
+	add := func(id int32) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for i, w := range words {
+		inc, ok := strings.CutPrefix(strings.TrimSpace(w), "$")
+		if !ok {
+			if id, ok := b.term(w, p.Child(i)); ok {
+				add(id)
+			}
 			continue
 		}
-		words := f.Vocabularies[name]
-		if len(words) == 0 {
-			b.report(p, "vocabulary %q is empty", name)
+		if _, declared := f.Vocabularies[inc]; !declared {
+			b.report(p.Child(i), "unknown vocabulary $%s: declare it under vocabularies:", inc)
+			continue
 		}
-		ids := []int32{}
-		seen := map[int32]bool{}
-		for i, w := range words {
-			if strings.HasPrefix(strings.TrimSpace(w), "$") {
-				b.report(p.Child(i), "a vocabulary cannot use another vocabulary (%s); list the words", strings.TrimSpace(w))
-				continue
-			}
-			if id, ok := b.term(w, p.Child(i)); ok && !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
+		switch state[inc] {
+		case 1:
+			cycle := append(slices.Clone(stack[slices.Index(stack, inc):]), inc)
+			b.report(p.Child(i), "vocabularies include each other: $%s; a vocabulary cannot include itself", strings.Join(cycle, " → $"))
+			continue
+		case 0:
+			b.vocabulary(f, inc, state, stack)
 		}
-		b.vocab[name] = ids
+		b.usedVocab[inc] = true
+		for _, id := range b.vocab[inc] {
+			add(id)
+		}
 	}
+	b.vocabEntries += len(ids)
+	if b.overCap(b.vocabEntries, maxEntries, "vocabulary words (includes expanded)", p) {
+		ids = nil
+	}
+	b.vocab[name] = ids
 }
 
 // term interns one word or phrase.
@@ -485,10 +525,22 @@ func (b *builder) cond(m *MatchSpec, p yamlfile.Path) cond {
 	tp := p.Child("text")
 	c.any = b.flatEntries(m.Text.Any, tp.Child("any"))
 	c.none = b.flatEntries(m.Text.None, tp.Child("none"))
-	for j, e := range m.Text.All {
-		if ids, ok := b.entry(e, tp.Child("all").Child(j)); ok {
+	for j, g := range m.Text.All {
+		gp := tp.Child("all").Child(j)
+		if len(g) == 1 {
+			if ids, ok := b.entry(g[0], gp); ok {
+				c.all = append(c.all, ids)
+				c.allText = append(c.allText, strings.TrimSpace(g[0]))
+			}
+			continue
+		}
+		if len(g) == 0 {
+			b.report(gp, "an empty group in text.all can never hold; list at least one word")
+			continue
+		}
+		if ids := b.flatEntries(g, gp); len(ids) > 0 {
 			c.all = append(c.all, ids)
-			c.allText = append(c.allText, strings.TrimSpace(e))
+			c.allText = append(c.allText, "["+strings.Join(trimmed(g), ", ")+"]")
 		}
 	}
 	for j, src := range m.Text.Regex {
@@ -503,6 +555,14 @@ func (b *builder) cond(m *MatchSpec, p yamlfile.Path) cond {
 		c.trigger = c.all[0]
 	}
 	return c
+}
+
+func trimmed(l List) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
 }
 
 func (b *builder) flatEntries(list List, p yamlfile.Path) []int32 {

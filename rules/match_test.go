@@ -421,3 +421,43 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestVocabularyIncludesAndOrGroups(t *testing.T) {
+	r := mustParse(t, `vocabularies:
+  app: [app, sovellus]
+  crash: [kaatuu, crash]
+  product: [$app, $crash, laite]
+  everything: [$product, $app]
+routes:
+  - id: app-crash
+    team: product
+    match: {text: {all: [[$app, ohjelma], [$crash, jumittaa]]}}
+  - id: any-product
+    team: sales
+    match: {text: {any: [$everything]}}
+`)
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"sovellus kaatuu aina", []string{"app-crash"}},
+		{"the app crashed", []string{"app-crash"}},
+		{"ohjelma jumittaa", []string{"app-crash"}},
+		{"sovellus on hidas", []string{"any-product"}},
+		{"laite on rikki", []string{"any-product"}},
+		{"kaatuu", []string{"any-product"}},
+		{"kiitos", nil},
+	}
+	for _, tt := range tests {
+		d := r.Classify(env(tt.text))
+		x, _ := r.Explain(env(tt.text))
+		if !slices.Equal(d.Matched, tt.want) || !slices.Equal(x.Matched, tt.want) {
+			t.Errorf("%q matched %v (Explain %v), want %v", tt.text, d.Matched, x.Matched, tt.want)
+		}
+	}
+	for _, w := range r.Warnings() {
+		if strings.Contains(w, "vocabulary") {
+			t.Errorf("warning %q: included vocabularies count as used", w)
+		}
+	}
+}

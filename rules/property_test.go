@@ -84,10 +84,19 @@ func randomRoutes(r *rand.Rand, depth int, next *int) []RouteSpec {
 			m.Text.Any = pickN(r, propTerms, 3)
 		}
 		if r.IntN(5) == 0 {
-			m.Text.All = pickN(r, propTerms, 2)
-			if r.IntN(2) == 0 {
-				m.Text.All = append(m.Text.All, "$v")
+			for _, t := range pickN(r, propTerms, 2) {
+				g := List{t}
+				if r.IntN(3) == 0 { // an OR group
+					g = append(g, pickN(r, append(slices.Clip(propTerms), "$v"), 2)...)
+				}
+				m.Text.All = append(m.Text.All, g)
 			}
+			if r.IntN(2) == 0 {
+				m.Text.All = append(m.Text.All, List{pick(r, []string{"$v", "$w"})})
+			}
+		}
+		if r.IntN(8) == 0 {
+			m.Text.Any = append(m.Text.Any, "$w")
 		}
 		if r.IntN(5) == 0 {
 			m.Text.None = pickN(r, propTerms, 2)
@@ -134,7 +143,12 @@ func randomRoutes(r *rand.Rand, depth int, next *int) []RouteSpec {
 }
 
 func randomFile(r *rand.Rand) *File {
-	f := &File{DefaultTeam: "t0", Vocabularies: map[string]List{"v": pickN(r, propTerms, 3)}}
+	// w includes v (a vocabulary including another) about half the time.
+	w := pickN(r, propTerms, 2)
+	if r.IntN(2) == 0 {
+		w = append(w, "$v")
+	}
+	f := &File{DefaultTeam: "t0", Vocabularies: map[string]List{"v": pickN(r, propTerms, 3), "w": w}}
 	for _, t := range propTeams {
 		f.Teams = append(f.Teams, TeamSpec{Name: t})
 	}
@@ -330,8 +344,8 @@ func (x *ref) holds(m *MatchSpec) bool {
 	if len(m.Text.Any) > 0 && !slices.ContainsFunc(m.Text.Any, x.occurs) {
 		return false
 	}
-	for _, e := range m.Text.All {
-		if !x.occurs(e) {
+	for _, g := range m.Text.All {
+		if !slices.ContainsFunc(g, x.occurs) {
 			return false
 		}
 	}
@@ -519,7 +533,10 @@ func routesJSON(routes []RouteSpec) []any {
 			match["metadata"] = mt.Metadata
 		}
 		text := map[string]any{}
-		for k, v := range map[string]List{"any": mt.Text.Any, "all": mt.Text.All, "none": mt.Text.None, "regex": mt.Text.Regex} {
+		if mt.Text.All != nil {
+			text["all"] = mt.Text.All
+		}
+		for k, v := range map[string]List{"any": mt.Text.Any, "none": mt.Text.None, "regex": mt.Text.Regex} {
 			if v != nil {
 				text[k] = v
 			}
