@@ -300,6 +300,20 @@ func (b *builder) term(s string, p yamlfile.Path) (int32, bool) {
 	return id, true
 }
 
+// dropDotless keeps a word written with ä, ö or å from matching, typed
+// without them, a word the rules list as written (see term.dropDotless).
+func (b *builder) dropDotless() {
+	written := map[string]bool{}
+	for _, t := range b.terms {
+		for _, k := range t.meaningKeys(&t.forms[0]) {
+			written[k] = true
+		}
+	}
+	for _, t := range b.terms {
+		t.dropDotless(written)
+	}
+}
+
 // entry resolves one entry of a text condition: a $vocabulary (its words) or
 // one term.
 func (b *builder) entry(s string, p yamlfile.Path) ([]int32, bool) {

@@ -56,7 +56,7 @@ func TestInflectedWords(t *testing.T) {
 		{"lasku", "laskut", "fi", true},
 		{"laskut", "läskut", "fi", false},
 		{"lasku", "läskut", "fi", false},
-		{"läskut", "laskut", "fi", false},
+		{"läskut", "laskut", "fi", true}, // typed without dots; see TestTypedWithoutDots
 		{"paketti", "Paketin seuranta ei toimi", "", true},
 		{"paketti", "Mitä paketista puuttuu", "fi", true},
 		{"paketti", "pakettia ei ole tullut", "", true},
@@ -136,7 +136,8 @@ func TestPhrasesCaseAccentsAndEmoji(t *testing.T) {
 		{"café", "CAFE au lait", "en", true},
 		{"cafe", "Café", "en", true},
 		{"ärsyttää", "ÄRSYTTÄÄ TODELLA", "fi", true},
-		{"ärsyttää", "arsyttaa", "fi", false},
+		{"ärsyttää", "arsyttaa", "fi", true},
+		{"arsyttaa", "ärsyttää", "fi", false},
 		{"😡", "mitä ihmettä 😡😡", "fi", true},
 		{"👍", "kiitos 👍🏽", "fi", true},
 		{"❤️", "❤ teille", "fi", true},
@@ -458,6 +459,72 @@ routes:
 	for _, w := range r.Warnings() {
 		if strings.Contains(w, "vocabulary") {
 			t.Errorf("warning %q: included vocabularies count as used", w)
+		}
+	}
+}
+
+// TestTypedWithoutDots: a word written with ä, ö or å also matches it typed
+// without them; never the reverse; not for words under four letters; and
+// not when the rules list the dotless word too.
+func TestTypedWithoutDots(t *testing.T) {
+	tests := []struct {
+		term, text string
+		want       bool
+	}{
+		{"myöhässä", "paketti on myohassa", true},
+		{"myöhässä", "MYOHASSA!!", true},
+		{"myöhässä", "myöhässä", true},
+		{"myöhässä", "myöhassa", false}, // dots dropped on some letters only
+		{"ei ole vieläkään tullut", "ei ole vielakaan tullut", true},
+		{"ei ole vieläkään tullut", "ei ole vieläkään tullut", true},
+		{"=hätä", "hata", true},
+		{"sähkö*", "sahkolasku", true},
+		{"*lähetys", "pakettilahetyksen", true},
+		{"återbetalning", "aterbetalningen", true},
+		{"laskut", "läskut", false}, // the reverse: another word
+		{"lasku", "läskussa", false},
+		{"sää", "saa", false}, // too short: saa is another word
+		{"pää", "paa", false},
+		{"työ", "tyo", false},
+	}
+	for _, tt := range tests {
+		if got := matches(t, tt.term, tt.text, ""); got != tt.want {
+			t.Errorf("%q in %q = %v, want %v", tt.term, tt.text, got, tt.want)
+		}
+	}
+	// The rules list both: each matches only its own word.
+	r := mustParse(t, "routes:\n  - id: bills\n    team: billing\n    match: {text: {any: [lasku]}}\n  - id: fat\n    team: product\n    match: {text: {any: [läskut]}}\n")
+	for text, want := range map[string]string{"laskut": "bills", "läskut": "fat", "laskussani": "bills"} {
+		if d := r.Classify(env(text)); len(d.Matched) != 1 || d.Matched[0] != want {
+			t.Errorf("%q matched %v, want %s", text, d.Matched, want)
+		}
+	}
+}
+
+func TestHyphenatedWords(t *testing.T) {
+	tests := []struct {
+		term, text string
+		want       bool
+	}{
+		{"e-lasku", "e-lasku tuli", true},
+		{"e-lasku", "e lasku tuli", true},
+		{"e-lasku", "elasku tuli", true},
+		{"e-lasku", "elaskussa on virhe", true},
+		{"e-lasku", "e-laskussa on virhe", true},
+		{"pick-up point", "the pickup point", true},
+		{"pick-up point", "the pick up point", true},
+		{"e-lasku*", "e-laskutus", true},
+		{"e-lasku*", "elaskutus", true},
+		{"*-lasku", "sähkö-lasku", true},
+		{"=e-lasku", "e-lasku", true},
+		{"=e-lasku", "elasku", true},
+		{"=e-lasku", "e-laskun", false},
+		{"wi-fi", "wifi ei toimi", true},
+		{"wifi", "wi-fi ei toimi", false}, // write the hyphenated form
+	}
+	for _, tt := range tests {
+		if got := matches(t, tt.term, tt.text, "fi"); got != tt.want {
+			t.Errorf("%q in %q = %v, want %v", tt.term, tt.text, got, tt.want)
 		}
 	}
 }

@@ -124,6 +124,7 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 
 // compile builds the automaton and the candidate index.
 func (b *builder) compile(r *Rules) {
+	b.dropDotless()
 	r.terms, r.routes, r.tagNames = b.terms, b.routes, b.tagNames
 	index := map[string]int32{}
 	var texts []string

@@ -34,7 +34,7 @@ func TestParseErrorsArePositioned(t *testing.T) {
 			[]string{"r.yaml:8:26: unknown vocabulary $money"}},
 		{"bad wildcard terms", head + "routes:\n  - id: a\n    match: {text: {any: [\"la*sku\", \"ab*\", \"*double charged\", \"!!\"]}}\n",
 			[]string{`r.yaml:8:26: "la*sku": * may only start or end a word`, `r.yaml:8:36: "ab*": "ab" is too short for a wildcard`,
-				`r.yaml:8:43: "*double charged": * works on single words`, `r.yaml:8:62: "!!": has no letters, digits or emoji`}},
+				`r.yaml:8:43: "*double charged": * works on single words and hyphenated words ("e-lasku*"), not on phrases with spaces`, `r.yaml:8:62: "!!": has no letters, digits or emoji`}},
 		{"noise with a team", head + "routes:\n  - id: a\n    noise: true\n    team: billing\n    continue: true\n",
 			[]string{`r.yaml:9:11: team does not go with noise: true`, `r.yaml:10:15: continue does not go with noise: true`}},
 		{"bad values", head + "routes:\n  - id: a\n    priority: asap\n    match: {kind: tweet, lang: Finnish, thread: old, channel: Facebook}\n",

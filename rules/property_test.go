@@ -25,7 +25,8 @@ var propWords = []string{
 	"refund", "refunded", "refunds", "charge", "charged", "charges", "double", "twice",
 	"invoice", "invoices", "delivery", "delivered", "late", "myöhässä", "ei", "tullut",
 	"hyvitys", "hyvitystä", "gdpr", "data", "café", "CAFE", "Ärsyttää", "😡", "👍🏽", "2024",
-	"happy", "happiness",
+	"happy", "happiness", "myohassa", "arsyttaa", "e-lasku", "elasku", "e-laskussa", "sahkolasku", "pakettia",
+	"leveransen", "fakturan", "paketet", "och", "inte",
 }
 
 var propTerms = []string{
@@ -33,6 +34,7 @@ var propTerms = []string{
 	"toimitus", "refund", "=refunds", "charge", "double charged", "charged twice", "invoice",
 	"delivery", "late", "myöhässä", "ei tullut", "hyvitys", "gdpr", "data", "cafe", "ärsyttää",
 	"😡", "👍", "2024", "läskut", "=läskut", "sähkö*", "*appi*", "=double charged", "=ei tullut", "=*lasku", "=paketti*",
+	"e-lasku", "e-lasku*", "*-lasku", "=e-lasku", "faktura", "paket", "leverans",
 }
 
 var propTeams = []string{"t0", "t1", "t2", "t3"}
@@ -204,6 +206,8 @@ type ref struct {
 	folded string
 	tags   map[string]bool
 	env    *message.Envelope
+	// written holds the meaning of every entry of the file as written.
+	written map[string]bool
 }
 
 type refOutcome struct {
@@ -220,7 +224,35 @@ func newRef(f *File, st *stemmer, env *message.Envelope) *ref {
 	fo := newFolder()
 	fo.add(env.Subject, 0)
 	fo.add(env.Text, 1)
-	x := &ref{f: f, st: st, env: env, stems: map[int][]string{}, tags: map[string]bool{}, folded: string(fo.folded)}
+	x := &ref{f: f, st: st, env: env, stems: map[int][]string{}, tags: map[string]bool{}, folded: string(fo.folded), written: map[string]bool{}}
+	addWritten := func(entry string) {
+		w := strings.TrimSpace(entry)
+		if strings.HasPrefix(w, "$") {
+			return
+		}
+		exact := strings.HasPrefix(w, "=")
+		w = strings.TrimPrefix(w, "=")
+		suffix, prefix := strings.HasPrefix(w, "*"), strings.HasSuffix(w, "*")
+		for _, m := range x.meaning(foldWords(strings.Trim(w, "*")), exact, prefix, suffix) {
+			x.written[m] = true
+		}
+	}
+	for _, words := range f.Vocabularies {
+		for _, w := range words {
+			addWritten(w)
+		}
+	}
+	var walk func([]RouteSpec)
+	walk = func(routes []RouteSpec) {
+		for _, rs := range routes {
+			t := rs.Match.Text
+			for _, w := range append(append(slices.Clone(t.Any), t.None...), slices.Concat(t.All...)...) {
+				addWritten(w)
+			}
+			walk(rs.Routes)
+		}
+	}
+	walk(f.Routes)
 	for i := range fo.toks {
 		x.toks = append(x.toks, string(fo.token(i)))
 		x.segs = append(x.segs, fo.toks[i].seg)
@@ -241,7 +273,8 @@ func newRef(f *File, st *stemmer, env *message.Envelope) *ref {
 	return x
 }
 
-// occurs evaluates one term as written.
+// occurs evaluates one term as written, in each of the ways it may be
+// typed (refForms).
 func (x *ref) occurs(entry string) bool {
 	w := strings.TrimSpace(entry)
 	if name, ok := strings.CutPrefix(w, "$"); ok {
@@ -252,52 +285,110 @@ func (x *ref) occurs(entry string) bool {
 		}
 		return false
 	}
-	exact := strings.HasPrefix(w, "=")
+	exact, prefix, suffix, forms := x.refForms(w)
+	for _, words := range forms {
+		if x.formOccurs(words, exact, prefix, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// refForms reads a term: its flags, and its forms: as written, with
+// hyphenated words joined, and each of those with ä/ö/å typed as a/o/a in
+// words of 4 letters or more, unless that is how another entry of the
+// file is written (x.written).
+func (x *ref) refForms(w string) (exact, prefix, suffix bool, forms [][]string) {
+	exact = strings.HasPrefix(w, "=")
 	w = strings.TrimPrefix(w, "=")
-	suffix := strings.HasPrefix(w, "*")
-	prefix := strings.HasSuffix(w, "*")
-	words := foldWords(strings.Trim(w, "*"))
-	for i := range x.toks {
-		t := x.toks[i]
-		switch {
-		case prefix && suffix:
-			if strings.Contains(t, words[0]) {
-				return true
+	suffix = strings.HasPrefix(w, "*")
+	prefix = strings.HasSuffix(w, "*")
+	w = strings.Trim(w, "*")
+	forms = [][]string{foldWords(w)}
+	var joined []string
+	hyphen := false
+	for _, field := range strings.Fields(w) {
+		if fw := foldWords(field); strings.Contains(field, "-") && len(fw) > 1 {
+			joined, hyphen = append(joined, strings.Join(fw, "")), true
+		} else {
+			joined = append(joined, fw...)
+		}
+	}
+	if hyphen && !slices.Equal(joined, forms[0]) {
+		forms = append(forms, joined)
+	}
+	for _, f := range slices.Clone(forms) {
+		d := slices.Clone(f)
+		for i, tok := range d {
+			if len([]rune(tok)) >= 4 {
+				d[i] = strings.NewReplacer("ä", "a", "ö", "o", "å", "a").Replace(tok)
 			}
+		}
+		if slices.Equal(d, f) || slices.ContainsFunc(x.meaning(d, exact, prefix, suffix), func(m string) bool { return x.written[m] }) {
 			continue
-		case prefix:
-			if strings.HasPrefix(t, words[0]) {
-				return true
-			}
+		}
+		forms = append(forms, d)
+	}
+	return exact, prefix, suffix, forms
+}
+
+// meaning is what a form matches, to compare terms: its stems in each
+// language (stemmed terms) or its words. Two forms mean the same when any
+// of their meanings is the same.
+func (x *ref) meaning(words []string, exact, prefix, suffix bool) []string {
+	if exact || prefix {
+		return []string{fmt.Sprint(prefix, suffix, words)}
+	}
+	var out []string
+	for l := range numStemLangs {
+		stems := make([]string, len(words))
+		for i, w := range words {
+			stems[i] = x.st.stemString(l, w)
+		}
+		out = append(out, fmt.Sprint(l, suffix, stems))
+	}
+	return out
+}
+
+// formOccurs evaluates one form: the first word may be a suffix of a text
+// word ("*w"), the last a prefix ("w*"), the others equal; stemmed forms
+// compare stems instead.
+func (x *ref) formOccurs(words []string, exact, prefix, suffix bool) bool {
+	k := len(words)
+	for i := 0; i+k <= len(x.toks); i++ {
+		if x.segs[i] != x.segs[i+k-1] {
 			continue
-		case suffix:
-			if strings.HasSuffix(t, words[0]) {
-				return true
-			}
-			if !exact {
-				for l, stems := range x.stems {
-					if strings.HasSuffix(stems[i], x.st.stemString(l, words[0])) {
-						return true
-					}
+		}
+		if exact || prefix || suffix {
+			ok := true
+			for j, word := range words {
+				t := x.toks[i+j]
+				switch {
+				case prefix && suffix && j == 0 && j == k-1:
+					ok = ok && strings.Contains(t, word)
+				case suffix && j == 0:
+					ok = ok && strings.HasSuffix(t, word)
+				case prefix && j == k-1:
+					ok = ok && strings.HasPrefix(t, word)
+				default:
+					ok = ok && t == word
 				}
 			}
-			continue
-		}
-		if i+len(words) > len(x.toks) || x.segs[i] != x.segs[i+len(words)-1] {
-			continue
-		}
-		if exact {
-			if slices.Equal(x.toks[i:i+len(words)], words) {
+			if ok {
 				return true
 			}
+		}
+		if exact || prefix {
 			continue
 		}
 		for l, stems := range x.stems {
 			ok := true
 			for j, word := range words {
-				if stems[i+j] != x.st.stemString(l, word) {
-					ok = false
-					break
+				want := x.st.stemString(l, word)
+				if suffix && j == 0 {
+					ok = ok && strings.HasSuffix(stems[i], want)
+				} else {
+					ok = ok && stems[i+j] == want
 				}
 			}
 			if ok {
