@@ -144,6 +144,7 @@ type builder struct {
 	vocab     map[string][]int32
 	usedVocab map[string]bool
 	terms     []*term
+	termPaths []yamlfile.Path // where each term is first written
 	termIndex map[string]int32
 	tagIndex  map[string]int
 	tagNames  []string
@@ -296,6 +297,7 @@ func (b *builder) term(s string, p yamlfile.Path) (int32, bool) {
 	}
 	id := int32(len(b.terms))
 	b.terms = append(b.terms, t)
+	b.termPaths = append(b.termPaths, p)
 	b.termIndex[k] = id
 	return id, true
 }

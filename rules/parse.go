@@ -102,6 +102,9 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 		b.lint()
 	}
 	b.unused(&f)
+	if b.errs.Len() == 0 {
+		b.stemWarnings()
+	}
 	var r *Rules
 	if b.errs.Len() == 0 {
 		r = &Rules{

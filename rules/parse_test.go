@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,50 @@ routes:
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestStemWarnings(t *testing.T) {
+	r, err := Parse("r.yaml", []byte(head+`routes:
+  - id: a
+    team: billing
+    match: {text: {any: [charge, refund, =package, ship, shipping, "*terminate"]}}
+  - id: b
+    team: sales
+    match: {text: {any: [report, university]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(r.Warnings(), "\n")
+	for _, want := range []string{
+		`r.yaml:9:26: warning: "charge" is matched by its stem "charg", which also catches "charging", usually about something else: write =charge and each other form you mean, or add "charging" to text.none`,
+		`r.yaml:12:34: warning: "university" is matched by its stem "univers", which also catches "universe"`,
+		`r.yaml:12:26: warning: "report" is matched by its stem "report", which also catches "reporter", "reporters"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{`"refund"`, `"=package"`, `"ship"`, `terminate`} {
+		if strings.Contains(got, not) {
+			t.Errorf("warning about %s (exact, listed with its friend, or not a stem match):\n%s", not, got)
+		}
+	}
+}
+
+func TestWarningsAreCapped(t *testing.T) {
+	src := head + "vocabularies:\n"
+	for i := range 300 {
+		src += fmt.Sprintf("  unused%d: [x]\n", i)
+	}
+	src += "routes: [{id: a, team: billing, match: {text: {any: [lasku]}}}]\n"
+	r, err := Parse("r.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Warnings(); len(w) != 101 || !strings.Contains(w[100], "more like these") {
+		t.Fatalf("%d warnings, last %q", len(w), w[len(w)-1])
 	}
 }
 

@@ -49,7 +49,7 @@ func (c *Collector) List() List {
 		if c.doc != nil {
 			file = c.doc.file
 		}
-		out = append(out, &Error{File: file, Msg: fmt.Sprintf("… and %d more problems like these", c.more)})
+		out = append(out, &Error{File: file, Msg: fmt.Sprintf("… and %d more like these", c.more)})
 	}
 	return out
 }
