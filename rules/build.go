@@ -63,7 +63,13 @@ type route struct {
 	depth  int
 	cont   bool
 	noise  bool
-	cond   cond
+	// best: the children decide by score (mode: best), see best.go.
+	best bool
+	cond cond
+	// score lists the route's own words for mode: best: its text.any and
+	// text.all terms, each once; scoreRegex adds one for a regex.
+	score      []int32
+	scoreRegex bool
 
 	// Effective values, inherited from the ancestors as documented.
 	owner  string   // owning team, "" when no route on the chain names one
@@ -77,6 +83,9 @@ type route struct {
 	// capacity == length so that an append by a caller copies.
 	teams, topics, tags, chain []string
 	prioName                   string
+	// decided: the route names an owning team (itself or inherited), so
+	// the item's own text decided where it goes (Decision.Decided).
+	decided bool
 }
 
 // cond is a route's compiled match conditions; an empty cond matches every
@@ -131,6 +140,7 @@ type inherited struct {
 	tags   []string
 	chain  []string
 	depth  int
+	best   bool // the parent has mode: best
 }
 
 // builder validates a parsed File and compiles it.
@@ -373,6 +383,19 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		return
 	}
 	r := &route{id: rs.ID, path: p, line: b.doc.Errorf(p, "").Line, parent: parent, depth: inh.depth, cont: rs.Continue, noise: rs.Noise}
+	switch rs.Mode {
+	case "", "first":
+	case "best":
+		r.best = true
+		if len(rs.Routes) == 0 {
+			b.warn(p.Child("mode"), "mode: best on route %q has no effect: it has no child routes to choose from", rs.ID)
+		}
+	default:
+		b.report(p.Child("mode"), "mode %q: use first (the first matching child route wins) or best (the child route with the highest score wins)", rs.Mode)
+	}
+	if inh.best && rs.Continue {
+		b.report(p.Child("continue"), "continue does not go with a parent that has mode: best (one child route wins there); move this route out, or drop continue")
+	}
 	if rs.Noise {
 		for _, bad := range []struct {
 			set      bool
@@ -382,6 +405,7 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 			{rs.CopyTo != nil, "copy_to", "a noise item goes to no team"},
 			{rs.Continue, "continue", "noise stops evaluation"},
 			{len(rs.Routes) > 0, "routes", "noise stops evaluation"},
+			{rs.Mode != "", "mode", "noise stops evaluation"},
 			{rs.Priority != "", "priority", "a noise item is not worked on"},
 			{rs.Sticky != nil, "sticky", "a noise item goes to no team"},
 		} {
@@ -427,18 +451,21 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		r.ownTags = append(r.ownTags, b.tagID(t))
 	}
 	r.cond = b.cond(&rs.Match, p.Child("match"))
+	r.score, r.scoreRegex = scoreTerms(&r.cond), len(r.cond.regex) > 0
 	chain := append(slices.Clip(inh.chain), rs.ID)
 
 	// What this route decides when it decides alone.
 	r.teams = decisionTeams(r.owner, r.copies, b.defTeam)
 	r.topics, r.tags, r.chain = slices.Clip(topics), slices.Clip(tags), slices.Clip(chain)
 	r.prioName = priorityName(r.prio)
+	r.decided = r.owner != "" || r.noise
 
 	idx := int32(len(b.routes))
 	b.routes = append(b.routes, r)
 	b.routeList(rs.Routes, p.Child("routes"), idx, inherited{
 		owner: r.owner, copies: r.copies, prio: r.prio, sticky: r.sticky,
 		topics: r.topics, tags: r.tags, chain: r.chain, depth: inh.depth + 1,
+		best: r.best,
 	})
 	r.end = int32(len(b.routes))
 }

@@ -37,7 +37,10 @@ func (b *builder) lint() {
 		scopes[r.parent] = append(scopes[r.parent], int32(i))
 	}
 	work := 0
-	for _, sibs := range scopes {
+	for parent, sibs := range scopes {
+		if parent >= 0 && b.routes[parent].best {
+			continue // siblings are scored, none stops the others
+		}
 		for k, later := range sibs {
 			for _, earlier := range sibs[:k] {
 				e := b.routes[earlier]

@@ -266,16 +266,19 @@ routes:
 		want Decision
 	}{
 		{"nothing here", Decision{Teams: []string{"triage"}, Priority: "normal"}},
-		{"lasku väärin", Decision{Teams: []string{"billing"}, Topics: []string{"billing"}, Priority: "low", Matched: []string{"billing"}}},
+		{"lasku väärin", Decision{Teams: []string{"billing"}, Topics: []string{"billing"}, Priority: "low", Matched: []string{"billing"},
+			Decided: true, Route: "billing"}},
 		{"I want a refund", Decision{Teams: []string{"billing"}, Topics: []string{"billing", "refund"}, Priority: "low",
-			Matched: []string{"billing", "refund"}, OverrideThread: true}},
+			Matched: []string{"billing", "refund"}, OverrideThread: true, Decided: true, Route: "refund"}},
 		{"lasku 😡", Decision{Teams: []string{"billing", "comms"}, Topics: []string{"billing"}, Priority: "urgent",
-			Tags: []string{"angry"}, Matched: []string{"angry", "billing", "angry-billing"}}},
+			Tags: []string{"angry"}, Matched: []string{"angry", "billing", "angry-billing"}, Decided: true, Route: "angry-billing"}},
+		// A tagging route with copy_to only does not decide: the default team owns it.
 		{"😡😡", Decision{Teams: []string{"triage", "comms"}, Priority: "high", Tags: []string{"angry"}, Matched: []string{"angry"}}},
-		{"upgrade, but there is a bug", Decision{Teams: []string{"sales", "product"}, Priority: "normal", Matched: []string{"upsell", "product"}}},
-		{"bug", Decision{Teams: []string{"product", "sales"}, Priority: "normal", Matched: []string{"product"}}},
-		{"😡 bitcoin lasku", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true}},
-		{"bitcoin", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true}},
+		{"upgrade, but there is a bug", Decision{Teams: []string{"sales", "product"}, Priority: "normal", Matched: []string{"upsell", "product"},
+			Decided: true, Route: "upsell"}},
+		{"bug", Decision{Teams: []string{"product", "sales"}, Priority: "normal", Matched: []string{"product"}, Decided: true, Route: "product"}},
+		{"😡 bitcoin lasku", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true, Decided: true, Route: "spam"}},
+		{"bitcoin", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true, Decided: true, Route: "spam"}},
 	}
 	for _, tt := range tests {
 		got := normalized(r.Classify(env(tt.text)))

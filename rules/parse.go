@@ -27,6 +27,9 @@ type Rules struct {
 	always   []uint64 // routes evaluated for every item
 	tagNames []string
 	pool     sync.Pool // of *state
+	// scoreSubject: some route has mode: best, so hits in the subject are
+	// recorded for scoring.
+	scoreSubject bool
 }
 
 // patInfo is what an automaton pattern means.
@@ -149,6 +152,9 @@ func (b *builder) compile(r *Rules) {
 		return
 	}
 	r.ac = ac
+	for _, rt := range b.routes {
+		r.scoreSubject = r.scoreSubject || rt.best
+	}
 	r.trig = make([][]int32, len(b.terms))
 	r.always = make([]uint64, (len(b.routes)+63)/64)
 	for i, rt := range b.routes {

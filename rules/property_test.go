@@ -54,7 +54,7 @@ func pickN[T any](r *rand.Rand, xs []T, max int) []T {
 func randomRoutes(r *rand.Rand, depth int, next *int) []RouteSpec {
 	n := 1 + r.IntN(5)
 	if depth > 0 {
-		n = r.IntN(3)
+		n = r.IntN(4)
 	}
 	var out []RouteSpec
 	for range n {
@@ -138,6 +138,19 @@ func randomRoutes(r *rand.Rand, depth int, next *int) []RouteSpec {
 		rs.Continue = r.IntN(3) == 0
 		if depth < 2 && r.IntN(3) == 0 {
 			rs.Routes = randomRoutes(r, depth+1, next)
+			if r.IntN(2) == 0 {
+				rs.Mode = "best"
+				for len(rs.Routes) < 3 {
+					rs.Routes = append(rs.Routes, randomRoutes(r, depth+1, next)...)
+				}
+				for i := range rs.Routes {
+					c := &rs.Routes[i]
+					c.Continue = false
+					if r.IntN(3) != 0 { // words only, so that siblings compete
+						c.Match = MatchSpec{Text: TextSpec{Any: pickN(r, propTerms, 3), All: c.Match.Text.All}}
+					}
+				}
+			}
 		}
 		out = append(out, rs)
 	}
@@ -208,9 +221,13 @@ type ref struct {
 	env    *message.Envelope
 	// written holds the meaning of every entry of the file as written.
 	written map[string]bool
+	// subjectOnly limits occurs to the subject's words.
+	subjectOnly bool
+	model       Model
 }
 
 type refOutcome struct {
+	route   string // the route the outcome is from
 	owner   string
 	copies  []string
 	prio    int8
@@ -355,7 +372,14 @@ func (x *ref) meaning(words []string, exact, prefix, suffix bool) []string {
 // compare stems instead.
 func (x *ref) formOccurs(words []string, exact, prefix, suffix bool) bool {
 	k := len(words)
-	for i := 0; i+k <= len(x.toks); i++ {
+	n := len(x.toks)
+	if x.subjectOnly {
+		n = 0
+		for n < len(x.segs) && x.segs[n] == 0 {
+			n++
+		}
+	}
+	for i := 0; i+k <= n; i++ {
 		if x.segs[i] != x.segs[i+k-1] {
 			continue
 		}
@@ -452,8 +476,34 @@ func (x *ref) holds(m *MatchSpec) bool {
 }
 
 // walk evaluates routes with the routing-tree semantics and collects the
-// deciding outcomes; it returns false once noise stopped everything.
-func (x *ref) walk(routes []RouteSpec, parent refOutcome, matched *[]string, deciders *[]refOutcome, noise *bool) {
+// deciding outcomes; it returns false once noise stopped everything. best:
+// the routes' parent has mode: best.
+func (x *ref) walk(routes []RouteSpec, parent refOutcome, best bool, matched *[]string, deciders *[]refOutcome, noise *bool) {
+	if best && !*noise {
+		// Every child is tried; a noise child wins outright, otherwise the
+		// highest score, the first of equals.
+		win, top := -1, 0.0
+		for i := range routes {
+			if !x.holds(&routes[i].Match) {
+				continue
+			}
+			if routes[i].Noise {
+				win = i
+				break
+			}
+			owner := parent.owner
+			if routes[i].Team != "" {
+				owner = routes[i].Team
+			}
+			if sc := x.childScore(&routes[i], owner); win < 0 || sc > top {
+				win, top = i, sc
+			}
+		}
+		if win < 0 {
+			return
+		}
+		routes = routes[win : win+1]
+	}
 	for i := range routes {
 		rs := &routes[i]
 		if *noise {
@@ -464,6 +514,7 @@ func (x *ref) walk(routes []RouteSpec, parent refOutcome, matched *[]string, dec
 		}
 		*matched = append(*matched, rs.ID)
 		o := parent
+		o.route = rs.ID
 		o.topics = union(slices.Clone(parent.topics), rs.Topics)
 		o.tags = union(slices.Clone(parent.tags), rs.Tags)
 		for _, t := range rs.Tags {
@@ -487,7 +538,7 @@ func (x *ref) walk(routes []RouteSpec, parent refOutcome, matched *[]string, dec
 			return
 		}
 		before := len(*matched)
-		x.walk(rs.Routes, o, matched, deciders, noise)
+		x.walk(rs.Routes, o, rs.Mode == "best", matched, deciders, noise)
 		if len(*matched) == before && !*noise {
 			*deciders = append(*deciders, o)
 		}
@@ -497,12 +548,83 @@ func (x *ref) walk(routes []RouteSpec, parent refOutcome, matched *[]string, dec
 	}
 }
 
-func refDecide(f *File, st *stemmer, env *message.Envelope, version string) Decision {
+// childScore is a best-mode child's score: its words, those of its best
+// matching child and so on down, and the model's opinion of its team.
+func (x *ref) childScore(rs *RouteSpec, owner string) float64 {
+	sc := x.pathScore(rs)
+	if x.model != nil {
+		if owner == "" {
+			owner = x.f.DefaultTeam
+		}
+		sc += ModelWeight * x.model.TeamScore(owner)
+	}
+	return sc
+}
+
+func (x *ref) pathScore(rs *RouteSpec) float64 {
+	best := 0.0
+	for i := range rs.Routes {
+		if x.holds(&rs.Routes[i].Match) {
+			best = max(best, x.pathScore(&rs.Routes[i]))
+		}
+	}
+	return x.wordScore(rs) + best
+}
+
+// wordScore counts each distinct word or phrase of text.any and text.all
+// that occurs by its number of words, twice in the subject, and a regex
+// condition as one.
+func (x *ref) wordScore(rs *RouteSpec) float64 {
+	seen := map[string]bool{}
+	total := 0.0
+	var count func(entry string)
+	count = func(entry string) {
+		w := strings.TrimSpace(entry)
+		if name, ok := strings.CutPrefix(w, "$"); ok {
+			for _, v := range x.f.Vocabularies[name] {
+				count(v)
+			}
+			return
+		}
+		exact := strings.HasPrefix(w, "=")
+		bare := strings.TrimPrefix(w, "=")
+		suffix, prefix := strings.HasPrefix(bare, "*"), strings.HasSuffix(bare, "*")
+		words := foldWords(strings.Trim(bare, "*"))
+		key := fmt.Sprint(exact && !prefix, suffix, prefix, words)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		if !x.occurs(w) {
+			return
+		}
+		weight := float64(len(words))
+		x.subjectOnly = true
+		if x.occurs(w) {
+			weight *= 2
+		}
+		x.subjectOnly = false
+		total += weight
+	}
+	for _, e := range rs.Match.Text.Any {
+		count(e)
+	}
+	for _, e := range slices.Concat(rs.Match.Text.All...) {
+		count(e)
+	}
+	if len(rs.Match.Text.Regex) > 0 {
+		total++
+	}
+	return total
+}
+
+func refDecide(f *File, st *stemmer, env *message.Envelope, version string, m Model) Decision {
 	x := newRef(f, st, env)
+	x.model = m
 	var matched []string
 	var deciders []refOutcome
 	noise := false
-	x.walk(f.Routes, refOutcome{prio: prioUnset, sticky: true}, &matched, &deciders, &noise)
+	x.walk(f.Routes, refOutcome{prio: prioUnset, sticky: true}, false, &matched, &deciders, &noise)
 	d := Decision{Version: version, Lang: x.lang, Priority: "normal", Matched: matched, Noise: noise}
 	prio := prioUnset
 	var owners, copies []string
@@ -511,6 +633,9 @@ func refDecide(f *File, st *stemmer, env *message.Envelope, version string) Deci
 		d.Tags = union(d.Tags, o.tags)
 		if o.owner != "" {
 			owners = union(owners, []string{o.owner})
+			if d.Route == "" {
+				d.Decided, d.Route = true, o.route
+			}
 		}
 		copies = union(copies, o.copies)
 		prio = max(prio, o.prio)
@@ -518,6 +643,7 @@ func refDecide(f *File, st *stemmer, env *message.Envelope, version string) Deci
 	}
 	if noise {
 		d.OverrideThread = false
+		d.Decided, d.Route = true, deciders[len(deciders)-1].route
 		return d
 	}
 	if len(owners) == 0 {
@@ -527,6 +653,11 @@ func refDecide(f *File, st *stemmer, env *message.Envelope, version string) Deci
 	d.Priority = priorityName(prio)
 	return d
 }
+
+// fixedModel is a model with fixed opinions.
+type fixedModel map[string]float64
+
+func (m fixedModel) TeamScore(team string) float64 { return m[team] }
 
 // normalized makes nil and empty slices compare equal.
 func normalized(d Decision) Decision {
@@ -545,19 +676,29 @@ func TestCompiledMatcherAgreesWithStraightforwardEvaluation(t *testing.T) {
 		sets = 100
 	}
 	st := newStemmer()
-	checked, matchedAny := 0, 0
-	for range sets {
+	checked, matchedAny, outscored := 0, 0, 0
+	for n := range sets {
 		f := randomFile(rng)
 		data := fileJSON(t, f)
 		r, err := parse("prop.yaml", data, parseOptions{noLint: true, stems: st})
 		if err != nil {
 			t.Fatalf("generated rules do not parse: %v\n%s", err, data)
 		}
+		var m Model // every other rule set with a model's opinion
+		if n%2 == 1 {
+			m = fixedModel{"t1": 0.9, "t2": 0.3, "t0": 0.1}
+		}
 		for range texts {
 			env := randomEnvelope(rng)
-			want := normalized(refDecide(f, st, env, r.Version()))
-			got := normalized(r.Classify(env))
-			explained, _ := r.Explain(env)
+			want := normalized(refDecide(f, st, env, r.Version(), m))
+			got := normalized(r.ClassifyWith(env, m))
+			explained, tr := r.ExplainWith(env, m)
+			for _, rt := range tr.Routes {
+				if rt.Outscored != "" {
+					outscored++
+					break
+				}
+			}
 			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(normalized(explained), want) {
 				t.Fatalf("decisions differ for %+v\nrules:\n%s\nClassify: %+v\nExplain:  %+v\nwant:     %+v", env, data, got, normalized(explained), want)
 			}
@@ -571,6 +712,11 @@ func TestCompiledMatcherAgreesWithStraightforwardEvaluation(t *testing.T) {
 	if matchedAny < checked/4 {
 		t.Fatalf("only %d of %d items matched any route; the generator is too weak", matchedAny, checked)
 	}
+	// mode: best must choose between matching siblings often enough.
+	if outscored < checked/100 {
+		t.Fatalf("only %d of %d items had a route outscored; the generator is too weak", outscored, checked)
+	}
+	t.Logf("%d items, %d matched a route, %d had a route outscored", checked, matchedAny, outscored)
 }
 
 // fileJSON writes f as JSON (which is YAML), leaving out unset fields so
@@ -607,6 +753,7 @@ func routesJSON(routes []RouteSpec) []any {
 		set("tags", rs.Tags, rs.Tags != nil)
 		set("sticky", rs.Sticky, rs.Sticky != nil)
 		set("routes", routesJSON(rs.Routes), len(rs.Routes) > 0)
+		set("mode", rs.Mode, rs.Mode != "")
 		mt := rs.Match
 		match := map[string]any{}
 		for k, v := range map[string]List{"channel": mt.Channel, "kind": mt.Kind, "lang": mt.Lang, "tags": mt.Tags} {

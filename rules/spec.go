@@ -101,6 +101,11 @@ type RouteSpec struct {
 	// Routes are tried, in order, only when this route matched; the deepest
 	// matching route decides.
 	Routes []RouteSpec `yaml:"routes"`
+	// Mode says how the child routes decide: "first" (the default: the
+	// first matching child wins, unless it says continue) or "best" (every
+	// child is tried and scored by the words it matched; the highest score
+	// wins, file order breaks ties). See docs/rules.md.
+	Mode string `yaml:"mode"`
 }
 
 // MatchSpec holds a route's conditions. Every condition that is set must

@@ -253,6 +253,11 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
 	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
 	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
+	if d.Decided {
+		fmt.Fprintf(tw, "decided\tyes, by route %s\n", d.Route)
+	} else {
+		fmt.Fprintf(tw, "decided\tno: no route names a team, so default_team has it (a reply follows what it answers)\n")
+	}
 	if d.OverrideThread {
 		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")
 	}
@@ -270,6 +275,12 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 		decided := ""
 		if rt.Decided {
 			decided = " *"
+		}
+		if rt.Outscored != "" {
+			mark = "✓"
+			decided = fmt.Sprintf(" score %g; outscored: %s", rt.Score, rt.Outscored)
+		} else if rt.Score != 0 {
+			decided = fmt.Sprintf(" score %g%s", rt.Score, decided)
 		}
 		fmt.Fprintf(w, "  %s%s %s (line %d)%s\n", indent, mark, rt.ID, rt.Line, decided)
 		if rt.Skipped != "" {
