@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 
@@ -198,4 +199,17 @@ func regexImplies(b, a []*regexp.Regexp) bool {
 		}
 	}
 	return true
+}
+
+// cutShort warns about signs of a file cut short (a truncated copy, an
+// interrupted save): no routes at all, or no line break at the end. Such a
+// file is valid, and would send every item to the default team.
+func (b *builder) cutShort(f *File, file string, data []byte) {
+	if len(f.Routes) == 0 {
+		b.warn(yamlfile.Path{"routes"}, "the file has no routes: every item that is not noise goes to default_team %q; is the file cut short?", f.DefaultTeam)
+	}
+	if n := len(data); n > 0 && data[n-1] != '\n' {
+		line := 1 + bytes.Count(data, []byte{'\n'})
+		b.warns.Add(&yamlfile.Error{File: file, Line: line, Col: 1, Msg: "warning: the file does not end with a line break; is it cut short?"})
+	}
 }

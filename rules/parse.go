@@ -107,6 +107,7 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 	b.unused(&f)
 	if b.errs.Len() == 0 {
 		b.stemWarnings()
+		b.cutShort(&f, file, data)
 	}
 	var r *Rules
 	if b.errs.Len() == 0 {

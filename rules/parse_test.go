@@ -124,6 +124,23 @@ routes:
 	}
 }
 
+func TestCutShortWarnings(t *testing.T) {
+	r, err := Parse("r.yaml", []byte(head+"routes:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(r.Warnings(), "\n")
+	for _, want := range []string{
+		`r.yaml:6:9: warning: the file has no routes: every item that is not noise goes to default_team "triage"; is the file cut short?`,
+		`r.yaml:6:1: warning: the file does not end with a line break; is it cut short?`,
+		`r.yaml:4:11: warning: team "billing" is declared but no route sends it anything`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+}
+
 func TestStemWarnings(t *testing.T) {
 	r, err := Parse("r.yaml", []byte(head+`routes:
   - id: a

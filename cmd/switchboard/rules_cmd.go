@@ -26,9 +26,11 @@ import (
 )
 
 const rulesUsage = `usage:
-  switchboard rules check [FILE]
+  switchboard rules check [-against OLD.yaml] [FILE]
       Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
       otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
+      -against warns about what FILE would take away from OLD.yaml (the
+      rules in use): most routes, all routes, teams.
 
   switchboard rules test [flags] TEXT
       Show where a message would go and why: teams, topics, priority and the
@@ -65,21 +67,26 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 2
 }
 
-// rulesCheck implements "rules check [FILE]".
+// rulesCheck implements "rules check [-against OLD.yaml] [FILE]".
 func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, "usage: switchboard rules check [FILE]   (FILE defaults to rules.yaml)\n") }
-	if err := fs.Parse(args); err != nil {
+	against := fs.String("against", "", "the rules file in use: warn about what FILE would take away from it (routes, teams)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: switchboard rules check [-against OLD.yaml] [FILE]   (FILE defaults to rules.yaml)\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() > 1 {
+	if len(pos) > 1 {
 		fs.Usage()
 		return 2
 	}
 	path := "rules.yaml"
-	if fs.NArg() == 1 {
-		path = fs.Arg(0)
+	if len(pos) == 1 {
+		path = pos[0]
 	}
 	r, err := rules.Load(path)
 	if err != nil {
@@ -88,6 +95,16 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, w := range r.Warnings() {
 		fmt.Fprintln(stderr, w)
+	}
+	if *against != "" {
+		old, err := rules.Load(*against)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rules check: the file to compare against does not load:\n%v\n", err)
+			return 1
+		}
+		for _, reason := range rules.GuardReload(old, r, nil) {
+			fmt.Fprintf(stderr, "%s: warning: compared with %s (the daemon refuses such a reload unless forced): %s\n", path, *against, reason)
+		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()))
 	return 0

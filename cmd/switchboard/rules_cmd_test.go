@@ -67,6 +67,8 @@ func TestRulesCheck(t *testing.T) {
 	good := writeFile(t, dir, "good.yaml", cmdRules)
 	bad := writeFile(t, dir, "bad.yaml", "default_team: triage\nteams: [{name: triage}]\nroutes:\n  - id: a\n    team: billing\n  - id: a\n    match: {text: {regex: ['(']}}\n")
 	warn := writeFile(t, dir, "warn.yaml", strings.Replace(cmdRules, "    copy_to: [sales]\n", "", 1))
+	truncated := writeFile(t, dir, "truncated.yaml", cmdRules[:strings.Index(cmdRules, "routes:")+len("routes:\n")])
+	noSales := writeFile(t, dir, "nosales.yaml", strings.NewReplacer("    copy_to: [sales]\n", "", "  - name: sales\n", "").Replace(cmdRules))
 
 	tests := []struct {
 		name      string
@@ -85,6 +87,14 @@ func TestRulesCheck(t *testing.T) {
 		{"too many args", []string{"check", "a", "b"}, 2, nil, []string{"usage:"}},
 		{"unknown subcommand", []string{"lint"}, 2, nil, []string{`unknown command "lint"`}},
 		{"valid with warnings", []string{"check", warn}, 0, []string{"ok"}, []string{warn + `:6:11: warning: team "sales" is declared but no route sends it anything`}},
+		{"a truncated file", []string{"check", truncated, "-against", good}, 0, []string{"ok"}, []string{
+			truncated + `:9:9: warning: the file has no routes: every item that is not noise goes to default_team "triage"; is the file cut short?`,
+			truncated + ": warning: compared with " + good + " (the daemon refuses such a reload unless forced): the new rules have no routes (the running ones have 4)",
+		}},
+		{"fewer teams", []string{"check", "-against", good, noSales}, 0, []string{"ok"}, []string{
+			noSales + ": warning: compared with " + good + ` (the daemon refuses such a reload unless forced): the new rules remove team "sales", which queued or retrying items may still reference`,
+		}},
+		{"against a broken file", []string{"check", "-against", bad, good}, 1, nil, []string{"the file to compare against does not load"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,15 @@ func (c *Collector) Addf(p Path, format string, args ...any) {
 	c.list = append(c.list, c.doc.Errorf(p, format, args...))
 }
 
+// Add records a problem already positioned.
+func (c *Collector) Add(e *Error) {
+	if len(c.list) >= MaxErrors {
+		c.more++
+		return
+	}
+	c.list = append(c.list, e)
+}
+
 // Len is the number of problems recorded, counted ones included.
 func (c *Collector) Len() int { return len(c.list) + c.more }
 
