@@ -13,6 +13,7 @@ import (
 type Rules struct {
 	version     string
 	file        string
+	examples    string // the examples file's path, "" when none
 	defaultTeam string
 	defTeams    []string // the decision's Teams when no route decides
 	teams       []Team
@@ -114,6 +115,7 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 		r = &Rules{
 			version:     contentVersion(data),
 			file:        file,
+			examples:    examplesPath(file, f.Examples),
 			defaultTeam: f.DefaultTeam,
 			defTeams:    []string{f.DefaultTeam},
 			teams:       teams,
@@ -200,6 +202,19 @@ func (r *Rules) Version() string { return r.version }
 
 // File is the path or name the rules were parsed from.
 func (r *Rules) File() string { return r.file }
+
+// ExamplesFile is the path of the examples file the rules name (examples:),
+// relative paths resolved against the rules file's directory; "" when they
+// name none.
+func (r *Rules) ExamplesFile() string { return r.examples }
+
+// examplesPath resolves the examples file named in a rules file.
+func examplesPath(rulesFile, name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(rulesFile), name)
+}
 
 // DefaultTeam receives every item that is not noise and that no route sends
 // to a team.

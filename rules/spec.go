@@ -36,6 +36,10 @@ type File struct {
 	Vocabularies map[string]List `yaml:"vocabularies"`
 	// Routes are tried in order; see RouteSpec.
 	Routes []RouteSpec `yaml:"routes"`
+	// Examples names a file of labelled example messages (YAML or TSV,
+	// relative to the rules file) that "switchboard rules test -examples"
+	// runs; see package rules/examples.
+	Examples string `yaml:"examples"`
 }
 
 // TeamSpec declares one team.

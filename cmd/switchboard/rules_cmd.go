@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/rules"
+	"github.com/switchboard/switchboard/rules/examples"
 )
 
 const rulesUsage = `usage:
@@ -38,6 +39,12 @@ const rulesUsage = `usage:
       -subject S, -author-email E, -author-name N, -author-handle H,
       -thread new|reply, -meta KEY=VALUE (repeatable), -message FILE.json
       (an envelope; - reads stdin) instead of TEXT, -json.
+
+  switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy F] [-json]
+      Run labelled examples (the file the rules name under examples:, or
+      FILE) and report per-team precision and recall, a confusion matrix
+      and every failure with why. Exit 0 when all pass (or the accuracy is
+      at least -min-accuracy), 1 when not, 2 when a file does not load.
 
   switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
       Replay messages stored in the ingest stream through the live rules
@@ -106,7 +113,71 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: warning: compared with %s (the daemon refuses such a reload unless forced): %s\n", path, *against, reason)
 		}
 	}
-	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()))
+	exNote := ""
+	if exPath := r.ExamplesFile(); exPath != "" {
+		set, err := examples.Load(exPath, examples.Teams(r))
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: the examples file the rules name does not load:\n%v\n", path, err)
+			return 1
+		}
+		exNote = fmt.Sprintf("; %d examples in %s: run them with rules test -examples", len(set.Examples), exPath)
+	}
+	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams%s)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()), exNote)
+	return 0
+}
+
+// examplesFlag is -examples (the rules file's examples) or -examples=FILE.
+type examplesFlag struct {
+	set  bool
+	file string
+}
+
+// String, Set and IsBoolFlag make examplesFlag a flag that may go without
+// a value.
+func (f *examplesFlag) String() string { return f.file }
+
+func (f *examplesFlag) Set(v string) error {
+	f.set = true
+	if v != "true" {
+		f.file = v
+	}
+	return nil
+}
+
+func (f *examplesFlag) IsBoolFlag() bool { return true }
+
+// rulesTestExamples implements "rules test -examples[=FILE]": exit 0 when
+// every example passes (or the accuracy reaches minAccuracy), 1 when not,
+// 2 when the rules or the examples do not load.
+func rulesTestExamples(rulesPath string, ex examplesFlag, minAccuracy float64, asJSON bool, stdout, stderr io.Writer) int {
+	r, err := rules.Load(rulesPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	path := ex.file
+	if path == "" {
+		if path = r.ExamplesFile(); path == "" {
+			fmt.Fprintf(stderr, "switchboard rules test: %s names no examples file: add examples: FILE to it, or give -examples=FILE\n", rulesPath)
+			return 2
+		}
+	}
+	set, err := examples.Load(path, examples.Teams(r))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	rep := examples.Run(r, set, nil)
+	if asJSON {
+		if code := printJSON(stdout, stderr, "switchboard rules test", rep); code != 0 {
+			return code
+		}
+	} else {
+		rep.WriteText(stdout)
+	}
+	if !rep.Pass(minAccuracy) {
+		return 1
+	}
 	return 0
 }
 
@@ -169,16 +240,31 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 	authorHandle := fs.String("author-handle", "", "author's handle")
 	thread := fs.String("thread", "new", "new, or reply (the item answers another)")
 	msgFile := fs.String("message", "", "read the envelope from this JSON file (- for stdin) instead of TEXT")
-	asJSON := fs.Bool("json", false, "print the decision and trace as JSON")
+	asJSON := fs.Bool("json", false, "print the decision and trace (or the examples' report) as JSON")
 	meta := metaFlag{}
 	fs.Var(meta, "meta", "metadata KEY=VALUE (repeatable)")
+	var ex examplesFlag
+	fs.Var(&ex, "examples", "run the labelled examples the rules file names (-examples), or FILE (-examples=FILE), and report")
+	minAccuracy := fs.Float64("min-accuracy", 0, "with -examples: pass when at least this share of the examples (0 to 1) pass")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n")
+		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n"+
+			"       switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy 0.95] [-json]\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
+	}
+	if ex.set {
+		switch {
+		case len(pos) > 0 || *msgFile != "":
+			fmt.Fprintln(stderr, "switchboard rules test: -examples runs an examples file, not TEXT or -message; to name the file write -examples=FILE")
+			return 2
+		case *minAccuracy < 0 || *minAccuracy > 1:
+			fmt.Fprintln(stderr, "switchboard rules test: -min-accuracy is a share from 0 to 1, like 0.95")
+			return 2
+		}
+		return rulesTestExamples(*rulesPath, ex, *minAccuracy, *asJSON, stdout, stderr)
 	}
 	var env message.Envelope
 	switch {

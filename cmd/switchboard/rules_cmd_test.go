@@ -306,3 +306,58 @@ func TestRulesBacktestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesTestExamples(t *testing.T) {
+	dir := t.TempDir()
+	withEx := writeFile(t, dir, "rules.yaml", cmdRules+"examples: ex.yaml\n")
+	plain := writeFile(t, dir, "plain.yaml", cmdRules)
+	writeFile(t, dir, "ex.yaml", `examples:
+  - {team: billing, text: "Laskussa on virhe"}
+  - {team: logistics, text: "Paketti ei tullut", id: p1}
+  - {team: logistics, text: "sama juttu", reply_to: p1}
+  - {team: logistics, text: "paketti ja lasku"}
+`)
+	good := writeFile(t, dir, "good.tsv", "team\ttext\nbilling\tlasku\n(noise)\tbitcoin\n")
+	broken := writeFile(t, dir, "broken.yaml", "examples:\n  - {team: biling, text: x}\n")
+	brokenRef := writeFile(t, dir, "brokenref.yaml", cmdRules+"examples: broken.yaml\n")
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		out, errs []string
+	}{
+		{"the rules' examples, one fails", []string{"test", "-rules", withEx, "-examples"}, 1, []string{
+			"4 examples: 3 passed, 1 failed (accuracy 75.0%)",
+			"confusion (rows: expected, columns: got)",
+			`ex.yaml:5 (web)  "paketti ja lasku"`,
+			"expected logistics, got billing: decided by route billing",
+		}, nil},
+		{"enough accuracy", []string{"test", "-rules", withEx, "-examples", "-min-accuracy", "0.75"}, 0, []string{"3 passed"}, nil},
+		{"another file", []string{"test", "-rules", plain, "-examples=" + good}, 0, []string{"2 examples: 2 passed, 0 failed"}, nil},
+		{"json", []string{"test", "-rules", withEx, "-examples", "-json"}, 1, []string{`"failed": 1`, `"labels": [`, `"why": "decided by route billing"`}, nil},
+		{"file given with a space", []string{"test", "-rules", withEx, "-examples", good}, 2, nil, []string{"to name the file write -examples=FILE"}},
+		{"rules without examples", []string{"test", "-rules", plain, "-examples"}, 2, nil, []string{"names no examples file"}},
+		{"broken examples", []string{"test", "-rules", plain, "-examples=" + broken}, 2, nil, []string{broken + `:2:12: unknown team "biling"`}},
+		{"bad accuracy", []string{"test", "-rules", withEx, "-examples", "-min-accuracy", "95"}, 2, nil, []string{"from 0 to 1"}},
+		{"check mentions the examples", []string{"check", withEx}, 0, []string{"; 4 examples in " + filepath.Join(dir, "ex.yaml")}, nil},
+		{"check fails on broken examples", []string{"check", brokenRef}, 1, nil, []string{"the examples file the rules name does not load", `unknown team "biling"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runRules(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			for _, w := range tt.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.errs {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+		})
+	}
+}
