@@ -82,6 +82,7 @@ func TestStems(t *testing.T) {
 		{langSv, "leverans", "leveransen", true},
 		{langSv, "återbetalning", "återbetalningen", true},
 		{langSv, "paket", "pakt", false},
+		{langSv, "intern", "inte", false}, // a function word keeps its form
 	}
 	for _, tt := range tests {
 		a, b := st.stemString(tt.lang, tt.a), st.stemString(tt.lang, tt.b)

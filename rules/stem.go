@@ -55,13 +55,18 @@ type stemCache struct {
 	m    map[string]string
 	stem func(*snowballstem.Env) bool
 	fix  func(string) string // applied after stem, when set
+	// keep, when set, names words that are their own stems: short
+	// function words the stemmer would cut to another word's stem.
+	keep func(string) bool
 }
 
 func newStemmer() *stemmer {
 	s := &stemmer{}
 	s.langs[langFi] = stemCache{m: map[string]string{}, stem: finnish.Stem, fix: fixFinnish}
 	s.langs[langEn] = stemCache{m: map[string]string{}, stem: english.Stem}
-	s.langs[langSv] = stemCache{m: map[string]string{}, stem: swedish.Stem, fix: fixSwedish}
+	// Swedish function words keep their form: Snowball cuts both inte
+	// (not) and intern (an intern) to int.
+	s.langs[langSv] = stemCache{m: map[string]string{}, stem: swedish.Stem, fix: fixSwedish, keep: swedishWord}
 	return s
 }
 
@@ -77,7 +82,7 @@ func (s *stemmer) stem(lang int, word []byte, letters bool) string {
 	}
 	w := string(word)
 	st = w
-	if letters && len(word) <= maxStemLen {
+	if letters && len(word) <= maxStemLen && (c.keep == nil || !c.keep(w)) {
 		st = safeStem(c.stem, w)
 		if c.fix != nil {
 			st = c.fix(st)
