@@ -504,6 +504,13 @@ func TestTypedWithoutDots(t *testing.T) {
 	}
 }
 
+func TestHyphenatedAndSpacedAreDifferentTerms(t *testing.T) {
+	r := mustParse(t, "routes:\n  - id: spaced\n    team: billing\n    match: {text: {any: [e lasku]}}\n  - id: hyphen\n    team: sales\n    match: {text: {any: [e-lasku]}}\n")
+	if d := r.Classify(env("elasku tuli")); !slices.Equal(d.Matched, []string{"hyphen"}) {
+		t.Fatalf("elasku matched %v, want the hyphenated term's route", d.Matched)
+	}
+}
+
 func TestHyphenatedWords(t *testing.T) {
 	tests := []struct {
 		term, text string

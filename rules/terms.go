@@ -63,6 +63,12 @@ func (t *term) key() string {
 	if t.prefix {
 		b.WriteByte('*')
 	}
+	// "e-lasku" and "e lasku" fold alike but differ in forms (only the
+	// first also matches "elasku").
+	for _, f := range t.forms[1:] {
+		b.WriteByte('|')
+		b.WriteString(strings.Join(f.toks, " "))
+	}
 	return b.String()
 }
 
