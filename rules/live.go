@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -222,7 +221,7 @@ func (rw *rulesWatcher) watchTarget() {
 // override puts the rules in use whatever the guard says (a forced reload).
 func (rw *rulesWatcher) reload(again, override bool) {
 	cur := rw.live.Current()
-	data, err := os.ReadFile(rw.path)
+	data, err := yamlfile.ReadFile(rw.path, MaxFileBytes)
 	if err != nil {
 		rw.log.Error("cannot read the rules file; the rules in use keep running",
 			zap.String("running_version", cur.Version()), zap.Error(err))

@@ -59,7 +59,7 @@ func Load(path string) (*Rules, error) {
 }
 
 func load(path string, o parseOptions) (*Rules, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading rules: %w", err)
 	}

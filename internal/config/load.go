@@ -18,7 +18,7 @@ import (
 // Every problem is reported as FILE:LINE:COL: message (a yamlfile.List).
 // Relative paths inside the file are resolved against the file's directory.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, fileLimits.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

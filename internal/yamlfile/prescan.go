@@ -2,6 +2,8 @@ package yamlfile
 
 import (
 	"fmt"
+	"io"
+	"os"
 )
 
 // Limits bound what a file may cost before the YAML library sees it. A
@@ -33,11 +35,22 @@ var DefaultLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 64}
 // as FILE:LINE:COL. It allocates only for the problems it reports.
 func Prescan(file string, data []byte, lim Limits) error {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return List{{File: file, Msg: fmt.Sprintf("the file is %d bytes; at most %d are accepted", len(data), lim.MaxBytes)}}
+		return List{{File: file, Msg: fmt.Sprintf("the file is over the size limit of %d bytes", lim.MaxBytes)}}
 	}
 	s := scanner{file: file, data: data, lim: lim}
 	s.run()
 	return s.errs.Err()
+}
+
+// ReadFile reads the file at path, but no more than max+1 bytes of it: a
+// file over a size limit is refused (by Prescan) without being read whole.
+func ReadFile(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }
 
 // scanner walks the bytes of a YAML file line by line.

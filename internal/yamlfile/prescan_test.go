@@ -2,6 +2,8 @@ package yamlfile
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -46,7 +48,7 @@ func TestPrescanRefuses(t *testing.T) {
 		{"deep flow", "a: " + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n", "f.yaml:1:18: the file nests more than 16 levels deep here; flatten it"},
 		{"deep block", deepBlock(20), "f.yaml:16:"},
 		{"compact block", "a: " + strings.Repeat("- ", 20) + "x\n", "f.yaml:1:"},
-		{"too big", strings.Repeat("a", 1<<20+1), "f.yaml: the file is 1048577 bytes; at most 1048576 are accepted"},
+		{"too big", strings.Repeat("a", 1<<20+1), "f.yaml: the file is over the size limit of 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,4 +209,21 @@ func parseRecovered(data string) (f *ast.File, err error) {
 		}
 	}()
 	return parser.ParseBytes([]byte(data), 0)
+}
+
+func TestReadFileReadsNoMoreThanTheLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(path, []byte(strings.Repeat("a", 5000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, err := ReadFile(path, 100)
+	if err != nil || len(data) != 101 {
+		t.Fatalf("read %d bytes, %v; want 101", len(data), err)
+	}
+	if err := Prescan(path, data, Limits{MaxBytes: 100}); err == nil || !strings.Contains(err.Error(), "over the size limit of 100 bytes") {
+		t.Fatalf("prescan: %v", err)
+	}
+	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing"), 100); err == nil {
+		t.Fatal("a missing file read")
+	}
 }

@@ -2,7 +2,6 @@ package examples
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,14 +11,7 @@ import (
 // Load reads and checks the examples file at path against the teams the
 // rules declare (see Parse).
 func Load(path string, teams []string) (*Set, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading examples: %w", err)
-	}
-	if max := maxBytes(path); info.Size() > int64(max) {
-		return nil, yamlfile.List{{File: path, Msg: fmt.Sprintf("the file is %d bytes; at most %d are accepted", info.Size(), max)}}
-	}
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, maxBytes(path))
 	if err != nil {
 		return nil, fmt.Errorf("reading examples: %w", err)
 	}

@@ -33,7 +33,7 @@ type field struct {
 
 func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 	if len(data) > MaxTSVBytes {
-		return nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the file is %d bytes; at most %d are accepted", len(data), MaxTSVBytes)}}
+		return nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the file is over the size limit of %d bytes", MaxTSVBytes)}}
 	}
 	set := &Set{File: file}
 	var ps problems
