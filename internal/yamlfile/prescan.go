@@ -39,8 +39,15 @@ func Prescan(file string, data []byte, lim Limits) error {
 	}
 	s := scanner{file: file, data: data, lim: lim}
 	s.run()
+	if n := s.aliases - maxAliasErrors; n > 0 && !s.stopped {
+		s.errs = append(s.errs, &Error{File: file, Msg: fmt.Sprintf("… and %d more anchors and aliases", n)})
+	}
 	return s.errs.Err()
 }
+
+// maxAliasErrors caps how many refused anchors and aliases are listed one
+// by one: an alias bomb has hundreds, and the first few say it all.
+const maxAliasErrors = 5
 
 // ReadFile reads the file at path, but no more than max+1 bytes of it: a
 // file over a size limit is refused (by Prescan) without being read whole.
@@ -77,8 +84,10 @@ type scanner struct {
 	// context, at indentation plainIndent; a more indented line continues it.
 	plain       bool
 	plainIndent int
-	tooDeep     bool
-	stopped     bool
+	// aliases counts the anchors and aliases refused.
+	aliases int
+	tooDeep bool
+	stopped bool
 }
 
 func (s *scanner) errorf(line, col int, format string, args ...any) {
@@ -203,7 +212,9 @@ func (s *scanner) scanLine(l []byte) {
 					if s.lim.AliasHelp != "" {
 						msg += "; " + s.lim.AliasHelp
 					}
-					s.errorf(s.line, col, "%s", msg)
+					if s.aliases++; s.aliases <= maxAliasErrors {
+						s.errorf(s.line, col, "%s", msg)
+					}
 					i = end - 1
 				}
 				if c == '&' {
