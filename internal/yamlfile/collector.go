@@ -15,12 +15,23 @@ const MaxErrors = 100
 // every line costs no more than one with a hundred.
 type Collector struct {
 	doc  *Doc
+	file string
 	list List
 	more int
 }
 
 // NewCollector returns a Collector positioning problems in doc.
-func NewCollector(doc *Doc) *Collector { return &Collector{doc: doc} }
+func NewCollector(doc *Doc) *Collector {
+	c := &Collector{doc: doc}
+	if doc != nil {
+		c.file = doc.file
+	}
+	return c
+}
+
+// NewFileCollector returns a Collector for problems positioned by the
+// caller (Add) in a file that is not YAML.
+func NewFileCollector(file string) *Collector { return &Collector{file: file} }
 
 // Addf records a problem at the value p points to (see Doc.Errorf).
 func (c *Collector) Addf(p Path, format string, args ...any) {
@@ -54,11 +65,7 @@ func (c *Collector) List() List {
 		return out[i].Col < out[j].Col
 	})
 	if c.more > 0 {
-		file := ""
-		if c.doc != nil {
-			file = c.doc.file
-		}
-		out = append(out, &Error{File: file, Msg: fmt.Sprintf("… and %d more like these", c.more)})
+		out = append(out, &Error{File: c.file, Msg: fmt.Sprintf("… and %d more like these", c.more)})
 	}
 	return out
 }

@@ -129,36 +129,14 @@ func Teams(r *rules.Rules) []string {
 	return out
 }
 
-// problems collects positioned problems with each example's fields; pos
-// positions a field of example i ("" for the example itself).
-type problems struct {
-	list yamlfile.List
-	more int
-}
-
-func (p *problems) add(e *yamlfile.Error) {
-	if len(p.list) >= yamlfile.MaxErrors {
-		p.more++
-		return
-	}
-	p.list = append(p.list, e)
-}
-
-func (p *problems) err(file string) error {
-	if p.more > 0 {
-		p.list = append(p.list, &yamlfile.Error{File: file, Msg: fmt.Sprintf("… and %d more like these", p.more)})
-	}
-	return p.list.Err()
-}
-
 // validate completes and checks the examples: defaults, known teams,
 // channels, kinds and languages, unique ids, replies to existing examples
 // without cycles. pos positions a field of example i.
-func validate(set *Set, teams []string, pos func(i int, field string) *yamlfile.Error, ps *problems) {
+func validate(set *Set, teams []string, pos func(i int, field string) *yamlfile.Error, ps *yamlfile.Collector) {
 	bad := func(i int, field, format string, args ...any) {
 		e := pos(i, field)
 		e.Msg = fmt.Sprintf(format, args...)
-		ps.add(e)
+		ps.Add(e)
 	}
 	ids := map[string]int{}
 	for i := range set.Examples {

@@ -76,11 +76,11 @@ func parseYAML(file string, data []byte, teams []string) (*Set, error) {
 		set.Examples[i] = Example{Team: y.Team, Noise: y.Noise, Text: y.Text, Subject: y.Subject, Channel: y.Channel,
 			Kind: y.Kind, Lang: y.Lang, ID: y.ID, ReplyTo: y.ReplyTo, Line: doc.Errorf(yamlfile.Path{"examples", i}, "").Line}
 	}
-	var ps problems
+	ps := yamlfile.NewCollector(doc)
 	validate(set, teams, func(i int, field string) *yamlfile.Error {
 		return doc.Errorf(yamlfile.Path{"examples", i, field}, "")
-	}, &ps)
-	if err := ps.err(file); err != nil {
+	}, ps)
+	if err := ps.List().Err(); err != nil {
 		return nil, err
 	}
 	return set, nil

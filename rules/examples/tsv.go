@@ -36,15 +36,15 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 		return nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the file is over the size limit of %d bytes", MaxTSVBytes)}}
 	}
 	set := &Set{File: file}
-	var ps problems
+	ps := yamlfile.NewFileCollector(file)
 	var header []string
 	// cells[i] are example i's fields by column name, for positions.
 	var cells []map[string]field
 	at := func(line, col int, format string, args ...any) {
-		ps.add(&yamlfile.Error{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+		ps.Add(&yamlfile.Error{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 	}
 	line := 0
-	for rest := data; len(rest) > 0 && len(ps.list) < yamlfile.MaxErrors; {
+	for rest := data; len(rest) > 0 && ps.Len() < yamlfile.MaxErrors; {
 		var raw []byte
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
 			raw, rest = rest[:i], rest[i+1:]
@@ -60,7 +60,7 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 		if header == nil {
 			header = readHeader(fields, line, at)
 			if header == nil {
-				return nil, ps.err(file)
+				return nil, ps.List().Err()
 			}
 			continue
 		}
@@ -104,7 +104,7 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 		set.Examples = append(set.Examples, ex)
 		cells = append(cells, byName)
 	}
-	if err := ps.err(file); err != nil {
+	if err := ps.List().Err(); err != nil {
 		return nil, err
 	}
 	if header == nil || len(set.Examples) == 0 {
@@ -116,8 +116,8 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 			f.col = 1
 		}
 		return &yamlfile.Error{File: file, Line: set.Examples[i].Line, Col: f.col}
-	}, &ps)
-	if err := ps.err(file); err != nil {
+	}, ps)
+	if err := ps.List().Err(); err != nil {
 		return nil, err
 	}
 	return set, nil
