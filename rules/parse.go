@@ -174,10 +174,12 @@ func (b *builder) compile(r *Rules) {
 // fileLimits bound a rules file before it is parsed: the YAML library
 // needs about 400 bytes of allocation per byte of input, and aliases would
 // multiply that (docs/rules.md, Limits).
-var fileLimits = yamlfile.Limits{
-	MaxBytes:  MaxFileBytes,
-	MaxDepth:  100,
-	AliasHelp: `quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`,
+func fileLimits() yamlfile.Limits {
+	return yamlfile.Limits{
+		MaxBytes:  MaxFileBytes,
+		MaxDepth:  100,
+		AliasHelp: `quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`,
+	}
 }
 
 // MaxFileBytes caps the size of a rules file (a 10,000-route file is about
@@ -193,7 +195,7 @@ func decode(file string, data []byte, f *File) (doc *yamlfile.Doc, err error) {
 			doc, err = nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check indentation and tags (!) near recent edits", p)}}
 		}
 	}()
-	return yamlfile.DecodeLimited(file, data, f, fileLimits)
+	return yamlfile.DecodeLimited(file, data, f, fileLimits())
 }
 
 // Version is the content hash of the rules file (12 hex digits); every

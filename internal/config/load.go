@@ -18,7 +18,7 @@ import (
 // Every problem is reported as FILE:LINE:COL: message (a yamlfile.List).
 // Relative paths inside the file are resolved against the file's directory.
 func Load(path string) (*Config, error) {
-	data, err := yamlfile.ReadFile(path, fileLimits.MaxBytes)
+	data, err := yamlfile.ReadFile(path, fileLimits().MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
@@ -27,16 +27,16 @@ func Load(path string) (*Config, error) {
 
 // fileLimits bound the configuration file before it is parsed (see
 // yamlfile.Prescan and docs/config.md).
-var fileLimits = yamlfile.Limits{
-	MaxBytes:  yamlfile.DefaultLimits.MaxBytes,
-	MaxDepth:  yamlfile.DefaultLimits.MaxDepth,
-	AliasHelp: "write the value out in full where it is needed",
+func fileLimits() yamlfile.Limits {
+	lim := yamlfile.DefaultLimits()
+	lim.AliasHelp = "write the value out in full where it is needed"
+	return lim
 }
 
 // Parse is Load on bytes already read; lookupEnv resolves ${VAR} references.
 func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	cfg := Default()
-	doc, err := yamlfile.DecodeLimited(path, data, &cfg, fileLimits)
+	doc, err := yamlfile.DecodeLimited(path, data, &cfg, fileLimits())
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,9 @@ type Limits struct {
 	AliasHelp string
 }
 
-// DefaultLimits suit configuration files people edit by hand.
-var DefaultLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 64}
+// DefaultLimits suit configuration files people edit by hand: 1 MiB, 64
+// levels, no aliases.
+func DefaultLimits() Limits { return Limits{MaxBytes: 1 << 20, MaxDepth: 64} }
 
 // Prescan checks raw YAML against lim before it is parsed: the size, the
 // nesting depth, and (unless allowed) anchors and aliases. It reads the

@@ -60,7 +60,7 @@ type Doc struct {
 // The returned Doc locates values for later semantic checks. The file is
 // first held to DefaultLimits (see Prescan).
 func Decode(file string, data []byte, v any) (*Doc, error) {
-	return DecodeLimited(file, data, v, DefaultLimits)
+	return DecodeLimited(file, data, v, DefaultLimits())
 }
 
 // DecodeLimited is Decode with the file held to lim before it is parsed, so

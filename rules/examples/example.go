@@ -36,8 +36,8 @@ const (
 	maxIDBytes = 128
 )
 
-// Channels are the channels an example may name.
-var Channels = []string{"facebook", "x", "email", "web"}
+// channels are the channels an example may name.
+var channels = []string{"facebook", "x", "email", "web"}
 
 // Example is one labelled message.
 type Example struct {
@@ -157,8 +157,8 @@ func validate(set *Set, teams []string, pos func(i int, field string) *yamlfile.
 		}
 		if ex.Channel == "" {
 			ex.Channel = "web"
-		} else if !slices.Contains(Channels, ex.Channel) {
-			bad(i, "channel", "channel %q: use %s", ex.Channel, strings.Join(Channels, ", "))
+		} else if !slices.Contains(channels, ex.Channel) {
+			bad(i, "channel", "channel %q: use %s", ex.Channel, strings.Join(channels, ", "))
 		}
 		if ex.Kind == "" {
 			ex.Kind = DefaultKind(ex.Channel)

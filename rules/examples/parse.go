@@ -57,11 +57,14 @@ type yamlExample struct {
 	ReplyTo string `yaml:"reply_to"`
 }
 
-var yamlLimits = yamlfile.Limits{MaxBytes: MaxYAMLBytes, MaxDepth: 16, AliasHelp: "write each example out in full"}
+// yamlLimits bound an examples file before it is parsed.
+func yamlLimits() yamlfile.Limits {
+	return yamlfile.Limits{MaxBytes: MaxYAMLBytes, MaxDepth: 16, AliasHelp: "write each example out in full"}
+}
 
 func parseYAML(file string, data []byte, teams []string) (*Set, error) {
 	var f yamlFile
-	doc, err := yamlfile.DecodeLimited(file, data, &f, yamlLimits)
+	doc, err := yamlfile.DecodeLimited(file, data, &f, yamlLimits())
 	if err != nil {
 		return nil, err
 	}
