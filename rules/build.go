@@ -63,7 +63,13 @@ type route struct {
 	depth  int
 	cont   bool
 	noise  bool
-	cond   cond
+	// best: the children decide by score (mode: best), see best.go.
+	best bool
+	cond cond
+	// score lists the route's own words for mode: best: its text.any and
+	// text.all terms, each once; scoreRegex adds one for a regex.
+	score      []int32
+	scoreRegex bool
 
 	// Effective values, inherited from the ancestors as documented.
 	owner  string   // owning team, "" when no route on the chain names one
@@ -77,6 +83,9 @@ type route struct {
 	// capacity == length so that an append by a caller copies.
 	teams, topics, tags, chain []string
 	prioName                   string
+	// decided: the route names an owning team (itself or inherited), so
+	// the item's own text decided where it goes (Decision.Decided).
+	decided bool
 }
 
 // cond is a route's compiled match conditions; an empty cond matches every
@@ -131,31 +140,39 @@ type inherited struct {
 	tags   []string
 	chain  []string
 	depth  int
+	best   bool // the parent has mode: best
 }
 
 // builder validates a parsed File and compiles it.
 type builder struct {
 	doc         *yamlfile.Doc
 	stems       *stemmer
-	errs, warns yamlfile.List
+	errs, warns *yamlfile.Collector
 
 	declared  map[string]bool
 	usedTeams map[string]bool
 	vocab     map[string][]int32
 	usedVocab map[string]bool
 	terms     []*term
+	termPaths []yamlfile.Path // where each term is first written
 	termIndex map[string]int32
 	tagIndex  map[string]int
 	tagNames  []string
 	routes    []*route
 	ids       map[string]bool
 	defTeam   string
+	// entries and regexes count toward maxEntries and maxRegexes; capped
+	// records which cap was already reported, so each is reported once.
+	entries, regexes, vocabEntries int
+	capped                         map[string]bool
 }
 
 func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
 	return &builder{
 		doc:       doc,
 		stems:     st,
+		errs:      yamlfile.NewCollector(doc),
+		warns:     yamlfile.NewCollector(doc),
 		declared:  map[string]bool{},
 		usedTeams: map[string]bool{},
 		vocab:     map[string][]int32{},
@@ -163,16 +180,30 @@ func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
 		termIndex: map[string]int32{},
 		tagIndex:  map[string]int{},
 		ids:       map[string]bool{},
+		capped:    map[string]bool{},
 	}
+}
+
+// overCap reports whether n exceeds limit, and reports it as a problem the
+// first time.
+func (b *builder) overCap(n, limit int, what string, p yamlfile.Path) bool {
+	if n <= limit {
+		return false
+	}
+	if !b.capped[what] {
+		b.capped[what] = true
+		b.report(p, "more than %d %s in one rules file; split the work differently (docs/rules.md, Limits)", limit, what)
+	}
+	return true
 }
 
 // report records a problem; its signature is teams.go's reporter.
 func (b *builder) report(p yamlfile.Path, format string, args ...any) {
-	b.errs = append(b.errs, b.doc.Errorf(p, format, args...))
+	b.errs.Addf(p, format, args...)
 }
 
 func (b *builder) warn(p yamlfile.Path, format string, args ...any) {
-	b.warns = append(b.warns, b.doc.Errorf(p, "warning: "+format, args...))
+	b.warns.Addf(p, "warning: "+format, args...)
 }
 
 func (b *builder) defaultTeam(f *File) {
@@ -187,35 +218,77 @@ func (b *builder) defaultTeam(f *File) {
 	b.usedTeams[f.DefaultTeam] = true
 }
 
-// vocabularies compiles the shared word lists.
+// vocabularies compiles the shared word lists. A vocabulary may include
+// others ($name among its words); includes are expanded, each word once,
+// and a cycle of includes is an error.
 func (b *builder) vocabularies(f *File) {
 	names := make([]string, 0, len(f.Vocabularies))
 	for name := range f.Vocabularies {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	state := map[string]int8{} // 1: being expanded, 2: done
 	for _, name := range names {
-		p := yamlfile.Path{"vocabularies", name}
-		if !validName(name) {
-			b.report(p, "vocabulary name %q: use letters, digits, '-' or '_'", name)
+		b.vocabulary(f, name, state, nil)
+	}
+}
+
+// vocabulary compiles one vocabulary, expanding its includes first; stack
+// is the chain of includes being expanded, to name a cycle.
+func (b *builder) vocabulary(f *File, name string, state map[string]int8, stack []string) {
+	p := yamlfile.Path{"vocabularies", name}
+	if state[name] != 0 {
+		return
+	}
+	state[name] = 1
+	defer func() { state[name] = 2 }()
+	if !validName(name) {
+		b.report(p, "vocabulary name %q: use letters, digits, '-' or '_'", name)
+		return
+	}
+	words := f.Vocabularies[name]
+	if len(words) == 0 {
+		b.report(p, "vocabulary %q is empty", name)
+	}
+	stack = append(stack, name)
+	ids := []int32{}
+	seen := map[int32]bool{}
+	add := func(id int32) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for i, w := range words {
+		inc, ok := strings.CutPrefix(strings.TrimSpace(w), "$")
+		if !ok {
+			if id, ok := b.term(w, p.Child(i)); ok {
+				add(id)
+			}
 			continue
 		}
-		words := f.Vocabularies[name]
-		if len(words) == 0 {
-			b.report(p, "vocabulary %q is empty", name)
+		if _, declared := f.Vocabularies[inc]; !declared {
+			b.report(p.Child(i), "unknown vocabulary $%s: declare it under vocabularies:", inc)
+			continue
 		}
-		ids := []int32{}
-		for i, w := range words {
-			if strings.HasPrefix(strings.TrimSpace(w), "$") {
-				b.report(p.Child(i), "a vocabulary cannot use another vocabulary (%s); list the words", strings.TrimSpace(w))
-				continue
-			}
-			if id, ok := b.term(w, p.Child(i)); ok && !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
+		switch state[inc] {
+		case 1:
+			cycle := append(slices.Clone(stack[slices.Index(stack, inc):]), inc)
+			b.report(p.Child(i), "vocabularies include each other: $%s; a vocabulary cannot include itself", strings.Join(cycle, " → $"))
+			continue
+		case 0:
+			b.vocabulary(f, inc, state, stack)
 		}
-		b.vocab[name] = ids
+		b.usedVocab[inc] = true
+		for _, id := range b.vocab[inc] {
+			add(id)
+		}
 	}
+	b.vocabEntries += len(ids)
+	if b.overCap(b.vocabEntries, maxEntries, "vocabulary words (includes expanded)", p) {
+		ids = nil
+	}
+	b.vocab[name] = ids
 }
 
 // term interns one word or phrase.
@@ -229,10 +302,28 @@ func (b *builder) term(s string, p yamlfile.Path) (int32, bool) {
 	if id, ok := b.termIndex[k]; ok {
 		return id, true
 	}
+	if b.overCap(len(b.terms)+1, maxTerms, "distinct words and phrases", p) {
+		return 0, false
+	}
 	id := int32(len(b.terms))
 	b.terms = append(b.terms, t)
+	b.termPaths = append(b.termPaths, p)
 	b.termIndex[k] = id
 	return id, true
+}
+
+// dropDotless keeps a word written with ä, ö or å from matching, typed
+// without them, a word the rules list as written (see term.dropDotless).
+func (b *builder) dropDotless() {
+	written := map[string]bool{}
+	for _, t := range b.terms {
+		for _, k := range t.meaningKeys(&t.forms[0]) {
+			written[k] = true
+		}
+	}
+	for _, t := range b.terms {
+		t.dropDotless(written)
+	}
 }
 
 // entry resolves one entry of a text condition: a $vocabulary (its words) or
@@ -246,8 +337,13 @@ func (b *builder) entry(s string, p yamlfile.Path) ([]int32, bool) {
 			return nil, false
 		}
 		b.usedVocab[name] = true
+		b.entries += len(ids)
+		if b.overCap(b.entries, maxEntries, "condition entries (vocabulary words included)", p) {
+			return nil, false
+		}
 		return ids, len(ids) > 0
 	}
+	b.entries++
 	id, ok := b.term(s, p)
 	return []int32{id}, ok
 }
@@ -279,11 +375,27 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		b.report(p.Child("id"), "duplicate route id %q", rs.ID)
 	}
 	b.ids[rs.ID] = true
+	if b.overCap(len(b.routes)+1, maxRoutes, "routes", p) {
+		return
+	}
 	if inh.depth >= maxDepth {
 		b.report(p, "routes nest %d deep; at most %d levels", inh.depth+1, maxDepth)
 		return
 	}
 	r := &route{id: rs.ID, path: p, line: b.doc.Errorf(p, "").Line, parent: parent, depth: inh.depth, cont: rs.Continue, noise: rs.Noise}
+	switch rs.Mode {
+	case "", "first":
+	case "best":
+		r.best = true
+		if len(rs.Routes) == 0 {
+			b.warn(p.Child("mode"), "mode: best on route %q has no effect: it has no child routes to choose from", rs.ID)
+		}
+	default:
+		b.report(p.Child("mode"), "mode %q: use first (the first matching child route wins) or best (the child route with the highest score wins)", rs.Mode)
+	}
+	if inh.best && rs.Continue {
+		b.report(p.Child("continue"), "continue does not go with a parent that has mode: best (one child route wins there); move this route out, or drop continue")
+	}
 	if rs.Noise {
 		for _, bad := range []struct {
 			set      bool
@@ -293,6 +405,7 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 			{rs.CopyTo != nil, "copy_to", "a noise item goes to no team"},
 			{rs.Continue, "continue", "noise stops evaluation"},
 			{len(rs.Routes) > 0, "routes", "noise stops evaluation"},
+			{rs.Mode != "", "mode", "noise stops evaluation"},
 			{rs.Priority != "", "priority", "a noise item is not worked on"},
 			{rs.Sticky != nil, "sticky", "a noise item goes to no team"},
 		} {
@@ -338,18 +451,21 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		r.ownTags = append(r.ownTags, b.tagID(t))
 	}
 	r.cond = b.cond(&rs.Match, p.Child("match"))
+	r.score, r.scoreRegex = scoreTerms(&r.cond), len(r.cond.regex) > 0
 	chain := append(slices.Clip(inh.chain), rs.ID)
 
 	// What this route decides when it decides alone.
 	r.teams = decisionTeams(r.owner, r.copies, b.defTeam)
 	r.topics, r.tags, r.chain = slices.Clip(topics), slices.Clip(tags), slices.Clip(chain)
 	r.prioName = priorityName(r.prio)
+	r.decided = r.owner != "" || r.noise
 
 	idx := int32(len(b.routes))
 	b.routes = append(b.routes, r)
 	b.routeList(rs.Routes, p.Child("routes"), idx, inherited{
 		owner: r.owner, copies: r.copies, prio: r.prio, sticky: r.sticky,
 		topics: r.topics, tags: r.tags, chain: r.chain, depth: inh.depth + 1,
+		best: r.best,
 	})
 	r.end = int32(len(b.routes))
 }
@@ -452,10 +568,22 @@ func (b *builder) cond(m *MatchSpec, p yamlfile.Path) cond {
 	tp := p.Child("text")
 	c.any = b.flatEntries(m.Text.Any, tp.Child("any"))
 	c.none = b.flatEntries(m.Text.None, tp.Child("none"))
-	for j, e := range m.Text.All {
-		if ids, ok := b.entry(e, tp.Child("all").Child(j)); ok {
+	for j, g := range m.Text.All {
+		gp := tp.Child("all").Child(j)
+		if len(g) == 1 {
+			if ids, ok := b.entry(g[0], gp); ok {
+				c.all = append(c.all, ids)
+				c.allText = append(c.allText, strings.TrimSpace(g[0]))
+			}
+			continue
+		}
+		if len(g) == 0 {
+			b.report(gp, "an empty group in text.all can never hold; list at least one word")
+			continue
+		}
+		if ids := b.flatEntries(g, gp); len(ids) > 0 {
 			c.all = append(c.all, ids)
-			c.allText = append(c.allText, strings.TrimSpace(e))
+			c.allText = append(c.allText, "["+strings.Join(trimmed(g), ", ")+"]")
 		}
 	}
 	for j, src := range m.Text.Regex {
@@ -472,12 +600,22 @@ func (b *builder) cond(m *MatchSpec, p yamlfile.Path) cond {
 	return c
 }
 
+func trimmed(l List) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
+}
+
 func (b *builder) flatEntries(list List, p yamlfile.Path) []int32 {
 	var out []int32
+	seen := map[int32]bool{}
 	for j, e := range list {
 		ids, _ := b.entry(e, p.Child(j))
 		for _, id := range ids {
-			if !slices.Contains(out, id) {
+			if !seen[id] {
+				seen[id] = true
 				out = append(out, id)
 			}
 		}
@@ -501,6 +639,14 @@ func (b *builder) globs(list List, p yamlfile.Path) []glob {
 // regex compiles a Go regular expression and refuses literals that can never
 // match the folded text (uppercase or accented letters).
 func (b *builder) regex(src string, p yamlfile.Path) (*regexp.Regexp, bool) {
+	if len(src) > maxRegexBytes {
+		b.report(p, "regular expression of %d bytes; at most %d (prefer words, or split it)", len(src), maxRegexBytes)
+		return nil, false
+	}
+	if b.overCap(b.regexes+1, maxRegexes, "regular expressions", p) {
+		return nil, false
+	}
+	b.regexes++
 	re, err := regexp.Compile(src)
 	if err != nil {
 		b.report(p, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))

@@ -35,6 +35,11 @@ type RouteTrace struct {
 	Decided bool `json:"decided,omitempty"`
 	// Skipped says why the route was not tried (then Conditions is empty).
 	Skipped string `json:"skipped,omitempty"`
+	// Score is the route's score under a parent with mode: best, when its
+	// conditions held; Outscored then names the sibling that won instead
+	// (Matched is false for a route outscored).
+	Score     float64 `json:"score,omitempty"`
+	Outscored string  `json:"outscored,omitempty"`
 	// Conditions are the route's conditions with their outcomes; none means
 	// the route matches everything.
 	Conditions []CondTrace `json:"conditions,omitempty"`
@@ -65,10 +70,16 @@ type TermHit struct {
 // every route the straightforward way (no automaton, no candidate index),
 // so it is slower; the tests hold the two to the same decisions.
 func (r *Rules) Explain(env *message.Envelope) (Decision, Trace) {
+	return r.ExplainWith(env, nil)
+}
+
+// ExplainWith is Explain with a model's opinion of the item, as
+// ClassifyWith.
+func (r *Rules) ExplainWith(env *message.Envelope, m Model) (Decision, Trace) {
 	s := r.getState()
-	defer r.pool.Put(s)
+	defer r.putState(s)
 	r.prepare(s, env)
-	e := &explainer{r: r, s: s, env: env, words: map[int32][]string{}}
+	e := &explainer{r: r, s: s, env: env, model: m, words: map[int32][]string{}, subj: map[int32]bool{}}
 	for lang := range numStemLangs {
 		if s.stemLangs&(1<<lang) == 0 {
 			continue
@@ -97,8 +108,10 @@ type explainer struct {
 	r        *Rules
 	s        *state
 	env      *message.Envelope
+	model    Model
 	stems    [numStemLangs][]string
 	words    map[int32][]string // term → matched words (nil: no match)
+	subj     map[int32]bool     // term → occurs in the subject
 	tr       Trace
 	matched  []int32
 	hasChild []bool
@@ -109,6 +122,12 @@ type explainer struct {
 // siblings evaluates the routes from first (a route) up to stop, one
 // sibling after the other.
 func (e *explainer) siblings(first, stop int32) {
+	if first < stop {
+		if p := e.r.routes[first].parent; p >= 0 && e.r.routes[p].best && e.noise < 0 {
+			e.bestSiblings(p)
+			return
+		}
+	}
 	stoppedBy := ""
 	for i := first; i < stop; i = e.r.routes[i].end {
 		rt := e.r.routes[i]
@@ -145,6 +164,69 @@ func (e *explainer) siblings(first, stop int32) {
 			stoppedBy = rt.id
 		}
 	}
+}
+
+// bestSiblings evaluates the children of best-mode parent p: each one is
+// tried and scored, and only the winner matches (see best.go).
+func (e *explainer) bestSiblings(p int32) {
+	win := e.r.pickBest(e, p, e.model)
+	for c := p + 1; c < e.r.routes[p].end; c = e.r.routes[c].end {
+		rt := e.r.routes[c]
+		ok, conds := e.eval(rt)
+		e.pos[c] = len(e.tr.Routes)
+		e.tr.Routes = append(e.tr.Routes, RouteTrace{ID: rt.id, Depth: rt.depth, Line: rt.line, Matched: ok && c == win, Conditions: conds})
+		tr := &e.tr.Routes[len(e.tr.Routes)-1]
+		if ok && !rt.noise {
+			tr.Score = e.r.childScore(e, c, e.model)
+		}
+		switch {
+		case !ok:
+			for j := c + 1; j < rt.end; j++ {
+				e.skipOne(j, fmt.Sprintf("route %q above it did not match", rt.id))
+			}
+		case c != win:
+			tr.Outscored = fmt.Sprintf("route %q scored higher (mode: best)", e.r.routes[win].id)
+			if e.r.routes[win].noise {
+				tr.Outscored = fmt.Sprintf("noise route %q matched (mode: best)", e.r.routes[win].id)
+			}
+			for j := c + 1; j < rt.end; j++ {
+				e.skipOne(j, fmt.Sprintf("route %q above it was outscored", rt.id))
+			}
+		default:
+			e.matched = append(e.matched, c)
+			e.hasChild[p] = true
+			for _, t := range rt.ownTags {
+				e.s.tagBits[t>>6] |= 1 << (t & 63)
+			}
+			if rt.noise {
+				e.noise = c
+				continue
+			}
+			e.siblings(c+1, rt.end)
+		}
+	}
+}
+
+// termHit, termInSubject and routeHolds make the explainer a scorer.
+func (e *explainer) termHit(t int32) bool { return len(e.hits([]int32{t})) > 0 }
+
+func (e *explainer) termInSubject(t int32) bool {
+	in, done := e.subj[t]
+	if !done {
+		f := e.s.f
+		n := 0
+		for n < len(f.toks) && f.toks[n].seg == 0 {
+			n++
+		}
+		in = e.r.terms[t].matchTokens(f.toks[:n], func(i int) string { return string(f.token(i)) }, &e.stems) != nil
+		e.subj[t] = in
+	}
+	return in
+}
+
+func (e *explainer) routeHolds(i int32) bool {
+	ok, _ := e.eval(e.r.routes[i])
+	return ok
 }
 
 // skip records route i and its subtree as not tried.

@@ -25,6 +25,9 @@ func FuzzParse(f *testing.F) {
 		"default_team: [\n",
 		"routes: {a: b}\n",
 		head + "routes:\n  - id: a\n    match: {author: {email: ['*']}, metadata: {k: []}}\n",
+		head + "vocabularies: {a: [x, $b], b: [y, \"e-lasku*\"]}\nroutes:\n  - id: p\n    mode: best\n    routes:\n      - {id: a, team: billing, match: {text: {all: [[$a, myöhässä], z]}}}\n      - {id: b, team: sales, match: {text: {any: [$b, =sää]}}}\n",
+		head + "examples: ex.yaml\nroutes: [{id: a, team: billing, mode: first}]",
+		head + "routes:\n  - &a {id: x}\n  - *a\n",
 	} {
 		f.Add(seed)
 	}

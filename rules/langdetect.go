@@ -3,19 +3,22 @@ package rules
 import "strings"
 
 // langUnknown is the detected language when the text gives too little
-// evidence for Finnish or English.
+// evidence for Finnish, English or Swedish.
 const langUnknown = -1
 
 // maxDetectWords bounds how many words detectLang looks at: the opening of
 // a message says which language it is in, and a long one costs no more.
 const maxDetectWords = 60
 
-// detectLang guesses whether the folded tokens are Finnish or English, from
-// function words and spelling (ä/ö, Finnish case endings, English letters and
-// suffixes). It returns langFi, langEn or langUnknown; it never allocates.
-// Scores are in half points: a strong clue is 2, a weak one 1.
+// detectLang guesses whether the folded tokens are Finnish, English or
+// Swedish, from function words and spelling (ä/ö, å, Finnish case endings
+// and long vowels, English letters and suffixes, Swedish suffixes). It
+// returns langFi, langEn, langSv or langUnknown; it never allocates.
+// Scores are in half points: a strong clue is 2, a weak one 1. A language
+// wins with at least 3 and more than twice each other's score.
 func detectLang(f *folder) int {
-	fi, en, words := 0, 0, 0
+	var score [numStemLangs]int
+	words := 0
 	for i := range f.toks {
 		if !f.toks[i].letters {
 			continue
@@ -25,37 +28,92 @@ func detectLang(f *folder) int {
 		}
 		w := string(f.token(i)) // short-lived: kept on the stack
 		if finnishWord(w) {
-			fi += 2
+			score[langFi] += 2
 		}
 		if englishWord(w) {
-			en += 2
+			score[langEn] += 2
+		}
+		if swedishWord(w) {
+			score[langSv] += 2
 		}
 		if strings.Contains(w, "ä") || strings.Contains(w, "ö") {
-			fi += 2
+			// Both Finnish and Swedish letters, far more frequent in
+			// Finnish: a Finnish clue unless the word is Swedish.
+			if !swedishWord(w) {
+				score[langFi] += 2
+			}
+			score[langSv]++
+		}
+		if strings.HasPrefix(w, "hj") || strings.HasPrefix(w, "sj") || strings.HasPrefix(w, "tj") || strings.HasPrefix(w, "stj") {
+			score[langSv]++
+		}
+		if strings.Contains(w, "å") {
+			score[langSv] += 2
 		}
 		if len(w) >= 5 && finnishEnding(w) {
-			fi++
+			score[langFi]++
 		}
 		if hasDoubleVowelFi(w) {
-			fi++
+			score[langFi]++
 		}
 		if len(w) >= 5 && englishEnding(w) {
-			en++
+			score[langEn]++
+		}
+		if len(w) >= 5 && swedishEnding(w) {
+			score[langSv]++
 		}
 		if englishLetters(w) {
-			en++
+			score[langEn]++
 		}
-		if (fi >= 12 && fi > 3*en) || (en >= 12 && en > 3*fi) {
+		if l := leader(&score, 12, 3); l != langUnknown {
 			break // decided; the rest cannot change the outcome much
 		}
 	}
-	switch {
-	case fi >= 3 && fi > 2*en:
-		return langFi
-	case en >= 3 && en > 2*fi:
-		return langEn
+	return leader(&score, 3, 2)
+}
+
+// leader returns the language whose score is at least min and more than
+// factor times every other's, or langUnknown.
+func leader(score *[numStemLangs]int, min, factor int) int {
+	best := 0
+	for l := range numStemLangs {
+		if score[l] > score[best] {
+			best = l
+		}
 	}
-	return langUnknown
+	if score[best] < min {
+		return langUnknown
+	}
+	for l := range numStemLangs {
+		if l != best && score[best] <= factor*score[l] {
+			return langUnknown
+		}
+	}
+	return best
+}
+
+// swedishEnding reports Swedish definite plurals and common suffixes.
+func swedishEnding(w string) bool {
+	for _, e := range [...]string{"arna", "erna", "orna", "ningen", "heten", "ligt", "igt", "ande", "ende"} {
+		if strings.HasSuffix(w, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// swedishWord reports common Swedish function and chat words.
+func swedishWord(w string) bool {
+	switch w {
+	case "och", "att", "det", "är", "jag", "du", "vi", "hon", "som", "ett", "på", "för", "med",
+		"till", "av", "om", "inte", "har", "hade", "kan", "ska", "skulle", "vill", "när", "hur", "vad",
+		"varför", "min", "mitt", "mina", "din", "ditt", "dina", "vår", "ert", "era", "hej", "tack",
+		"också", "eller", "så", "här", "där", "nu", "redan", "fortfarande", "ingen", "inget", "inga",
+		"någon", "något", "mig", "dig", "oss", "från", "efter", "igen", "fick", "fått", "bara", "kunde",
+		"blev", "mycket", "fel", "hälsningar", "vänliga", "mvh", "tyvärr", "ännu", "aldrig", "varit":
+		return true
+	}
+	return false
 }
 
 func finnishEnding(w string) bool {

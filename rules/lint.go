@@ -1,27 +1,56 @@
 package rules
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
+
+	"github.com/switchboard/switchboard/internal/yamlfile"
 )
+
+// lintBudget bounds the lint's work, counted as the product of the sizes of
+// the two conditions compared (the subset tests are quadratic).
+const lintBudget = 1_000_000_000
+
+// condSize is a condition's size for the lint's budget: its entries, at
+// least 1.
+func condSize(c *cond) int {
+	n := 1 + len(c.channel) + len(c.kind) + len(c.lang) + len(c.any) + len(c.none) + len(c.regex) + len(c.metadata)
+	for _, g := range c.all {
+		n += len(g)
+	}
+	return n
+}
 
 // lint finds routes that can never match: a route without continue (or a
 // noise route) stops its siblings after it, so a later sibling whose every
 // match it would also match is dead. The check is conservative: it reports
 // only what it can prove from the conditions as written (sets of channels,
 // words and so on), never a guess.
+//
+// The comparison is pairwise among siblings, so its cost is bounded by
+// lintBudget (about a second): a file too large to check completely gets a
+// warning saying so instead of a reload that takes minutes.
 func (b *builder) lint() {
 	// Siblings by scope, in file order.
 	scopes := map[int32][]int32{}
 	for i, r := range b.routes {
 		scopes[r.parent] = append(scopes[r.parent], int32(i))
 	}
-	for _, sibs := range scopes {
+	work := 0
+	for parent, sibs := range scopes {
+		if parent >= 0 && b.routes[parent].best {
+			continue // siblings are scored, none stops the others
+		}
 		for k, later := range sibs {
 			for _, earlier := range sibs[:k] {
 				e := b.routes[earlier]
 				if e.cont && !e.noise {
 					continue
+				}
+				if work += condSize(&e.cond) * condSize(&b.routes[later].cond); work > lintBudget {
+					b.warn(yamlfile.Path{"routes"}, "the check for routes that can never match stopped early: the file has too many routes or words to compare every pair")
+					return
 				}
 				if implies(&b.routes[later].cond, &e.cond) {
 					why := "has no continue: true"
@@ -170,4 +199,17 @@ func regexImplies(b, a []*regexp.Regexp) bool {
 		}
 	}
 	return true
+}
+
+// cutShort warns about signs of a file cut short (a truncated copy, an
+// interrupted save): no routes at all, or no line break at the end. Such a
+// file is valid, and would send every item to the default team.
+func (b *builder) cutShort(f *File, file string, data []byte) {
+	if len(f.Routes) == 0 {
+		b.warn(yamlfile.Path{"routes"}, "the file has no routes: every item that is not noise goes to default_team %q; is the file cut short?", f.DefaultTeam)
+	}
+	if n := len(data); n > 0 && data[n-1] != '\n' {
+		line := 1 + bytes.Count(data, []byte{'\n'})
+		b.warns.Add(&yamlfile.Error{File: file, Line: line, Col: 1, Msg: "warning: the file does not end with a line break; is it cut short?"})
+	}
 }

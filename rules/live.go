@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -60,12 +59,16 @@ const watchDebounce = 200 * time.Millisecond
 // content differs from what was last seen it is parsed, and a valid file is
 // swapped in atomically and logged with its version. An invalid file is
 // logged with every FILE:LINE:COL problem and the rules in use keep running.
-// Each value received from reload (the daemon sends one on SIGHUP) reloads
-// the file even if it looks unchanged.
+// A valid file that would take away what the running rules route to (see
+// GuardReload: a truncated file, removed teams still referenced) is refused
+// the same way unless the reload is forced. Each value received from
+// reload (the daemon sends one on SIGHUP) reloads the file even if it looks
+// unchanged; each value from force does too, and overrides the guard.
 //
-// See WatchOptions for the reload channel, the check and the result hook.
+// See WatchOptions for the reload and force channels, the check, the teams
+// in use and the result hook.
 func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
-	log, onResult, reload := o.Log, o.OnResult, o.Reload
+	log, onResult, reload, force := o.Log, o.OnResult, o.Reload, o.Force
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -77,7 +80,7 @@ func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
 		return fmt.Errorf("watching rules file %s: %w", path, err)
 	}
 	defer w.Close()
-	rw := &rulesWatcher{path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, check: o.Check, w: w}
+	rw := &rulesWatcher{ctx: ctx, path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, check: o.Check, inUse: o.TeamsInUse, w: w}
 	dir := filepath.Dir(path)
 	if err := w.Add(dir); err != nil {
 		return fmt.Errorf("watching %s, the directory of rules file %s: %w", dir, path, err)
@@ -116,13 +119,19 @@ func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
 			log.Warn("watching the rules file's directory reported an error; SIGHUP still reloads", zap.String("file", path), zap.Error(err))
 		case <-quietC:
 			quietC = nil
-			rw.reload(false)
+			rw.reload(false, false)
 		case _, ok := <-reload:
 			if !ok {
 				reload = nil
 				continue
 			}
-			rw.reload(true)
+			rw.reload(true, false)
+		case _, ok := <-force:
+			if !ok {
+				force = nil
+				continue
+			}
+			rw.reload(true, true)
 		}
 	}
 }
@@ -138,11 +147,25 @@ type WatchOptions struct {
 	// delivery targets). An error rejects the file like a parse error.
 	Check func(*Rules) error
 	// OnResult is called after every reload attempt: ok, the version now in
-	// use (when ok) or of the rejected content, and the error.
+	// use (when ok) or of the rejected content, and the error. A reload the
+	// guard refused has a *ReloadRefusedError saying why.
 	OnResult func(ok bool, version string, err error)
+	// Force, on every value, reloads the file and puts it in use even when
+	// the reload guard objects (GuardReload: routes dropping by more than
+	// half, no routes, removed teams still referenced). Invalid rules and
+	// rules Check refuses are still rejected. The daemon maps
+	// "switchboard rules reload --force" and SIGUSR1 to it.
+	Force <-chan struct{}
+	// TeamsInUse says which teams queued or retrying items still
+	// reference, so that a reload removing one of them is refused. Nil, or
+	// an error, means nobody can tell: then every removed team counts as
+	// referenced.
+	TeamsInUse func(ctx context.Context) ([]string, error)
 }
 
 type rulesWatcher struct {
+	ctx      context.Context
+	inUse    func(context.Context) ([]string, error)
 	path     string
 	live     *Live
 	log      *zap.Logger
@@ -190,11 +213,12 @@ func (rw *rulesWatcher) watchTarget() {
 	rw.target = dir
 }
 
-// reload reads the file and swaps in its rules if they are new and valid.
-// force reloads content already seen (SIGHUP).
-func (rw *rulesWatcher) reload(force bool) {
+// reload reads the file and swaps in its rules if they are new, valid and
+// pass the reload guard. again reloads content already seen (SIGHUP);
+// override puts the rules in use whatever the guard says (a forced reload).
+func (rw *rulesWatcher) reload(again, override bool) {
 	cur := rw.live.Current()
-	data, err := os.ReadFile(rw.path)
+	data, err := yamlfile.ReadFile(rw.path, MaxFileBytes)
 	if err != nil {
 		rw.log.Error("cannot read the rules file; the rules in use keep running",
 			zap.String("running_version", cur.Version()), zap.Error(err))
@@ -202,7 +226,7 @@ func (rw *rulesWatcher) reload(force bool) {
 		return
 	}
 	version := contentVersion(data)
-	if version == rw.seen && !force {
+	if version == rw.seen && !again {
 		return
 	}
 	rw.seen = version
@@ -223,10 +247,37 @@ func (rw *rulesWatcher) reload(force bool) {
 		rw.onResult(false, version, err)
 		return
 	}
+	if reasons := GuardReload(cur, r, rw.teamsInUse()); len(reasons) > 0 {
+		if !override {
+			rw.log.Error("rules file refused: it would take away what the running rules route to; the rules in use keep running (force the reload if it is intended)",
+				zap.String("refused_version", version), zap.String("running_version", cur.Version()), zap.Strings("reasons", reasons))
+			rw.onResult(false, version, &ReloadRefusedError{Version: version, Reasons: reasons})
+			return
+		}
+		rw.log.Warn("rules reload forced despite the reload guard", zap.String("version", version), zap.Strings("reasons", reasons))
+	}
 	rw.live.Swap(r)
 	rw.log.Info("rules reloaded", zap.String("version", r.Version()), zap.String("previous_version", cur.Version()),
 		zap.Int("routes", len(r.routes)), zap.Int("teams", len(r.teams)), zap.Strings("warnings", r.Warnings()))
 	rw.onResult(true, r.Version(), nil)
+}
+
+// teamsInUse asks the daemon which teams items still reference, for the
+// guard; nil when it cannot tell.
+func (rw *rulesWatcher) teamsInUse() func(string) bool {
+	if rw.inUse == nil {
+		return nil
+	}
+	teams, err := rw.inUse(rw.ctx)
+	if err != nil {
+		rw.log.Warn("cannot tell which teams queued items reference; every removed team counts as referenced", zap.Error(err))
+		return nil
+	}
+	set := make(map[string]bool, len(teams))
+	for _, t := range teams {
+		set[t] = true
+	}
+	return func(team string) bool { return set[team] }
 }
 
 // contentVersion is the rules version of a file's content.

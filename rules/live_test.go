@@ -31,23 +31,29 @@ type reloadResult struct {
 // reported.
 func watching(t *testing.T, path string, live *Live) (chan<- struct{}, <-chan reloadResult, *observer.ObservedLogs) {
 	t.Helper()
+	return watchingWith(t, path, live, func(*WatchOptions) {})
+}
+
+// watchingWith is watching with more options set by opt.
+func watchingWith(t *testing.T, path string, live *Live, opt func(*WatchOptions)) (chan<- struct{}, <-chan reloadResult, *observer.ObservedLogs) {
+	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	reload := make(chan struct{})
 	results := make(chan reloadResult, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Watch(ctx, path, live, WatchOptions{Reload: reload, Log: zap.New(core), OnResult: func(ok bool, version string, err error) {
-			results <- reloadResult{ok, version, err}
-		}, Check: func(r *Rules) error {
-			for _, tm := range r.Teams() {
-				if tm.Name == "vetoed" {
-					return errors.New("team vetoed: the check refused it")
-				}
+	o := WatchOptions{Reload: reload, Log: zap.New(core), OnResult: func(ok bool, version string, err error) {
+		results <- reloadResult{ok, version, err}
+	}, Check: func(r *Rules) error {
+		for _, tm := range r.Teams() {
+			if tm.Name == "vetoed" {
+				return errors.New("team vetoed: the check refused it")
 			}
-			return nil
-		}})
-	}()
+		}
+		return nil
+	}, TeamsInUse: func(context.Context) ([]string, error) { return nil, nil }}
+	opt(&o)
+	go func() { done <- Watch(ctx, path, live, o) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := testwait.Receive(t, 5*time.Second, "Watch to return after its context ended", done); err != nil {

@@ -33,16 +33,36 @@ type Decision struct {
 	// a deciding route said sticky: false.
 	OverrideThread bool `json:"override_thread,omitempty"`
 	// Lang is the item's language: env.Lang's primary subtag in lowercase
-	// when the channel declared one, else the detected one ("fi", "en"), or
-	// "und" when undetermined.
+	// when the channel declared one, else the detected one ("fi", "en",
+	// "sv"), or "und" when undetermined.
 	Lang string `json:"lang"`
+	// Decided says the item's own text decided where it goes: a deciding
+	// route names an owning team (itself or inherited from a parent), or a
+	// noise route matched. It is false when the item falls through to
+	// default_team: no route matched, or only routes that name no team
+	// (tagging routes with continue, copy_to only). A route that names the
+	// default team explicitly decides. The router uses it for replies: an
+	// item whose text decides nothing follows the item it answers.
+	Decided bool `json:"decided"`
+	// Route is the id of the deciding route the item's first team came
+	// from (the noise route, for noise); empty when it did not decide.
+	// Explain's Trace says why in full.
+	Route string `json:"route,omitempty"`
 }
 
 // Classify decides where env goes. It is safe for concurrent use and, in
 // the steady state, allocates nothing when one route path decides.
 func (r *Rules) Classify(env *message.Envelope) Decision {
+	return r.ClassifyWith(env, nil)
+}
+
+// ClassifyWith is Classify with a trained model's opinion of the item,
+// which adds to the words' scores under mode: best parents (see Model); a
+// nil m is Classify.
+func (r *Rules) ClassifyWith(env *message.Envelope, m Model) Decision {
 	s := r.getState()
-	defer r.pool.Put(s)
+	defer r.putState(s)
+	s.env, s.model = env, m
 	r.prepare(s, env)
 	r.scanText(s)
 	r.walk(s, env)
@@ -75,6 +95,20 @@ type state struct {
 	stopAt     []int32  // per scope: routes from here on are skipped
 	matched    []int32
 	noise      int32 // the noise route that matched, or -1
+	// bestWin is, per best-mode parent resolved for this item (bestGen ==
+	// gen), the child that may match (-1: none).
+	bestGen []uint32
+	bestWin []int32
+	// subjHits has a bit per term that occurs in the subject, and subj
+	// holds the haystack's subject ranges [start, end), one per part; both
+	// only when the rules have a best-mode parent.
+	subjHits []uint64
+	subj     [1 + numStemLangs][2]int
+	nsubj    int
+	// env and model are the item being classified and the model's opinion
+	// of it (nil when none), for scoring.
+	env   *message.Envelope
+	model Model
 	// stems caches the shared stemmer's answers for this state's
 	// goroutine, so that the steady state takes no lock.
 	stems [numStemLangs]map[string]string
@@ -109,6 +143,9 @@ func (r *Rules) newState() *state {
 		childGen:   make([]uint32, n),
 		stopGen:    make([]uint32, n+1),
 		stopAt:     make([]int32, n+1),
+		bestGen:    make([]uint32, n),
+		bestWin:    make([]int32, n),
+		subjHits:   make([]uint64, (len(r.terms)+63)/64),
 	}
 	for lang := range numStemLangs {
 		s.stems[lang] = map[string]string{}
@@ -123,13 +160,23 @@ func (r *Rules) getState() *state {
 		clear(s.matchedGen)
 		clear(s.childGen)
 		clear(s.stopGen)
+		clear(s.bestGen)
 		s.gen = 1
 	}
 	s.matched = s.matched[:0]
 	s.noise = -1
 	clear(s.termHits)
 	clear(s.tagBits)
+	if r.scoreSubject {
+		clear(s.subjHits)
+	}
 	return s
+}
+
+// putState returns s to the pool without the item it held.
+func (r *Rules) putState(s *state) {
+	s.env, s.model = nil, nil
+	r.pool.Put(s)
 }
 
 // prepare folds the item's subject and text and settles its language.
@@ -140,23 +187,24 @@ func (r *Rules) prepare(s *state, env *message.Envelope) {
 	s.lang, s.langSrc = primaryLang(env.Lang), "declared"
 	if s.lang == "" {
 		s.langSrc = "detected"
-		switch detectLang(s.f) {
-		case langFi:
-			s.lang = "fi"
-		case langEn:
-			s.lang = "en"
-		default:
+		if l := detectLang(s.f); l != langUnknown {
+			s.lang = stemLangName(l)
+		} else {
 			s.lang, s.langSrc = "und", "undetermined"
 		}
 	}
-	switch s.lang {
-	case "fi":
-		s.stemLangs = 1 << langFi
-	case "en":
-		s.stemLangs = 1 << langEn
-	default:
-		s.stemLangs = 1<<langFi | 1<<langEn
+	s.stemLangs = stemLangsFor(s.lang)
+}
+
+// stemLangsFor returns the stemming languages (a bit each) for an item's
+// language: its own when it has a stemmer, else all of them.
+func stemLangsFor(lang string) uint8 {
+	for l, name := range stemLangNames {
+		if name == lang {
+			return 1 << l
+		}
 	}
+	return 1<<numStemLangs - 1
 }
 
 // primaryLang returns the lowercase primary subtag of a BCP 47 tag ("fi" of
@@ -179,14 +227,22 @@ func primaryLang(tag string) string {
 // bit in termHits for every term that occurs.
 func (r *Rules) scanText(s *state) {
 	f := s.f
+	// The subject's tokens come first in each part; subj records where they
+	// end (a part without any has an empty range).
+	s.nsubj = 0
 	hay := append(s.hay[:0], surfaceSep)
+	s.subj[0] = [2]int{0, 0}
 	for i := range f.toks {
 		if i > 0 && f.toks[i].seg != f.toks[i-1].seg {
 			hay = append(hay, segBreak, surfaceSep)
 		}
 		hay = append(hay, f.token(i)...)
 		hay = append(hay, surfaceSep)
+		if f.toks[i].seg == 0 {
+			s.subj[0][1] = len(hay)
+		}
 	}
+	s.nsubj = 1
 	s.surfaceEnd = len(hay)
 	for lang := range numStemLangs {
 		if s.stemLangs&(1<<lang) == 0 {
@@ -194,12 +250,18 @@ func (r *Rules) scanText(s *state) {
 		}
 		sep := stemSep(lang)
 		hay = append(hay, partBreak, sep)
+		part := &s.subj[s.nsubj]
+		*part = [2]int{len(hay), len(hay)}
+		s.nsubj++
 		for i := range f.toks {
 			if i > 0 && f.toks[i].seg != f.toks[i-1].seg {
 				hay = append(hay, segBreak, sep)
 			}
 			hay = append(hay, s.stem(lang, f.token(i), f.toks[i].letters)...)
 			hay = append(hay, sep)
+			if f.toks[i].seg == 0 {
+				part[1] = len(hay)
+			}
 		}
 	}
 	s.hay = hay
@@ -214,6 +276,16 @@ func (s *state) hit(p int32, end int) {
 	}
 	for _, t := range pi.terms {
 		s.termHits[t>>6] |= 1 << (t & 63)
+	}
+	if s.rules.scoreSubject {
+		for k := range s.nsubj {
+			if end > s.subj[k][0] && end <= s.subj[k][1] {
+				for _, t := range pi.terms {
+					s.subjHits[t>>6] |= 1 << (t & 63)
+				}
+				break
+			}
+		}
 	}
 }
 
@@ -259,6 +331,9 @@ func (r *Rules) walk(s *state, env *message.Envelope) {
 			}
 			if s.stopGen[p+1] == gen && i >= s.stopAt[p+1] {
 				continue
+			}
+			if p >= 0 && r.routes[p].best && r.resolveBest(s, p) != i {
+				continue // outscored by a sibling, or none of them holds
 			}
 			if !r.holds(s, env, &rt.cond) {
 				continue
@@ -401,6 +476,9 @@ func (r *Rules) assemble(matched []int32, hasChild func(int32) bool, noise int32
 	last := r.routes[matched[len(matched)-1]]
 	if len(matched) == last.depth+1 {
 		d.Matched, d.Topics, d.Tags = last.chain, last.topics, last.tags
+		if last.decided {
+			d.Decided, d.Route = true, last.id
+		}
 		if noise >= 0 {
 			d.Noise = true
 			return d
@@ -422,12 +500,16 @@ func (r *Rules) assemble(matched []int32, hasChild func(int32) bool, noise int32
 		if rt.owner != "" && !slices.Contains(owners, rt.owner) {
 			owners = append(owners, rt.owner)
 		}
+		if rt.owner != "" && d.Route == "" {
+			d.Decided, d.Route = true, rt.id
+		}
 		copies = union(copies, rt.copies)
 		prio = max(prio, rt.prio)
 		d.OverrideThread = d.OverrideThread || !rt.sticky
 	}
 	if noise >= 0 {
 		d.Noise, d.OverrideThread = true, false
+		d.Decided, d.Route = true, r.routes[noise].id
 		return d
 	}
 	if len(owners) == 0 {

@@ -56,7 +56,7 @@ func TestInflectedWords(t *testing.T) {
 		{"lasku", "laskut", "fi", true},
 		{"laskut", "läskut", "fi", false},
 		{"lasku", "läskut", "fi", false},
-		{"läskut", "laskut", "fi", false},
+		{"läskut", "laskut", "fi", true}, // typed without dots; see TestTypedWithoutDots
 		{"paketti", "Paketin seuranta ei toimi", "", true},
 		{"paketti", "Mitä paketista puuttuu", "fi", true},
 		{"paketti", "pakettia ei ole tullut", "", true},
@@ -77,9 +77,16 @@ func TestInflectedWords(t *testing.T) {
 		{"gdpr", "gdprx", "en", false},
 		// A language declared as a tag.
 		{"lasku", "laskussani", "fi-FI", true},
-		// Undetermined language: both stemmers apply.
-		{"lasku", "laskussani", "sv", true},
-		{"refund", "refunded", "sv", true},
+		// A language without a stemmer: every stemmer applies.
+		{"lasku", "laskussani", "de", true},
+		{"refund", "refunded", "de", true},
+		{"faktura", "fakturan", "de", true},
+		// Swedish, declared or detected.
+		{"faktura", "fakturorna", "sv", true},
+		{"paket", "paketet", "sv", true},
+		{"leverans", "leveransen har inte kommit", "", true},
+		{"faktura", "Hej, jag har fått fel faktura och vill ha fakturan rättad", "", true},
+		{"återbetalning", "när får jag återbetalningen?", "", true},
 	}
 	for _, tt := range tests {
 		if got := matches(t, tt.term, tt.text, tt.lang); got != tt.want {
@@ -129,7 +136,8 @@ func TestPhrasesCaseAccentsAndEmoji(t *testing.T) {
 		{"café", "CAFE au lait", "en", true},
 		{"cafe", "Café", "en", true},
 		{"ärsyttää", "ÄRSYTTÄÄ TODELLA", "fi", true},
-		{"ärsyttää", "arsyttaa", "fi", false},
+		{"ärsyttää", "arsyttaa", "fi", true},
+		{"arsyttaa", "ärsyttää", "fi", false},
 		{"😡", "mitä ihmettä 😡😡", "fi", true},
 		{"👍", "kiitos 👍🏽", "fi", true},
 		{"❤️", "❤ teille", "fi", true},
@@ -258,16 +266,19 @@ routes:
 		want Decision
 	}{
 		{"nothing here", Decision{Teams: []string{"triage"}, Priority: "normal"}},
-		{"lasku väärin", Decision{Teams: []string{"billing"}, Topics: []string{"billing"}, Priority: "low", Matched: []string{"billing"}}},
+		{"lasku väärin", Decision{Teams: []string{"billing"}, Topics: []string{"billing"}, Priority: "low", Matched: []string{"billing"},
+			Decided: true, Route: "billing"}},
 		{"I want a refund", Decision{Teams: []string{"billing"}, Topics: []string{"billing", "refund"}, Priority: "low",
-			Matched: []string{"billing", "refund"}, OverrideThread: true}},
+			Matched: []string{"billing", "refund"}, OverrideThread: true, Decided: true, Route: "refund"}},
 		{"lasku 😡", Decision{Teams: []string{"billing", "comms"}, Topics: []string{"billing"}, Priority: "urgent",
-			Tags: []string{"angry"}, Matched: []string{"angry", "billing", "angry-billing"}}},
+			Tags: []string{"angry"}, Matched: []string{"angry", "billing", "angry-billing"}, Decided: true, Route: "angry-billing"}},
+		// A tagging route with copy_to only does not decide: the default team owns it.
 		{"😡😡", Decision{Teams: []string{"triage", "comms"}, Priority: "high", Tags: []string{"angry"}, Matched: []string{"angry"}}},
-		{"upgrade, but there is a bug", Decision{Teams: []string{"sales", "product"}, Priority: "normal", Matched: []string{"upsell", "product"}}},
-		{"bug", Decision{Teams: []string{"product", "sales"}, Priority: "normal", Matched: []string{"product"}}},
-		{"😡 bitcoin lasku", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true}},
-		{"bitcoin", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true}},
+		{"upgrade, but there is a bug", Decision{Teams: []string{"sales", "product"}, Priority: "normal", Matched: []string{"upsell", "product"},
+			Decided: true, Route: "upsell"}},
+		{"bug", Decision{Teams: []string{"product", "sales"}, Priority: "normal", Matched: []string{"product"}, Decided: true, Route: "product"}},
+		{"😡 bitcoin lasku", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true, Decided: true, Route: "spam"}},
+		{"bitcoin", Decision{Priority: "normal", Tags: []string{"spam"}, Matched: []string{"spam"}, Noise: true, Decided: true, Route: "spam"}},
 	}
 	for _, tt := range tests {
 		got := normalized(r.Classify(env(tt.text)))
@@ -417,6 +428,119 @@ func TestLanguage(t *testing.T) {
 		e.Lang = tt.lang
 		if got := r.Classify(e).Lang; got != tt.want {
 			t.Errorf("lang %q text %q: %q, want %q", tt.lang, tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestVocabularyIncludesAndOrGroups(t *testing.T) {
+	r := mustParse(t, `vocabularies:
+  app: [app, sovellus]
+  crash: [kaatuu, crash]
+  product: [$app, $crash, laite]
+  everything: [$product, $app]
+routes:
+  - id: app-crash
+    team: product
+    match: {text: {all: [[$app, ohjelma], [$crash, jumittaa]]}}
+  - id: any-product
+    team: sales
+    match: {text: {any: [$everything]}}
+`)
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"sovellus kaatuu aina", []string{"app-crash"}},
+		{"the app crashed", []string{"app-crash"}},
+		{"ohjelma jumittaa", []string{"app-crash"}},
+		{"sovellus on hidas", []string{"any-product"}},
+		{"laite on rikki", []string{"any-product"}},
+		{"kaatuu", []string{"any-product"}},
+		{"kiitos", nil},
+	}
+	for _, tt := range tests {
+		d := r.Classify(env(tt.text))
+		x, _ := r.Explain(env(tt.text))
+		if !slices.Equal(d.Matched, tt.want) || !slices.Equal(x.Matched, tt.want) {
+			t.Errorf("%q matched %v (Explain %v), want %v", tt.text, d.Matched, x.Matched, tt.want)
+		}
+	}
+	for _, w := range r.Warnings() {
+		if strings.Contains(w, "vocabulary") {
+			t.Errorf("warning %q: included vocabularies count as used", w)
+		}
+	}
+}
+
+// TestTypedWithoutDots: a word written with ä, ö or å also matches it typed
+// without them; never the reverse; not for words under four letters; and
+// not when the rules list the dotless word too.
+func TestTypedWithoutDots(t *testing.T) {
+	tests := []struct {
+		term, text string
+		want       bool
+	}{
+		{"myöhässä", "paketti on myohassa", true},
+		{"myöhässä", "MYOHASSA!!", true},
+		{"myöhässä", "myöhässä", true},
+		{"myöhässä", "myöhassa", false}, // dots dropped on some letters only
+		{"ei ole vieläkään tullut", "ei ole vielakaan tullut", true},
+		{"ei ole vieläkään tullut", "ei ole vieläkään tullut", true},
+		{"=hätä", "hata", true},
+		{"sähkö*", "sahkolasku", true},
+		{"*lähetys", "pakettilahetyksen", true},
+		{"återbetalning", "aterbetalningen", true},
+		{"laskut", "läskut", false}, // the reverse: another word
+		{"lasku", "läskussa", false},
+		{"sää", "saa", false}, // too short: saa is another word
+		{"pää", "paa", false},
+		{"työ", "tyo", false},
+	}
+	for _, tt := range tests {
+		if got := matches(t, tt.term, tt.text, ""); got != tt.want {
+			t.Errorf("%q in %q = %v, want %v", tt.term, tt.text, got, tt.want)
+		}
+	}
+	// The rules list both: each matches only its own word.
+	r := mustParse(t, "routes:\n  - id: bills\n    team: billing\n    match: {text: {any: [lasku]}}\n  - id: fat\n    team: product\n    match: {text: {any: [läskut]}}\n")
+	for text, want := range map[string]string{"laskut": "bills", "läskut": "fat", "laskussani": "bills"} {
+		if d := r.Classify(env(text)); len(d.Matched) != 1 || d.Matched[0] != want {
+			t.Errorf("%q matched %v, want %s", text, d.Matched, want)
+		}
+	}
+}
+
+func TestHyphenatedAndSpacedAreDifferentTerms(t *testing.T) {
+	r := mustParse(t, "routes:\n  - id: spaced\n    team: billing\n    match: {text: {any: [e lasku]}}\n  - id: hyphen\n    team: sales\n    match: {text: {any: [e-lasku]}}\n")
+	if d := r.Classify(env("elasku tuli")); !slices.Equal(d.Matched, []string{"hyphen"}) {
+		t.Fatalf("elasku matched %v, want the hyphenated term's route", d.Matched)
+	}
+}
+
+func TestHyphenatedWords(t *testing.T) {
+	tests := []struct {
+		term, text string
+		want       bool
+	}{
+		{"e-lasku", "e-lasku tuli", true},
+		{"e-lasku", "e lasku tuli", true},
+		{"e-lasku", "elasku tuli", true},
+		{"e-lasku", "elaskussa on virhe", true},
+		{"e-lasku", "e-laskussa on virhe", true},
+		{"pick-up point", "the pickup point", true},
+		{"pick-up point", "the pick up point", true},
+		{"e-lasku*", "e-laskutus", true},
+		{"e-lasku*", "elaskutus", true},
+		{"*-lasku", "sähkö-lasku", true},
+		{"=e-lasku", "e-lasku", true},
+		{"=e-lasku", "elasku", true},
+		{"=e-lasku", "e-laskun", false},
+		{"wi-fi", "wifi ei toimi", true},
+		{"wifi", "wi-fi ei toimi", false}, // write the hyphenated form
+	}
+	for _, tt := range tests {
+		if got := matches(t, tt.term, tt.text, "fi"); got != tt.want {
+			t.Errorf("%q in %q = %v, want %v", tt.term, tt.text, got, tt.want)
 		}
 	}
 }

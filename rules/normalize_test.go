@@ -75,6 +75,14 @@ func TestStems(t *testing.T) {
 		{langEn, "refund", "refunded", true},
 		{langEn, "refund", "refunds", true},
 		{langEn, "charge", "charged", true},
+		{langSv, "paket", "paketet", true},
+		{langSv, "paket", "paketen", true},
+		{langSv, "faktura", "fakturan", true},
+		{langSv, "faktura", "fakturorna", true},
+		{langSv, "leverans", "leveransen", true},
+		{langSv, "återbetalning", "återbetalningen", true},
+		{langSv, "paket", "pakt", false},
+		{langSv, "intern", "inte", false}, // a function word keeps its form
 	}
 	for _, tt := range tests {
 		a, b := st.stemString(tt.lang, tt.a), st.stemString(tt.lang, tt.b)
@@ -97,6 +105,11 @@ func TestDetectLang(t *testing.T) {
 		{"Kiitos nopeasta toimituksesta!", langFi},
 		{"Hello, my parcel has not arrived and the tracking page does not work.", langEn},
 		{"I was charged twice, please refund the other payment", langEn},
+		{"Hej, mitt paket har inte kommit än. Vad ska jag göra?", langSv},
+		{"Jag har fått fel faktura, kan ni rätta den?", langSv},
+		{"Tack för hjälpen!", langSv},
+		{"Myöhässä", langFi},
+		{"Hyvä päivä", langFi},
 		{"👍", langUnknown},
 		{"ok", langUnknown},
 		{"12345", langUnknown},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -14,6 +13,7 @@ import (
 type Rules struct {
 	version     string
 	file        string
+	examples    string // the examples file's path, "" when none
 	defaultTeam string
 	defTeams    []string // the decision's Teams when no route decides
 	teams       []Team
@@ -28,6 +28,9 @@ type Rules struct {
 	always   []uint64 // routes evaluated for every item
 	tagNames []string
 	pool     sync.Pool // of *state
+	// scoreSubject: some route has mode: best, so hits in the subject are
+	// recorded for scoring.
+	scoreSubject bool
 }
 
 // patInfo is what an automaton pattern means.
@@ -56,7 +59,7 @@ func Load(path string) (*Rules, error) {
 }
 
 func load(path string, o parseOptions) (*Rules, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading rules: %w", err)
 	}
@@ -99,15 +102,20 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 	b.defaultTeam(&f)
 	b.vocabularies(&f)
 	b.routeList(f.Routes, yamlfile.Path{"routes"}, -1, inherited{prio: prioUnset, sticky: true})
-	if len(b.errs) == 0 && !o.noLint {
+	if b.errs.Len() == 0 && !o.noLint {
 		b.lint()
 	}
 	b.unused(&f)
+	if b.errs.Len() == 0 {
+		b.stemWarnings()
+		b.cutShort(&f, file, data)
+	}
 	var r *Rules
-	if len(b.errs) == 0 {
+	if b.errs.Len() == 0 {
 		r = &Rules{
 			version:     contentVersion(data),
 			file:        file,
+			examples:    examplesPath(file, f.Examples),
 			defaultTeam: f.DefaultTeam,
 			defTeams:    []string{f.DefaultTeam},
 			teams:       teams,
@@ -115,18 +123,17 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 		}
 		b.compile(r)
 	}
-	sortList(b.errs)
-	if err := b.errs.Err(); err != nil {
+	if err := b.errs.List().Err(); err != nil {
 		return nil, err
 	}
-	sortList(b.warns)
-	r.warnings = b.warns
+	r.warnings = b.warns.List()
 	r.pool.New = func() any { return r.newState() }
 	return r, nil
 }
 
 // compile builds the automaton and the candidate index.
 func (b *builder) compile(r *Rules) {
+	b.dropDotless()
 	r.terms, r.routes, r.tagNames = b.terms, b.routes, b.tagNames
 	index := map[string]int32{}
 	var texts []string
@@ -148,6 +155,9 @@ func (b *builder) compile(r *Rules) {
 		return
 	}
 	r.ac = ac
+	for _, rt := range b.routes {
+		r.scoreSubject = r.scoreSubject || rt.best
+	}
 	r.trig = make([][]int32, len(b.terms))
 	r.always = make([]uint64, (len(b.routes)+63)/64)
 	for i, rt := range b.routes {
@@ -161,6 +171,21 @@ func (b *builder) compile(r *Rules) {
 	}
 }
 
+// fileLimits bound a rules file before it is parsed: the YAML library
+// needs about 400 bytes of allocation per byte of input, and aliases would
+// multiply that (docs/rules.md, Limits).
+func fileLimits() yamlfile.Limits {
+	return yamlfile.Limits{
+		MaxBytes:  MaxFileBytes,
+		MaxDepth:  100,
+		AliasHelp: `quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`,
+	}
+}
+
+// MaxFileBytes caps the size of a rules file (a 10,000-route file is about
+// 800 KB).
+const MaxFileBytes = 2 << 20
+
 // decode is yamlfile.Decode with a panic of the YAML library turned into an
 // error: goccy/go-yaml v1.18 panics on a tag where a list belongs
 // ("teams:\n  ! x"), and a rules file must never crash the daemon.
@@ -170,16 +195,7 @@ func decode(file string, data []byte, f *File) (doc *yamlfile.Doc, err error) {
 			doc, err = nil, yamlfile.List{{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check indentation and tags (!) near recent edits", p)}}
 		}
 	}()
-	return yamlfile.Decode(file, data, f)
-}
-
-func sortList(l yamlfile.List) {
-	sort.SliceStable(l, func(i, j int) bool {
-		if l[i].Line != l[j].Line {
-			return l[i].Line < l[j].Line
-		}
-		return l[i].Col < l[j].Col
-	})
+	return yamlfile.DecodeLimited(file, data, f, fileLimits())
 }
 
 // Version is the content hash of the rules file (12 hex digits); every
@@ -188,6 +204,19 @@ func (r *Rules) Version() string { return r.version }
 
 // File is the path or name the rules were parsed from.
 func (r *Rules) File() string { return r.file }
+
+// ExamplesFile is the path of the examples file the rules name (examples:),
+// relative paths resolved against the rules file's directory; "" when they
+// name none.
+func (r *Rules) ExamplesFile() string { return r.examples }
+
+// examplesPath resolves the examples file named in a rules file.
+func examplesPath(rulesFile, name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(rulesFile), name)
+}
 
 // DefaultTeam receives every item that is not noise and that no route sends
 // to a team.

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,14 +38,19 @@ func TestParseErrorsArePositioned(t *testing.T) {
 			[]string{"r.yaml:8:26: unknown vocabulary $money"}},
 		{"bad wildcard terms", head + "routes:\n  - id: a\n    match: {text: {any: [\"la*sku\", \"ab*\", \"*double charged\", \"!!\"]}}\n",
 			[]string{`r.yaml:8:26: "la*sku": * may only start or end a word`, `r.yaml:8:36: "ab*": "ab" is too short for a wildcard`,
-				`r.yaml:8:43: "*double charged": * works on single words`, `r.yaml:8:62: "!!": has no letters, digits or emoji`}},
+				`r.yaml:8:43: "*double charged": * works on single words and hyphenated words ("e-lasku*"), not on phrases with spaces`, `r.yaml:8:62: "!!": has no letters, digits or emoji`}},
 		{"noise with a team", head + "routes:\n  - id: a\n    noise: true\n    team: billing\n    continue: true\n",
 			[]string{`r.yaml:9:11: team does not go with noise: true`, `r.yaml:10:15: continue does not go with noise: true`}},
 		{"bad values", head + "routes:\n  - id: a\n    priority: asap\n    match: {kind: tweet, lang: Finnish, thread: old, channel: Facebook}\n",
 			[]string{`r.yaml:8:15: priority "asap": use low, normal, high or urgent`, `r.yaml:9:19: kind "tweet"`,
 				`r.yaml:9:32: lang "Finnish"`, `r.yaml:9:49: thread "old": use new or reply`, `r.yaml:9:63: channel "Facebook"`}},
-		{"vocabulary in a vocabulary", head + "vocabularies:\n  a: [x]\n  b: [$a]\nroutes:\n  - id: r\n    match: {text: {any: [$a, $b]}}\n",
-			[]string{"r.yaml:8:7: a vocabulary cannot use another vocabulary ($a)"}},
+		{"vocabularies including each other", head + "vocabularies:\n  a: [x, $c]\n  b: [$a]\n  c: [$b, $nope]\nroutes:\n  - id: r\n    match: {text: {any: [$a]}}\n",
+			[]string{"r.yaml:8:7: vocabularies include each other: $a → $c → $b → $a; a vocabulary cannot include itself",
+				"r.yaml:9:11: unknown vocabulary $nope"}},
+		{"empty or group", head + "routes:\n  - id: a\n    match: {text: {all: [x, []]}}\n",
+			[]string{"r.yaml:8:29: an empty group in text.all can never hold"}},
+		{"nested group", head + "routes:\n  - id: a\n    match: {text: {all: [x, [y, [z]]]}}\n",
+			[]string{"r.yaml:8:"}},
 		{"unquoted leading star", head + "routes:\n  - id: a\n    match: {text: {any: [*lasku]}}\n", []string{"r.yaml:8:"}},
 		{"shadowed by a catch-all", head + "routes:\n  - id: all\n    team: billing\n  - id: later\n    team: sales\n    match: {text: {any: [x]}}\n",
 			[]string{`r.yaml:9:5: route "later" can never match: route "all" (line 7) has no continue: true and matches everything this one would`}},
@@ -118,6 +124,67 @@ routes:
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestCutShortWarnings(t *testing.T) {
+	r, err := Parse("r.yaml", []byte(head+"routes:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(r.Warnings(), "\n")
+	for _, want := range []string{
+		`r.yaml:6:9: warning: the file has no routes: every item that is not noise goes to default_team "triage"; is the file cut short?`,
+		`r.yaml:6:1: warning: the file does not end with a line break; is it cut short?`,
+		`r.yaml:4:11: warning: team "billing" is declared but no route sends it anything`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestStemWarnings(t *testing.T) {
+	r, err := Parse("r.yaml", []byte(head+`routes:
+  - id: a
+    team: billing
+    match: {text: {any: [charge, refund, =package, ship, shipping, "*terminate"]}}
+  - id: b
+    team: sales
+    match: {text: {any: [report, university]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(r.Warnings(), "\n")
+	for _, want := range []string{
+		`r.yaml:9:26: warning: "charge" is matched by its stem "charg", which also catches "charging", usually about something else: write =charge and each other form you mean, or add "charging" to text.none`,
+		`r.yaml:12:34: warning: "university" is matched by its stem "univers", which also catches "universe"`,
+		`r.yaml:12:26: warning: "report" is matched by its stem "report", which also catches "reporter", "reporters"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{`"refund"`, `"=package"`, `"ship"`, `terminate`} {
+		if strings.Contains(got, not) {
+			t.Errorf("warning about %s (exact, listed with its friend, or not a stem match):\n%s", not, got)
+		}
+	}
+}
+
+func TestWarningsAreCapped(t *testing.T) {
+	src := head + "vocabularies:\n"
+	for i := range 300 {
+		src += fmt.Sprintf("  unused%d: [x]\n", i)
+	}
+	src += "routes: [{id: a, team: billing, match: {text: {any: [lasku]}}}]\n"
+	r, err := Parse("r.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Warnings(); len(w) != 101 || !strings.Contains(w[100], "more like these") {
+		t.Fatalf("%d warnings, last %q", len(w), w[len(w)-1])
 	}
 }
 

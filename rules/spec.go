@@ -36,6 +36,10 @@ type File struct {
 	Vocabularies map[string]List `yaml:"vocabularies"`
 	// Routes are tried in order; see RouteSpec.
 	Routes []RouteSpec `yaml:"routes"`
+	// Examples names a file of labelled example messages (YAML or TSV,
+	// relative to the rules file) that "switchboard rules test -examples"
+	// runs; see package rules/examples.
+	Examples string `yaml:"examples"`
 }
 
 // TeamSpec declares one team.
@@ -102,6 +106,11 @@ type RouteSpec struct {
 	// Routes are tried, in order, only when this route matched; the deepest
 	// matching route decides.
 	Routes []RouteSpec `yaml:"routes"`
+	// Mode says how the child routes decide: "first" (the default: the
+	// first matching child wins, unless it says continue) or "best" (every
+	// child is tried and scored by the words it matched; the highest score
+	// wins, file order breaks ties). See docs/rules.md.
+	Mode string `yaml:"mode"`
 }
 
 // MatchSpec holds a route's conditions. Every condition that is set must
@@ -147,8 +156,10 @@ type AuthorSpec struct {
 type TextSpec struct {
 	// Any holds when at least one entry occurs.
 	Any List `yaml:"any"`
-	// All holds when every entry occurs (a vocabulary entry: any of its words).
-	All List `yaml:"all"`
+	// All holds when every entry occurs. An entry is a word, a $vocabulary
+	// (any of its words) or a list of words and vocabularies, an OR group
+	// (any of them): all: [[app, sovellus], [kaatuu, crash]].
+	All Groups `yaml:"all"`
 	// None holds when no entry occurs.
 	None List `yaml:"none"`
 	// Regex holds when at least one Go (RE2) regular expression matches the
@@ -183,6 +194,36 @@ func (l *List) UnmarshalYAML(n ast.Node) error {
 		return err
 	}
 	*l = List{s}
+	return nil
+}
+
+// Groups is text.all: a list whose entries are words or lists of words (OR
+// groups). One scalar is one group of one word.
+type Groups []List
+
+// UnmarshalYAML accepts a sequence of scalars and sequences, or one scalar.
+func (g *Groups) UnmarshalYAML(n ast.Node) error {
+	switch v := n.(type) {
+	case *ast.SequenceNode:
+		out := make(Groups, 0, len(v.Values))
+		for _, el := range v.Values {
+			var l List
+			if err := l.UnmarshalYAML(el); err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		*g = out
+		return nil
+	case *ast.NullNode:
+		*g = nil
+		return nil
+	}
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	*g = Groups{{s}}
 	return nil
 }
 

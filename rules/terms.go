@@ -3,7 +3,9 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on one term, so that a typo cannot make the automaton explode.
@@ -23,14 +25,26 @@ const (
 //	lasku*         words beginning with lasku: laskutus, laskuttaa
 //	"*lasku"       words ending with lasku, in any inflection: sähkölaskussa
 //	"*lasku*"      words containing lasku
+//
+// A term also matches the ways people type it (its forms, see variants): a
+// word with ä, ö or å typed without them (myöhässä: myohassa), a hyphenated
+// word typed as one (e-lasku: elasku).
 type term struct {
-	text   string   // as written, for traces
-	toks   []string // folded tokens
-	exact  bool     // '=': no stemming
-	prefix bool     // "w*"
-	suffix bool     // "*w"
-	// stems are the tokens' stems in each stemming language (stemmed terms).
+	text   string // as written, for traces
+	exact  bool   // '=': no stemming
+	prefix bool   // "w*": the last word is a prefix
+	suffix bool   // "*w": the first word is a suffix
+	// forms[0] is the term as written, folded; the others are its variants.
+	forms []form
+}
+
+// form is one way of writing a term: its folded tokens and, for stemmed
+// terms, their stems in each stemming language.
+type form struct {
+	toks  []string
 	stems [numStemLangs][]string
+	// dotless: a variant with ä, ö, å typed as a, o, a.
+	dotless bool
 }
 
 // stemmed reports whether the term matches by stem.
@@ -45,9 +59,15 @@ func (t *term) key() string {
 	if t.suffix {
 		b.WriteByte('*')
 	}
-	b.WriteString(strings.Join(t.toks, " "))
+	b.WriteString(strings.Join(t.forms[0].toks, " "))
 	if t.prefix {
 		b.WriteByte('*')
+	}
+	// "e-lasku" and "e lasku" fold alike but differ in forms (only the
+	// first also matches "elasku").
+	for _, f := range t.forms[1:] {
+		b.WriteByte('|')
+		b.WriteString(strings.Join(f.toks, " "))
 	}
 	return b.String()
 }
@@ -74,28 +94,122 @@ func parseTerm(s string, st *stemmer) (*term, error) {
 	if strings.HasPrefix(w, "$") {
 		return nil, errors.New("$ starts a vocabulary name, which cannot be combined with = or *")
 	}
-	t.toks = foldWords(w)
+	toks := foldWords(w)
+	wild := t.prefix || t.suffix
 	switch {
-	case len(t.toks) == 0:
+	case len(toks) == 0:
 		return nil, errors.New("has no letters, digits or emoji to match")
-	case len(t.toks) > maxTermTokens:
-		return nil, fmt.Errorf("has %d words; a phrase may have at most %d", len(t.toks), maxTermTokens)
-	case (t.prefix || t.suffix) && len(t.toks) > 1:
-		return nil, errors.New("* works on single words, not phrases")
-	case (t.prefix || t.suffix) && strings.TrimSpace(w) != w:
+	case len(toks) > maxTermTokens:
+		return nil, fmt.Errorf("has %d words; a phrase may have at most %d", len(toks), maxTermTokens)
+	case wild && strings.TrimSpace(w) != w:
 		return nil, errors.New("no space next to *")
-	case (t.prefix || t.suffix) && len([]rune(t.toks[0])) < minWildcard:
-		return nil, fmt.Errorf("%q is too short for a wildcard (%d letters at least)", t.toks[0], minWildcard)
+	case wild && len(strings.Fields(w)) > 1:
+		return nil, fmt.Errorf(`* works on single words and hyphenated words ("e-lasku*"), not on phrases with spaces; write the phrase without * (it matches any inflection), or use a regex`)
+	case wild && utf8.RuneCountInString(strings.Join(toks, "")) < minWildcard:
+		return nil, fmt.Errorf("%q is too short for a wildcard (%d letters at least)", strings.Join(toks, "-"), minWildcard)
 	}
+	t.forms = variants(w, toks)
 	if t.stemmed() {
-		for lang := range numStemLangs {
-			t.stems[lang] = make([]string, len(t.toks))
-			for i, tok := range t.toks {
-				t.stems[lang][i] = st.stemString(lang, tok)
+		for i := range t.forms {
+			f := &t.forms[i]
+			for lang := range numStemLangs {
+				f.stems[lang] = make([]string, len(f.toks))
+				for j, tok := range f.toks {
+					f.stems[lang][j] = st.stemString(lang, tok)
+				}
 			}
 		}
 	}
 	return t, nil
+}
+
+// minDotless is the least number of letters a word with ä, ö or å needs to
+// also match typed without them: shorter ones are too often other words
+// (sää/saa, pää/paa, yö/yo, työ/tyo).
+const minDotless = 4
+
+// variants returns the forms of a term written w (folded into toks): as
+// written; with hyphenated words joined (e-lasku: elasku); and each of those
+// with ä, ö and å typed as a, o and a (myöhässä: myohassa) in words of at
+// least minDotless letters. Never the reverse: a word written without ä, ö
+// or å does not match text with them, which would be another word
+// (laskut, bills; läskut, fat).
+func variants(w string, toks []string) []form {
+	forms := []form{{toks: toks}}
+	if joined := joinHyphens(w); joined != nil && !slices.Equal(joined, toks) {
+		forms = append(forms, form{toks: joined})
+	}
+	for _, f := range forms {
+		if d := dotless(f.toks); d != nil {
+			forms = append(forms, form{toks: d, dotless: true})
+		}
+	}
+	return forms
+}
+
+// joinHyphens returns the tokens of w with each hyphenated word as one
+// token (pick-up point: pickup point), or nil when w has none.
+func joinHyphens(w string) []string {
+	var out []string
+	joined := false
+	for _, field := range strings.Fields(w) {
+		toks := foldWords(field)
+		if strings.Contains(field, "-") && len(toks) > 1 {
+			out = append(out, strings.Join(toks, ""))
+			joined = true
+			continue
+		}
+		out = append(out, toks...)
+	}
+	if !joined {
+		return nil
+	}
+	return out
+}
+
+// dotless returns toks with ä, ö and å typed as a, o and a in the tokens
+// of at least minDotless letters, or nil when no token changes.
+func dotless(toks []string) []string {
+	var out []string
+	for i, tok := range toks {
+		if !strings.ContainsAny(tok, "äöå") || utf8.RuneCountInString(tok) < minDotless {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(toks)
+		}
+		out[i] = dotlessReplacer.Replace(tok)
+	}
+	return out
+}
+
+var dotlessReplacer = strings.NewReplacer("ä", "a", "ö", "o", "å", "a")
+
+// dropDotless removes the dotless forms of t that match as some other term
+// of the rules does as written (keys: see meaningKeys): when the rules list
+// both laskut and läskut, läskut must not catch laskut typed without dots.
+func (t *term) dropDotless(written map[string]bool) {
+	kept := t.forms[:1]
+	for _, f := range t.forms[1:] {
+		if f.dotless && slices.ContainsFunc(t.meaningKeys(&f), func(k string) bool { return written[k] }) {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	t.forms = kept
+}
+
+// meaningKeys are what a form matches, for comparing terms: its stems in
+// each language (stemmed terms) or its tokens with the wildcards.
+func (t *term) meaningKeys(f *form) []string {
+	if !t.stemmed() {
+		return []string{fmt.Sprint(t.prefix, t.suffix, f.toks)}
+	}
+	out := make([]string, 0, numStemLangs)
+	for lang := range numStemLangs {
+		out = append(out, fmt.Sprint(lang, t.suffix, f.stems[lang]))
+	}
+	return out
 }
 
 // Haystack layout. The automaton scans one byte string per item: the surface
@@ -121,12 +235,25 @@ type pattern struct {
 	surfaceOnly bool
 }
 
-// patterns returns what the automaton must find for t.
+// patterns returns what the automaton must find for t: the patterns of
+// each of its forms.
+func (t *term) patterns() []pattern {
+	var out []pattern
+	for i := range t.forms {
+		out = append(out, t.formPatterns(&t.forms[i])...)
+	}
+	return out
+}
+
+// formPatterns returns the patterns of one form.
 //
 // A stemmed word or phrase is found by its stems only: a text token equal to
 // the term has the same stem, so a surface pattern would add nothing.
-func (t *term) patterns() []pattern {
-	joined := strings.Join(t.toks, " ")
+// Wildcards apply to the first word (suffix: "*w") and the last (prefix:
+// "w*"); the words between match exactly (prefix, both) or by stem
+// (suffix).
+func (t *term) formPatterns(f *form) []pattern {
+	joined := strings.Join(f.toks, " ")
 	var out []pattern
 	switch {
 	case t.prefix && t.suffix:
@@ -143,7 +270,7 @@ func (t *term) patterns() []pattern {
 	}
 	for lang := range numStemLangs {
 		sep := string(stemSep(lang))
-		p := strings.Join(t.stems[lang], sep) + sep
+		p := strings.Join(f.stems[lang], sep) + sep
 		if !t.suffix {
 			p = sep + p
 		}
@@ -157,73 +284,86 @@ func (t *term) patterns() []pattern {
 // toks, whose stems in each language are stems[lang] (nil for a language not
 // in use), or nil.
 func (t *term) matchTokens(toks []span, surface func(i int) string, stems *[numStemLangs][]string) []string {
-	n := len(toks)
-	word := func(i int) []string { return []string{surface(i)} }
-	switch {
-	case t.prefix && t.suffix:
-		for i := range n {
-			if strings.Contains(surface(i), t.toks[0]) {
-				return word(i)
-			}
+	for fi := range t.forms {
+		if w := t.matchForm(&t.forms[fi], toks, surface, stems); w != nil {
+			return w
 		}
-		return nil
-	case t.prefix:
-		for i := range n {
-			if strings.HasPrefix(surface(i), t.toks[0]) {
-				return word(i)
-			}
-		}
-		return nil
-	case t.suffix:
-		for i := range n {
-			if strings.HasSuffix(surface(i), t.toks[0]) {
-				return word(i)
-			}
-			if !t.exact {
-				for lang := range numStemLangs {
-					if stems[lang] != nil && strings.HasSuffix(stems[lang][i], t.stems[lang][0]) {
-						return word(i)
-					}
-				}
-			}
-		}
-		return nil
 	}
-	k := len(t.toks)
-	for i := 0; i+k <= n; i++ {
+	return nil
+}
+
+func (t *term) matchForm(f *form, toks []span, surface func(i int) string, stems *[numStemLangs][]string) []string {
+	k := len(f.toks)
+	for i := 0; i+k <= len(toks); i++ {
 		if toks[i].seg != toks[i+k-1].seg {
 			continue
 		}
-		if t.exact {
-			if t.seqEqual(i, func(j int) string { return surface(j) }, t.toks) {
-				return t.words(i, surface)
+		if t.prefix || t.suffix || t.exact {
+			if t.surfaceAt(f, i, surface) {
+				return words(i, k, surface)
 			}
+		}
+		if !t.stemmed() {
 			continue
 		}
 		for lang := range numStemLangs {
-			if stems[lang] == nil {
-				continue
-			}
-			ls := stems[lang]
-			if t.seqEqual(i, func(j int) string { return ls[j] }, t.stems[lang]) {
-				return t.words(i, surface)
+			if stems[lang] != nil && t.stemsAt(f.stems[lang], i, stems[lang]) {
+				return words(i, k, surface)
 			}
 		}
 	}
 	return nil
 }
 
-func (t *term) seqEqual(i int, get func(int) string, want []string) bool {
-	for j, w := range want {
-		if get(i+j) != w {
+// surfaceAt reports whether the form matches the text's tokens from i on as
+// written: the first one ending with the form's first token (suffix), the
+// last one beginning with its last token (prefix), the others equal.
+func (t *term) surfaceAt(f *form, i int, surface func(int) string) bool {
+	k := len(f.toks)
+	for j, want := range f.toks {
+		got := surface(i + j)
+		first, last := j == 0, j == k-1
+		switch {
+		case t.suffix && t.prefix && first && last:
+			if !strings.Contains(got, want) {
+				return false
+			}
+		case t.suffix && first:
+			if !strings.HasSuffix(got, want) {
+				return false
+			}
+		case t.prefix && last:
+			if !strings.HasPrefix(got, want) {
+				return false
+			}
+		case got != want:
 			return false
 		}
 	}
 	return true
 }
 
-func (t *term) words(i int, surface func(int) string) []string {
-	out := make([]string, len(t.toks))
+// stemsAt reports whether the form's stems want match the text's stems
+// (in the same language) from i on: equal, except that the first may end
+// with the form's (suffix).
+func (t *term) stemsAt(want []string, i int, stems []string) bool {
+	for j, w := range want {
+		got := stems[i+j]
+		if t.suffix && j == 0 {
+			if !strings.HasSuffix(got, w) {
+				return false
+			}
+			continue
+		}
+		if got != w {
+			return false
+		}
+	}
+	return true
+}
+
+func words(i, k int, surface func(int) string) []string {
+	out := make([]string, k)
 	for j := range out {
 		out[j] = surface(i + j)
 	}

@@ -17,12 +17,15 @@ import (
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/rules"
 	"github.com/switchboard/switchboard/rules/backtest"
+	"github.com/switchboard/switchboard/rules/examples"
 )
 
 const rulesUsage = `usage:
-  switchboard rules check [FILE]
+  switchboard rules check [-against OLD.yaml] [FILE]
       Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
       otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
+      -against warns about what FILE would take away from OLD.yaml (the
+      rules in use): most routes, all routes, teams.
 
   switchboard rules test [flags] TEXT
       Show where a message would go and why: teams, topics, priority and the
@@ -30,6 +33,12 @@ const rulesUsage = `usage:
       -subject S, -author-email E, -author-name N, -author-handle H,
       -thread new|reply, -meta KEY=VALUE (repeatable), -message FILE.json
       (an envelope; - reads stdin) instead of TEXT, -json.
+
+  switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy F] [-json]
+      Run labelled examples (the file the rules name under examples:, or
+      FILE) and report per-team precision and recall, a confusion matrix
+      and every failure with why. Exit 0 when all pass (or the accuracy is
+      at least -min-accuracy), 1 when not, 2 when a file does not load.
 
   switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
       Replay messages stored in the ingest stream through the live rules
@@ -59,21 +68,26 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 2
 }
 
-// rulesCheck implements "rules check [FILE]".
+// rulesCheck implements "rules check [-against OLD.yaml] [FILE]".
 func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, "usage: switchboard rules check [FILE]   (FILE defaults to rules.yaml)\n") }
-	if err := fs.Parse(args); err != nil {
+	against := fs.String("against", "", "the rules file in use: warn about what FILE would take away from it (routes, teams)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: switchboard rules check [-against OLD.yaml] [FILE]   (FILE defaults to rules.yaml)\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() > 1 {
+	if len(pos) > 1 {
 		fs.Usage()
 		return 2
 	}
 	path := "rules.yaml"
-	if fs.NArg() == 1 {
-		path = fs.Arg(0)
+	if len(pos) == 1 {
+		path = pos[0]
 	}
 	r, err := rules.Load(path)
 	if err != nil {
@@ -83,7 +97,81 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings() {
 		fmt.Fprintln(stderr, w)
 	}
-	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()))
+	if *against != "" {
+		old, err := rules.Load(*against)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rules check: the file to compare against does not load:\n%v\n", err)
+			return 1
+		}
+		for _, reason := range rules.GuardReload(old, r, nil) {
+			fmt.Fprintf(stderr, "%s: warning: compared with %s (the daemon refuses such a reload unless forced): %s\n", path, *against, reason)
+		}
+	}
+	exNote := ""
+	if exPath := r.ExamplesFile(); exPath != "" {
+		set, err := examples.Load(exPath, examples.Teams(r))
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: the examples file the rules name does not load:\n%v\n", path, err)
+			return 1
+		}
+		exNote = fmt.Sprintf("; %d examples in %s: run them with rules test -examples", len(set.Examples), exPath)
+	}
+	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams%s)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()), exNote)
+	return 0
+}
+
+// examplesFlag is -examples (the rules file's examples) or -examples=FILE.
+type examplesFlag struct {
+	set  bool
+	file string
+}
+
+// String, Set and IsBoolFlag make examplesFlag a flag that may go without
+// a value.
+func (f *examplesFlag) String() string { return f.file }
+
+func (f *examplesFlag) Set(v string) error {
+	f.set = true
+	if v != "true" {
+		f.file = v
+	}
+	return nil
+}
+
+func (f *examplesFlag) IsBoolFlag() bool { return true }
+
+// rulesTestExamples implements "rules test -examples[=FILE]": exit 0 when
+// every example passes (or the accuracy reaches minAccuracy), 1 when not,
+// 2 when the rules or the examples do not load.
+func rulesTestExamples(rulesPath string, ex examplesFlag, minAccuracy float64, asJSON bool, stdout, stderr io.Writer) int {
+	r, err := rules.Load(rulesPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	path := ex.file
+	if path == "" {
+		if path = r.ExamplesFile(); path == "" {
+			fmt.Fprintf(stderr, "switchboard rules test: %s names no examples file: add examples: FILE to it, or give -examples=FILE\n", rulesPath)
+			return 2
+		}
+	}
+	set, err := examples.Load(path, examples.Teams(r))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	rep := examples.Run(r, set, nil)
+	if asJSON {
+		if code := printJSON(stdout, stderr, "switchboard rules test", rep); code != 0 {
+			return code
+		}
+	} else {
+		rep.WriteText(stdout)
+	}
+	if !rep.Pass(minAccuracy) {
+		return 1
+	}
 	return 0
 }
 
@@ -146,16 +234,31 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 	authorHandle := fs.String("author-handle", "", "author's handle")
 	thread := fs.String("thread", "new", "new, or reply (the item answers another)")
 	msgFile := fs.String("message", "", "read the envelope from this JSON file (- for stdin) instead of TEXT")
-	asJSON := fs.Bool("json", false, "print the decision and trace as JSON")
+	asJSON := fs.Bool("json", false, "print the decision and trace (or the examples' report) as JSON")
 	meta := metaFlag{}
 	fs.Var(meta, "meta", "metadata KEY=VALUE (repeatable)")
+	var ex examplesFlag
+	fs.Var(&ex, "examples", "run the labelled examples the rules file names (-examples), or FILE (-examples=FILE), and report")
+	minAccuracy := fs.Float64("min-accuracy", 0, "with -examples: pass when at least this share of the examples (0 to 1) pass")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n")
+		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n"+
+			"       switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy 0.95] [-json]\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
+	}
+	if ex.set {
+		switch {
+		case len(pos) > 0 || *msgFile != "":
+			fmt.Fprintln(stderr, "switchboard rules test: -examples runs an examples file, not TEXT or -message; to name the file write -examples=FILE")
+			return 2
+		case *minAccuracy < 0 || *minAccuracy > 1:
+			fmt.Fprintln(stderr, "switchboard rules test: -min-accuracy is a share from 0 to 1, like 0.95")
+			return 2
+		}
+		return rulesTestExamples(*rulesPath, ex, *minAccuracy, *asJSON, stdout, stderr)
 	}
 	var env message.Envelope
 	switch {
@@ -247,6 +350,11 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
 	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
 	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
+	if d.Decided {
+		fmt.Fprintf(tw, "decided\tyes, by route %s\n", d.Route)
+	} else {
+		fmt.Fprintf(tw, "decided\tno: no route names a team, so default_team has it (a reply follows what it answers)\n")
+	}
 	if d.OverrideThread {
 		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")
 	}
@@ -264,6 +372,12 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 		decided := ""
 		if rt.Decided {
 			decided = " *"
+		}
+		if rt.Outscored != "" {
+			mark = "✓"
+			decided = fmt.Sprintf(" score %g; outscored: %s", rt.Score, rt.Outscored)
+		} else if rt.Score != 0 {
+			decided = fmt.Sprintf(" score %g%s", rt.Score, decided)
 		}
 		fmt.Fprintf(w, "  %s%s %s (line %d)%s\n", indent, mark, rt.ID, rt.Line, decided)
 		if rt.Skipped != "" {

@@ -68,6 +68,8 @@ func TestRulesCheck(t *testing.T) {
 	good := writeFile(t, dir, "good.yaml", cmdRules)
 	bad := writeFile(t, dir, "bad.yaml", "default_team: triage\nteams: [{name: triage}]\nroutes:\n  - id: a\n    team: billing\n  - id: a\n    match: {text: {regex: ['(']}}\n")
 	warn := writeFile(t, dir, "warn.yaml", strings.Replace(cmdRules, "    copy_to: [sales]\n", "", 1))
+	truncated := writeFile(t, dir, "truncated.yaml", cmdRules[:strings.Index(cmdRules, "routes:")+len("routes:\n")])
+	noSales := writeFile(t, dir, "nosales.yaml", strings.NewReplacer("    copy_to: [sales]\n", "", "  - name: sales\n", "").Replace(cmdRules))
 
 	tests := []struct {
 		name      string
@@ -86,6 +88,14 @@ func TestRulesCheck(t *testing.T) {
 		{"too many args", []string{"check", "a", "b"}, 2, nil, []string{"usage:"}},
 		{"unknown subcommand", []string{"lint"}, 2, nil, []string{`unknown command "lint"`}},
 		{"valid with warnings", []string{"check", warn}, 0, []string{"ok"}, []string{warn + `:6:11: warning: team "sales" is declared but no route sends it anything`}},
+		{"a truncated file", []string{"check", truncated, "-against", good}, 0, []string{"ok"}, []string{
+			truncated + `:9:9: warning: the file has no routes: every item that is not noise goes to default_team "triage"; is the file cut short?`,
+			truncated + ": warning: compared with " + good + " (the daemon refuses such a reload unless forced): the new rules have no routes (the running ones have 4)",
+		}},
+		{"fewer teams", []string{"check", "-against", good, noSales}, 0, []string{"ok"}, []string{
+			noSales + ": warning: compared with " + good + ` (the daemon refuses such a reload unless forced): the new rules remove team "sales", which queued or retrying items may still reference`,
+		}},
+		{"against a broken file", []string{"check", "-against", bad, good}, 1, nil, []string{"the file to compare against does not load"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,5 +305,60 @@ func TestRulesBacktestErrors(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.errs) {
 			t.Errorf("%v: exit %d, stderr %q; want %d, %q", tt.args, code, errs, tt.code, tt.errs)
 		}
+	}
+}
+
+func TestRulesTestExamples(t *testing.T) {
+	dir := t.TempDir()
+	withEx := writeFile(t, dir, "rules.yaml", cmdRules+"examples: ex.yaml\n")
+	plain := writeFile(t, dir, "plain.yaml", cmdRules)
+	writeFile(t, dir, "ex.yaml", `examples:
+  - {team: billing, text: "Laskussa on virhe"}
+  - {team: logistics, text: "Paketti ei tullut", id: p1}
+  - {team: logistics, text: "sama juttu", reply_to: p1}
+  - {team: logistics, text: "paketti ja lasku"}
+`)
+	good := writeFile(t, dir, "good.tsv", "team\ttext\nbilling\tlasku\n(noise)\tbitcoin\n")
+	broken := writeFile(t, dir, "broken.yaml", "examples:\n  - {team: biling, text: x}\n")
+	brokenRef := writeFile(t, dir, "brokenref.yaml", cmdRules+"examples: broken.yaml\n")
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		out, errs []string
+	}{
+		{"the rules' examples, one fails", []string{"test", "-rules", withEx, "-examples"}, 1, []string{
+			"4 examples: 3 passed, 1 failed (accuracy 75.0%)",
+			"confusion (rows: expected, columns: got)",
+			`ex.yaml:5 (web)  "paketti ja lasku"`,
+			"expected logistics, got billing: decided by route billing",
+		}, nil},
+		{"enough accuracy", []string{"test", "-rules", withEx, "-examples", "-min-accuracy", "0.75"}, 0, []string{"3 passed"}, nil},
+		{"another file", []string{"test", "-rules", plain, "-examples=" + good}, 0, []string{"2 examples: 2 passed, 0 failed"}, nil},
+		{"json", []string{"test", "-rules", withEx, "-examples", "-json"}, 1, []string{`"failed": 1`, `"labels": [`, `"why": "decided by route billing"`}, nil},
+		{"file given with a space", []string{"test", "-rules", withEx, "-examples", good}, 2, nil, []string{"to name the file write -examples=FILE"}},
+		{"rules without examples", []string{"test", "-rules", plain, "-examples"}, 2, nil, []string{"names no examples file"}},
+		{"broken examples", []string{"test", "-rules", plain, "-examples=" + broken}, 2, nil, []string{broken + `:2:12: unknown team "biling"`}},
+		{"bad accuracy", []string{"test", "-rules", withEx, "-examples", "-min-accuracy", "95"}, 2, nil, []string{"from 0 to 1"}},
+		{"check mentions the examples", []string{"check", withEx}, 0, []string{"; 4 examples in " + filepath.Join(dir, "ex.yaml")}, nil},
+		{"check fails on broken examples", []string{"check", brokenRef}, 1, nil, []string{"the examples file the rules name does not load", `unknown team "biling"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runRules(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			for _, w := range tt.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.errs {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+		})
 	}
 }

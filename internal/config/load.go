@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -21,24 +20,30 @@ import (
 // Every problem is reported as FILE:LINE:COL: message (a yamlfile.List).
 // Relative paths inside the file are resolved against the file's directory.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, fileLimits().MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	return Parse(path, data, os.LookupEnv)
 }
 
+// fileLimits bound the configuration file before it is parsed (see
+// yamlfile.Prescan and docs/config.md).
+func fileLimits() yamlfile.Limits {
+	lim := yamlfile.DefaultLimits()
+	lim.AliasHelp = "write the value out in full where it is needed"
+	return lim
+}
+
 // Parse is Load on bytes already read; lookupEnv resolves ${VAR} references.
 func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	cfg := Default()
-	doc, err := yamlfile.Decode(path, data, &cfg)
+	doc, err := yamlfile.DecodeLimited(path, data, &cfg, fileLimits())
 	if err != nil {
 		return nil, err
 	}
-	var errs yamlfile.List
-	report := func(p yamlfile.Path, format string, args ...any) {
-		errs = append(errs, doc.Errorf(p, format, args...))
-	}
+	errs := yamlfile.NewCollector(doc)
+	report := errs.Addf
 	expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookupEnv, report)
 	base := filepath.Dir(path)
 	if abs, err := filepath.Abs(base); err == nil {
@@ -46,13 +51,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	resolveFiles(reflect.ValueOf(&cfg).Elem(), nil, base, report)
 	cfg.validate(report)
-	sort.SliceStable(errs, func(i, j int) bool {
-		if errs[i].Line != errs[j].Line {
-			return errs[i].Line < errs[j].Line
-		}
-		return errs[i].Col < errs[j].Col
-	})
-	if err := errs.Err(); err != nil {
+	if err := errs.List().Err(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil

@@ -57,8 +57,19 @@ type Doc struct {
 
 // Decode strictly decodes data (named file in messages) into v: unknown keys,
 // duplicate keys, wrong types and syntax errors are errors with positions.
-// The returned Doc locates values for later semantic checks.
-func Decode(file string, data []byte, v any) (doc *Doc, err error) {
+// The returned Doc locates values for later semantic checks. The file is
+// first held to DefaultLimits (see Prescan).
+func Decode(file string, data []byte, v any) (*Doc, error) {
+	return DecodeLimited(file, data, v, DefaultLimits())
+}
+
+// DecodeLimited is Decode with the file held to lim before it is parsed, so
+// that no file, however hostile, costs more than time and memory linear in
+// its (capped) size.
+func DecodeLimited(file string, data []byte, v any, lim Limits) (doc *Doc, err error) {
+	if err := Prescan(file, data, lim); err != nil {
+		return nil, err
+	}
 	// goccy/go-yaml v1.18 panics on some malformed input (a tag where a
 	// list belongs, found by fuzzing); a bad file must be an error.
 	defer func() {
@@ -71,16 +82,58 @@ func Decode(file string, data []byte, v any) (doc *Doc, err error) {
 		return nil, List{fromYAML(file, err)}
 	}
 	doc = &Doc{file: file, ast: f}
+	if !lim.AllowAliases {
+		// The pre-scan refuses every alias it sees; this is the YAML
+		// library's own reading, before anything is expanded.
+		if err := refuseAliases(file, f, lim); err != nil {
+			return nil, err
+		}
+	}
 	if len(f.Docs) > 1 {
 		return nil, List{&Error{File: file, Msg: "more than one YAML document; keep one per file"}}
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return doc, nil // empty file: keep the defaults already in v
 	}
-	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
+	// Decode the tree already parsed rather than parsing the bytes again.
+	if err := yaml.NodeToValue(f.Docs[0].Body, v, yaml.Strict()); err != nil {
 		return nil, List{fromYAML(file, err)}
 	}
 	return doc, nil
+}
+
+// aliasFinder finds the first anchor or alias of a parsed file.
+type aliasFinder struct{ found ast.Node }
+
+// Visit implements ast.Visitor.
+func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
+	if v.found != nil {
+		return nil
+	}
+	switch n.(type) {
+	case *ast.AliasNode, *ast.AnchorNode:
+		v.found = n
+		return nil
+	}
+	return v
+}
+
+func refuseAliases(file string, f *ast.File, lim Limits) error {
+	v := &aliasFinder{}
+	for _, d := range f.Docs {
+		ast.Walk(v, d)
+	}
+	if v.found == nil {
+		return nil
+	}
+	e := &Error{File: file, Msg: "YAML anchors (&name) and aliases (*name) are not accepted here"}
+	if lim.AliasHelp != "" {
+		e.Msg += "; " + lim.AliasHelp
+	}
+	if tk := v.found.GetToken(); tk != nil && tk.Position != nil {
+		e.Line, e.Col = tk.Position.Line, tk.Position.Column
+	}
+	return List{e}
 }
 
 func fromYAML(file string, err error) *Error {
