@@ -38,17 +38,21 @@ const (
 // maxBody caps how much of a response is read.
 const maxBody = 8 << 20
 
-// Auth supplies the bearer token for a request.
+// Auth authorizes a request: it sets the Authorization header (a bearer
+// token, or an OAuth 1.0a signature). It is called again for every retry.
 type Auth interface {
-	Token(ctx context.Context) (string, error)
+	Authorize(ctx context.Context, req *http.Request) error
 }
 
 // StaticToken is a fixed bearer token (the app-only token). It never
 // prints: formatting shows "[redacted]".
 type StaticToken string
 
-// Token returns the token.
-func (s StaticToken) Token(context.Context) (string, error) { return string(s), nil }
+// Authorize sends the token as a bearer token.
+func (s StaticToken) Authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+string(s))
+	return nil
+}
 
 // String hides the token.
 func (s StaticToken) String() string { return "[redacted]" }
@@ -236,16 +240,16 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, a
 		return nil, fmt.Errorf("%s: no credentials configured", endpoint)
 	}
 	for attempt := 0; ; attempt++ {
-		token, err := auth.Token(ctx)
-		if err != nil {
-			return nil, err
-		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
 		if err != nil {
 			// The URL holds the search text: name the endpoint instead.
 			return nil, fmt.Errorf("%s: building the request failed (check connectors.x.base_url)", endpoint)
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
+		// Authorized per attempt: a retry is signed anew (OAuth 1.0a
+		// nonces are single-use).
+		if err := auth.Authorize(ctx, req); err != nil {
+			return nil, err
+		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", userAgent)
 		status, hdr, data, err := c.do(req)
