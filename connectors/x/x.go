@@ -68,8 +68,11 @@ type Search struct {
 	Query string
 }
 
-// DMOptions configures the DM stream's OAuth 2.0 user token.
+// DMOptions configures the DM stream's user credentials: either the
+// OAuth 2.0 refresh flow (ClientID, ClientSecret, RefreshToken, Store) or
+// OAuth 1.0a user context (OAuth1), never both.
 type DMOptions struct {
+	// ClientID is the OAuth 2.0 client id of the App.
 	ClientID string
 	// ClientSecret authenticates a confidential client (empty for a public
 	// client).
@@ -79,8 +82,21 @@ type DMOptions struct {
 	Store        TokenStore
 	// StoreName names the store in messages (the refresh token file).
 	StoreName string
+	// OAuth1, when set, signs the DM requests with OAuth 1.0a user context
+	// instead of the refresh flow.
+	OAuth1 *OAuth1Credentials
 	// PollInterval overrides Options.PollInterval when positive.
 	PollInterval time.Duration
+}
+
+// OAuth1Credentials are OAuth 1.0a user-context credentials: the App's
+// consumer key and secret (its "API Key and Secret") and the account's
+// access token and secret. None of them expires.
+type OAuth1Credentials struct {
+	ConsumerKey       string
+	ConsumerSecret    secret.Secret
+	AccessToken       string
+	AccessTokenSecret secret.Secret
 }
 
 // hooks lets tests control time. sleep is told which connector waits
@@ -164,19 +180,42 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	}
 	if o.DMs != nil {
 		d := o.DMs
-		if d.Store == nil || d.RefreshToken == "" || d.ClientID == "" {
-			return nil, errors.New("x: DMs need a client id, a refresh token and a store for the rotated token")
-		}
 		interval := o.PollInterval
 		if d.PollInterval > 0 {
 			interval = d.PollInterval
 		}
-		ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
-		ut.now, ut.red = hk.now, o.Redactor
-		client.User = ut
-		out = append(out, &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), user: ut, tokenFile: d.StoreName})
+		s := &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), tokenFile: d.StoreName}
+		if err := s.authenticate(client, d, o, hk); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
 	return out, nil
+}
+
+// authenticate sets up the DM stream's user credentials on client: an
+// OAuth 1.0a signer, or an OAuth 2.0 token renewed with the refresh token.
+func (s *DMStream) authenticate(client *Client, d *DMOptions, o Options, hk hooks) error {
+	if c := d.OAuth1; c != nil {
+		if c.ConsumerKey == "" || c.ConsumerSecret == "" || c.AccessToken == "" || c.AccessTokenSecret == "" {
+			return errors.New("x: OAuth 1.0a for DMs needs the consumer key and secret and the access token and secret")
+		}
+		if d.RefreshToken != "" || d.ClientID != "" {
+			return errors.New("x: DMs use either OAuth 1.0a or the OAuth 2.0 refresh token, not both")
+		}
+		o.Redactor.Add(c.ConsumerSecret, c.AccessTokenSecret)
+		signer := NewOAuth1(c.ConsumerKey, c.ConsumerSecret.Reveal(), c.AccessToken, c.AccessTokenSecret.Reveal())
+		signer.now = hk.now
+		client.User, s.oauth1 = signer, true
+		return nil
+	}
+	if d.Store == nil || d.RefreshToken == "" || d.ClientID == "" {
+		return errors.New("x: DMs need a client id, a refresh token and a store for the rotated token, or OAuth 1.0a credentials")
+	}
+	ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
+	ut.now, ut.red = hk.now, o.Redactor
+	client.User, s.user = ut, ut
+	return nil
 }
 
 // searchQuery narrows a configured query so X does not bill for what would
