@@ -48,3 +48,29 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 		t.Errorf("metrics lack the X reads and budget:\n%.3000s", m)
 	}
 }
+
+// TestEndToEndXDMWithOAuth1 wires DMs read with OAuth 1.0a user context:
+// the fake verifies every signature, and the DM reaches its team.
+func TestEndToEndXDMWithOAuth1(t *testing.T) {
+	api := xtest.New(t)
+	const account = "1500000000000000001"
+	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme"}, xtest.User{ID: "2001", Username: "maija", Name: "Maija"})
+	id := xtest.Snowflake(time.Now().Add(-time.Minute), 0)
+	api.AddDM(xtest.DM{ID: id, Text: "missä on lasku?", SenderID: "2001", ConversationID: "2001-" + account})
+
+	cfg, _ := testConfig(t)
+	x := &cfg.Connectors.X
+	x.Enabled, x.BaseURL, x.UserID = true, api.URL, account
+	x.DMs.Enabled = true
+	x.DMs.OAuth1 = config.XOAuth1{ConsumerKey: api.ConsumerKey, ConsumerSecret: secret.Secret(api.ConsumerSecret),
+		AccessToken: api.AccessToken, AccessTokenSecret: secret.Secret(api.AccessTokenSecret)}
+	startDaemon(t, cfg)
+
+	got := teamItems(t, cfg, "billing", 1)
+	if len(got) != 1 || got[0].ID != "x:"+id || got[0].ThreadID != "2001-"+account {
+		t.Fatalf("billing got %+v", got)
+	}
+	if f := api.OAuth1Failures(); len(f) != 0 {
+		t.Fatalf("the fake refused signatures: %v", f)
+	}
+}
