@@ -137,7 +137,7 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 			st.Token = page.Meta.NextToken
 		}
 		st.Budget = s.budgetState()
-		if err := commit(ctx, h, s.name, st, prev, c.envs); err != nil {
+		if err := commit(ctx, h, &s.poller, st, prev, c); err != nil {
 			return err
 		}
 		if done {

@@ -22,6 +22,7 @@ const DefaultBaseURL = "https://api.x.com"
 // this much of the read budget.
 const (
 	minMentionsPage = 5
+	minRepliesPage  = 5
 	minSearchPage   = 10
 	minDMPage       = 1
 	// maxPage is the largest max_results of every endpoint used.
@@ -48,6 +49,11 @@ type Options struct {
 	ReadsPerDay, ReadsPerPoll int
 	// IncludeRetweets and IncludeOwn keep what is skipped by default.
 	IncludeRetweets, IncludeOwn bool
+	// Responses publishes the account's own answers as responses, when the
+	// daemon tracks them: its sent DMs (read anyway) and, when mentions or
+	// searches are read, its replies to posts ("x.replies", GET
+	// /2/users/:id/tweets, which costs reads).
+	Responses bool
 	// HTTPClient is used for every request (nil: a 30 s timeout client).
 	HTTPClient *http.Client
 	// Metrics may be nil.
@@ -151,7 +157,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	budget.onChange = o.Metrics.budget
 	o.Metrics.budgetPerDay(o.ReadsPerDay)
 	o.Metrics.budget(o.ReadsPerDay)
-	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn}
+	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn, responses: o.Responses}
 	base := func(name, stream, endpoint string, interval time.Duration) poller {
 		return poller{
 			name: name, stream: stream, endpoint: endpoint, interval: interval,
@@ -189,6 +195,17 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 			return nil, err
 		}
 		out = append(out, s)
+	}
+	// Replies answer public posts: without mentions or searches there is
+	// nothing for them to answer.
+	if o.Responses && (o.Mentions || len(o.Searches) > 0) {
+		r := &TweetStream{poller: base("x.replies", "replies", EndpointUserTweets, o.PollInterval), userID: o.UserID, minPage: minRepliesPage, replies: true}
+		r.keep = o.ReadsPerPoll * len(out)
+		if o.ReadsPerDay < r.keep+minRepliesPage {
+			o.Log.Warn("the read budget leaves no room for the account's replies: x.replies skips every poll",
+				zap.Int("per_day", o.ReadsPerDay), zap.Int("kept_for_customer_streams", r.keep))
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

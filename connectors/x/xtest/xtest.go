@@ -2,7 +2,8 @@
 // the endpoints the x connector uses, with the response shapes of the public
 // API reference:
 //
-//   - GET /2/users/:id/mentions and GET /2/tweets/search/recent: "data"
+//   - GET /2/users/:id/mentions, GET /2/users/:id/tweets (the user's own
+//     posts, exclude=retweets,replies) and GET /2/tweets/search/recent: "data"
 //     (only the fields asked for in tweet.fields), "includes.users"
 //     (expansions=author_id), "includes.tweets" (expansions=
 //     referenced_tweets.id, with a resource-not-found entry in "errors"
@@ -45,10 +46,11 @@ import (
 
 // Endpoint names used by Fail, Requests, Limits and OnRequest.
 const (
-	Mentions = "mentions"
-	Search   = "search"
-	DMEvents = "dm_events"
-	Token    = "token"
+	Mentions   = "mentions"
+	UserTweets = "user_tweets"
+	Search     = "search"
+	DMEvents   = "dm_events"
+	Token      = "token"
 )
 
 // Problem types the fake answers with, as on X.
@@ -233,6 +235,7 @@ func New(t testing.TB) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2/users/{id}/mentions", s.serveMentions)
+	mux.HandleFunc("GET /2/users/{id}/tweets", s.serveUserTweets)
 	mux.HandleFunc("GET /2/tweets/search/recent", s.serveSearch)
 	mux.HandleFunc("GET /2/dm_events", s.serveDMEvents)
 	mux.HandleFunc("POST /2/oauth2/token", s.serveToken)
@@ -600,6 +603,48 @@ func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
+}
+
+// serveUserTweets answers the posts a user wrote, newest first; exclude
+// leaves out retweets and/or replies before paging, as X does.
+func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, UserTweets, nil) || !s.appAuth(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if !checkParams(w, q, append([]string{"pagination_token", "exclude"}, tweetParams...)...) {
+		return
+	}
+	n, ok := maxResults(w, q, 5, 100, 10)
+	if !ok {
+		return
+	}
+	exclude := splitList(q.Get("exclude"))
+	for _, e := range exclude {
+		if e != "retweets" && e != "replies" {
+			writeJSON(w, http.StatusBadRequest, invalidRequest("exclude", e,
+				fmt.Sprintf("The `exclude` query parameter value [%s] is not one of [replies,retweets]", e)))
+			return
+		}
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := s.users[id]; !known {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
+			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
+		}}})
+		return
+	}
+	has := func(p Post, typ string) bool {
+		return slices.ContainsFunc(p.Refs, func(r Ref) bool { return r.Type == typ })
+	}
+	s.servePosts(w, q, UserTweets, "pagination_token", n, func(p Post) bool {
+		return p.AuthorID == id &&
+			!(slices.Contains(exclude, "retweets") && has(p, "retweeted")) &&
+			!(slices.Contains(exclude, "replies") && has(p, "replied_to"))
+	})
 }
 
 func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
