@@ -29,6 +29,7 @@ func buildX(d wireDeps) ([]connectors.Connector, error) {
 		ReadsPerPoll:    c.ReadBudget.PerPoll,
 		IncludeRetweets: c.IncludeRetweets,
 		IncludeOwn:      c.IncludeOwn,
+		Responses:       c.ResponsesOn(),
 		Metrics:         m,
 		Log:             d.log.Named("x"),
 		Redactor:        d.secrets,

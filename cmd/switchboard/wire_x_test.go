@@ -47,6 +47,11 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 	if m := get("/metrics"); !strings.Contains(m, `switchboard_x_reads_total{stream="mentions"} 1`) || !strings.Contains(m, "switchboard_x_read_budget_remaining 998") {
 		t.Errorf("metrics lack the X reads and budget:\n%.3000s", m)
 	}
+	// The account's replies are a stream of their own (responses are on by
+	// default), shown whether or not this daemon tracks responses.
+	if c := get("/v1/connectors"); !strings.Contains(c, `"x.replies"`) {
+		t.Errorf("no x.replies in /v1/connectors:\n%.3000s", c)
+	}
 }
 
 // TestEndToEndXDMWithOAuth1 wires DMs read with OAuth 1.0a user context:

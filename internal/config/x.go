@@ -63,7 +63,16 @@ type X struct {
 	IncludeRetweets bool `yaml:"include_retweets"`
 	// IncludeOwn ingests the account's own posts and DMs too (default: skipped).
 	IncludeOwn bool `yaml:"include_own"`
+	// Responses publishes the account's own answers as responses when the
+	// daemon tracks them (default true): its sent DMs, and its replies,
+	// read from its own posts at poll_interval when mentions or searches
+	// are on (stream x.replies, which costs reads). See ResponsesOn.
+	Responses *bool `yaml:"responses"`
 }
+
+// ResponsesOn reports whether the account's answers are published as
+// responses: responses left out means yes.
+func (c *X) ResponsesOn() bool { return c.Responses == nil || *c.Responses }
 
 // XSearch is one recent-search query.
 type XSearch struct {

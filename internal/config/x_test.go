@@ -42,6 +42,7 @@ func TestXValidConfig(t *testing.T) {
       per_day: 5000
       per_poll: 200
     include_retweets: true
+    responses: false
 `)
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
 	if err != nil {
@@ -50,7 +51,7 @@ func TestXValidConfig(t *testing.T) {
 	x := cfg.Connectors.X
 	if !x.Enabled || x.UserID != "2244994945" || x.BearerToken.Reveal() != "app-bearer" || !x.Mentions || len(x.Searches) != 2 ||
 		x.Searches[0].Query != `"Acme Oy" OR #acme` || x.BaseURL != DefaultXBaseURL || time.Duration(x.PollInterval) != 30*time.Second ||
-		x.ReadBudget != (XReadBudget{PerDay: 5000, PerPoll: 200}) || !x.IncludeRetweets || x.IncludeOwn {
+		x.ReadBudget != (XReadBudget{PerDay: 5000, PerPoll: 200}) || !x.IncludeRetweets || x.IncludeOwn || x.ResponsesOn() {
 		t.Fatalf("x section %+v", x)
 	}
 	d := x.DMs
@@ -70,7 +71,7 @@ func TestXDefaults(t *testing.T) {
 	}
 	x := cfg.Connectors.X
 	if x.BaseURL != "https://api.x.com" || time.Duration(x.PollInterval) != time.Minute || x.ReadBudget.PerDay != 1000 ||
-		x.ReadBudget.PerPoll != 100 || x.DMs.PollInterval != x.PollInterval || x.IncludeOwn || x.IncludeRetweets {
+		x.ReadBudget.PerPoll != 100 || x.DMs.PollInterval != x.PollInterval || x.IncludeOwn || x.IncludeRetweets || !x.ResponsesOn() {
 		t.Fatalf("defaults %+v", x)
 	}
 	// Left out entirely: disabled, no error.
