@@ -29,6 +29,7 @@ func buildX(d wireDeps) ([]connectors.Connector, error) {
 		ReadsPerPoll:    c.ReadBudget.PerPoll,
 		IncludeRetweets: c.IncludeRetweets,
 		IncludeOwn:      c.IncludeOwn,
+		Responses:       c.ResponsesOn(),
 		Metrics:         m,
 		Log:             d.log.Named("x"),
 		Redactor:        d.secrets,
@@ -36,14 +37,20 @@ func buildX(d wireDeps) ([]connectors.Connector, error) {
 	for _, s := range c.Searches {
 		o.Searches = append(o.Searches, x.Search{Name: s.Name, Query: s.Query})
 	}
-	if c.DMs.Enabled {
+	if d := c.DMs; d.Enabled && d.OAuth1.IsSet() {
 		o.DMs = &x.DMOptions{
-			ClientID:     c.DMs.ClientID,
-			ClientSecret: c.DMs.ClientSecret,
-			RefreshToken: c.DMs.RefreshToken,
-			Store:        x.FileTokenStore{Path: c.DMs.RefreshTokenFile},
-			StoreName:    c.DMs.RefreshTokenFile,
-			PollInterval: time.Duration(c.DMs.PollInterval),
+			OAuth1: &x.OAuth1Credentials{ConsumerKey: d.OAuth1.ConsumerKey, ConsumerSecret: d.OAuth1.ConsumerSecret,
+				AccessToken: d.OAuth1.AccessToken, AccessTokenSecret: d.OAuth1.AccessTokenSecret},
+			PollInterval: time.Duration(d.PollInterval),
+		}
+	} else if d.Enabled {
+		o.DMs = &x.DMOptions{
+			ClientID:     d.ClientID,
+			ClientSecret: d.ClientSecret,
+			RefreshToken: d.RefreshToken,
+			Store:        x.FileTokenStore{Path: d.RefreshTokenFile},
+			StoreName:    d.RefreshTokenFile,
+			PollInterval: time.Duration(d.PollInterval),
 		}
 	}
 	return x.New(o)

@@ -47,4 +47,35 @@ func TestEndToEndXMentionToTeamQueue(t *testing.T) {
 	if m := get("/metrics"); !strings.Contains(m, `switchboard_x_reads_total{stream="mentions"} 1`) || !strings.Contains(m, "switchboard_x_read_budget_remaining 998") {
 		t.Errorf("metrics lack the X reads and budget:\n%.3000s", m)
 	}
+	// The account's replies are a stream of their own (responses are on by
+	// default), shown whether or not this daemon tracks responses.
+	if c := get("/v1/connectors"); !strings.Contains(c, `"x.replies"`) {
+		t.Errorf("no x.replies in /v1/connectors:\n%.3000s", c)
+	}
+}
+
+// TestEndToEndXDMWithOAuth1 wires DMs read with OAuth 1.0a user context:
+// the fake verifies every signature, and the DM reaches its team.
+func TestEndToEndXDMWithOAuth1(t *testing.T) {
+	api := xtest.New(t)
+	const account = "1500000000000000001"
+	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme"}, xtest.User{ID: "2001", Username: "maija", Name: "Maija"})
+	id := xtest.Snowflake(time.Now().Add(-time.Minute), 0)
+	api.AddDM(xtest.DM{ID: id, Text: "missä on lasku?", SenderID: "2001", ConversationID: "2001-" + account})
+
+	cfg, _ := testConfig(t)
+	x := &cfg.Connectors.X
+	x.Enabled, x.BaseURL, x.UserID = true, api.URL, account
+	x.DMs.Enabled = true
+	x.DMs.OAuth1 = config.XOAuth1{ConsumerKey: api.ConsumerKey, ConsumerSecret: secret.Secret(api.ConsumerSecret),
+		AccessToken: api.AccessToken, AccessTokenSecret: secret.Secret(api.AccessTokenSecret)}
+	startDaemon(t, cfg)
+
+	got := teamItems(t, cfg, "billing", 1)
+	if len(got) != 1 || got[0].ID != "x:"+id || got[0].ThreadID != "2001-"+account {
+		t.Fatalf("billing got %+v", got)
+	}
+	if f := api.OAuth1Failures(); len(f) != 0 {
+		t.Fatalf("the fake refused signatures: %v", f)
+	}
 }

@@ -69,9 +69,15 @@ func (b *Budget) Restore(stream, day string, reads int) {
 // pollUsed in this poll. It returns fewer (possibly zero) when the poll's or
 // the day's budget is nearly spent.
 func (b *Budget) Reserve(stream string, pollUsed, want int) Reservation {
+	return b.ReserveKeeping(stream, pollUsed, want, 0)
+}
+
+// ReserveKeeping is Reserve for a stream that must leave keep reads of the
+// day to the other streams.
+func (b *Budget) ReserveKeeping(stream string, pollUsed, want, keep int) Reservation {
 	b.mu.Lock()
 	b.roll()
-	n := min(want, b.perPoll-pollUsed, b.perDay-b.total())
+	n := min(want, b.perPoll-pollUsed, b.perDay-b.total()-keep)
 	if n < 0 {
 		n = 0
 	}

@@ -20,10 +20,11 @@ import (
 
 // The endpoints the client calls, as named in errors, logs and metrics.
 const (
-	EndpointMentions = "GET /2/users/:id/mentions"
-	EndpointSearch   = "GET /2/tweets/search/recent"
-	EndpointDMEvents = "GET /2/dm_events"
-	EndpointToken    = "POST /2/oauth2/token"
+	EndpointMentions   = "GET /2/users/:id/mentions"
+	EndpointUserTweets = "GET /2/users/:id/tweets"
+	EndpointSearch     = "GET /2/tweets/search/recent"
+	EndpointDMEvents   = "GET /2/dm_events"
+	EndpointToken      = "POST /2/oauth2/token"
 )
 
 // Fields and expansions requested for posts and DM events.
@@ -31,6 +32,11 @@ const (
 	tweetFields     = "created_at,conversation_id,lang,referenced_tweets,author_id,in_reply_to_user_id,note_tweet"
 	tweetExpansions = "author_id,referenced_tweets.id"
 	userFields      = "username,name"
+	// The account's own posts need only what links a reply: no text
+	// fields, and no expansion of the replied-to post (which X would bill
+	// as one more read).
+	replyFields     = "created_at,referenced_tweets,author_id,in_reply_to_user_id"
+	replyExpansions = "author_id"
 	dmEventFields   = "id,event_type,text,sender_id,dm_conversation_id,created_at,referenced_tweets,attachments"
 	dmExpansions    = "sender_id"
 )
@@ -38,17 +44,21 @@ const (
 // maxBody caps how much of a response is read.
 const maxBody = 8 << 20
 
-// Auth supplies the bearer token for a request.
+// Auth authorizes a request: it sets the Authorization header (a bearer
+// token, or an OAuth 1.0a signature). It is called again for every retry.
 type Auth interface {
-	Token(ctx context.Context) (string, error)
+	Authorize(ctx context.Context, req *http.Request) error
 }
 
 // StaticToken is a fixed bearer token (the app-only token). It never
 // prints: formatting shows "[redacted]".
 type StaticToken string
 
-// Token returns the token.
-func (s StaticToken) Token(context.Context) (string, error) { return string(s), nil }
+// Authorize sends the token as a bearer token.
+func (s StaticToken) Authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+string(s))
+	return nil
+}
 
 // String hides the token.
 func (s StaticToken) String() string { return "[redacted]" }
@@ -121,6 +131,25 @@ func (c *Client) Mentions(ctx context.Context, userID string, q PageQuery) (*Twe
 		return nil, err
 	}
 	return decodeTweetPage(EndpointMentions, data)
+}
+
+// UserTweets returns one page of the posts userID wrote, newest first,
+// without retweets (exclude=retweets: X does not send them, so they are
+// not read).
+// It asks only for the fields that link a reply to the post it answers.
+func (c *Client) UserTweets(ctx context.Context, userID string, q PageQuery) (*TweetPage, error) {
+	v := tweetValues(q)
+	v.Set("tweet.fields", replyFields)
+	v.Set("expansions", replyExpansions)
+	v.Set("exclude", "retweets")
+	if q.Token != "" {
+		v.Set("pagination_token", q.Token)
+	}
+	data, err := c.get(ctx, EndpointUserTweets, "/2/users/"+url.PathEscape(userID)+"/tweets", v, c.App)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTweetPage(EndpointUserTweets, data)
 }
 
 // SearchRecent returns one page of posts of the last 7 days matching query,
@@ -236,16 +265,16 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, a
 		return nil, fmt.Errorf("%s: no credentials configured", endpoint)
 	}
 	for attempt := 0; ; attempt++ {
-		token, err := auth.Token(ctx)
-		if err != nil {
-			return nil, err
-		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
 		if err != nil {
 			// The URL holds the search text: name the endpoint instead.
 			return nil, fmt.Errorf("%s: building the request failed (check connectors.x.base_url)", endpoint)
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
+		// Authorized per attempt: a retry is signed anew (OAuth 1.0a
+		// nonces are single-use).
+		if err := auth.Authorize(ctx, req); err != nil {
+			return nil, err
+		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", userAgent)
 		status, hdr, data, err := c.do(req)

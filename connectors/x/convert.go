@@ -22,12 +22,16 @@ type filter struct {
 	userID          string
 	includeRetweets bool
 	includeOwn      bool
+	// responses turns the account's sent DMs into responses.
+	responses bool
 }
 
 // converted is what one page yields.
 type converted struct {
 	// envs are the items to ingest, oldest first.
 	envs []*message.Envelope
+	// responses are the account's own answers on the page, oldest first.
+	responses []*message.Response
 	// newest and oldest are the extreme valid ids on the page (including
 	// skipped items and the page's meta), "" when there are none.
 	newest, oldest string
@@ -175,13 +179,22 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 			break
 		}
 		out.see(ev.ID)
-		switch {
-		case ev.EventType != "" && ev.EventType != "MessageCreate":
+		if ev.EventType != "" && ev.EventType != "MessageCreate" {
 			out.skip("event_type")
 			continue
-		case !f.includeOwn && f.userID != "" && ev.SenderID == f.userID:
-			out.skip("own")
-			continue
+		}
+		if f.userID != "" && ev.SenderID == f.userID {
+			if f.responses {
+				if r, err := dmResponse(ev, users, f.userID); err != nil {
+					out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): %v", i, ev.ID, err))
+				} else {
+					out.responses = append(out.responses, r)
+				}
+			}
+			if !f.includeOwn {
+				out.skip("own")
+				continue
+			}
 		}
 		env, err := dmEnvelope(ev, users, f.userID)
 		if err != nil {
@@ -192,6 +205,7 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 		out.envs = append(out.envs, env)
 	}
 	reverse(out.envs)
+	reverse(out.responses)
 	return out
 }
 

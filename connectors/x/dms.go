@@ -30,7 +30,11 @@ type dmCheckpoint struct {
 // DMStream ingests the account's direct messages.
 type DMStream struct {
 	poller
+	// user is the OAuth 2.0 token (nil with OAuth 1.0a, which signs every
+	// request and has nothing to renew).
 	user *UserToken
+	// oauth1 is set when requests are signed with OAuth 1.0a.
+	oauth1 bool
 	// tokenFile names where the refresh token lives, for messages.
 	tokenFile string
 }
@@ -59,7 +63,7 @@ func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
 	s.budget.Restore(s.stream, st.Budget.Day, st.Budget.Reads)
 	return s.loop(ctx, h, func(ctx context.Context, h *connectors.Handle) error {
 		err := s.poll(ctx, h, &st)
-		if err == nil {
+		if err == nil && s.user != nil {
 			if serr := s.user.SaveError(); serr != nil {
 				return handled(fmt.Errorf("%s: the rotated refresh token is not saved (%v); DMs stop after a restart until it is", s.name, serr))
 			}
@@ -68,14 +72,15 @@ func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
 	})
 }
 
-// fetch gets one page, refreshing the user token once when X refuses it.
+// fetch gets one page, refreshing an OAuth 2.0 user token once when X
+// refuses it (an OAuth 1.0a signature has nothing to renew).
 func (s *DMStream) fetch(ctx context.Context, h *connectors.Handle, token string, n int) (*DMPage, error) {
 	var page *DMPage
 	err := s.call(ctx, h, func() error {
 		var err error
 		page, err = s.client.DMEvents(ctx, token, n)
 		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		if s.user != nil && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			s.log.Info("X refused the DM access token; refreshing it", zap.Error(err))
 			s.user.Invalidate()
 			page, err = s.client.DMEvents(ctx, token, n)
@@ -132,7 +137,7 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 			st.Token = page.Meta.NextToken
 		}
 		st.Budget = s.budgetState()
-		if err := commit(ctx, h, s.name, st, prev, c.envs); err != nil {
+		if err := commit(ctx, h, &s.poller, st, prev, c); err != nil {
 			return err
 		}
 		if done {
@@ -148,11 +153,21 @@ func (s *DMStream) poll(ctx context.Context, h *connectors.Handle, st *dmCheckpo
 func (s *DMStream) failed(ctx context.Context, err error) error {
 	var de *DecodeError
 	var oe *OAuthError
+	var ae *APIError
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.As(err, &de):
 		return s.malformed(err)
+	case s.oauth1 && errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		return fmt.Errorf("%s: X refused DM access to the OAuth 1.0a access token: %w; the App's permissions must be "+
+			"\"Read and write and Direct message\", and the access token and secret must be generated after they were set "+
+			"(regenerate them, then update connectors.x.dms.oauth1)", s.name, err)
+	case s.oauth1 && errors.Is(err, connectors.ErrUnauthorized):
+		return fmt.Errorf("%s: X refused the OAuth 1.0a signature: %w; check connectors.x.dms.oauth1: consumer_key and consumer_secret "+
+			"are the App's API Key and Secret, access_token and access_token_secret the account's (regenerating either pair "+
+			"invalidates the old one, and so does the account revoking the App); signatures carry a timestamp, so the host's "+
+			"clock must be right", s.name, err)
 	case errors.As(err, &oe) && errors.Is(err, connectors.ErrUnauthorized):
 		return fmt.Errorf("%s: X refused to refresh the DM user token: %w; re-authorize the account (OAuth 2.0 scopes tweet.read users.read dm.read offline.access), "+
 			"write the new refresh token to %s and check connectors.x.dms.client_id/client_secret", s.name, err, s.tokenFile)

@@ -12,15 +12,27 @@
 // URL, for exactly the endpoints it uses:
 //
 //   - GET /2/users/:id/mentions (app bearer token)
+//   - GET /2/users/:id/tweets (app bearer token), the account's own replies
 //   - GET /2/tweets/search/recent (app bearer token)
-//   - GET /2/dm_events (OAuth 2.0 user token)
-//   - POST /2/oauth2/token (refreshing that user token)
+//   - GET /2/dm_events (the account's user context: requests signed with
+//     OAuth 1.0a, oauth1.go, or an OAuth 2.0 user token)
+//   - POST /2/oauth2/token (refreshing that OAuth 2.0 user token)
 //
 // # Streams and checkpoints
 //
 // Every stream is its own connector with its own checkpoint and status:
-// "x.mentions", "x.search.<name>" for each query and "x.dms". A first start
-// reads only the newest page and follows from there.
+// "x.mentions", "x.search.<name>" for each query, "x.dms" and "x.replies".
+// A first start reads only the newest page and follows from there.
+//
+// # Responses
+//
+// The account's own answers are published as message.Response, before the
+// checkpoint passes them, when the daemon tracks responses: its sent DMs
+// (read by x.dms anyway, and never ingested as customer items) and its
+// replies, read by x.replies from its own posts with since_id like the
+// mentions. Replies cost reads, so x.replies yields to the customer
+// streams: it only reads while the day's budget keeps one full poll for
+// each of them, and otherwise skips the poll and says so in its status.
 //
 // Mentions and searches follow since_id. A poll pages newest first with a
 // fixed since_id and publishes and checkpoints page by page; the checkpoint

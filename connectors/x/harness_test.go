@@ -162,7 +162,11 @@ type env struct {
 	step  *stepper
 	pub   *connectortest.Publisher
 	store *connectortest.Store
-	log   *zap.Logger
+	// resp stores responses; untracked starts supervisors without it (the
+	// daemon does not track responses).
+	resp      *connectortest.Responses
+	untracked bool
+	log       *zap.Logger
 	// pageSize is the max_results the connectors ask for (small, so that
 	// tests page).
 	pageSize int
@@ -175,7 +179,7 @@ func newEnv(t *testing.T) *env {
 	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme Oy"},
 		xtest.User{ID: "2001", Username: "maija", Name: "Maija Meikäläinen"},
 		xtest.User{ID: "2002", Username: "pekka", Name: "Pekka P"})
-	return &env{t: t, api: api, clk: clk, step: newStepper(clk), pub: &connectortest.Publisher{}, store: &connectortest.Store{},
+	return &env{t: t, api: api, clk: clk, step: newStepper(clk), pub: &connectortest.Publisher{}, store: &connectortest.Store{}, resp: &connectortest.Responses{},
 		log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), pageSize: 5}
 }
 
@@ -208,7 +212,11 @@ func (e *env) start(o Options) *running {
 	if err != nil {
 		e.t.Fatalf("newStreams: %v", err)
 	}
-	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}, Log: e.log})
+	so := connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}, Log: e.log}
+	if !e.untracked {
+		so.Responses = e.resp
+	}
+	sup := connectors.NewSupervisor(so)
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, c := range cs {
 		if err := sup.Start(ctx, c); err != nil {

@@ -15,6 +15,8 @@ type Metrics struct {
 	rateLimitRemaining  *prometheus.GaugeVec
 	rateLimited         *prometheus.CounterVec
 	tokenRefreshes      *prometheus.CounterVec
+	responses           *prometheus.CounterVec
+	pollsSkipped        *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -24,7 +26,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "switchboard_x_reads_total", Help: "Posts and DM events read from the X API (billed reads), by stream.",
 		}, []string{"stream"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_skipped_total", Help: "X items read but not ingested, by stream and reason (own, retweet, malformed, event_type).",
+			Name: "switchboard_x_skipped_total", Help: "X items read but not ingested, by stream and reason (own, retweet, malformed, event_type; for replies not_reply, own_thread, edit).",
 		}, []string{"stream", "reason"}),
 		readBudgetRemaining: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchboard_x_read_budget_remaining", Help: "Reads left in today's (UTC) X read budget over all streams.",
@@ -41,9 +43,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		tokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_x_token_refreshes_total", Help: "OAuth 2.0 user-token refreshes for X DMs, by result.",
 		}, []string{"result"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_x_responses_total", Help: "The account's own replies and sent DMs published as responses, by stream.",
+		}, []string{"stream"}),
+		pollsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_x_polls_skipped_total", Help: "Polls a stream skipped, by stream and reason (budget: the read budget is kept for the customer streams; not_tracked: responses are not tracked).",
+		}, []string{"stream", "reason"}),
 	}
 	if err := telemetry.Register(reg, "x", m.reads, m.skipped, m.readBudgetRemaining, m.readBudgetPerDay,
-		m.rateLimitRemaining, m.rateLimited, m.tokenRefreshes); err != nil {
+		m.rateLimitRemaining, m.rateLimited, m.tokenRefreshes, m.responses, m.pollsSkipped); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -88,5 +96,17 @@ func (m *Metrics) tokenRefresh(result string) {
 func (m *Metrics) budgetPerDay(n int) {
 	if m != nil {
 		m.readBudgetPerDay.Set(float64(n))
+	}
+}
+
+func (m *Metrics) response(stream string, n int) {
+	if m != nil && n > 0 {
+		m.responses.WithLabelValues(stream).Add(float64(n))
+	}
+}
+
+func (m *Metrics) pollSkipped(stream, reason string) {
+	if m != nil {
+		m.pollsSkipped.WithLabelValues(stream, reason).Inc()
 	}
 }

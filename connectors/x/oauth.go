@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,16 @@ type UserToken struct {
 func NewUserToken(client *Client, clientID, clientSecret, refreshToken string, store TokenStore, log *zap.Logger, m *Metrics) *UserToken {
 	return &UserToken{client: client, clientID: clientID, clientSecret: clientSecret, refresh: refreshToken,
 		store: store, log: log, metrics: m, now: time.Now}
+}
+
+// Authorize sends a valid access token as a bearer token.
+func (t *UserToken) Authorize(ctx context.Context, req *http.Request) error {
+	tok, err := t.Token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return nil
 }
 
 // Token returns a valid access token, refreshing it first when it is

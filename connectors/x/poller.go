@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
-	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Why a poller waits; tests tell the waits apart.
@@ -67,13 +66,17 @@ type poller struct {
 	interval     time.Duration
 	// pageSize is the max_results asked for when the budget allows.
 	pageSize int
-	client   *Client
-	budget   *Budget
-	filter   filter
-	log      *zap.Logger
-	metrics  *Metrics
-	now      func() time.Time
-	sleep    func(ctx context.Context, d time.Duration, why string) error
+	// keep is how much of the day's read budget this stream leaves to the
+	// others: the replies stream keeps one full poll of every customer
+	// stream, so reading responses never delays reading customers.
+	keep    int
+	client  *Client
+	budget  *Budget
+	filter  filter
+	log     *zap.Logger
+	metrics *Metrics
+	now     func() time.Time
+	sleep   func(ctx context.Context, d time.Duration, why string) error
 }
 
 // Name implements connectors.Connector.
@@ -140,15 +143,26 @@ func (p *poller) loop(ctx context.Context, h *connectors.Handle, poll func(conte
 // endpoint's smallest max_results). ok is false when the budget is spent;
 // err then says why when it is the day's budget.
 func (p *poller) reserve(pollUsed, minPage int) (Reservation, bool, error) {
-	r := p.budget.Reserve(p.stream, pollUsed, p.pageSize)
+	r := p.budget.ReserveKeeping(p.stream, pollUsed, p.pageSize, p.keep)
 	if r.N >= minPage {
 		return r, true, nil
 	}
 	p.budget.Settle(p.stream, r, 0)
-	if p.budget.Remaining() < minPage {
-		reset := p.budget.ResetsAt()
+	left := p.budget.Remaining()
+	reset := p.budget.ResetsAt().Format(time.RFC3339)
+	switch {
+	case left < minPage:
 		return r, false, handled(fmt.Errorf("daily X read budget of %d reads used up (%d left, a page needs %d); %s resumes at %s",
-			p.budget.PerDay(), p.budget.Remaining(), minPage, p.name, reset.Format(time.RFC3339)))
+			p.budget.PerDay(), left, minPage, p.name, reset))
+	case left-p.keep < minPage && p.budget.PerDay() < p.keep+minPage:
+		p.metrics.pollSkipped(p.stream, "budget")
+		return r, false, handled(fmt.Errorf("%s skipped: read_budget.per_day (%d) leaves no room for it beside the %d reads kept for "+
+			"the customer streams (per_poll for each); raise per_day to at least %d, or set connectors.x.responses: false",
+			p.name, p.budget.PerDay(), p.keep, p.keep+minPage))
+	case left-p.keep < minPage:
+		p.metrics.pollSkipped(p.stream, "budget")
+		return r, false, handled(fmt.Errorf("%s skipped: %d reads left today and the %d kept for the customer streams come first; "+
+			"%s resumes at %s where it stopped", p.name, left, p.keep, p.name, reset))
 	}
 	p.log.Debug("per-poll read budget reached; the rest is read next poll", zap.Int("per_poll", p.budget.PerPoll()), zap.Int("read", pollUsed))
 	return r, false, nil
@@ -218,20 +232,30 @@ func (p *poller) malformed(err error) error {
 	return handled(fmt.Errorf("%s: %w", p.name, err))
 }
 
-// commit publishes envs and saves the checkpoint st in one step, when there
-// is something to publish or st moved since prev. On failure st goes back to
-// prev, the state the store still has.
-func commit[C comparable](ctx context.Context, h *connectors.Handle, name string, st *C, prev C, envs []*message.Envelope) error {
-	if len(envs) == 0 && *st == prev {
+// commit publishes a page's envelopes, then its responses, and only then
+// saves the checkpoint st, when there is something to publish or st moved
+// since prev. On failure st goes back to prev, the state the store still
+// has, so the page is read again.
+func commit[C comparable](ctx context.Context, h *connectors.Handle, p *poller, st *C, prev C, c converted) error {
+	if len(c.envs) == 0 && len(c.responses) == 0 && *st == prev {
 		return nil
 	}
 	cp, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("%s: encoding checkpoint: %w", name, err)
+		return fmt.Errorf("%s: encoding checkpoint: %w", p.name, err)
 	}
-	if err := h.PublishAndCheckpoint(ctx, cp, envs...); err != nil {
+	if _, err = h.Publish(ctx, c.envs...); err == nil {
+		err = h.PublishResponses(ctx, c.responses...)
+	}
+	if err == nil {
+		if h.TracksResponses() {
+			p.metrics.response(p.stream, len(c.responses))
+		}
+		err = h.SaveCheckpoint(ctx, cp)
+	}
+	if err != nil {
 		*st = prev
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", p.name, err)
 	}
 	return nil
 }

@@ -31,12 +31,17 @@ type tweetCheckpoint struct {
 	Newest  string      `json:"newest_id,omitempty"`
 }
 
-// TweetStream ingests posts from the mentions timeline or one recent search.
+// TweetStream ingests posts from the mentions timeline or one recent
+// search, or reads the account's own posts for its replies (responses).
 type TweetStream struct {
 	poller
-	// userID is whose mentions are read; query is the search (one of them).
+	// userID is whose mentions (or own posts) are read; query is the search
+	// (one of them).
 	userID, query string
 	minPage       int
+	// replies reads the account's own posts (GET /2/users/:id/tweets) and
+	// publishes its replies as responses instead of envelopes.
+	replies bool
 }
 
 // Run polls until ctx ends.
@@ -84,6 +89,9 @@ func validCheckpointIDs(ids ...string) bool {
 }
 
 func (s *TweetStream) fetch(ctx context.Context, q PageQuery) (*TweetPage, error) {
+	if s.replies {
+		return s.client.UserTweets(ctx, s.userID, q)
+	}
 	if s.query != "" {
 		return s.client.SearchRecent(ctx, s.query, q)
 	}
@@ -93,6 +101,11 @@ func (s *TweetStream) fetch(ctx context.Context, q PageQuery) (*TweetPage, error
 // poll reads what is new since the checkpoint, page by page, publishing
 // and checkpointing each page.
 func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetCheckpoint) error {
+	if s.replies && !h.TracksResponses() {
+		// Reading replies nobody links would only spend the read budget.
+		s.metrics.pollSkipped(s.stream, "not_tracked")
+		return handled(fmt.Errorf("%s reads nothing: this daemon does not track responses", s.name))
+	}
 	// A first start (nothing saved) reads only the newest page and follows
 	// from there rather than paging back through days of posts.
 	first := st.SinceID == "" && st.UntilID == ""
@@ -123,7 +136,12 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 		if len(page.Data) == 0 && len(page.Errors) > 0 {
 			return fmt.Errorf("%s: X answered with errors only: %s (check connectors.x user_id and the search query)", s.name, page.Errors[0])
 		}
-		c := s.filter.tweets(page)
+		var c converted
+		if s.replies {
+			c = s.filter.replies(page)
+		} else {
+			c = s.filter.tweets(page)
+		}
 		s.report(h, page.Errors, page.Includes.Malformed, c)
 
 		prev := *st
@@ -139,7 +157,7 @@ func (s *TweetStream) poll(ctx context.Context, h *connectors.Handle, st *tweetC
 			st.UntilID, st.Newest = "", ""
 		}
 		st.Budget = s.budgetState()
-		if err := commit(ctx, h, s.name, st, prev, c.envs); err != nil {
+		if err := commit(ctx, h, &s.poller, st, prev, c); err != nil {
 			return err
 		}
 		if done {

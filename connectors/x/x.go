@@ -22,6 +22,7 @@ const DefaultBaseURL = "https://api.x.com"
 // this much of the read budget.
 const (
 	minMentionsPage = 5
+	minRepliesPage  = 5
 	minSearchPage   = 10
 	minDMPage       = 1
 	// maxPage is the largest max_results of every endpoint used.
@@ -48,6 +49,11 @@ type Options struct {
 	ReadsPerDay, ReadsPerPoll int
 	// IncludeRetweets and IncludeOwn keep what is skipped by default.
 	IncludeRetweets, IncludeOwn bool
+	// Responses publishes the account's own answers as responses, when the
+	// daemon tracks them: its sent DMs (read anyway) and, when mentions or
+	// searches are read, its replies to posts ("x.replies", GET
+	// /2/users/:id/tweets, which costs reads).
+	Responses bool
 	// HTTPClient is used for every request (nil: a 30 s timeout client).
 	HTTPClient *http.Client
 	// Metrics may be nil.
@@ -68,8 +74,11 @@ type Search struct {
 	Query string
 }
 
-// DMOptions configures the DM stream's OAuth 2.0 user token.
+// DMOptions configures the DM stream's user credentials: either the
+// OAuth 2.0 refresh flow (ClientID, ClientSecret, RefreshToken, Store) or
+// OAuth 1.0a user context (OAuth1), never both.
 type DMOptions struct {
+	// ClientID is the OAuth 2.0 client id of the App.
 	ClientID string
 	// ClientSecret authenticates a confidential client (empty for a public
 	// client).
@@ -79,8 +88,21 @@ type DMOptions struct {
 	Store        TokenStore
 	// StoreName names the store in messages (the refresh token file).
 	StoreName string
+	// OAuth1, when set, signs the DM requests with OAuth 1.0a user context
+	// instead of the refresh flow.
+	OAuth1 *OAuth1Credentials
 	// PollInterval overrides Options.PollInterval when positive.
 	PollInterval time.Duration
+}
+
+// OAuth1Credentials are OAuth 1.0a user-context credentials: the App's
+// consumer key and secret (its "API Key and Secret") and the account's
+// access token and secret. None of them expires.
+type OAuth1Credentials struct {
+	ConsumerKey       string
+	ConsumerSecret    secret.Secret
+	AccessToken       string
+	AccessTokenSecret secret.Secret
 }
 
 // hooks lets tests control time. sleep is told which connector waits
@@ -135,7 +157,7 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	budget.onChange = o.Metrics.budget
 	o.Metrics.budgetPerDay(o.ReadsPerDay)
 	o.Metrics.budget(o.ReadsPerDay)
-	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn}
+	f := filter{userID: o.UserID, includeRetweets: o.IncludeRetweets, includeOwn: o.IncludeOwn, responses: o.Responses}
 	base := func(name, stream, endpoint string, interval time.Duration) poller {
 		return poller{
 			name: name, stream: stream, endpoint: endpoint, interval: interval,
@@ -164,19 +186,53 @@ func newStreams(o Options, hk hooks) ([]connectors.Connector, error) {
 	}
 	if o.DMs != nil {
 		d := o.DMs
-		if d.Store == nil || d.RefreshToken == "" || d.ClientID == "" {
-			return nil, errors.New("x: DMs need a client id, a refresh token and a store for the rotated token")
-		}
 		interval := o.PollInterval
 		if d.PollInterval > 0 {
 			interval = d.PollInterval
 		}
-		ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
-		ut.now, ut.red = hk.now, o.Redactor
-		client.User = ut
-		out = append(out, &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), user: ut, tokenFile: d.StoreName})
+		s := &DMStream{poller: base("x.dms", "dms", EndpointDMEvents, interval), tokenFile: d.StoreName}
+		if err := s.authenticate(client, d, o, hk); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	// Replies answer public posts: without mentions or searches there is
+	// nothing for them to answer.
+	if o.Responses && (o.Mentions || len(o.Searches) > 0) {
+		r := &TweetStream{poller: base("x.replies", "replies", EndpointUserTweets, o.PollInterval), userID: o.UserID, minPage: minRepliesPage, replies: true}
+		r.keep = o.ReadsPerPoll * len(out)
+		if o.ReadsPerDay < r.keep+minRepliesPage {
+			o.Log.Warn("the read budget leaves no room for the account's replies: x.replies skips every poll",
+				zap.Int("per_day", o.ReadsPerDay), zap.Int("kept_for_customer_streams", r.keep))
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// authenticate sets up the DM stream's user credentials on client: an
+// OAuth 1.0a signer, or an OAuth 2.0 token renewed with the refresh token.
+func (s *DMStream) authenticate(client *Client, d *DMOptions, o Options, hk hooks) error {
+	if c := d.OAuth1; c != nil {
+		if c.ConsumerKey == "" || c.ConsumerSecret == "" || c.AccessToken == "" || c.AccessTokenSecret == "" {
+			return errors.New("x: OAuth 1.0a for DMs needs the consumer key and secret and the access token and secret")
+		}
+		if d.RefreshToken != "" || d.ClientID != "" {
+			return errors.New("x: DMs use either OAuth 1.0a or the OAuth 2.0 refresh token, not both")
+		}
+		o.Redactor.Add(c.ConsumerSecret, c.AccessTokenSecret)
+		signer := NewOAuth1(c.ConsumerKey, c.ConsumerSecret.Reveal(), c.AccessToken, c.AccessTokenSecret.Reveal())
+		signer.now = hk.now
+		client.User, s.oauth1 = signer, true
+		return nil
+	}
+	if d.Store == nil || d.RefreshToken == "" || d.ClientID == "" {
+		return errors.New("x: DMs need a client id, a refresh token and a store for the rotated token, or OAuth 1.0a credentials")
+	}
+	ut := NewUserToken(client, d.ClientID, d.ClientSecret.Reveal(), d.RefreshToken.Reveal(), d.Store, o.Log.With(zap.String("connector", "x.dms")), o.Metrics)
+	ut.now, ut.red = hk.now, o.Redactor
+	client.User, s.user = ut, ut
+	return nil
 }
 
 // searchQuery narrows a configured query so X does not bill for what would

@@ -63,7 +63,16 @@ type X struct {
 	IncludeRetweets bool `yaml:"include_retweets"`
 	// IncludeOwn ingests the account's own posts and DMs too (default: skipped).
 	IncludeOwn bool `yaml:"include_own"`
+	// Responses publishes the account's own answers as responses when the
+	// daemon tracks them (default true): its sent DMs, and its replies,
+	// read from its own posts at poll_interval when mentions or searches
+	// are on (stream x.replies, which costs reads). See ResponsesOn.
+	Responses *bool `yaml:"responses"`
 }
+
+// ResponsesOn reports whether the account's answers are published as
+// responses: responses left out means yes.
+func (c *X) ResponsesOn() bool { return c.Responses == nil || *c.Responses }
 
 // XSearch is one recent-search query.
 type XSearch struct {
@@ -74,9 +83,13 @@ type XSearch struct {
 	Query string `yaml:"query"`
 }
 
-// XDMs configures the DM stream. X refresh tokens are single-use: every
-// refresh returns a new one, which the connector writes back to
-// RefreshTokenFile, so that file must be writable by the daemon.
+// XDMs configures the DM stream and the account's user credentials it
+// needs: either the OAuth 2.0 refresh flow (ClientID, RefreshTokenFile) or
+// OAuth 1.0a user context (OAuth1), not both.
+//
+// X refresh tokens are single-use: every refresh returns a new one, which
+// the connector writes back to RefreshTokenFile, so that file must be
+// writable by the daemon. OAuth 1.0a tokens do not expire or rotate.
 type XDMs struct {
 	// Enabled turns the DM stream on.
 	Enabled bool `yaml:"enabled"`
@@ -90,9 +103,32 @@ type XDMs struct {
 	// because the rotated token could not be saved.
 	RefreshToken     secret.Secret `yaml:"refresh_token"`
 	RefreshTokenFile string        `yaml:"refresh_token_file"`
+	// OAuth1 signs the DM requests with OAuth 1.0a user context instead of
+	// the refresh flow.
+	OAuth1 XOAuth1 `yaml:"oauth1"`
 	// PollInterval overrides the x poll_interval for DMs (0: the same).
 	PollInterval yamlfile.Duration `yaml:"poll_interval"`
 }
+
+// XOAuth1 are OAuth 1.0a user-context credentials: the App's consumer key
+// and secret (the Developer Console's "API Key and Secret") and the
+// account's access token and secret, generated for the account itself.
+type XOAuth1 struct {
+	// ConsumerKey is the App's API Key.
+	ConsumerKey string `yaml:"consumer_key"`
+	// ConsumerSecret is the App's API Key Secret (or consumer_secret_file).
+	ConsumerSecret     secret.Secret `yaml:"consumer_secret"`
+	ConsumerSecretFile string        `yaml:"consumer_secret_file"`
+	// AccessToken is the account's access token; X's begin with the
+	// numeric id of the account they act for.
+	AccessToken string `yaml:"access_token"`
+	// AccessTokenSecret is its secret (or access_token_secret_file).
+	AccessTokenSecret     secret.Secret `yaml:"access_token_secret"`
+	AccessTokenSecretFile string        `yaml:"access_token_secret_file"`
+}
+
+// IsSet reports whether any OAuth 1.0a value is configured.
+func (o XOAuth1) IsSet() bool { return o != XOAuth1{} }
 
 // XReadBudget caps reads; 0 (or left out) selects the default.
 type XReadBudget struct {
@@ -176,12 +212,20 @@ func (c *X) validate(p yamlfile.Path, report func(yamlfile.Path, string, ...any)
 	if b.PerPoll < 10 || (b.PerDay > 0 && b.PerPoll > b.PerDay) {
 		report(p.Child("read_budget").Child("per_poll"), "per_poll %d: use between 10 (the smallest page recent search serves) and per_day (%d)", b.PerPoll, b.PerDay)
 	}
-	c.DMs.validate(p.Child("dms"), report)
+	c.DMs.validate(p.Child("dms"), c.UserID, report)
 }
 
-// validate reports problems in the dms subsection at p.
-func (d *XDMs) validate(p yamlfile.Path, report func(yamlfile.Path, string, ...any)) {
+// validate reports problems in the dms subsection at p; userID is the
+// account's.
+func (d *XDMs) validate(p yamlfile.Path, userID string, report func(yamlfile.Path, string, ...any)) {
 	if !d.Enabled {
+		return
+	}
+	if d.PollInterval != 0 && time.Duration(d.PollInterval) < MinXPollInterval {
+		report(p.Child("poll_interval"), "poll_interval %s: use at least %s", d.PollInterval, yamlfile.Duration(MinXPollInterval))
+	}
+	if d.OAuth1.IsSet() {
+		d.validateOAuth1(p, userID, report)
 		return
 	}
 	if strings.TrimSpace(d.ClientID) == "" {
@@ -197,7 +241,41 @@ func (d *XDMs) validate(p yamlfile.Path, report func(yamlfile.Path, string, ...a
 			report(p.Child("refresh_token_file"), "refresh_token_file %s is empty", d.RefreshTokenFile)
 		}
 	}
-	if d.PollInterval != 0 && time.Duration(d.PollInterval) < MinXPollInterval {
-		report(p.Child("poll_interval"), "poll_interval %s: use at least %s", d.PollInterval, yamlfile.Duration(MinXPollInterval))
+}
+
+// validateOAuth1 reports an incomplete oauth1 subsection, a refresh flow
+// configured beside it, and an access token of another account.
+func (d *XDMs) validateOAuth1(p yamlfile.Path, userID string, report func(yamlfile.Path, string, ...any)) {
+	for key, set := range map[string]bool{
+		"client_id":     d.ClientID != "",
+		"client_secret": d.ClientSecret != "" && d.ClientSecretFile == "", "client_secret_file": d.ClientSecretFile != "",
+		"refresh_token": d.RefreshToken != "" && d.RefreshTokenFile == "", "refresh_token_file": d.RefreshTokenFile != "",
+	} {
+		if set {
+			report(p.Child(key), "%s belongs to the OAuth 2.0 refresh flow, and dms use oauth1: configure one of them, not both", key)
+		}
+	}
+	o, op := d.OAuth1, p.Child("oauth1")
+	for _, v := range []struct {
+		key, value string
+		file       bool
+	}{
+		{"consumer_key", o.ConsumerKey, false}, {"consumer_secret", o.ConsumerSecret.Reveal(), true},
+		{"access_token", o.AccessToken, false}, {"access_token_secret", o.AccessTokenSecret.Reveal(), true},
+	} {
+		switch {
+		case strings.TrimSpace(v.value) != "":
+		case v.file:
+			report(op.Child(v.key), "oauth1 needs %s (or %s_file)", v.key, v.key)
+		default:
+			report(op.Child(v.key), "oauth1 needs %s", v.key)
+		}
+	}
+	// X's access tokens begin with the id of the account they act for: a
+	// token generated while logged in as someone else would read that
+	// person's DMs.
+	if owner, _, ok := strings.Cut(o.AccessToken, "-"); ok && xUserID.MatchString(owner) && xUserID.MatchString(userID) && owner != userID {
+		report(op.Child("access_token"), "access_token belongs to X user %s, not to user_id %s: generate the access token and secret "+
+			"while logged in as the account whose DMs are read", owner, userID)
 	}
 }

@@ -42,6 +42,7 @@ func TestXValidConfig(t *testing.T) {
       per_day: 5000
       per_poll: 200
     include_retweets: true
+    responses: false
 `)
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
 	if err != nil {
@@ -50,7 +51,7 @@ func TestXValidConfig(t *testing.T) {
 	x := cfg.Connectors.X
 	if !x.Enabled || x.UserID != "2244994945" || x.BearerToken.Reveal() != "app-bearer" || !x.Mentions || len(x.Searches) != 2 ||
 		x.Searches[0].Query != `"Acme Oy" OR #acme` || x.BaseURL != DefaultXBaseURL || time.Duration(x.PollInterval) != 30*time.Second ||
-		x.ReadBudget != (XReadBudget{PerDay: 5000, PerPoll: 200}) || !x.IncludeRetweets || x.IncludeOwn {
+		x.ReadBudget != (XReadBudget{PerDay: 5000, PerPoll: 200}) || !x.IncludeRetweets || x.IncludeOwn || x.ResponsesOn() {
 		t.Fatalf("x section %+v", x)
 	}
 	d := x.DMs
@@ -70,7 +71,7 @@ func TestXDefaults(t *testing.T) {
 	}
 	x := cfg.Connectors.X
 	if x.BaseURL != "https://api.x.com" || time.Duration(x.PollInterval) != time.Minute || x.ReadBudget.PerDay != 1000 ||
-		x.ReadBudget.PerPoll != 100 || x.DMs.PollInterval != x.PollInterval || x.IncludeOwn || x.IncludeRetweets {
+		x.ReadBudget.PerPoll != 100 || x.DMs.PollInterval != x.PollInterval || x.IncludeOwn || x.IncludeRetweets || !x.ResponsesOn() {
 		t.Fatalf("defaults %+v", x)
 	}
 	// Left out entirely: disabled, no error.
@@ -162,5 +163,71 @@ func TestXDocSnippetParses(t *testing.T) {
 	lookup := env(map[string]string{"SWITCHBOARD_X_USER_ID": "2244994945", "SWITCHBOARD_X_BEARER_TOKEN": "tok"})
 	if cfg, err = Parse("c.yaml", []byte(y), lookup); err != nil || !cfg.Connectors.X.Enabled {
 		t.Fatalf("the snippet turned on: %v", err)
+	}
+}
+
+// TestXOAuth1 loads OAuth 1.0a user credentials for DMs, the secrets from
+// files, instead of the OAuth 2.0 refresh flow.
+func TestXOAuth1(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"cs": "consumer-secret-1\n", "ats": "token-secret-1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	y := xConfig(`    enabled: true
+    user_id: '2244994945'
+    dms:
+      enabled: true
+      oauth1:
+        consumer_key: ck-1
+        consumer_secret_file: cs
+        access_token: 2244994945-AbCdEf
+        access_token_secret_file: ats
+`)
+	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Connectors.X.DMs.OAuth1
+	if !o.IsSet() || o.ConsumerKey != "ck-1" || o.ConsumerSecret.Reveal() != "consumer-secret-1" || o.AccessToken != "2244994945-AbCdEf" ||
+		o.AccessTokenSecret.Reveal() != "token-secret-1" {
+		t.Fatalf("oauth1 %+v", o)
+	}
+	if s := fmt.Sprintf("%v %+v", cfg.Connectors.X, o); strings.Contains(s, "secret-1") {
+		t.Fatalf("secrets print: %s", s)
+	}
+}
+
+func TestXOAuth1Errors(t *testing.T) {
+	base := "    enabled: true\n    user_id: '1'\n    dms:\n      enabled: true\n"
+	full := "      oauth1:\n        consumer_key: ck\n        consumer_secret: cs\n        access_token: 1-at\n        access_token_secret: ats\n"
+	tests := []struct {
+		name, x, want string
+	}{
+		{"with client_id", base + "      client_id: c\n" + full, "c.yaml:9:18: client_id belongs to the OAuth 2.0 refresh flow, and dms use oauth1"},
+		{"with refresh token file", base + full + "      refresh_token_file: /nonexistent/t\n", "c.yaml:14:27: refresh_token_file belongs to the OAuth 2.0 refresh flow"},
+		{"no token secret", base + "      oauth1:\n        consumer_key: ck\n        consumer_secret: cs\n        access_token: 1-at\n",
+			"c.yaml:10:9: oauth1 needs access_token_secret (or access_token_secret_file)"},
+		{"no consumer key", base + "      oauth1:\n        consumer_secret: cs\n        access_token: 1-at\n        access_token_secret: ats\n",
+			"c.yaml:10:9: oauth1 needs consumer_key"},
+		{"another account's token", strings.Replace(base+full, "1-at", "987-at", 1),
+			"c.yaml:12:23: access_token belongs to X user 987, not to user_id 1"},
+		{"missing secret file", base + "      oauth1:\n        consumer_key: ck\n        consumer_secret_file: /nonexistent/cs\n        access_token: 1-at\n        access_token_secret: ats\n",
+			"c.yaml:11:31: reading consumer_secret_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(xConfig(tt.x)), noEnv)
+			if err == nil {
+				t.Fatalf("no error; want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "ats") || strings.Contains(err.Error(), ": cs") {
+				t.Fatalf("error shows a secret: %v", err)
+			}
+		})
 	}
 }

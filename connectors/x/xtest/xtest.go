@@ -2,7 +2,8 @@
 // the endpoints the x connector uses, with the response shapes of the public
 // API reference:
 //
-//   - GET /2/users/:id/mentions and GET /2/tweets/search/recent: "data"
+//   - GET /2/users/:id/mentions, GET /2/users/:id/tweets (the user's own
+//     posts, exclude=retweets,replies) and GET /2/tweets/search/recent: "data"
 //     (only the fields asked for in tweet.fields), "includes.users"
 //     (expansions=author_id), "includes.tweets" (expansions=
 //     referenced_tweets.id, with a resource-not-found entry in "errors"
@@ -16,6 +17,9 @@
 //     unknown parameter is a 400 invalid-request problem, as on X);
 //   - POST /2/oauth2/token with grant_type=refresh_token: single-use,
 //     rotating refresh tokens; access tokens that expire;
+//   - OAuth 1.0a user context (RFC 5849, HMAC-SHA1) on every endpoint that
+//     takes a user: signatures verified, stale timestamps and reused nonces
+//     refused with a 401 (oauth1.go);
 //   - problem JSON on 4xx ({"title","detail","type","status"}), the
 //     x-rate-limit-limit / -remaining / -reset headers on every answer and a
 //     429 once a window's requests are spent.
@@ -42,10 +46,11 @@ import (
 
 // Endpoint names used by Fail, Requests, Limits and OnRequest.
 const (
-	Mentions = "mentions"
-	Search   = "search"
-	DMEvents = "dm_events"
-	Token    = "token"
+	Mentions   = "mentions"
+	UserTweets = "user_tweets"
+	Search     = "search"
+	DMEvents   = "dm_events"
+	Token      = "token"
 )
 
 // Problem types the fake answers with, as on X.
@@ -149,6 +154,14 @@ type Server struct {
 	// ClientID and ClientSecret are the OAuth 2.0 client; with a secret the
 	// token endpoint requires HTTP basic authentication.
 	ClientID, ClientSecret string
+	// ConsumerKey and ConsumerSecret are the App's OAuth 1.0a consumer
+	// credentials (its API Key and Secret), AccessToken and
+	// AccessTokenSecret the account's: requests signed with them are the
+	// account's user context.
+	ConsumerKey, ConsumerSecret, AccessToken, AccessTokenSecret string
+	// OAuth1Window is how far an oauth_timestamp may be from the fake's
+	// clock, either way (default 5m).
+	OAuth1Window time.Duration
 	// AccessTTL is the lifetime of issued access tokens (default 2h).
 	AccessTTL time.Duration
 	// Scope is the scope reported for issued tokens.
@@ -181,6 +194,11 @@ type Server struct {
 	counts   map[string]int
 	windows  map[string]*window
 	tokenGen int
+	// nonces holds every OAuth 1.0a nonce accepted; oauth1Revoked makes
+	// the access token invalid; oauth1Failures lists refusal reasons.
+	nonces         map[string]bool
+	oauth1Revoked  bool
+	oauth1Failures []string
 }
 
 type window struct {
@@ -191,25 +209,33 @@ type window struct {
 // New starts a fake X API that t closes at its end.
 func New(t testing.TB) *Server {
 	s := &Server{
-		AppToken:     "app-token-" + randHex(),
-		ClientID:     "client-id",
-		AccessTTL:    2 * time.Hour,
-		Scope:        "tweet.read users.read dm.read offline.access",
-		Limits:       map[string]int{},
-		Window:       15 * time.Minute,
-		SearchWindow: 7 * 24 * time.Hour,
-		Now:          time.Now,
-		users:        map[string]User{},
-		posts:        map[string]Post{},
-		dms:          map[string]DM{},
-		refresh:      map[string]bool{},
-		access:       map[string]time.Time{},
-		faults:       map[string][]Fault{},
-		counts:       map[string]int{},
-		windows:      map[string]*window{},
+		AppToken:    "app-token-" + randHex(),
+		ClientID:    "client-id",
+		ConsumerKey: "consumer-key-" + randHex(),
+		// The secrets hold characters that percent-encoding must handle.
+		ConsumerSecret:    "consumer secret+" + randHex(),
+		AccessToken:       "1500000000000000001-" + randHex(),
+		AccessTokenSecret: "token/secret~" + randHex(),
+		OAuth1Window:      5 * time.Minute,
+		nonces:            map[string]bool{},
+		AccessTTL:         2 * time.Hour,
+		Scope:             "tweet.read users.read dm.read offline.access",
+		Limits:            map[string]int{},
+		Window:            15 * time.Minute,
+		SearchWindow:      7 * 24 * time.Hour,
+		Now:               time.Now,
+		users:             map[string]User{},
+		posts:             map[string]Post{},
+		dms:               map[string]DM{},
+		refresh:           map[string]bool{},
+		access:            map[string]time.Time{},
+		faults:            map[string][]Fault{},
+		counts:            map[string]int{},
+		windows:           map[string]*window{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2/users/{id}/mentions", s.serveMentions)
+	mux.HandleFunc("GET /2/users/{id}/tweets", s.serveUserTweets)
 	mux.HandleFunc("GET /2/tweets/search/recent", s.serveSearch)
 	mux.HandleFunc("GET /2/dm_events", s.serveDMEvents)
 	mux.HandleFunc("POST /2/oauth2/token", s.serveToken)
@@ -287,6 +313,21 @@ func (s *Server) RevokeRefreshTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refresh = map[string]bool{}
+}
+
+// RevokeOAuth1 makes the OAuth 1.0a access token invalid (the account
+// revoked the App, or the token was regenerated).
+func (s *Server) RevokeOAuth1() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oauth1Revoked = true
+}
+
+// OAuth1Failures returns why OAuth 1.0a requests were refused, in order.
+func (s *Server) OAuth1Failures() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.oauth1Failures)
 }
 
 // InvalidatePaginationTokens makes every pagination token handed out so far
@@ -486,18 +527,54 @@ func (s *Server) decodeCursor(endpoint, tok string) (string, bool) {
 	return parts[2], true
 }
 
-// appAuth checks the app bearer token (or a user access token, which these
-// endpoints accept too).
-func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	exp, user := s.access[tok]
-	ok := tok != "" && (tok == s.AppToken || user && s.Now().Before(exp))
-	s.mu.Unlock()
-	if !ok {
-		writeJSON(w, http.StatusUnauthorized, problem("Unauthorized", "Unauthorized", "about:blank", http.StatusUnauthorized))
+// caller is who a request authenticates as.
+type caller int
+
+const (
+	callerNone caller = iota
+	callerApp         // the app-only bearer token
+	callerUser        // an OAuth 2.0 user access token or an OAuth 1.0a signature
+)
+
+// authenticate checks the Authorization header. s.mu must not be held.
+func (s *Server) authenticate(r *http.Request) caller {
+	h := r.Header.Get("Authorization")
+	if scheme, _, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "OAuth") {
+		if why := s.checkOAuth1(r); why != "" {
+			s.mu.Lock()
+			s.oauth1Failures = append(s.oauth1Failures, why)
+			s.mu.Unlock()
+			return callerNone
+		}
+		return callerUser
 	}
-	return ok
+	tok, _ := strings.CutPrefix(h, "Bearer ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, user := s.access[tok]
+	switch {
+	case tok == "":
+		return callerNone
+	case tok == s.AppToken:
+		return callerApp
+	case user && s.Now().Before(exp):
+		return callerUser
+	}
+	return callerNone
+}
+
+func unauthorized(w http.ResponseWriter) {
+	writeJSON(w, http.StatusUnauthorized, problem("Unauthorized", "Unauthorized", "about:blank", http.StatusUnauthorized))
+}
+
+// appAuth accepts the app bearer token and user context alike, as the post
+// timelines and search do.
+func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
+	if s.authenticate(r) == callerNone {
+		unauthorized(w)
+		return false
+	}
+	return true
 }
 
 var tweetParams = []string{"since_id", "until_id", "max_results", "start_time", "end_time",
@@ -526,6 +603,48 @@ func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
+}
+
+// serveUserTweets answers the posts a user wrote, newest first; exclude
+// leaves out retweets and/or replies before paging, as X does.
+func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, UserTweets, nil) || !s.appAuth(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if !checkParams(w, q, append([]string{"pagination_token", "exclude"}, tweetParams...)...) {
+		return
+	}
+	n, ok := maxResults(w, q, 5, 100, 10)
+	if !ok {
+		return
+	}
+	exclude := splitList(q.Get("exclude"))
+	for _, e := range exclude {
+		if e != "retweets" && e != "replies" {
+			writeJSON(w, http.StatusBadRequest, invalidRequest("exclude", e,
+				fmt.Sprintf("The `exclude` query parameter value [%s] is not one of [replies,retweets]", e)))
+			return
+		}
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := s.users[id]; !known {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
+			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
+		}}})
+		return
+	}
+	has := func(p Post, typ string) bool {
+		return slices.ContainsFunc(p.Refs, func(r Ref) bool { return r.Type == typ })
+	}
+	s.servePosts(w, q, UserTweets, "pagination_token", n, func(p Post) bool {
+		return p.AuthorID == id &&
+			!(slices.Contains(exclude, "retweets") && has(p, "retweeted")) &&
+			!(slices.Contains(exclude, "replies") && has(p, "replied_to"))
+	})
 }
 
 func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
@@ -731,20 +850,14 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, DMEvents, nil) {
 		return
 	}
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	exp, user := s.access[tok]
-	valid := user && s.Now().Before(exp)
-	app := tok != "" && tok == s.AppToken
-	s.mu.Unlock()
-	switch {
-	case app:
+	switch s.authenticate(r) {
+	case callerApp:
 		writeJSON(w, http.StatusForbidden, problem("Unsupported Authentication",
 			"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
 			TypeUnsupportedAuthentication, http.StatusForbidden))
 		return
-	case !valid:
-		writeJSON(w, http.StatusUnauthorized, problem("Unauthorized", "Unauthorized", "about:blank", http.StatusUnauthorized))
+	case callerNone:
+		unauthorized(w)
 		return
 	}
 	q := r.URL.Query()
