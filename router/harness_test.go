@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/testwait"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -43,11 +44,11 @@ func (f *fakeRules) Classify(env *message.Envelope) rules.Decision {
 	for _, w := range strings.Fields(env.Text) {
 		switch {
 		case w == "noise":
-			return rules.Decision{Noise: true, Version: f.version, Matched: []string{"noise"}}
+			return rules.Decision{Noise: true, Decided: true, Version: f.version, Matched: []string{"noise"}}
 		case w == "override":
 			d.OverrideThread = true
 		case strings.HasPrefix(w, "to="):
-			d.Teams = nil
+			d.Teams, d.Decided = nil, true
 			for _, t := range strings.Split(strings.TrimPrefix(w, "to="), ",") {
 				if r, ok := f.rename[t]; ok {
 					t = r
@@ -224,6 +225,7 @@ type harness struct {
 	rt      *Router
 	metrics *recMetrics
 	dead    *DeadLetters
+	records *decisions.Store
 	stop    func()
 }
 
@@ -231,6 +233,9 @@ type harnessOpts struct {
 	cfg       func(*Config)
 	redis     targets.RedisClient
 	noThreads bool
+	// customers and cases, when set, give the router a customer model.
+	customers Customers
+	cases     Cases
 }
 
 func startRouter(t *testing.T, b *bus.Bus, rf RulesFunc, o harnessOpts) *harness {
@@ -249,7 +254,11 @@ func startRouter(t *testing.T, b *bus.Bus, rf RulesFunc, o harnessOpts) *harness
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, b: b, metrics: newRecMetrics(),
+	records, err := decisions.Open(ctx, b.JS, decisions.Config{Stream: b.Subjects.DecisionStream, Subjects: b.Subjects.Decisions(), MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, b: b, metrics: newRecMetrics(), records: records,
 		dead: NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead)}
 	h.rt = New(cfg, Deps{
 		JS:    b.JS,
@@ -258,11 +267,14 @@ func startRouter(t *testing.T, b *bus.Bus, rf RulesFunc, o harnessOpts) *harness
 			NATS:  targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
 			Redis: o.redis,
 		},
-		Dead:     h.dead,
-		Progress: progress,
-		Threads:  threads,
-		Metrics:  h.metrics,
-		Log:      bustest.Logger(t),
+		Dead:      h.dead,
+		Progress:  progress,
+		Threads:   threads,
+		Records:   records,
+		Customers: o.customers,
+		Cases:     o.cases,
+		Metrics:   h.metrics,
+		Log:       bustest.Logger(t),
 	})
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -4,64 +4,85 @@ import (
 	"context"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/switchboard/switchboard/router/decisions"
 )
 
-// Recorder keeps the decision record of every item the router decided
-// (Deps.Recorder; nil: none). It is called after each attempt settled,
-// with what that attempt decided and delivered; merging it into what the
-// item's record already holds is the Recorder's job. It must not block for
-// long: the worker waits for it.
-//
-// MINIMAL HOOK, written by the console work so that its tests can find
-// items through the real router; the lead's wiring of decision records
-// replaces it.
-type Recorder interface {
-	Record(ctx context.Context, rec *decisions.Record)
-}
-
-// record reports an attempt to the Recorder. dead lists the teams whose
-// copy was dead-lettered in this attempt.
+// record writes what this attempt decided and delivered into the item's
+// decision record (merging with what the record holds from earlier
+// attempts, reroutes and responses) and remembers the item as its private
+// conversation's latest. dead lists the teams whose copy was dead-lettered
+// in this attempt, with the reason. Failures are logged: a missing record
+// costs the trace and a follow-up's context, never the item.
 func (r *Router) record(ctx context.Context, a *attemptState, noise bool, dead map[string]string) {
-	if r.recorder == nil || a.env == nil || a.rec == nil {
+	if a.env == nil || a.rec == nil {
+		return
+	}
+	if !noise {
+		r.remember(ctx, a)
+	}
+	if r.records == nil {
 		return
 	}
 	env, p := a.env, a.rec
 	now := r.now().UTC()
-	rec := &decisions.Record{
-		ID: env.ID, Seq: a.meta.Sequence.Stream, Kind: string(env.Kind), ThreadID: env.ThreadID, ParentID: env.ParentID,
-		Author: firstOf(env.Author.Name, env.Author.Handle, env.Author.Email), Snippet: decisions.Snippet(env.Subject, env.Text),
-		CreatedAt: env.CreatedAt, ReceivedAt: env.ReceivedAt, RoutedAt: p.RoutedAt,
-		Outcome: decisions.OutcomeRouted, Teams: p.Teams, RulesVersion: p.Version,
-		Lang: firstOf(env.Lang, p.Lang), Topics: p.Topics, Priority: p.Priority, Tags: p.Tags,
-		Delivery: a.deliveries,
-	}
-	for _, id := range p.Matched {
-		rec.Routes = append(rec.Routes, decisions.RouteMatch{ID: id})
-	}
-	switch team, _ := replayOf(a.msg); {
-	case team != "":
-		rec.Reason = decisions.ReasonReplay
-	case len(p.Matched) == 0:
-		rec.Reason = decisions.ReasonDefault
-	default:
-		rec.Reason = decisions.ReasonText
-	}
 	kind := decisions.EventRouted
 	if a.meta.NumDelivered > 1 {
 		kind = decisions.EventRetry
 	}
+	if team, _ := replayOf(a.msg); team != "" || p.Reason == decisions.ReasonReplay {
+		kind = decisions.EventReplay
+	}
+	ev := decisions.Event{At: now, Kind: kind, Teams: p.Teams, Detail: p.Reason}
+	if p.Followed != "" {
+		ev.Detail += " " + p.Followed
+	}
 	if noise {
-		rec.Outcome, rec.Teams = decisions.OutcomeNoise, nil
-		rec.AddEvent(decisions.Event{At: now, Kind: kind, Detail: "noise: " + strings.Join(p.Matched, ", ")})
-	} else {
-		rec.AddEvent(decisions.Event{At: now, Kind: kind, Teams: p.Teams})
+		ev.Teams, ev.Detail = nil, "noise: "+strings.Join(p.Matched, ", ")
 	}
-	for team, reason := range dead {
-		rec.Outcome = decisions.OutcomeDead
-		rec.AddEvent(decisions.Event{At: now, Kind: decisions.EventDead, Teams: []string{team}, Detail: reason})
+	_, err := r.records.Update(ctx, env.ID, func(cur *decisions.Record) (*decisions.Record, error) {
+		next := &decisions.Record{}
+		if cur != nil {
+			*next = *cur
+		}
+		next.Seq, next.Kind, next.ThreadID, next.ParentID = a.meta.Sequence.Stream, string(env.Kind), env.ThreadID, env.ParentID
+		next.Author = firstOf(env.Author.Name, env.Author.Handle, env.Author.Email)
+		next.Snippet = decisions.Snippet(env.Subject, env.Text)
+		next.CreatedAt, next.ReceivedAt = env.CreatedAt, env.ReceivedAt
+		if next.RoutedAt.IsZero() {
+			next.RoutedAt = p.RoutedAt
+		}
+		next.UpdatedAt = now
+		next.RulesVersion, next.Lang = p.Version, firstOf(env.Lang, p.Lang)
+		next.Topics, next.Priority, next.Tags = p.Topics, p.Priority, p.Tags
+		next.Routes = next.Routes[:0:0]
+		for _, id := range p.Matched {
+			next.Routes = append(next.Routes, decisions.RouteMatch{ID: id})
+		}
+		next.Model = p.Scores
+		next.Reason, next.Followed, next.Conversation = p.Reason, p.Followed, p.Conversation
+		next.Customer, next.Case = p.Customer, p.Case
+		switch {
+		case noise:
+			next.Outcome, next.Teams = decisions.OutcomeNoise, nil
+		case len(dead) > 0:
+			next.Outcome, next.Teams = decisions.OutcomeDead, p.Teams
+		default:
+			next.Outcome, next.Teams = decisions.OutcomeRouted, p.Teams
+		}
+		next.AddEvent(ev)
+		for _, d := range a.deliveries {
+			next.SetDelivery(d)
+		}
+		for team, reason := range dead {
+			next.AddEvent(decisions.Event{At: now, Kind: decisions.EventDead, Teams: []string{team}, Detail: reason})
+		}
+		return next, nil
+	})
+	if err != nil {
+		a.log.Warn("decision record not stored; the trace will miss this attempt", zap.Error(err))
 	}
-	r.recorder.Record(ctx, rec)
 }
 
 func firstOf(s ...string) string {

@@ -72,29 +72,40 @@ type Deps struct {
 	// Progress remembers items being retried (nil: every retry redelivers
 	// to every target, relying on their idempotency alone).
 	Progress *Progress
-	// Threads is the thread-to-team map (nil: no thread stickiness).
+	// Threads is the conversation map: the latest routed item of each
+	// private conversation (nil: follow-ups do not follow their
+	// conversation).
 	Threads *Threads
+	// Records keeps the decision record of every item, and is where a
+	// reply finds where the item it answers went (nil: no records, and
+	// replies do not follow their parents).
+	Records Records
+	// Customers links items to customers (nil: no customer model).
+	Customers Customers
+	// Cases keeps customers' cases (nil: none; needs Customers).
+	Cases Cases
 	// Metrics receives counters (nil: none).
 	Metrics Metrics
 	// Log receives the router's logs.
 	Log *zap.Logger
-	// Recorder keeps decision records (nil: none).
-	Recorder Recorder
 }
 
 // Router routes ingest messages to team queues.
 type Router struct {
-	cfg      Config
-	js       jetstream.JetStream
-	rules    RulesFunc
-	teams    *teamCache
-	dead     *DeadLetters
-	progress *Progress
-	threads  *Threads
-	metrics  Metrics
-	log      *zap.Logger
-	now      func() time.Time
-	recorder Recorder
+	cfg       Config
+	js        jetstream.JetStream
+	rules     RulesFunc
+	teams     *teamCache
+	dead      *DeadLetters
+	progress  *Progress
+	threads   *Threads
+	records   Records
+	customers Customers
+	cases     Cases
+	inflight  *inflight
+	metrics   Metrics
+	log       *zap.Logger
+	now       func() time.Time
 }
 
 // New returns a router; Run starts it.
@@ -138,7 +149,8 @@ func New(cfg Config, d Deps) *Router {
 	return &Router{
 		cfg: cfg, js: d.JS, rules: d.Rules, dead: d.Dead, progress: d.Progress, threads: d.Threads,
 		teams:   newTeamCache(f, cfg.BreakerFailures, cfg.BreakerCooldown),
-		metrics: m, log: log, now: time.Now, recorder: d.Recorder,
+		records: d.Records, customers: d.Customers, cases: d.Cases, inflight: newInflight(),
+		metrics: m, log: log, now: time.Now,
 	}
 }
 
@@ -227,10 +239,14 @@ func (r *Router) Run(ctx context.Context, drain time.Duration) error {
 		used := 0
 		for msg := range batch.Messages() {
 			used++
+			// Decoded and registered here, in stream order, so that an item
+			// handled concurrently with one it follows can wait for it.
+			in := r.receive(msg)
 			wg.Go(func() {
 				defer release(slots, 1)
 				defer r.recoverHandle(msg)
-				r.handle(work, msg)
+				defer r.inflight.finish(in.flight)
+				r.handle(work, in)
 			})
 		}
 		release(slots, n-used)
@@ -279,29 +295,57 @@ type attemptState struct {
 	changed bool
 	// stopKeepAlive stops extending the ack deadline.
 	stopKeepAlive func()
-	// deliveries are this attempt's target outcomes, for the Recorder.
+	// deliveries are this attempt's target outcomes, for the decision record.
 	deliveries []decisions.Delivery
 }
 
-// handle routes one message and acks, naks or dead-letters it.
-func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		r.log.Error("ingest message without JetStream metadata; leaving it for redelivery", zap.String("subject", msg.Subject()), zap.Error(err))
-		return
+// received is an ingest message as fetched: decoded and registered as in
+// flight, or with the reason it cannot be routed.
+type received struct {
+	msg    jetstream.Msg
+	meta   *jetstream.MsgMetadata
+	env    *message.Envelope
+	err    error // the message has no metadata
+	bad    *deadFailure
+	flight *flight
+}
+
+// receive decodes and validates msg and registers it as in flight.
+func (r *Router) receive(msg jetstream.Msg) *received {
+	in := &received{msg: msg}
+	in.meta, in.err = msg.Metadata()
+	if in.err != nil {
+		return in
 	}
-	a := &attemptState{msg: msg, meta: meta, stopKeepAlive: r.keepAlive(msg)}
-	defer a.stopKeepAlive()
-	a.log = r.log.With(zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("delivery", meta.NumDelivered))
 	var env message.Envelope
 	if err := json.Unmarshal(msg.Data(), &env); err != nil {
-		r.deadAndAck(ctx, a, deadFailure{reason: ReasonMalformed, cause: fmt.Errorf("decoding envelope from %s: %w", msg.Subject(), err)})
+		in.bad = &deadFailure{reason: ReasonMalformed, cause: fmt.Errorf("decoding envelope from %s: %w", msg.Subject(), err)}
+		return in
+	}
+	in.env = &env
+	if err := env.Validate(); err != nil {
+		in.bad = &deadFailure{reason: ReasonInvalid, cause: fmt.Errorf("envelope from %s: %w", msg.Subject(), err)}
+		return in
+	}
+	in.flight = r.inflight.add(in.meta.Sequence.Stream, followKeys(&env)...)
+	return in
+}
+
+// handle routes one message and acks, naks or dead-letters it.
+func (r *Router) handle(ctx context.Context, in *received) {
+	msg, meta := in.msg, in.meta
+	if in.err != nil {
+		r.log.Error("ingest message without JetStream metadata; leaving it for redelivery", zap.String("subject", msg.Subject()), zap.Error(in.err))
 		return
 	}
-	a.env = &env
-	a.log = a.log.With(zap.String("id", env.ID))
-	if err := env.Validate(); err != nil {
-		r.deadAndAck(ctx, a, deadFailure{reason: ReasonInvalid, cause: fmt.Errorf("envelope from %s: %w", msg.Subject(), err)})
+	a := &attemptState{msg: msg, meta: meta, env: in.env, stopKeepAlive: r.keepAlive(msg)}
+	defer a.stopKeepAlive()
+	a.log = r.log.With(zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("delivery", meta.NumDelivered))
+	if a.env != nil {
+		a.log = a.log.With(zap.String("id", a.env.ID))
+	}
+	if in.bad != nil {
+		r.deadAndAck(ctx, a, *in.bad)
 		return
 	}
 	a.set = r.teams.snapshot(r.rules())
@@ -309,8 +353,8 @@ func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
 		r.metrics.Noise()
 		a.log.Debug("noise: kept in the ingest stream, delivered to no team", zap.Strings("rules", a.rec.Matched))
 		a.stopKeepAlive()
-		r.ack(ctx, a)
 		r.record(ctx, a, true, nil)
+		r.ack(ctx, a)
 		return
 	}
 	if len(a.rec.Teams) == 0 {
@@ -383,7 +427,7 @@ func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 	// asked for it, whatever the rules say now (noise included).
 	if replayTeam, skip := replayOf(a.msg); replayTeam != "" {
 		if _, ok := a.set.teams[replayTeam]; ok {
-			a.rec.Teams = []string{replayTeam}
+			a.rec.Teams, a.rec.Reason = []string{replayTeam}, decisions.ReasonReplay
 			// Targets that accepted the item before it was dead-lettered
 			// do not get it again.
 			for _, id := range skip {
@@ -394,9 +438,10 @@ func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 		a.log.Info("replayed item's team is not in the rules in force; routing it afresh", zap.String("team", replayTeam))
 	}
 	if d.Noise {
+		a.rec.Reason = decisions.ReasonText
 		return true
 	}
-	a.rec.Teams = r.stick(ctx, a, uniq(d.Teams), d.OverrideThread)
+	r.decideContext(ctx, a, d.Decided, uniq(d.Teams))
 	return false
 }
 
@@ -411,44 +456,6 @@ func replayOf(msg jetstream.Msg) (team string, skip []string) {
 		skip = strings.Split(v, ",")
 	}
 	return h.Get(HeaderReplayTeam), skip
-}
-
-// stick applies thread stickiness: a follow-up goes to the teams that
-// received its thread's first item, unless the rules override it. Failures
-// of the thread map only cost stickiness, never the item.
-func (r *Router) stick(ctx context.Context, a *attemptState, teams []string, override bool) []string {
-	env := a.env
-	if r.threads == nil || env.ThreadID == "" || override || len(teams) == 0 {
-		return teams
-	}
-	e, rev, ok, err := r.threads.lookup(ctx, env.Channel, env.ThreadID)
-	if err != nil {
-		a.log.Warn("thread map unavailable; routing by the rules alone", zap.Error(err))
-		return teams
-	}
-	if ok {
-		known := slices.DeleteFunc(slices.Clone(e.Teams), func(t string) bool { return a.set.teams[t] == nil })
-		if len(known) == len(e.Teams) {
-			r.threads.touch(ctx, env.Channel, env.ThreadID, e, rev)
-			return known
-		}
-		if len(known) == 0 {
-			known = teams // every team of the thread was removed: the rules decide anew
-		}
-		if err := r.threads.assign(ctx, env.Channel, env.ThreadID, env.ID, known); err != nil {
-			a.log.Warn("updating the thread map failed", zap.Error(err))
-		}
-		return known
-	}
-	got, err := r.threads.claim(ctx, env.Channel, env.ThreadID, env.ID, teams)
-	if err != nil {
-		a.log.Warn("thread map unavailable; routing by the rules alone", zap.Error(err))
-		return teams
-	}
-	if known := slices.DeleteFunc(slices.Clone(got), func(t string) bool { return a.set.teams[t] == nil }); len(known) > 0 {
-		return known
-	}
-	return teams
 }
 
 func uniq(s []string) []string {
@@ -549,9 +556,12 @@ func (r *Router) deliverAll(ctx context.Context, a *attemptState) []*teamResult 
 			Topics:   a.rec.Topics,
 			Priority: a.rec.Priority,
 			Tags:     a.rec.Tags,
-			Route:    message.Route{RulesVersion: a.rec.Version, Matched: a.rec.Matched},
+			Route:    message.Route{RulesVersion: a.rec.Version, Matched: a.rec.Matched, Reason: a.rec.Reason, Followed: a.rec.Followed},
+			Customer: a.rec.Customer,
+			Case:     a.rec.Case,
 			RoutedAt: a.rec.RoutedAt,
 		}
+		item.Version = message.RoutedVersion
 		if item.Lang == "" {
 			item.Lang = a.rec.Lang // detected by the rules
 		}

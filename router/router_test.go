@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/internal/yamlfile"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -379,32 +380,60 @@ func TestMalformedAndInvalidAreDeadLettered(t *testing.T) {
 	}
 }
 
-func TestThreadStickiness(t *testing.T) {
+// The router decides with context: an item whose own text decides is
+// routed by it; one that decides nothing follows the item it answers, or
+// its private conversation's latest item, else the default team. A public
+// thread (a post's comments, an X conversation) never captures its items.
+func TestConversationContext(t *testing.T) {
 	rs := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("triage"), natsTeam("billing"), natsTeam("privacy"), natsTeam("sales")}}
 	type step struct {
-		channel, thread, text string
-		want                  []string
+		channel string
+		kind    message.Kind
+		id      string
+		parent  string
+		thread  string
+		text    string
+		want    []string
+		reason  string
+	}
+	fb := func(kind message.Kind, id, parent, text string, want []string, reason string) step {
+		return step{"facebook", kind, id, parent, "post1", text, want, reason}
+	}
+	chat := func(id, thread, text string, want []string, reason string) step {
+		return step{"facebook", message.KindMessage, id, "", thread, text, want, reason}
 	}
 	tests := []struct {
 		name      string
 		noThreads bool
 		steps     []step
 	}{
-		{"sticky", false, []step{
-			{"web", "T1", "hello", []string{"triage"}},
-			{"web", "T1", "to=billing", []string{"triage"}},
-			{"web", "T1", "to=privacy override", []string{"privacy"}},
-			{"web", "T1", "to=billing", []string{"triage"}},    // the override did not move the thread
-			{"email", "T1", "to=billing", []string{"billing"}}, // threads are per channel
-			{"web", "T2", "to=billing,sales", []string{"billing", "sales"}},
-			{"web", "T2", "hello", []string{"billing", "sales"}},
-			{"web", "", "to=billing", []string{"billing"}}, // no thread: rules alone
-			{"web", "T3", "noise", nil},                    // noise claims no thread
-			{"web", "T3", "to=sales", []string{"sales"}},
+		{"comments on the page's own post", false, []step{
+			fb(message.KindComment, "c1", "post1", "to=sales", []string{"sales"}, decisions.ReasonText),
+			fb(message.KindComment, "c2", "post1", "hello", []string{"triage"}, decisions.ReasonDefault), // not captured by c1
+			fb(message.KindReply, "r1", "c1", "same here", []string{"sales"}, decisions.ReasonParent),
+			fb(message.KindReply, "r2", "c2", "to=billing", []string{"billing"}, decisions.ReasonText),
+			fb(message.KindReply, "r3", "r2", "+1", []string{"billing"}, decisions.ReasonParent),
+			fb(message.KindComment, "c3", "post1", "noise", nil, decisions.ReasonText),
+			fb(message.KindReply, "r4", "c3", "hello", []string{"triage"}, decisions.ReasonDefault), // noise claims nothing
 		}},
-		{"disabled", true, []step{
-			{"web", "T1", "hello", []string{"triage"}},
-			{"web", "T1", "to=billing", []string{"billing"}},
+		{"a chat that opens with a greeting", false, []step{
+			chat("m1", "t_1", "hello", []string{"triage"}, decisions.ReasonDefault),
+			chat("m2", "t_1", "to=billing", []string{"billing"}, decisions.ReasonText),
+			chat("m3", "t_1", "order 1180442", []string{"billing"}, decisions.ReasonConversation),
+			chat("m4", "t_2", "order 1180443", []string{"triage"}, decisions.ReasonDefault), // another chat
+			chat("m5", "t_1", "to=privacy,sales", []string{"privacy", "sales"}, decisions.ReasonText),
+			chat("m6", "t_1", "thanks", []string{"privacy", "sales"}, decisions.ReasonConversation),
+		}},
+		{"an X reply chain under the company's tweet", false, []step{
+			{"x", message.KindMention, "t1", "own", "own", "to=privacy", []string{"privacy"}, decisions.ReasonText},
+			{"x", message.KindMention, "t2", "t1", "own", "still nothing", []string{"privacy"}, decisions.ReasonParent},
+			{"x", message.KindMention, "t3", "own", "own", "hello", []string{"triage"}, decisions.ReasonDefault},
+		}},
+		{"without the conversation map replies still follow parents", true, []step{
+			chat("m1", "t_1", "to=billing", []string{"billing"}, decisions.ReasonText),
+			chat("m2", "t_1", "hello", []string{"triage"}, decisions.ReasonDefault),
+			fb(message.KindComment, "c1", "post1", "to=sales", []string{"sales"}, decisions.ReasonText),
+			fb(message.KindReply, "r1", "c1", "hello", []string{"sales"}, decisions.ReasonParent),
 		}},
 	}
 	for _, tt := range tests {
@@ -413,8 +442,8 @@ func TestThreadStickiness(t *testing.T) {
 			h := startRouter(t, b, Static(rs), harnessOpts{noThreads: tt.noThreads})
 			for i, s := range tt.steps {
 				env := envelope(s.text)
-				env.Channel, env.ThreadID = s.channel, s.thread
-				env.ID = message.MakeID(s.channel, env.SourceID)
+				env.Channel, env.Kind, env.SourceID, env.ParentID, env.ThreadID = s.channel, s.kind, s.id, s.parent, s.thread
+				env.ID = message.MakeID(s.channel, s.id)
 				h.publish(env)
 				h.waitAcked(10 * time.Second)
 				var got []string
@@ -426,7 +455,15 @@ func TestThreadStickiness(t *testing.T) {
 					}
 				}
 				if fmt.Sprint(got) != fmt.Sprint(sortTeams(s.want)) {
-					t.Fatalf("step %d (%s %s %q): delivered to %v, want %v", i, s.channel, s.thread, s.text, got, s.want)
+					t.Fatalf("step %d (%s %s %q): delivered to %v, want %v", i, s.kind, s.id, s.text, got, s.want)
+				}
+				var rec *decisions.Record
+				testwait.NoError(t, 0, "the decision record of "+env.ID, func() (err error) {
+					rec, err = h.records.Get(context.Background(), env.ID)
+					return err
+				})
+				if rec.Reason != s.reason {
+					t.Fatalf("step %d (%s %q): reason %q, want %q", i, s.id, s.text, rec.Reason, s.reason)
 				}
 			}
 		})
@@ -440,6 +477,35 @@ func TestThreadStickiness(t *testing.T) {
 	st, err := threads.kv.Status(context.Background())
 	if err != nil || st.TTL() != 36*time.Hour {
 		t.Fatalf("thread bucket ttl %v (%v)", st.TTL(), err)
+	}
+}
+
+// A reply fetched in the same batch as the comment it answers waits for
+// the comment's decision instead of going to the default team.
+func TestReplyInTheSameBatchFollowsItsParent(t *testing.T) {
+	rs := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("triage"), natsTeam("billing")}}
+	b := bustest.Open(t, nil)
+	mk := func(id, parent, text string) *message.Envelope {
+		env := envelope(text)
+		env.Channel, env.Kind, env.SourceID, env.ParentID, env.ThreadID = "facebook", message.KindReply, id, parent, "post"
+		env.ID = message.MakeID("facebook", id)
+		return env
+	}
+	// Published before the router starts: one fetch takes them all.
+	var envs []*message.Envelope
+	envs = append(envs, mk("c1", "post", "to=billing"))
+	for i := range 6 {
+		envs = append(envs, mk(fmt.Sprintf("r%d", i), "c1", "+1"))
+	}
+	for _, env := range envs {
+		if _, err := b.PublishIngest(context.Background(), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := startRouter(t, b, Static(rs), harnessOpts{cfg: func(c *Config) { c.Workers = 8 }})
+	h.waitAcked(10 * time.Second)
+	if got := teamIDs(t, b, "billing"); len(got) != len(envs) {
+		t.Fatalf("billing got %v, want the comment and all %d replies", got, len(envs)-1)
 	}
 }
 

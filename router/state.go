@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/router/decisions"
 )
 
 // StateConfig names the JetStream key-value buckets the router keeps its
@@ -99,8 +102,18 @@ type progressRecord struct {
 	Tags     []string `json:"tags,omitempty"`
 	Matched  []string `json:"matched,omitempty"`
 	// Lang is the language the rules detected, for an item without one.
-	Lang     string    `json:"lang,omitempty"`
-	RoutedAt time.Time `json:"routed_at"`
+	Lang string `json:"lang,omitempty"`
+	// Reason, Followed and Conversation say how the teams were chosen
+	// (conversation.Resolve); a retry keeps them.
+	Reason       string `json:"reason,omitempty"`
+	Followed     string `json:"followed,omitempty"`
+	Conversation string `json:"conversation,omitempty"`
+	// Customer and Case link the item to its customer and case.
+	Customer *message.Customer `json:"customer,omitempty"`
+	Case     *message.Case     `json:"case,omitempty"`
+	// Scores are the model's top teams, when the rules have a model.
+	Scores   []decisions.Score `json:"scores,omitempty"`
+	RoutedAt time.Time         `json:"routed_at"`
 	// Done lists, per team, the ids of the targets that accepted the item.
 	Done map[string][]string `json:"done,omitempty"`
 	// Closed maps a finished team to "delivered" or its dead-letter reason.
@@ -166,82 +179,63 @@ func (p *Progress) remove(ctx context.Context, id string, seq uint64) error {
 	return nil
 }
 
-// Threads is the thread-to-team map: the first item of a thread (per
-// channel) claims it for the teams it was routed to, and follow-ups go to
-// those teams. An entry expires TTL after the thread's last item.
+// Threads is the conversation map: for every private conversation (a
+// Messenger chat, an X DM conversation, a mail thread, a web-form thread;
+// see conversation.Private) the latest routed item and its teams, so that
+// a follow-up whose text decides nothing goes where the conversation went
+// last. An entry expires TTL after the conversation's last item.
+//
+// Entries written by earlier versions (the teams of a thread's first item,
+// keyed the same way) read as the conversation's latest teams; entries of
+// public threads (a post's comments) are never read any more and expire.
 type Threads struct {
 	kv  jetstream.KeyValue
 	ttl time.Duration
 	now func() time.Time
 }
 
-// threadEntry is the stored value of one thread.
+// threadEntry is the stored value of one conversation.
 type threadEntry struct {
-	// Teams received the thread's first item.
+	// Teams received the conversation's latest routed item.
 	Teams []string `json:"teams"`
-	// First is the envelope id of the item that claimed the thread.
-	First string `json:"first"`
-	// Seen is when the thread last had an item.
+	// Item is that item's envelope id.
+	Item string `json:"item,omitempty"`
+	// First is the item that claimed the thread (entries written by
+	// earlier versions, which kept the first item).
+	First string `json:"first,omitempty"`
+	// Seen is when the conversation last had an item.
 	Seen time.Time `json:"seen"`
 }
 
 func threadKey(channel, thread string) string { return "t." + hashKey(channel, thread) }
 
-// lookup returns the thread's entry and its revision, or ok false.
-func (t *Threads) lookup(ctx context.Context, channel, thread string) (e threadEntry, rev uint64, ok bool, err error) {
+// latest returns the conversation's latest routed item, or nil.
+func (t *Threads) latest(ctx context.Context, channel, thread string) (*threadEntry, error) {
 	kve, err := t.kv.Get(ctx, threadKey(channel, thread))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return e, 0, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return e, 0, false, fmt.Errorf("reading thread map: %w", err)
+		return nil, fmt.Errorf("reading the conversation map: %w", err)
 	}
+	var e threadEntry
 	if err := json.Unmarshal(kve.Value(), &e); err != nil || len(e.Teams) == 0 {
-		// Unreadable: treat as absent; the next claim overwrites it.
-		return threadEntry{}, kve.Revision(), false, nil
+		return nil, nil // unreadable: as if absent; the next put overwrites it
 	}
-	return e, kve.Revision(), true, nil
+	if e.Item == "" {
+		e.Item = e.First
+	}
+	return &e, nil
 }
 
-// claim records teams for the thread unless another item claimed it
-// first; it returns the thread's teams either way.
-func (t *Threads) claim(ctx context.Context, channel, thread, id string, teams []string) ([]string, error) {
-	data, _ := json.Marshal(threadEntry{Teams: teams, First: id, Seen: t.now().UTC()})
-	_, err := t.kv.Create(ctx, threadKey(channel, thread), data)
-	if err == nil {
-		return teams, nil
-	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("claiming thread: %w", err)
-	}
-	e, _, ok, err := t.lookup(ctx, channel, thread)
+// put records id, routed to teams, as the conversation's latest item.
+func (t *Threads) put(ctx context.Context, channel, thread, id string, teams []string) error {
+	data, err := json.Marshal(threadEntry{Teams: teams, Item: id, Seen: t.now().UTC()})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("encoding the conversation map entry: %w", err)
 	}
-	if !ok {
-		return teams, t.assign(ctx, channel, thread, id, teams)
-	}
-	return e.Teams, nil
-}
-
-// assign overwrites the thread's teams (its teams were all removed from
-// the rules, or its entry was unreadable).
-func (t *Threads) assign(ctx context.Context, channel, thread, id string, teams []string) error {
-	data, _ := json.Marshal(threadEntry{Teams: teams, First: id, Seen: t.now().UTC()})
 	if _, err := t.kv.Put(ctx, threadKey(channel, thread), data); err != nil {
-		return fmt.Errorf("reassigning thread: %w", err)
+		return fmt.Errorf("updating the conversation map: %w", err)
 	}
 	return nil
-}
-
-// touch rewrites an entry that is older than a quarter of the TTL, so an
-// active thread does not expire; concurrent touches are harmless.
-func (t *Threads) touch(ctx context.Context, channel, thread string, e threadEntry, rev uint64) {
-	now := t.now().UTC()
-	if now.Sub(e.Seen) < t.ttl/4 {
-		return
-	}
-	e.Seen = now
-	data, _ := json.Marshal(e)
-	_, _ = t.kv.Update(ctx, threadKey(channel, thread), data, rev)
 }

@@ -177,8 +177,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if w := rs.Warnings(); len(w) > 0 {
 		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
 	}
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"),
-		storeRecorder{store: records, log: log.Named("decisions")})
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"), records)
 	if err != nil {
 		return err
 	}
@@ -324,7 +323,7 @@ func waitFor(ctx context.Context, wait func()) {
 // HTTP client, the dead-letter stream and the router's KV buckets. It checks
 // that every team's targets can be built from the rules in force.
 // closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, rec router.Recorder) (rt *router.Router, closeDelivery func(), err error) {
+func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, records *decisions.Store) (rt *router.Router, closeDelivery func(), err error) {
 	dc := cfg.Delivery
 	factory := &targets.Factory{
 		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
@@ -362,6 +361,19 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 		closeDelivery()
 		return nil, nil, err
 	}
+	deps := router.Deps{
+		JS:       b.JS,
+		Rules:    rulesFn,
+		Targets:  factory,
+		Dead:     router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
+		Progress: progress,
+		Threads:  threads,
+		Metrics:  telemetry.RouterMetrics{M: metrics},
+		Log:      log,
+	}
+	if records != nil { // a nil *Store in the interface would not be nil
+		deps.Records = records
+	}
 	rt = router.New(router.Config{
 		Stream:          b.Subjects.IngestStream,
 		FilterSubject:   b.Subjects.AllIngest(),
@@ -376,17 +388,7 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 		BreakerFailures: dc.Breaker.Failures,
 		BreakerCooldown: time.Duration(dc.Breaker.Cooldown),
 		DepthInterval:   time.Duration(dc.DepthInterval),
-	}, router.Deps{
-		JS:       b.JS,
-		Rules:    rulesFn,
-		Targets:  factory,
-		Dead:     router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
-		Progress: progress,
-		Threads:  threads,
-		Metrics:  telemetry.RouterMetrics{M: metrics},
-		Log:      log,
-		Recorder: rec,
-	})
+	}, deps)
 	rs := rulesFn()
 	if err := rt.Check(rs); err != nil {
 		closeDelivery()

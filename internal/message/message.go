@@ -79,12 +79,59 @@ type Envelope struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
-// Route records which rules routed an item.
+// RoutedVersion is the version of the routed item format written by this
+// build: the envelope's fields (whose v it replaces) plus the routing
+// decision. Version 2 added route.reason, route.followed, customer and case.
+const RoutedVersion = 2
+
+// Route records which rules routed an item, and why it went where it went.
 type Route struct {
 	// RulesVersion is the content hash of the rules file that decided.
 	RulesVersion string `json:"rules_version"`
 	// Matched lists the ids of the rules that matched, in evaluation order.
 	Matched []string `json:"matched,omitempty"`
+	// Reason says which input decided the team: text (the item's own text:
+	// a route or the model), parent (it answers an item that went there),
+	// conversation (the latest item of its private conversation went
+	// there), case (its customer's open case is there), default, replay or
+	// reroute.
+	Reason string `json:"reason,omitempty"`
+	// Followed is the id of the item whose team this one took (reason
+	// parent or conversation).
+	Followed string `json:"followed,omitempty"`
+}
+
+// Customer is who wrote an item, as far as Switchboard could link the
+// author's identities across channels (docs/customers.md).
+type Customer struct {
+	// ID is the customer's stable id.
+	ID string `json:"id"`
+	// Strength is "confirmed" (linked by a shared email address, phone or
+	// order number, or by ops) or "probable" (the same name on two channels
+	// close in time, and one message refers to the other channel).
+	Strength string `json:"strength,omitempty"`
+	// Channels are the channels the customer was seen on.
+	Channels []string `json:"channels,omitempty"`
+}
+
+// Case is one customer's matter with one team: the item opened it or
+// joined it (docs/customers.md).
+type Case struct {
+	// ID is the case id.
+	ID string `json:"id"`
+	// Team owns the case.
+	Team string `json:"team"`
+	// FollowUp says the item joined an open case rather than opening one.
+	FollowUp bool `json:"follow_up,omitempty"`
+	// Related names another open case of the same customer, with another
+	// team, that the item did not join: neither team works blind.
+	Related *CaseRef `json:"related,omitempty"`
+}
+
+// CaseRef names a case and its team.
+type CaseRef struct {
+	ID   string `json:"id"`
+	Team string `json:"team"`
 }
 
 // Routed is an envelope after classification, as delivered to one team.
@@ -98,8 +145,12 @@ type Routed struct {
 	Priority string `json:"priority,omitempty"`
 	// Tags are free-form labels the matching rules assigned.
 	Tags []string `json:"tags,omitempty"`
-	// Route says which rules decided.
+	// Route says which rules decided, and why.
 	Route Route `json:"route"`
+	// Customer is the customer the item was linked to (absent when none).
+	Customer *Customer `json:"customer,omitempty"`
+	// Case is the case the item opened or joined (absent without a customer).
+	Case *Case `json:"case,omitempty"`
 	// RoutedAt is when the router decided.
 	RoutedAt time.Time `json:"routed_at"`
 }

@@ -10,6 +10,8 @@ package decisions
 
 import (
 	"time"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // RecordVersion is the version of the record format written by this build.
@@ -142,34 +144,15 @@ type Score struct {
 	P    float64 `json:"p"`
 }
 
-// Customer is the customer an item was linked to.
-type Customer struct {
-	// ID is the customer's stable id.
-	ID string `json:"id"`
-	// Strength is "confirmed" or "probable".
-	Strength string `json:"strength,omitempty"`
-	// Channels are the channels the customer was seen on.
-	Channels []string `json:"channels,omitempty"`
-}
+// Customer is the customer an item was linked to (the routed item's
+// customer field).
+type Customer = message.Customer
 
-// Case is the case an item opened or joined.
-type Case struct {
-	// ID is the case id.
-	ID string `json:"id"`
-	// Team owns the case.
-	Team string `json:"team"`
-	// FollowUp says the item joined an open case rather than opening one.
-	FollowUp bool `json:"follow_up,omitempty"`
-	// Related names another open case of the same customer, with another
-	// team, that the item did not join.
-	Related *CaseRef `json:"related,omitempty"`
-}
+// Case is the case an item opened or joined (the routed item's case field).
+type Case = message.Case
 
 // CaseRef names a case and its team.
-type CaseRef struct {
-	ID   string `json:"id"`
-	Team string `json:"team"`
-}
+type CaseRef = message.CaseRef
 
 // Delivery is one target's outcome for one team.
 type Delivery struct {
