@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/router/conversation"
 	"github.com/switchboard/switchboard/router/decisions"
+	"github.com/switchboard/switchboard/rules"
 )
 
 // Records keeps the decision record of every item (router/decisions.Store).
@@ -54,12 +55,14 @@ func followKeys(env *message.Envelope) []string {
 // decideContext completes a.rec with what the item's own text could not
 // decide: the item it answers, its private conversation, its customer and
 // the customer's open cases (docs/architecture.md, "The router decides with
-// context"). decided says the item's own text decided; teams are the
-// rules' teams. Failing lookups cost context, never the item.
-func (r *Router) decideContext(ctx context.Context, a *attemptState, decided bool, teams []string) {
+// context"), given the rules' decision d. Failing lookups cost context,
+// never the item.
+func (r *Router) decideContext(ctx context.Context, a *attemptState, d rules.Decision) {
 	env := a.env
 	seq := a.meta.Sequence.Stream
-	in := conversation.Input{Env: env, Decided: decided, Teams: teams, Known: func(t string) bool { return a.set.teams[t] != nil }}
+	in := conversation.Input{Env: env, Decided: d.Decided, Teams: uniq(d.Teams),
+		Deferred: !d.Decided && d.Route != "", // a route with sticky: true
+		Known:    func(t string) bool { return a.set.teams[t] != nil }}
 
 	if env.ParentID != "" && r.records != nil {
 		parentID := message.MakeID(env.Channel, env.ParentID)

@@ -441,7 +441,7 @@ func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 		a.rec.Reason = decisions.ReasonText
 		return true
 	}
-	r.decideContext(ctx, a, d.Decided, uniq(d.Teams))
+	r.decideContext(ctx, a, d)
 	return false
 }
 

@@ -75,7 +75,9 @@ type route struct {
 	owner  string   // owning team, "" when no route on the chain names one
 	copies []string // copy_to
 	prio   int8     // prioUnset when no route on the chain sets one
-	sticky bool
+	// sticky is false when the route (or an ancestor) says sticky: false;
+	// follow is true when it says sticky: true. See Decision.Decided.
+	sticky, follow bool
 	// ownTags are the route's own tag ids, added to the item's tags when it
 	// matches (ancestors have added theirs already).
 	ownTags []int
@@ -136,6 +138,7 @@ type inherited struct {
 	copies []string
 	prio   int8
 	sticky bool
+	follow bool
 	topics []string
 	tags   []string
 	chain  []string
@@ -441,9 +444,9 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		}
 		r.prio = rank
 	}
-	r.sticky = inh.sticky
+	r.sticky, r.follow = inh.sticky, inh.follow
 	if rs.Sticky != nil {
-		r.sticky = *rs.Sticky
+		r.sticky, r.follow = *rs.Sticky, *rs.Sticky
 	}
 	topics := b.labels(inh.topics, rs.Topics, p.Child("topics"), "topic")
 	tags := b.labels(inh.tags, rs.Tags, p.Child("tags"), "tag")
@@ -458,12 +461,14 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 	r.teams = decisionTeams(r.owner, r.copies, b.defTeam)
 	r.topics, r.tags, r.chain = slices.Clip(topics), slices.Clip(tags), slices.Clip(chain)
 	r.prioName = priorityName(r.prio)
-	r.decided = r.owner != "" || r.noise
+	// sticky: true makes a team route defer to the item's conversation;
+	// sticky: false makes any route decide, the default team included.
+	r.decided = r.owner != "" && !r.follow || r.noise || !r.sticky
 
 	idx := int32(len(b.routes))
 	b.routes = append(b.routes, r)
 	b.routeList(rs.Routes, p.Child("routes"), idx, inherited{
-		owner: r.owner, copies: r.copies, prio: r.prio, sticky: r.sticky,
+		owner: r.owner, copies: r.copies, prio: r.prio, sticky: r.sticky, follow: r.follow,
 		topics: r.topics, tags: r.tags, chain: r.chain, depth: inh.depth + 1,
 		best: r.best,
 	})

@@ -41,8 +41,12 @@ type Decision struct {
 	// noise route matched. It is false when the item falls through to
 	// default_team: no route matched, or only routes that name no team
 	// (tagging routes with continue, copy_to only). A route that names the
-	// default team explicitly decides. The router uses it for replies: an
-	// item whose text decides nothing follows the item it answers.
+	// default team explicitly decides. sticky on a route changes this: a
+	// route with sticky: true (itself or inherited) never decides, so an
+	// item it matches follows its conversation when it has one (its teams
+	// apply otherwise); a route with sticky: false always decides, even
+	// without a team. The router uses it for replies: an item whose text
+	// decides nothing follows the item it answers (docs/rules.md).
 	Decided bool `json:"decided"`
 	// Route is the id of the deciding route the item's first team came
 	// from (the noise route, for noise); empty when it did not decide.
@@ -477,7 +481,10 @@ func (r *Rules) assemble(matched []int32, hasChild func(int32) bool, noise int32
 	if len(matched) == last.depth+1 {
 		d.Matched, d.Topics, d.Tags = last.chain, last.topics, last.tags
 		if last.decided {
-			d.Decided, d.Route = true, last.id
+			d.Decided = true
+		}
+		if last.owner != "" || last.noise {
+			d.Route = last.id
 		}
 		if noise >= 0 {
 			d.Noise = true
@@ -501,8 +508,9 @@ func (r *Rules) assemble(matched []int32, hasChild func(int32) bool, noise int32
 			owners = append(owners, rt.owner)
 		}
 		if rt.owner != "" && d.Route == "" {
-			d.Decided, d.Route = true, rt.id
+			d.Route = rt.id
 		}
+		d.Decided = d.Decided || rt.decided
 		copies = union(copies, rt.copies)
 		prio = max(prio, rt.prio)
 		d.OverrideThread = d.OverrideThread || !rt.sticky

@@ -544,3 +544,47 @@ func TestHyphenatedWords(t *testing.T) {
 		}
 	}
 }
+
+// sticky: true makes a team route defer to the conversation (it does not
+// decide, but names its route); sticky: false makes a route decide even
+// without a team; children inherit either.
+func TestStickyAndDecided(t *testing.T) {
+	r := mustParse(t, `routes:
+  - id: order-number
+    team: logistics
+    sticky: true
+    match: {text: {any: [tilausnumero]}}
+    routes:
+      - id: order-number-late
+        match: {text: {any: [myöhässä]}}
+  - id: new-question
+    sticky: false
+    match: {text: {any: [uusi kysymys]}}
+  - id: billing
+    team: billing
+    match: {text: {any: [lasku]}}
+  - id: tag-only
+    tags: [thanks]
+    continue: true
+    match: {text: {any: [kiitos]}}
+`)
+	tests := []struct {
+		text    string
+		decided bool
+		route   string
+		teams   string
+	}{
+		{"tilausnumero on 1180442", false, "order-number", "[logistics]"},
+		{"tilausnumero 1180442 on myöhässä", false, "order-number-late", "[logistics]"},
+		{"uusi kysymys", true, "", "[triage]"},
+		{"lasku on väärin", true, "billing", "[billing]"},
+		{"kiitos", false, "", "[triage]"},
+		{"hei", false, "", "[triage]"},
+	}
+	for _, tt := range tests {
+		d := r.Classify(env(tt.text))
+		if d.Decided != tt.decided || d.Route != tt.route || fmt.Sprint(d.Teams) != tt.teams {
+			t.Errorf("%q: decided %v route %q teams %v, want %v %q %s", tt.text, d.Decided, d.Route, d.Teams, tt.decided, tt.route, tt.teams)
+		}
+	}
+}

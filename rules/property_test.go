@@ -232,6 +232,7 @@ type refOutcome struct {
 	copies []string
 	prio   int8
 	sticky bool
+	follow bool
 	topics []string
 	tags   []string
 }
@@ -529,7 +530,7 @@ func (x *ref) walk(routes []RouteSpec, parent refOutcome, best bool, matched *[]
 			o.prio, _ = priorityRank(rs.Priority)
 		}
 		if rs.Sticky != nil {
-			o.sticky = *rs.Sticky
+			o.sticky, o.follow = *rs.Sticky, *rs.Sticky
 		}
 		if rs.Noise {
 			*noise = true
@@ -633,9 +634,10 @@ func refDecide(f *File, st *stemmer, env *message.Envelope, version string, m Mo
 		if o.owner != "" {
 			owners = union(owners, []string{o.owner})
 			if d.Route == "" {
-				d.Decided, d.Route = true, o.route
+				d.Route = o.route
 			}
 		}
+		d.Decided = d.Decided || o.owner != "" && !o.follow || !o.sticky
 		copies = union(copies, o.copies)
 		prio = max(prio, o.prio)
 		d.OverrideThread = d.OverrideThread || !o.sticky

@@ -71,6 +71,10 @@ type Input struct {
 	// default team when nothing decided).
 	Decided bool
 	Teams   []string
+	// Deferred says a route chose Teams but deferred to the item's
+	// conversation (sticky: true): Teams apply when there is nothing to
+	// follow, and the reason is then the text's.
+	Deferred bool
 	// Parent is the routed item Env answers (nil: none, or not routed).
 	Parent *Prior
 	// Latest is the latest routed item of Env's private conversation (nil
@@ -125,6 +129,8 @@ func Resolve(in Input) Result {
 		res.Teams, res.Reason, res.Followed = parent.Teams, ReasonParent, parent.ID
 	case latest != nil && Private(env):
 		res.Teams, res.Reason, res.Followed = latest.Teams, ReasonConversation, latest.ID
+	case in.Deferred:
+		res.Teams, res.Reason = in.Teams, ReasonText
 	default:
 		res.Teams, res.Reason = in.Teams, ReasonDefault
 	}
@@ -133,7 +139,7 @@ func Resolve(in Input) Result {
 	if len(cases) == 0 || len(res.Teams) == 0 {
 		return res
 	}
-	if res.Reason == ReasonDefault {
+	if res.Reason == ReasonDefault || in.Deferred && res.Reason == ReasonText {
 		// Nothing about the item itself decided: the customer's case does.
 		c := cases[0]
 		res.Teams, res.Reason, res.Case = []string{c.Team}, ReasonCase, &c

@@ -127,3 +127,22 @@ func TestPrivate(t *testing.T) {
 		}
 	}
 }
+
+// A route with sticky: true chose a team but defers to the conversation:
+// its team applies only when there is nothing to follow.
+func TestResolveDeferred(t *testing.T) {
+	chat := env(message.KindMessage, "facebook", "m2", "t_1", "")
+	latest := &Prior{ID: "facebook:m1", Teams: []string{"billing"}}
+	got := Resolve(Input{Env: chat, Teams: []string{"sales"}, Deferred: true, Latest: latest})
+	if got.Reason != ReasonConversation || got.Teams[0] != "billing" {
+		t.Fatalf("deferred with a conversation: %+v, want it to follow billing", got)
+	}
+	got = Resolve(Input{Env: chat, Teams: []string{"sales"}, Deferred: true})
+	if got.Reason != ReasonText || got.Teams[0] != "sales" {
+		t.Fatalf("deferred with nothing to follow: %+v, want the route's team by text", got)
+	}
+	got = Resolve(Input{Env: chat, Teams: []string{"sales"}, Deferred: true, Cases: []Case{{ID: "k1", Team: "billing"}}})
+	if got.Reason != ReasonCase || got.Case == nil {
+		t.Fatalf("deferred with an open case: %+v, want the case", got)
+	}
+}
