@@ -118,12 +118,12 @@ func TestCheckpointSemantics(t *testing.T) {
 		t.Fatalf("watermark moved back to %d", st.Watermark)
 	}
 	cp := &checkpoint{V: checkpointVersion, Feed: st}
-	back, err := decodeCheckpoint(cp.encode())
+	back, err := decodeCheckpoint(cp.encode(), t0)
 	if err != nil || back.Feed.Watermark != st.Watermark || len(back.Feed.Seen) != 1 {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 	for _, bad := range []string{`{`, `{"v":9}`, `[]`} {
-		if _, err := decodeCheckpoint([]byte(bad)); err == nil {
+		if _, err := decodeCheckpoint([]byte(bad), t0); err == nil {
 			t.Errorf("checkpoint %s accepted", bad)
 		}
 	}
@@ -147,7 +147,7 @@ func TestCheckNextStaysOnTheGraphHost(t *testing.T) {
 			t.Errorf("next %q accepted: the token would go elsewhere", bad)
 		}
 	}
-	proof := g.session.AppsecretProof()
+	proof := g.proof
 	if s := g.red.Scrub("token EAAsecret and proof " + proof); proof == "" || strings.Contains(s, "EAAsecret") || strings.Contains(s, proof) {
 		t.Fatalf("scrub left a secret: %s", s)
 	}
