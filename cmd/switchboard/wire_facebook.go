@@ -55,7 +55,10 @@ func buildFacebook(d wireDeps) ([]connectors.Connector, error) {
 		if d.cfg.HTTP.Listen == "" {
 			return nil, errors.New("connectors.facebook.webhook is enabled but http.listen is empty: the webhook needs the HTTP listener")
 		}
-		wh, err := facebook.NewWebhook(fc.Webhook.VerifyToken.Reveal(), fc.Webhook.AppSecret.Reveal(), triggers, log.Named("webhook"), metrics)
+		wh, err := facebook.NewWebhook(facebook.WebhookConfig{
+			VerifyToken: fc.Webhook.VerifyToken.Reveal(), AppSecret: fc.Webhook.AppSecret.Reveal(),
+			Pages: triggers, Log: log.Named("webhook"), Metrics: metrics,
+		})
 		if err != nil {
 			return nil, err
 		}
