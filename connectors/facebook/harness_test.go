@@ -88,7 +88,9 @@ type tenv struct {
 	pub   connectors.Publisher
 	store connectors.CheckpointStore
 	// resps stores the page's responses; nil: responses are not tracked.
-	resps    *connectortest.Responses
+	resps *connectortest.Responses
+	// respPub, when set, stores the responses instead of resps.
+	respPub  connectors.ResponsePublisher
 	sup      *connectors.Supervisor
 	cancel   context.CancelFunc
 	startCtx context.Context
@@ -152,7 +154,10 @@ func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 	e.t.Helper()
 	if e.sup == nil {
 		so := connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, Log: e.log}
-		if e.resps != nil {
+		switch {
+		case e.respPub != nil:
+			so.Responses = e.respPub
+		case e.resps != nil:
 			so.Responses = e.resps
 		}
 		e.sup = connectors.NewSupervisor(so)
