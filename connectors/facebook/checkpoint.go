@@ -30,6 +30,11 @@ type checkpoint struct {
 	// (post id → the feed watermark up to which regular passes read their
 	// comments); the sweep reads on from there.
 	Left map[string]int64 `json:"left,omitempty"`
+	// LeftSeen keeps the feed's Seen entries of the passes in which posts
+	// left (id → created_time): the sweep reads a post that left from its
+	// Left watermark minus the overlap, and must not take again what the
+	// feed pass took in that overlap.
+	LeftSeen map[string]int64 `json:"left_seen,omitempty"`
 	// Recover (unix seconds), when set, makes the next complete feed pass
 	// read comments back to it: the migration from version 1 sets it so that
 	// comments the old polling missed are read once (within the ingest
@@ -154,6 +159,7 @@ func (cp *checkpoint) completeFeed(start time.Time, window time.Duration, watche
 	cp.Feed.complete(start)
 	cp.Recover = 0
 	from := cp.feedFrom(window)
+	left := false
 	for id, m := range cp.Posts {
 		switch {
 		case !watched[id]:
@@ -164,8 +170,17 @@ func (cp *checkpoint) completeFeed(start time.Time, window time.Duration, watche
 			}
 			if len(cp.Left) < maxLeft {
 				cp.Left[id] = cp.Feed.Watermark
+				left = true
 			}
 			delete(cp.Posts, id)
+		}
+	}
+	if left {
+		if cp.LeftSeen == nil {
+			cp.LeftSeen = map[string]int64{}
+		}
+		for id, t := range cp.Feed.Seen {
+			cp.LeftSeen[id] = t
 		}
 	}
 }
@@ -178,6 +193,11 @@ func (cp *checkpoint) completeSweep(start time.Time) {
 	for id, w := range cp.Left {
 		if w <= cp.Sweep.Watermark {
 			delete(cp.Left, id)
+		}
+	}
+	for id, t := range cp.LeftSeen {
+		if t < cp.Sweep.since() {
+			delete(cp.LeftSeen, id)
 		}
 	}
 }

@@ -42,8 +42,9 @@ func (p *Page) pollSweep(ctx context.Context, h *connectors.Handle, g *graphClie
 			return max(sw.since(), post.CreatedTime.Unix()+window)
 		},
 		seen: func(id string) bool {
-			_, ok := cp.Feed.Seen[id]
-			return ok
+			_, feed := cp.Feed.Seen[id]
+			_, left := cp.LeftSeen[id]
+			return feed || left
 		},
 		known: func(string) (int, bool) { return 0, false },
 	}
