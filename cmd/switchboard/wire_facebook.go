@@ -33,11 +33,13 @@ func buildFacebook(d wireDeps) ([]connectors.Connector, error) {
 	conns := make([]connectors.Connector, 0, len(fc.Pages))
 	for _, pc := range fc.Pages {
 		page, err := facebook.NewPage(facebook.PageConfig{
-			ID:           pc.ID,
-			Label:        pc.Label(),
-			Token:        tokenSource(pc),
-			PollInterval: time.Duration(pc.PollInterval),
-			Backfill:     time.Duration(pc.Backfill),
+			ID:            pc.ID,
+			Label:         pc.Label(),
+			Token:         tokenSource(pc),
+			PollInterval:  time.Duration(pc.PollInterval),
+			Backfill:      time.Duration(pc.Backfill),
+			WatchWindow:   time.Duration(pc.WatchWindow),
+			SweepInterval: time.Duration(pc.SweepInterval),
 			Ingest: facebook.Ingest{
 				VisitorPosts: pc.Wants(config.FacebookIngestVisitorPosts),
 				Comments:     pc.Wants(config.FacebookIngestComments),
