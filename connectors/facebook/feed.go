@@ -22,7 +22,8 @@ func (p *Page) feedFields() string {
 }
 
 // pollFeed reads the watched posts — those created since the window start
-// (feedFrom) — with their new comments, and ingests the new posts. It pages
+// (feedFrom) — with their new comments, and ingests the new posts (without
+// comments to read, only the posts created since the watermark). It pages
 // through the whole window: the feed's order is not relied upon, and since
 // (which the reference does not say applies to created_time or to
 // updated_time) only bounds the answer; posts created before the window
@@ -31,6 +32,9 @@ func (p *Page) feedFields() string {
 func (p *Page) pollFeed(ctx context.Context, h *connectors.Handle, g *graphClient, cp *checkpoint) error {
 	st := cp.Feed
 	from := cp.feedFrom(p.cfg.WatchWindow)
+	if !p.cfg.Ingest.Comments {
+		from = st.since() // only new posts are wanted: no window to watch
+	}
 	commentsFrom := cp.commentsFrom()
 	sc := commentScan{
 		kind: "feed", st: st,
