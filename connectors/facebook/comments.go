@@ -74,9 +74,9 @@ func (p *Page) postComments(ctx context.Context, h *connectors.Handle, g *graphC
 	what := "comments of post " + post.ID
 	found := 0
 	var pg pager
+	var prev time.Time // the previous comment's time, across pages
 	for {
 		reachedOld := false
-		var prev time.Time
 		for _, raw := range e.Data {
 			c, err := decodeComment(raw)
 			if err != nil {
