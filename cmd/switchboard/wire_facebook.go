@@ -33,11 +33,13 @@ func buildFacebook(d wireDeps) ([]connectors.Connector, error) {
 	conns := make([]connectors.Connector, 0, len(fc.Pages))
 	for _, pc := range fc.Pages {
 		page, err := facebook.NewPage(facebook.PageConfig{
-			ID:           pc.ID,
-			Label:        pc.Label(),
-			Token:        tokenSource(pc),
-			PollInterval: time.Duration(pc.PollInterval),
-			Backfill:     time.Duration(pc.Backfill),
+			ID:            pc.ID,
+			Label:         pc.Label(),
+			Token:         tokenSource(pc),
+			PollInterval:  time.Duration(pc.PollInterval),
+			Backfill:      time.Duration(pc.Backfill),
+			WatchWindow:   time.Duration(pc.WatchWindow),
+			SweepInterval: time.Duration(pc.SweepInterval),
 			Ingest: facebook.Ingest{
 				VisitorPosts: pc.Wants(config.FacebookIngestVisitorPosts),
 				Comments:     pc.Wants(config.FacebookIngestComments),
@@ -55,7 +57,10 @@ func buildFacebook(d wireDeps) ([]connectors.Connector, error) {
 		if d.cfg.HTTP.Listen == "" {
 			return nil, errors.New("connectors.facebook.webhook is enabled but http.listen is empty: the webhook needs the HTTP listener")
 		}
-		wh, err := facebook.NewWebhook(fc.Webhook.VerifyToken.Reveal(), fc.Webhook.AppSecret.Reveal(), triggers, log.Named("webhook"), metrics)
+		wh, err := facebook.NewWebhook(facebook.WebhookConfig{
+			VerifyToken: fc.Webhook.VerifyToken.Reveal(), AppSecret: fc.Webhook.AppSecret.Reveal(),
+			Pages: triggers, Log: log.Named("webhook"), Metrics: metrics,
+		})
 		if err != nil {
 			return nil, err
 		}

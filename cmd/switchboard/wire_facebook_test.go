@@ -1,12 +1,17 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -58,6 +63,18 @@ func TestBuildFacebook(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/hooks/fb?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42", nil))
 	if rec.Code != 200 || rec.Body.String() != "42" {
 		t.Fatalf("handshake through the mounted receiver: %d %q", rec.Code, rec.Body)
+	}
+	// A signed notification through the mounted receiver is accepted with
+	// the configured app secret.
+	body := fmt.Sprintf(`{"object":"page","entry":[{"id":"111","time":%d,"changes":[]}]}`, time.Now().Unix())
+	mac := hmac.New(sha256.New, []byte("sekret"))
+	mac.Write([]byte(body))
+	req := httptest.NewRequest(http.MethodPost, "/hooks/fb", strings.NewReader(body))
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Body.String() != "EVENT_RECEIVED" {
+		t.Fatalf("signed notification through the mounted receiver: %d %q", rec.Code, rec.Body)
 	}
 	// The token file is read again on every start of the poller.
 	src := tokenSource(cfg.Connectors.Facebook.Pages[1])

@@ -21,6 +21,10 @@ func feedOnly() facebook.PageConfig {
 	return cfg
 }
 
+// TestRateLimits: a rate-limit error pauses the page's requests for the
+// time the usage header estimates (or a minute, doubling). Meanwhile the
+// page is backing off with the error as last_error, and its restarts make
+// no request; when the pause is over the same items are read.
 func TestRateLimits(t *testing.T) {
 	noHeader := func(code int) fbtest.Fault {
 		f := fbtest.RateLimited(pageID, code, 0)
@@ -38,6 +42,7 @@ func TestRateLimits(t *testing.T) {
 		{"custom limit 613", fbtest.RateLimited(pageID, 613, 2), 2 * time.Minute},
 		{"page BUC 80001", fbtest.RateLimited(pageID, 80001, 19), 19 * time.Minute},
 		{"no usage header", noHeader(80001), time.Minute},
+		{"http 429", fbtest.Fault{Status: 429, Body: "<html>Too Many Requests</html>"}, time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,22 +50,38 @@ func TestRateLimits(t *testing.T) {
 			post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
 			fake.Fail(pageID, tt.fault)
 			e := newEnv(t, fake)
-			e.start(e.opts(), feedOnly())
+			e.start(e.opts(), pageConfig(pageID, pageToken))
+			if err := e.wait(pageID); err == nil {
+				t.Fatal("the rate-limited poll succeeded")
+			}
+			restartsWhilePaused := func() {
+				t.Helper()
+				before := e.status(pageID).Restarts
+				testwait.Until(t, 10*time.Second, "restarts while the page is paused", func() bool {
+					return e.status(pageID).Restarts >= before+3
+				})
+				if n := fake.Requests(pageID); n != 1 {
+					t.Fatalf("%d requests: the page was called while paused", n)
+				}
+				s := e.waitState(pageID, connectors.StateBackingOff)
+				if !strings.Contains(s.LastError, "rate limited") {
+					t.Fatalf("last error %q", s.LastError)
+				}
+			}
+			restartsWhilePaused()
+			fake.Advance(tt.pause - time.Second)
+			restartsWhilePaused()
+			fake.Advance(time.Second)
 			e.mustPoll(pageID)
 			if e.pub.(*memPub).get(post) == nil {
 				t.Fatal("the post was not ingested after the rate limit lifted")
 			}
-			if got := e.sleeps.waited(time.Minute); !slices.Equal(got, []time.Duration{tt.pause}) {
-				t.Fatalf("paused %v, want one pause of %s", got, tt.pause)
-			}
+			e.waitState(pageID, connectors.StateRunning)
 			if n := e.metric("switchboard_facebook_rate_limited_total", map[string]string{"page": pageID}); n != 1 {
 				t.Errorf("rate_limited_total = %v", n)
 			}
 			if n := e.metric("switchboard_facebook_graph_requests_total", map[string]string{"page": pageID, "outcome": "rate_limited"}); n != 1 {
 				t.Errorf("rate-limited requests = %v", n)
-			}
-			if s := e.status(pageID); !strings.Contains(s.LastError, "rate limited") || s.State != connectors.StateRunning {
-				t.Errorf("status %s, last error %q", s.State, s.LastError)
 			}
 			e.assertNoLeak(pageToken)
 		})
@@ -75,12 +96,14 @@ func TestSlowsDownBeforeTheWall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.pct), func(t *testing.T) {
 			fake := newFake(t)
-			for i := range 30 {
+			for i := range 130 {
 				fake.AddPost(pageID, visitor, fmt.Sprintf("p%d", i), t0.Add(-time.Duration(i+1)*time.Minute))
 			}
 			fake.SetUsage(pageID, tt.pct)
 			e := newEnv(t, fake)
-			e.start(e.opts(), feedOnly())
+			cfg := pageConfig(pageID, pageToken)
+			cfg.Ingest = facebook.Ingest{VisitorPosts: true}
+			e.start(e.opts(), cfg)
 			e.mustPoll(pageID)
 			// Two feed pages: one pause between them, none longer.
 			if got := e.sleeps.waited(time.Second); !slices.Equal(got, []time.Duration{tt.pause}) {
@@ -93,16 +116,19 @@ func TestSlowsDownBeforeTheWall(t *testing.T) {
 	}
 }
 
-func TestTransientErrorsAreRetried(t *testing.T) {
+// TestFailedRequestsBackOff: a request that fails ends the poll; the page
+// shows backing_off with the error, and the supervisor's backoff retries
+// it. Nothing is skipped.
+func TestFailedRequestsBackOff(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults []fbtest.Fault
-		// waits are the longest waits allowed; the jitter may halve each.
-		waits []time.Duration
+		words  string
 	}{
-		{"is_transient", []fbtest.Fault{fbtest.Transient(), fbtest.Transient()}, []time.Duration{time.Second, 2 * time.Second}},
-		{"html 502", []fbtest.Fault{{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}}, []time.Duration{time.Second}},
-		{"not json 200", []fbtest.Fault{{Status: 200, Body: "<html>oops</html>"}}, []time.Duration{time.Second}},
+		{"is_transient", []fbtest.Fault{fbtest.Transient(), fbtest.Transient()}, "code 2"},
+		{"html 502", []fbtest.Fault{{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}}, "HTTP 502"},
+		{"not json 200", []fbtest.Fault{{Status: 200, Body: "<html>oops</html>"}}, "malformed list response"},
+		{"other graph error", []fbtest.Fault{{Status: 400, Error: &fbtest.GraphError{Message: "(#100) Invalid parameter", Type: "OAuthException", Code: 100}}}, "code 100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,41 +137,45 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 			fake.Fail(pageID, tt.faults...)
 			e := newEnv(t, fake)
 			e.start(e.opts(), feedOnly())
-			e.mustPoll(pageID)
-			if e.pub.(*memPub).get(post) == nil {
-				t.Fatal("not ingested after retries")
-			}
-			got := e.sleeps.waited(time.Second / 2)
-			if len(got) != len(tt.waits) {
-				t.Fatalf("retry waits %v, want %d up to %v", got, len(tt.waits), tt.waits)
-			}
-			for i, d := range got {
-				if d < tt.waits[i]/2 || d > tt.waits[i] {
-					t.Fatalf("retry waits %v, want each in [w/2, w] of %v", got, tt.waits)
+			for range tt.faults {
+				if err := e.wait(pageID); err == nil || !strings.Contains(err.Error(), tt.words) {
+					t.Fatalf("poll: %v, want the error with %q", err, tt.words)
 				}
+			}
+			e.mustPoll(pageID) // restarted by the supervisor
+			if e.pub.(*memPub).get(post) == nil {
+				t.Fatal("not ingested after the restart")
+			}
+			s := e.waitState(pageID, connectors.StateRunning)
+			if s.Restarts != uint64(len(tt.faults)) || !strings.Contains(s.LastError, "facebook page page-"+pageID) || !strings.Contains(s.LastError, tt.words) {
+				t.Fatalf("restarts %d, last error %q", s.Restarts, s.LastError)
 			}
 		})
 	}
+}
 
-	t.Run("beyond retries the supervisor takes over", func(t *testing.T) {
-		fake := newFake(t)
-		post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
-		for range 5 {
-			fake.Fail(pageID, fbtest.Transient())
-		}
-		e := newEnv(t, fake)
-		e.start(e.opts(), feedOnly())
-		if err := e.wait(pageID); err == nil || !strings.Contains(err.Error(), "code 2") {
-			t.Fatalf("first poll: %v, want the transient error after 4 retries", err)
-		}
-		e.mustPoll(pageID) // restarted by the supervisor
-		if e.pub.(*memPub).get(post) == nil {
-			t.Fatal("not ingested after the restart")
-		}
-		if s := e.status(pageID); s.Restarts != 1 || !strings.Contains(s.LastError, "facebook page page-"+pageID) {
-			t.Fatalf("restarts %d, last error %q", s.Restarts, s.LastError)
-		}
-	})
+// TestEveryRequestFailsShowsBackingOff: a page whose every request fails is
+// backing_off with its last error, never running, until the requests work
+// again.
+func TestEveryRequestFailsShowsBackingOff(t *testing.T) {
+	fake := newFake(t)
+	post := fake.AddPost(pageID, visitor, "hei", t0.Add(-time.Hour))
+	f := fbtest.Transient()
+	f.Sticky = true
+	fake.Fail(pageID, f)
+	e := newEnv(t, fake)
+	e.start(e.opts(), pageConfig(pageID, pageToken))
+	testwait.Until(t, 10*time.Second, "a few failed polls", func() bool { return e.status(pageID).Restarts >= 3 })
+	s := e.waitState(pageID, connectors.StateBackingOff)
+	if !strings.Contains(s.LastError, "code 2") || s.NextAttemptAt == nil {
+		t.Fatalf("status %+v: want the Graph error and the next attempt", s)
+	}
+	if s.LastSuccess != nil {
+		t.Fatalf("a page whose every request failed has a last success: %v", s.LastSuccess)
+	}
+	fake.ClearFaults(pageID)
+	testwait.Until(t, 10*time.Second, "the post once the requests work", func() bool { return e.pub.(*memPub).get(post) != nil })
+	e.waitState(pageID, connectors.StateRunning)
 }
 
 func TestMalformedItemIsSkippedAlone(t *testing.T) {

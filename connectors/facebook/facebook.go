@@ -3,20 +3,34 @@
 // own posts from /{page-id}/feed, the comments and replies on them expanded
 // in the same request, and Messenger messages from /{page-id}/conversations.
 // What the page itself wrote (its comments, replies and Messenger answers) is
-// never ingested: those are the page's answers, not feedback.
+// never ingested as a customer item: those are the page's answers, published
+// as responses (message.Response) when responses are tracked.
 //
-// An idle poll costs one request per kind, however many posts the page has:
-// the feed is read with since=<watermark>, which the Graph API applies to a
-// post's updated_time (moved by every new comment), so new comments on old
-// posts are found too. Conversations have no time filter; they are read
-// newest first until one older than the watermark. Each page has its own
-// checkpoint (one section per kind) in the connector KV store; a restart
-// resumes with no gap and nothing ingested twice. docs/facebook.md has the
-// details, the permissions a page token needs and the rate-limit behaviour.
+// Comments are read on every post of a watch window (watch_window, 30 days by
+// default), without relying on what the Graph API reference leaves open
+// (whether since on the feed follows created_time or updated_time, whether a
+// comment brings its post back): one feed request with since=<window start>
+// and limit=100 returns the watched posts, each with its newest comments
+// expanded (filter(stream), order(reverse_chronological), summary(true)).
+// A post's comments are read further only when its expanded page is all new,
+// when the summary says the order asked for was not used, or when its
+// total_count grew by more than the new comments found. An idle poll of a
+// page with up to 100 watched posts costs two requests: the feed and the
+// conversations. Posts older than the window are read by a slower sweep
+// (sweep_interval). Each page has its own checkpoint in the connector KV
+// store; a restart resumes with no gap and nothing ingested twice.
+// docs/facebook.md has the details, the permissions a page token needs and
+// the rate-limit behaviour.
 //
-// A Webhook receiver (webhook.go) makes a page poll at once when Facebook
-// reports a change, so latency drops from the poll interval to seconds;
-// polling stays the source of truth.
+// The Graph client (graph.go) is plain net/http, not a Graph library: the
+// connector needs every answer's status, usage headers and Date, a bounded
+// body decoded strictly with one bad item skipped alone, and paging that
+// never leaves the Graph host nor stops at a short page; docs/facebook.md,
+// "The Graph client", has the evidence.
+//
+// A Webhook receiver (webhook.go) makes a page poll sooner when Facebook
+// reports a change, within the same pacing as scheduled polls; polling
+// stays the source of truth.
 package facebook
 
 import (
@@ -24,7 +38,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -32,7 +45,6 @@ import (
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/backoff"
-	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/secret"
 )
 
@@ -55,6 +67,17 @@ type Ingest struct {
 
 func (in Ingest) feed() bool { return in.VisitorPosts || in.Comments || in.PagePosts }
 
+// Defaults of a PageConfig.
+const (
+	// DefaultWatchWindow is how old a post can be and still have its
+	// comments read on every poll.
+	DefaultWatchWindow = 30 * 24 * time.Hour
+	// DefaultSweepInterval is how often the comments of older posts are read.
+	DefaultSweepInterval = 6 * time.Hour
+	// SweepHorizon is how old a post can be and still be swept.
+	SweepHorizon = 365 * 24 * time.Hour
+)
+
 // PageConfig is one page to poll.
 type PageConfig struct {
 	// ID is the numeric page id.
@@ -67,6 +90,12 @@ type PageConfig struct {
 	PollInterval time.Duration
 	// Backfill is how far back the first poll (without a checkpoint) reads.
 	Backfill time.Duration
+	// WatchWindow is how old a post can be and still have its comments
+	// read on every poll (default DefaultWatchWindow).
+	WatchWindow time.Duration
+	// SweepInterval is how often the comments of posts older than the
+	// window (up to SweepHorizon) are read (default DefaultSweepInterval).
+	SweepInterval time.Duration
 	// Ingest says what to read.
 	Ingest Ingest
 }
@@ -102,17 +131,25 @@ type Page struct {
 	log  *zap.Logger
 	// poke asks for a poll now (buffered: triggers during a poll coalesce).
 	poke chan struct{}
+	// pace is the page's pacing, kept across restarts of Run.
+	pace pacer
 	// polled, if set, is told about every finished poll (tests).
 	polled func(error)
 }
 
-// Feed and conversation page sizes. The feed's limit is at most 100.
+// Page sizes. Graph API limits are at most 100.
 const (
-	feedLimit     = 25
-	commentsLimit = 50
+	// feedLimit posts per feed request: a window of up to 100 posts is one
+	// request.
+	feedLimit = 100
+	// commentsLimit comments expanded per post in the feed request.
+	commentsLimit = 25
+	// morePageLimit comments or messages per request when a post or a
+	// conversation is read further.
+	morePageLimit = 100
+	// convLimit conversations per request, each with messagesLimit messages.
 	convLimit     = 25
-	// minPollGap spaces polls that webhooks trigger in a burst.
-	minPollGap = 2 * time.Second
+	messagesLimit = 25
 	// maxPages guards a pass against a paging loop in a broken answer.
 	maxPages = 10000
 )
@@ -125,14 +162,20 @@ func NewPage(cfg PageConfig, opts Options) (*Page, error) {
 	if cfg.Token == nil {
 		return nil, fmt.Errorf("facebook page %s: no token source", cfg.ID)
 	}
-	if cfg.PollInterval <= 0 || cfg.Backfill < 0 {
-		return nil, fmt.Errorf("facebook page %s: poll interval must be positive and backfill not negative", cfg.ID)
+	if cfg.PollInterval <= 0 || cfg.Backfill < 0 || cfg.WatchWindow < 0 || cfg.SweepInterval < 0 {
+		return nil, fmt.Errorf("facebook page %s: poll interval must be positive; backfill, watch window and sweep interval not negative", cfg.ID)
 	}
 	if !cfg.Ingest.feed() && !cfg.Ingest.Messages {
 		return nil, fmt.Errorf("facebook page %s: nothing to ingest", cfg.ID)
 	}
 	if cfg.Label == "" {
 		cfg.Label = cfg.ID
+	}
+	if cfg.WatchWindow == 0 {
+		cfg.WatchWindow = DefaultWatchWindow
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
 	}
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()
@@ -156,89 +199,13 @@ func (p *Page) Name() string { return "facebook." + p.cfg.ID }
 // PageID returns the id of the page polled.
 func (p *Page) PageID() string { return p.cfg.ID }
 
-// Trigger asks for a poll now, without waiting; triggers that arrive while a
-// poll runs result in one more poll.
+// Trigger asks for a poll sooner, without waiting; triggers that arrive
+// while a poll runs result in one more poll. The poll still keeps the
+// page's pacing (Run).
 func (p *Page) Trigger() {
 	select {
 	case p.poke <- struct{}{}:
 	default:
-	}
-}
-
-// Run polls the page until ctx ends. It returns an error wrapping
-// connectors.ErrUnauthorized when the token is rejected, and other errors
-// when a poll fails after its retries; the supervisor restarts it.
-func (p *Page) Run(ctx context.Context, h *connectors.Handle) error {
-	token, err := p.cfg.Token()
-	if err != nil {
-		return fmt.Errorf("facebook page %s: reading its access token: %w", p.cfg.Label, err)
-	}
-	token = strings.TrimSpace(token)
-	if token == "" {
-		return fmt.Errorf("%w: facebook page %s: the access token is empty; set token or token_file of the page in connectors.facebook.pages",
-			connectors.ErrUnauthorized, p.cfg.Label)
-	}
-	g, err := newGraphClient(graphOptions{
-		BaseURL: p.opts.BaseURL, Version: p.opts.Version, Token: token, AppSecret: p.opts.AppSecret,
-		PageID: p.cfg.ID, HTTP: p.opts.HTTPClient, Log: p.log, Metrics: p.opts.Metrics,
-		Now: p.opts.Now, Sleep: p.opts.Sleep, Paused: h.Failed, Redactor: p.opts.Redactor,
-	})
-	if err != nil {
-		return fmt.Errorf("facebook page %s: %w", p.cfg.Label, err)
-	}
-	raw, err := h.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	cp, err := decodeCheckpoint(raw)
-	if err != nil {
-		err = fmt.Errorf("facebook page %s: %w; reading again from the backfill window (the ingest dedup drops repeats)", p.cfg.Label, err)
-		p.log.Error("facebook checkpoint unusable", zap.Error(err))
-		h.Failed(err)
-	}
-	p.ensureKinds(cp)
-	fields := []zap.Field{zap.Duration("poll_interval", p.cfg.PollInterval), zap.String("graph_version", p.opts.Version)}
-	for name, st := range map[string]*kindState{"feed_since": cp.Feed, "messages_since": cp.Messages} {
-		if st != nil {
-			fields = append(fields, zap.Time(name, time.Unix(st.since(), 0).UTC()))
-		}
-	}
-	p.log.Info("facebook page polling", fields...)
-	var last time.Time
-	for {
-		if !last.IsZero() {
-			if gap := minPollGap - p.opts.Now().Sub(last); gap > 0 {
-				if err := p.opts.Sleep(ctx, gap); err != nil {
-					return nil
-				}
-			}
-		}
-		last = p.opts.Now()
-		err := p.poll(ctx, h, g, cp)
-		if p.polled != nil {
-			p.polled(err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return p.fail(err)
-		}
-		h.Succeeded()
-		wait := p.cfg.PollInterval * time.Duration(g.usage.factor())
-		if wait > p.cfg.PollInterval {
-			p.log.Info("facebook usage is high; polling less often",
-				zap.Int("usage_pct", g.usage.Pct()), zap.Duration("next_poll_in", wait))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-p.poke:
-			t.Stop()
-		case <-t.C:
-		}
 	}
 }
 
@@ -249,41 +216,46 @@ func (p *Page) ensureKinds(cp *checkpoint) {
 	if p.cfg.Ingest.feed() && cp.Feed == nil {
 		cp.Feed = newKindState(floor)
 	}
+	if p.cfg.Ingest.Comments && cp.Sweep == nil {
+		cp.Sweep = newKindState(floor)
+	}
 	if p.cfg.Ingest.Messages && cp.Messages == nil {
 		cp.Messages = newKindState(floor)
 	}
 }
 
 // poll reads every kind once. A kind that fails does not stop the other one,
-// unless the token was rejected; the checkpoint is saved once at the end.
+// unless the token was rejected or the page is rate limited (every request
+// of the page would fail alike); the checkpoint is saved once at the end.
 func (p *Page) poll(ctx context.Context, h *connectors.Handle, g *graphClient, cp *checkpoint) error {
 	var errs []error
+	// step runs one kind and reports whether the poll must stop.
+	step := func(f func(context.Context, *connectors.Handle, *graphClient, *checkpoint) error) bool {
+		err := f(ctx, h, g, cp)
+		if err == nil {
+			return false
+		}
+		errs = append(errs, err)
+		c, _ := classOf(err)
+		return ctx.Err() != nil || c == classToken || c == classPermission || c == classRateLimit
+	}
+	stopped := false
 	if p.cfg.Ingest.feed() {
-		if err := p.pollFeed(ctx, h, g, cp); err != nil {
-			if fatal(err) || ctx.Err() != nil {
-				return err
-			}
-			errs = append(errs, err)
+		stopped = step(p.pollFeed)
+		if !stopped && len(errs) == 0 && p.sweepDue(cp) {
+			stopped = step(p.pollSweep)
 		}
 	}
-	if p.cfg.Ingest.Messages {
-		if err := p.pollMessages(ctx, h, g, cp); err != nil {
-			if fatal(err) || ctx.Err() != nil {
-				return err
-			}
-			errs = append(errs, err)
-		}
+	if p.cfg.Ingest.Messages && !stopped {
+		step(p.pollMessages)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	if err := h.SaveCheckpoint(ctx, cp.encode()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// fatal reports whether err means the token cannot be used.
-func fatal(err error) bool {
-	c, _ := classOf(err)
-	return c == classToken || c == classPermission
 }
 
 // fail turns the error that ended a poll into Run's error.
@@ -302,40 +274,6 @@ func (p *Page) fail(err error) error {
 			connectors.ErrUnauthorized, p.cfg.Label, p.cfg.ID, ge)
 	}
 	return fmt.Errorf("facebook page %s (%s): %w", p.cfg.Label, p.cfg.ID, err)
-}
-
-// item is one thing a pass read: an envelope to publish, or (env nil) the
-// page's own item, skipped but remembered as read.
-type item struct {
-	id  string
-	t   time.Time
-	env *message.Envelope
-}
-
-// publish stores the envelopes of items in creation order and the
-// checkpoint that marks them read. The checkpoint is saved only after
-// JetStream acked every envelope; on failure the items stay unread, so the
-// next pass reads them again and the ingest dedup drops the ones already
-// stored.
-func (p *Page) publish(ctx context.Context, h *connectors.Handle, cp *checkpoint, st *kindState, items []item) error {
-	if len(items) == 0 {
-		return nil
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].t.Before(items[j].t) })
-	envs := make([]*message.Envelope, 0, len(items))
-	for _, it := range items {
-		st.markSeen(it.id, it.t)
-		if it.env != nil {
-			envs = append(envs, it.env)
-		}
-	}
-	if err := h.PublishAndCheckpoint(ctx, cp.encode(), envs...); err != nil {
-		for _, it := range items {
-			delete(st.Seen, it.id)
-		}
-		return fmt.Errorf("storing %d facebook items: %w", len(envs), err)
-	}
-	return nil
 }
 
 // malformed reports an item that could not be read; the rest goes on.
@@ -357,20 +295,20 @@ func (p *Page) passStart(g *graphClient) time.Time {
 	return p.opts.Now()
 }
 
-// pager follows paging.next links, refusing to visit one twice.
+// pager follows paging links, refusing to visit one twice.
 type pager struct {
 	seen map[string]bool
 	n    int
 }
 
-// ok reports whether next may be followed.
+// ok reports whether next (a link or a cursor) may be followed.
 func (pg *pager) ok(next string) error {
 	if pg.seen == nil {
 		pg.seen = map[string]bool{}
 	}
 	pg.n++
 	if pg.seen[next] || pg.n > maxPages {
-		return &graphError{class: classMalformed, what: "paging", msg: "paging.next repeats itself; stopping this pass"}
+		return &graphError{class: classMalformed, what: "paging", msg: "paging repeats itself; stopping this pass"}
 	}
 	pg.seen[next] = true
 	return nil

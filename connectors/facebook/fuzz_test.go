@@ -47,6 +47,28 @@ func FuzzParseFeed(f *testing.F) {
 	})
 }
 
+// FuzzDecodeAnswer: any status and body make an edge or a classified
+// error, never a panic, and an error's text stays bounded.
+func FuzzDecodeAnswer(f *testing.F) {
+	f.Add(200, []byte(`{"data":[{"id":"1"}],"paging":{"cursors":{"after":"QQ"},"next":"https://graph.facebook.com/x"},"summary":{"order":"ranked","total_count":3}}`))
+	f.Add(400, []byte(`{"error":{"message":"Session has expired","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"A1"}}`))
+	f.Add(200, []byte(`{"error":{"code":"x"}}`))
+	f.Add(502, []byte(`<html>Bad Gateway</html>`))
+	f.Add(0, []byte(``))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e, ge := decodeAnswer("feed of page 1", status, body)
+		if (e == nil) == (ge == nil) {
+			t.Fatalf("edge %v and error %v", e, ge)
+		}
+		if ge != nil && len(ge.Error()) > 1000 {
+			t.Fatalf("error text of %d bytes", len(ge.Error()))
+		}
+		if e != nil && e.Data == nil {
+			t.Fatal("an edge without data")
+		}
+	})
+}
+
 // FuzzParseUsage: usage headers never panic and stay within bounds.
 func FuzzParseUsage(f *testing.F) {
 	f.Add(`{"call_count":28,"total_time":25,"total_cputime":25}`, `{"1":[{"type":"pages","call_count":100,"estimated_time_to_regain_access":19}]}`)

@@ -75,19 +75,39 @@ type objectRef struct {
 	ID string `json:"id"`
 }
 
-// edge is one page of a list: {"data": [...], "paging": {...}}. The items stay
-// undecoded so that one bad item is skipped alone.
+// edge is one page of a list: {"data": [...], "paging": {...}} and, when
+// asked for, "summary". The items stay undecoded so that one bad item is
+// skipped alone.
 type edge struct {
-	Data   []json.RawMessage `json:"data"`
-	Paging *pagingInfo       `json:"paging"`
+	Data    []json.RawMessage `json:"data"`
+	Paging  *pagingInfo       `json:"paging"`
+	Summary *edgeSummary      `json:"summary"`
 }
 
-// next returns the next page's URL, or "" at the end.
+// edgeSummary is a comments edge's summary (summary=true): the order the
+// comments came in and how many there are ("total_count can be greater than
+// or equal to the actual number of comments returned due to comment privacy
+// or deletion").
+type edgeSummary struct {
+	Order      string `json:"order"`
+	TotalCount int    `json:"total_count"`
+}
+
+// next returns the next page's URL, or "" at the end: only the absence of
+// paging.next ends a list (a short or empty page does not).
 func (e *edge) next() string {
 	if e == nil || e.Paging == nil {
 		return ""
 	}
 	return e.Paging.Next
+}
+
+// after returns the cursor of the next page, or "" when there is none.
+func (e *edge) after() string {
+	if e == nil || e.Paging == nil || e.Paging.Cursors == nil {
+		return ""
+	}
+	return e.Paging.Cursors.After
 }
 
 // postNode is one post of the page feed, with its newest comments expanded.
@@ -116,6 +136,9 @@ type commentNode struct {
 	From         *profile    `json:"from"`
 	Parent       *objectRef  `json:"parent"`
 	Attachment   *attachment `json:"attachment"`
+	// IsHidden: the page hid the comment (from everyone but its author and
+	// the author's friends); it is still read.
+	IsHidden bool `json:"is_hidden"`
 }
 
 // conversationNode is one Messenger conversation with its newest messages.

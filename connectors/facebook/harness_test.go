@@ -83,10 +83,14 @@ func (s *sleeper) waited(min time.Duration) []time.Duration {
 
 // tenv runs page connectors under a real supervisor against a fake Graph API.
 type tenv struct {
-	t        *testing.T
-	fake     *fbtest.Server
-	pub      connectors.Publisher
-	store    connectors.CheckpointStore
+	t     *testing.T
+	fake  *fbtest.Server
+	pub   connectors.Publisher
+	store connectors.CheckpointStore
+	// resps stores the page's responses; nil: responses are not tracked.
+	resps *connectortest.Responses
+	// respPub, when set, stores the responses instead of resps.
+	respPub  connectors.ResponsePublisher
 	sup      *connectors.Supervisor
 	cancel   context.CancelFunc
 	startCtx context.Context
@@ -102,6 +106,15 @@ type tenv struct {
 type pageRun struct {
 	page  *facebook.Page
 	polls chan error
+	mu    sync.Mutex
+	at    []time.Time // the fake clock at the end of every poll
+}
+
+// pollTimes returns the fake clock at the end of every poll so far.
+func (r *pageRun) pollTimes() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
 }
 
 func newEnv(t *testing.T, fake *fbtest.Server) *tenv {
@@ -113,7 +126,7 @@ func newEnv(t *testing.T, fake *fbtest.Server) *tenv {
 		t.Fatal(err)
 	}
 	return &tenv{
-		t: t, fake: fake, pub: &memPub{}, store: &connectortest.Store{}, reg: reg, metrics: m,
+		t: t, fake: fake, pub: &memPub{}, store: &connectortest.Store{}, resps: &connectortest.Responses{}, reg: reg, metrics: m,
 		sleeps: &sleeper{fake: fake}, logs: logs, log: zap.New(core), runs: map[string]*pageRun{},
 	}
 }
@@ -140,7 +153,14 @@ func pageConfig(id, token string) facebook.PageConfig {
 func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 	e.t.Helper()
 	if e.sup == nil {
-		e.sup = connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, Log: e.log})
+		so := connectors.SupervisorOptions{Publisher: e.pub, Checkpoints: e.store, Backoff: backoff.Policy{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, Log: e.log}
+		switch {
+		case e.respPub != nil:
+			so.Responses = e.respPub
+		case e.resps != nil:
+			so.Responses = e.resps
+		}
+		e.sup = connectors.NewSupervisor(so)
 		ctx, cancel := context.WithCancel(context.Background())
 		e.cancel = cancel
 		e.t.Cleanup(e.stop)
@@ -151,8 +171,16 @@ func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		run := &pageRun{page: p, polls: make(chan error, 100)}
-		facebook.OnPoll(p, func(err error) { run.polls <- err })
+		run := &pageRun{page: p, polls: make(chan error, 1000)}
+		facebook.OnPoll(p, func(err error) {
+			run.mu.Lock()
+			run.at = append(run.at, e.fake.Now())
+			run.mu.Unlock()
+			select {
+			case run.polls <- err:
+			default: // a page failing in a loop: the tests that count polls do not let it
+			}
+		})
 		if err := e.sup.Start(e.startCtx, p); err != nil {
 			e.t.Fatal(err)
 		}
@@ -174,6 +202,17 @@ func (e *tenv) stop() {
 func (e *tenv) wait(id string) error {
 	e.t.Helper()
 	return testwait.Receive(e.t, 10*time.Second, "a poll of page "+id, e.runs[id].polls)
+}
+
+// responses returns the stored responses by source id.
+func (e *tenv) responses() map[string]*message.Response {
+	out := map[string]*message.Response{}
+	if e.resps != nil {
+		for _, r := range e.resps.All() {
+			out[r.SourceID] = r
+		}
+	}
+	return out
 }
 
 // mustPoll waits for the next poll of page id and fails on its error.

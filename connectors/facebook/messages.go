@@ -2,14 +2,11 @@ package facebook
 
 import (
 	"context"
-	"encoding/json"
+	"net/url"
 	"strconv"
 	"time"
 
-	fb "github.com/huandu/facebook/v2"
-
 	"github.com/switchboard/switchboard/connectors"
-	"github.com/switchboard/switchboard/internal/message"
 )
 
 // messageFields are the fields of a Messenger message.
@@ -17,7 +14,9 @@ const messageFields = "id,created_time,message,from{id,name},sticker,attachments
 
 // conversationFields is the fields parameter of the conversations request:
 // each conversation with its newest messages expanded.
-const conversationFields = "id,updated_time,link,messages.limit(25){" + messageFields + "}"
+func conversationFields() string {
+	return "id,updated_time,link,messages.limit(" + strconv.Itoa(messagesLimit) + "){" + messageFields + "}"
+}
 
 // pollMessages reads the Messenger conversations updated since the kind's
 // since and their new messages. The conversations edge has no time-based
@@ -29,10 +28,10 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 	since := st.since()
 	what := "conversations of page " + p.cfg.ID
 	g.date = time.Time{}
-	e, err := g.get(ctx, "messages", what, p.cfg.ID+"/conversations", fb.Params{
-		"platform": "messenger",
-		"fields":   conversationFields,
-		"limit":    strconv.Itoa(convLimit),
+	e, err := g.get(ctx, "messages", what, p.cfg.ID+"/conversations", url.Values{
+		"platform": {"messenger"},
+		"fields":   {conversationFields()},
+		"limit":    {strconv.Itoa(convLimit)},
 	})
 	if err != nil {
 		return err
@@ -40,7 +39,7 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 	start := p.passStart(g)
 	var pg pager
 	for {
-		var items []item
+		var b batch
 		reachedOld := false
 		for _, raw := range e.Data {
 			conv, err := decodeConversation(raw)
@@ -52,13 +51,13 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 				reachedOld = true
 				continue
 			}
-			ms, err := p.messages(ctx, h, g, st, conv)
+			items, err := p.messages(ctx, h, g, st, conv)
 			if err != nil {
 				return err
 			}
-			items = append(items, ms...)
+			b.add(items...)
 		}
-		if err := p.publish(ctx, h, cp, st, items); err != nil {
+		if err := p.publish(ctx, h, cp, st, b); err != nil {
 			return err
 		}
 		next := e.next()
@@ -76,11 +75,62 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 	return nil
 }
 
-// messages reads the new messages of a conversation, newest first, until one
-// that earlier passes read. The page's own answers are skipped.
+// messages reads the new messages of a conversation, newest first, from the
+// expanded page on until one that earlier passes read. The page's own
+// answers are responses, never ingested.
 func (p *Page) messages(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, conv conversationNode) ([]item, error) {
-	return p.newEntries(ctx, h, g, st, "messages", "messages of conversation "+conv.ID, conv.Messages, func(raw json.RawMessage) (entry, error) {
-		m, err := decodeMessage(raw)
-		return entry{id: m.ID, t: m.CreatedTime.Time, from: m.From, env: func() *message.Envelope { return messageEnvelope(p.cfg.ID, conv, m) }}, err
-	})
+	var items []item
+	what := "messages of conversation " + conv.ID
+	var pg pager
+	for e := conv.Messages; e != nil; {
+		reachedOld := false
+		for _, raw := range e.Data {
+			m, err := decodeMessage(raw)
+			if err != nil {
+				p.malformed(h, what, err)
+				continue
+			}
+			if m.CreatedTime.Unix() < st.since() {
+				reachedOld = true
+				continue
+			}
+			if !st.isNew(m.ID, m.CreatedTime.Time) {
+				continue
+			}
+			it := item{id: m.ID, t: m.CreatedTime.Time}
+			switch {
+			case !p.own(m.From):
+				it.env = messageEnvelope(p.cfg.ID, conv, m)
+			case h.TracksResponses():
+				p.opts.Metrics.skippedOwn(p.cfg.ID)
+				it.resp = p.messageResponse(conv.ID, m)
+			default:
+				p.opts.Metrics.skippedOwn(p.cfg.ID)
+			}
+			items = append(items, it)
+		}
+		if reachedOld || e.next() == "" {
+			break
+		}
+		cursor := e.after()
+		if err := pg.ok(cursor + e.next()); err != nil {
+			return nil, err
+		}
+		var err error
+		if cursor == "" {
+			e, err = g.next(ctx, "messages", what, e.next())
+		} else {
+			// A nested expansion's paging.next need not carry the fields:
+			// ask again with them and the cursor.
+			e, err = g.get(ctx, "messages", what, conv.ID+"/messages", url.Values{
+				"fields": {messageFields},
+				"limit":  {strconv.Itoa(morePageLimit)},
+				"after":  {cursor},
+			})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
 }

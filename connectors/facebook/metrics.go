@@ -15,6 +15,8 @@ type Metrics struct {
 	ownItemsSkipped *prometheus.CounterVec
 	malformedItems  *prometheus.CounterVec
 	webhookRequests *prometheus.CounterVec
+	triggers        *prometheus.CounterVec
+	fullReads       *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -22,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		graphRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_graph_requests_total",
-			Help: "Graph API requests by page, kind (feed, messages) and outcome (ok, transient, rate_limited, token_rejected, permission_denied, malformed, error).",
+			Help: "Graph API requests by page, kind (feed, sweep, messages) and outcome (ok, transient, rate_limited, token_rejected, permission_denied, malformed, error).",
 		}, []string{"page", "kind", "outcome"}),
 		usagePercent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchboard_facebook_usage_percent",
@@ -38,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"page"}),
 		ownItemsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_own_items_skipped_total",
-			Help: "Items written by the page itself (its posts, comments, replies and Messenger answers) that were not ingested.",
+			Help: "Items written by the page itself (its posts, comments, replies and Messenger answers) that were not ingested as customer items (its answers are published as responses when responses are tracked).",
 		}, []string{"page"}),
 		malformedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_malformed_items_total",
@@ -46,10 +48,18 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"page"}),
 		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_facebook_webhook_requests_total",
-			Help: "Page webhook requests by result (verified, verify_failed, accepted, bad_signature, malformed, ignored).",
+			Help: "Page webhook requests by result (verified, verify_failed, accepted, ignored, stale, replayed, bad_signature, malformed, too_large, busy).",
 		}, []string{"result"}),
+		triggers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_facebook_triggers_total",
+			Help: "Webhook triggers of a page's poll by result: polled (brought the poll forward, at least 10s after the previous one) or deferred (usage is high: the scheduled poll reads it).",
+		}, []string{"page", "result"}),
+		fullReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_facebook_comment_full_reads_total",
+			Help: "Posts whose comments were read to the end, by page and reason: unordered (the Graph API did not answer newest first) or count_mismatch (total_count grew by more than the new comments found).",
+		}, []string{"page", "reason"}),
 	}
-	if err := telemetry.Register(reg, "facebook", m.graphRequests, m.usagePercent, m.rateLimited, m.tokenRejected, m.ownItemsSkipped, m.malformedItems, m.webhookRequests); err != nil {
+	if err := telemetry.Register(reg, "facebook", m.graphRequests, m.usagePercent, m.rateLimited, m.tokenRejected, m.ownItemsSkipped, m.malformedItems, m.webhookRequests, m.triggers, m.fullReads); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -100,5 +110,17 @@ func (m *Metrics) malformedItem(page string) {
 func (m *Metrics) webhookResult(result string) {
 	if m != nil {
 		m.webhookRequests.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *Metrics) trigger(page, result string) {
+	if m != nil {
+		m.triggers.WithLabelValues(page, result).Inc()
+	}
+}
+
+func (m *Metrics) fullRead(page, reason string) {
+	if m != nil {
+		m.fullReads.WithLabelValues(page, reason).Inc()
 	}
 }

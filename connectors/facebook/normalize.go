@@ -55,6 +55,9 @@ func commentEnvelope(pageID, postID string, c commentNode) *message.Envelope {
 		kind, parent = message.KindReply, c.Parent.ID
 	}
 	meta := map[string]string{"page_id": pageID, "post_id": postID, "object": string(kind)}
+	if c.IsHidden {
+		meta["hidden"] = "true" // the page hid it; it may still need an answer
+	}
 	text := strings.TrimSpace(c.Message)
 	if c.Attachment != nil {
 		addAttachment(meta, firstNonEmpty(c.Attachment.MediaType, c.Attachment.Type), c.Attachment.URL)

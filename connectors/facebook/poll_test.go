@@ -15,6 +15,8 @@ import (
 
 const pageID, pageToken = "111000111", "EAAG-page-one-token-do-not-log"
 
+const day = 24 * time.Hour
+
 func newFake(t *testing.T) *fbtest.Server {
 	fake := fbtest.New(t, version, t0)
 	fake.AddPage(pageID, "Acme Oy", pageToken)
@@ -30,12 +32,24 @@ func sourceIDs(ids ...string) []string {
 	return out
 }
 
+// graphSemantics are the two readings of since on the feed: the fake's
+// default (since on created_time; a comment does not bring its post back)
+// and the lenient one some reports describe. The connector must work
+// against both.
+var graphSemantics = []struct {
+	name  string
+	apply func(*fbtest.Server)
+}{
+	{"since on created_time", func(*fbtest.Server) {}},
+	{"since on updated_time", (*fbtest.Server).SinceOnUpdatedTime},
+}
+
 func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 	fake := newFake(t)
 	page := fake.PageProfile(pageID)
 	// Before the backfill window: neither the post nor its comment is read.
-	old := fake.AddPost(pageID, visitor, "vanha", t0.Add(-30*24*time.Hour))
-	fake.AddComment(old, visitor2, "vanha kommentti", t0.Add(-29*24*time.Hour), "")
+	old := fake.AddPost(pageID, visitor, "vanha", t0.Add(-30*day))
+	fake.AddComment(old, visitor2, "vanha kommentti", t0.Add(-29*day), "")
 	// The page's own post with a visitor's comment, the page's reply and a
 	// visitor's reply.
 	own := fake.AddPost(pageID, page, "Tervetuloa!", t0.Add(-2*time.Hour))
@@ -48,9 +62,9 @@ func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 	// An unpublished (scheduled) page post.
 	sched := fake.AddPost(pageID, page, "tuleva kampanja", t0.Add(-3*time.Hour))
 	fake.Unpublish(sched)
-	// Enough visitor posts to need three feed pages of 25.
+	// Enough visitor posts to need three feed pages of 100.
 	want := []string{c1, r2, v1}
-	for i := range 60 {
+	for i := range 210 {
 		want = append(want, fake.AddPost(pageID, visitor2, fmt.Sprintf("kysymys %d", i), t0.Add(-time.Duration(200+i)*time.Minute)))
 	}
 
@@ -64,8 +78,8 @@ func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 	if got := pub.ids(); !slices.Equal(got, sourceIDs(want...)) {
 		t.Fatalf("ingested %d items %v\nwant %d %v", len(got), got, len(want), sourceIDs(want...))
 	}
-	if n := fake.EdgeRequests(pageID, "feed"); n != 3 {
-		t.Errorf("feed requests = %d, want 3 pages of 25", n)
+	if n := e.metric("switchboard_facebook_graph_requests_total", map[string]string{"page": pageID, "kind": "feed"}); n != 3 {
+		t.Errorf("feed requests = %v, want 3 pages of 100", n)
 	}
 	tests := []struct {
 		id                 string
@@ -111,17 +125,17 @@ func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 func TestFilteredFeedPageDoesNotEndThePass(t *testing.T) {
 	fake := newFake(t)
 	var want []string
-	for i := range 30 {
+	for i := range 105 {
 		id := fake.AddPost(pageID, visitor, fmt.Sprintf("kysymys %d", i), t0.Add(-time.Duration(10+i)*time.Minute))
-		if i < 25 {
-			fake.Filter(id) // the whole first page of 25
+		if i < 100 {
+			fake.Filter(id) // the whole first page of 100
 		} else {
 			want = append(want, id)
 		}
 	}
 	e := newEnv(t, fake)
 	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
+	cfg.Ingest = facebook.Ingest{VisitorPosts: true}
 	e.start(e.opts(), cfg)
 	e.mustPoll(pageID)
 
@@ -154,87 +168,240 @@ func TestPagePostsWhenAsked(t *testing.T) {
 	}
 }
 
-// TestIdlePollCost proves the cheap-polling claim: a poll that finds nothing
-// costs one feed and one conversations request however many posts the page
-// has, and a new comment on an old post is still found in that one request.
-func TestIdlePollCost(t *testing.T) {
-	fake := newFake(t)
-	var posts []string
-	for i := range 300 {
-		p := fake.AddPost(pageID, visitor, fmt.Sprintf("post %d", i), t0.Add(-6*24*time.Hour+time.Duration(i)*time.Minute))
-		fake.AddComment(p, visitor2, "kommentti", t0.Add(-5*24*time.Hour+time.Duration(i)*time.Minute), "")
-		posts = append(posts, p)
-	}
-	ancient := fake.AddPost(pageID, visitor, "ikivanha", t0.Add(-400*24*time.Hour))
-	fake.AddMessage(pageID, "t_100", visitor, "Hei, missä tilaukseni?", t0.Add(-time.Hour))
+// costs are Graph requests by edge.
+type costs struct{ all, feed, comments, conv, messages int }
 
+func snapCosts(fake *fbtest.Server) costs {
+	return costs{fake.Requests(pageID), fake.EdgeRequests(pageID, "feed"), fake.EdgeRequests(pageID, "comments"),
+		fake.EdgeRequests(pageID, "conversations"), fake.EdgeRequests(pageID, "messages")}
+}
+
+func (a costs) to(b costs) costs {
+	return costs{b.all - a.all, b.feed - a.feed, b.comments - a.comments, b.conv - a.conv, b.messages - a.messages}
+}
+
+// TestIdlePollCost measures what polling costs: an idle poll of a page
+// with 100 posts in its watch window is two requests (the feed with every
+// post's newest comments expanded, and the conversations), and new
+// comments and replies on any watched post — however old, whatever since
+// applies to — are found within those two requests. A burst larger than
+// the expanded page costs one more request.
+func TestIdlePollCost(t *testing.T) {
+	for _, sem := range graphSemantics {
+		t.Run(sem.name, func(t *testing.T) {
+			fake := newFake(t)
+			sem.apply(fake)
+			var posts []string
+			for i := range 100 { // one every 7 hours: 29 days back
+				created := t0.Add(-time.Duration(i)*7*time.Hour - time.Hour)
+				p := fake.AddPost(pageID, visitor, fmt.Sprintf("post %d", i), created)
+				fake.AddComment(p, visitor2, "kommentti", created.Add(30*time.Minute), "")
+				posts = append(posts, p)
+			}
+			fake.AddPost(pageID, visitor, "ikivanha", t0.Add(-400*day))
+			fake.AddMessage(pageID, "t_100", visitor, "Hei, missä tilaukseni?", t0.Add(-time.Hour))
+
+			e := newEnv(t, fake)
+			e.start(e.opts(), pageConfig(pageID, pageToken))
+			e.mustPoll(pageID)
+			pub := e.pub.(*memPub)
+			backfilled, _ := pub.count()
+
+			for i := range 3 {
+				fake.Advance(time.Minute)
+				before := snapCosts(fake)
+				e.trigger(pageID)
+				if d := before.to(snapCosts(fake)); d != (costs{all: 2, feed: 1, conv: 1}) {
+					t.Fatalf("idle poll %d cost %+v, want one feed and one conversations request", i, d)
+				}
+			}
+			if _, attempts := pub.count(); attempts != backfilled {
+				t.Fatalf("idle polls published again: %d publish attempts for %d items", attempts, backfilled)
+			}
+
+			// A comment on a 20-day-old post and a reply on a 28-day-old
+			// post's comment: older than every watermark, found in the same
+			// two requests.
+			fake.Advance(time.Minute)
+			mid, oldest := posts[68], posts[95]
+			c1 := fake.AddComment(mid, visitor, "vieläkin rikki", fake.Now().Add(-10*time.Second), "")
+			top := fake.AddComment(oldest, visitor2, "kysyn uudestaan", fake.Now().Add(-8*time.Second), "")
+			r1 := fake.AddComment(oldest, visitor, "sama täällä", fake.Now().Add(-5*time.Second), top)
+			before := snapCosts(fake)
+			e.trigger(pageID)
+			if d := before.to(snapCosts(fake)); d != (costs{all: 2, feed: 1, conv: 1}) {
+				t.Fatalf("poll with new comments on old posts cost %+v, want 2 requests", d)
+			}
+			for _, id := range []string{c1, top, r1} {
+				if pub.get(id) == nil {
+					t.Fatalf("new comment %s on an old post not ingested", id)
+				}
+			}
+			if env := pub.get(r1); env.Kind != message.KindReply || env.ParentID != top || env.ThreadID != oldest {
+				t.Fatalf("reply %+v", env)
+			}
+
+			// More new comments than the expanded page holds: read on to the
+			// first one read before, in one more request.
+			fake.Advance(time.Minute)
+			var burst []string
+			for i := range 70 {
+				burst = append(burst, fake.AddComment(posts[10], visitor, fmt.Sprintf("spam %d", i), fake.Now().Add(-time.Duration(70-i)*time.Second), ""))
+			}
+			before = snapCosts(fake)
+			e.trigger(pageID)
+			if d := before.to(snapCosts(fake)); d != (costs{all: 3, feed: 1, comments: 1, conv: 1}) {
+				t.Fatalf("poll with 70 new comments cost %+v, want feed + one comments page + conversations", d)
+			}
+			for _, id := range burst {
+				if pub.get(id) == nil {
+					t.Fatalf("comment %s of the burst not ingested", id)
+				}
+			}
+			if stored, attempts := pub.count(); stored != attempts {
+				t.Fatalf("%d publish attempts for %d items: something was read twice", attempts, stored)
+			}
+			if n := e.metric("switchboard_facebook_comment_full_reads_total", nil); n != 0 {
+				t.Fatalf("%v posts read to the end; the answers were newest first", n)
+			}
+		})
+	}
+}
+
+// TestIdlePollCostBeyondOneFeedPage: with more watched posts than one feed
+// page holds, an idle poll reads every feed page: ceil(posts/100) + 1.
+func TestIdlePollCostBeyondOneFeedPage(t *testing.T) {
+	fake := newFake(t)
+	for i := range 250 {
+		created := t0.Add(-time.Duration(i) * 2 * time.Hour)
+		p := fake.AddPost(pageID, visitor, fmt.Sprintf("post %d", i), created)
+		fake.AddComment(p, visitor2, "kommentti", created.Add(time.Minute), "")
+	}
 	e := newEnv(t, fake)
 	e.start(e.opts(), pageConfig(pageID, pageToken))
 	e.mustPoll(pageID)
+	fake.Advance(time.Minute)
+	before := snapCosts(fake)
+	e.trigger(pageID)
+	if d := before.to(snapCosts(fake)); d != (costs{all: 4, feed: 3, conv: 1}) {
+		t.Fatalf("idle poll of 250 watched posts cost %+v, want three feed pages and the conversations", d)
+	}
+}
+
+// TestCommentOrderIsNotTrusted: the reference says ranked comments come
+// ranked whatever order is asked for. Such a post is read to the end, but
+// only when its total_count changed.
+func TestCommentOrderIsNotTrusted(t *testing.T) {
+	fake := newFake(t)
+	post := fake.AddPost(pageID, visitor, "arvonta", t0.Add(-3*day))
+	for i := range 60 {
+		fake.AddComment(post, visitor2, strings.Repeat("x", 1+i%7), t0.Add(-2*day+time.Duration(i)*time.Minute), "")
+	}
+	fake.RankComments(post)
+	e := newEnv(t, fake)
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	e.start(e.opts(), cfg)
+	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
-	if n, _ := pub.count(); n != 601 {
-		t.Fatalf("backfill ingested %d items, want 300 posts + 300 comments + 1 message", n)
+	if n, _ := pub.count(); n != 61 {
+		t.Fatalf("ingested %d, want the post and its 60 comments", n)
 	}
 
-	type counts struct{ all, feed, comments, conv, messages int }
-	snap := func() counts {
-		return counts{fake.Requests(pageID), fake.EdgeRequests(pageID, "feed"), fake.EdgeRequests(pageID, "comments"),
-			fake.EdgeRequests(pageID, "conversations"), fake.EdgeRequests(pageID, "messages")}
-	}
-	delta := func(a, b counts) counts {
-		return counts{b.all - a.all, b.feed - a.feed, b.comments - a.comments, b.conv - a.conv, b.messages - a.messages}
-	}
-
-	for i := range 3 { // idle polls
-		fake.Advance(time.Minute)
-		before := snap()
-		e.trigger(pageID)
-		if d := delta(before, snap()); d != (counts{all: 2, feed: 1, conv: 1}) {
-			t.Fatalf("idle poll %d cost %+v, want one feed and one conversations request", i, d)
-		}
-	}
-	if _, attempts := pub.count(); attempts != 601 {
-		t.Fatalf("idle polls published again: %d publish attempts", attempts)
-	}
-
-	// New comments on the oldest post in range and on a post from before the
-	// backfill window: found in the single feed request.
 	fake.Advance(time.Minute)
-	c1 := fake.AddComment(posts[0], visitor, "vieläkin rikki", fake.Now().Add(-10*time.Second), "")
-	c2 := fake.AddComment(ancient, visitor2, "muistatteko tämän?", fake.Now().Add(-5*time.Second), "")
-	before := snap()
+	before := snapCosts(fake)
 	e.trigger(pageID)
-	if d := delta(before, snap()); d != (counts{all: 2, feed: 1, conv: 1}) {
-		t.Fatalf("poll with two new comments cost %+v, want 2 requests", d)
-	}
-	for _, id := range []string{c1, c2} {
-		if pub.get(id) == nil {
-			t.Fatalf("new comment %s on an old post not ingested", id)
-		}
-	}
-	if pub.get(ancient) != nil {
-		t.Fatal("a post from before the backfill window was ingested")
+	if d := before.to(snapCosts(fake)); d != (costs{all: 1, feed: 1}) {
+		t.Fatalf("idle poll of a ranked post cost %+v: an unchanged total_count must not read it again", d)
 	}
 
-	// More new comments than the expanded first page holds: paging.next is
-	// followed to the end of what is new, and no further.
 	fake.Advance(time.Minute)
-	var burst []string
-	for i := range 70 {
-		burst = append(burst, fake.AddComment(posts[10], visitor, fmt.Sprintf("spam %d", i), fake.Now().Add(-time.Duration(70-i)*time.Second), ""))
-	}
-	before = snap()
+	c := fake.AddComment(post, visitor, "a", fake.Now().Add(-time.Second), "") // ranked last
+	before = snapCosts(fake)
 	e.trigger(pageID)
-	if d := delta(before, snap()); d != (counts{all: 3, feed: 1, comments: 1, conv: 1}) {
-		t.Fatalf("poll with 70 new comments cost %+v, want feed + one comments page + conversations", d)
+	if d := before.to(snapCosts(fake)); d != (costs{all: 2, feed: 1, comments: 1}) {
+		t.Fatalf("poll with a new ranked comment cost %+v, want the feed and the rest of the comments", d)
 	}
-	for _, id := range burst {
-		if pub.get(id) == nil {
-			t.Fatalf("comment %s of the burst not ingested", id)
-		}
+	if pub.get(c) == nil {
+		t.Fatal("a new comment ranked on the last page was not ingested")
 	}
 	if stored, attempts := pub.count(); stored != attempts {
-		t.Fatalf("%d publish attempts for %d items: something was read twice", attempts, stored)
+		t.Fatalf("%d publish attempts for %d items", attempts, stored)
+	}
+	if n := e.metric("switchboard_facebook_comment_full_reads_total", map[string]string{"reason": "unordered"}); n != 2 {
+		t.Errorf("full reads = %v, want 2 (the first poll and the changed count)", n)
+	}
+}
+
+// TestCountMismatchReadsThePostOnce: total_count grew by two, but only one
+// new comment can be seen (the other is withheld): the post is read to the
+// end once, and not again while nothing changes.
+func TestCountMismatchReadsThePostOnce(t *testing.T) {
+	fake := newFake(t)
+	post := fake.AddPost(pageID, visitor, "tarjous", t0.Add(-3*day))
+	for i := range 40 {
+		fake.AddComment(post, visitor2, fmt.Sprintf("k%d", i), t0.Add(-2*day+time.Duration(i)*time.Minute), "")
+	}
+	e := newEnv(t, fake)
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	e.start(e.opts(), cfg)
+	e.mustPoll(pageID)
+
+	fake.Advance(time.Minute)
+	hidden := fake.AddComment(post, visitor, "yksityinen", fake.Now().Add(-20*time.Second), "")
+	fake.Withhold(hidden)
+	seen := fake.AddComment(post, visitor, "julkinen", fake.Now().Add(-10*time.Second), "")
+	before := snapCosts(fake)
+	e.trigger(pageID)
+	if d := before.to(snapCosts(fake)); d != (costs{all: 2, feed: 1, comments: 1}) {
+		t.Fatalf("poll with a count mismatch cost %+v, want the feed and one full read", d)
+	}
+	if e.pub.(*memPub).get(seen) == nil {
+		t.Fatal("the visible new comment was not ingested")
+	}
+	fake.Advance(time.Minute)
+	before = snapCosts(fake)
+	e.trigger(pageID)
+	if d := before.to(snapCosts(fake)); d != (costs{all: 1, feed: 1}) {
+		t.Fatalf("the next idle poll cost %+v: the new count must be remembered", d)
+	}
+	if n := e.metric("switchboard_facebook_comment_full_reads_total", map[string]string{"reason": "count_mismatch"}); n != 1 {
+		t.Errorf("count mismatch reads = %v, want 1", n)
+	}
+}
+
+// TestHiddenDeletedAndNestedComments: a hidden comment is ingested and
+// marked; a comment deleted before the poll is never seen; a reply to a
+// reply is a reply to the top-level comment (Graph keeps two levels).
+func TestHiddenDeletedAndNestedComments(t *testing.T) {
+	fake := newFake(t)
+	post := fake.AddPost(pageID, visitor, "kysymys", t0.Add(-time.Hour))
+	top := fake.AddComment(post, visitor2, "vastaus?", t0.Add(-50*time.Minute), "")
+	reply := fake.AddComment(post, visitor, "ei vielä", t0.Add(-40*time.Minute), top)
+	deep := fake.AddComment(post, visitor2, "odotan minäkin", t0.Add(-30*time.Minute), reply)
+	rude := fake.AddComment(post, visitor, "%&!#", t0.Add(-20*time.Minute), "")
+	fake.HideComment(rude)
+	gone := fake.AddComment(post, visitor2, "poistettu", t0.Add(-10*time.Minute), "")
+	fake.DeleteComment(gone)
+
+	e := newEnv(t, fake)
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	e.start(e.opts(), cfg)
+	e.mustPoll(pageID)
+	pub := e.pub.(*memPub)
+	if got := pub.ids(); !slices.Equal(got, sourceIDs(post, top, reply, deep, rude)) {
+		t.Fatalf("ingested %v", got)
+	}
+	if env := pub.get(deep); env.Kind != message.KindReply || env.ParentID != top {
+		t.Fatalf("reply to a reply: kind %s parent %s, want a reply to %s", env.Kind, env.ParentID, top)
+	}
+	if env := pub.get(rude); env.Metadata["hidden"] != "true" {
+		t.Fatalf("hidden comment metadata %v", env.Metadata)
+	}
+	if env := pub.get(top); env.Metadata["hidden"] != "" {
+		t.Fatalf("visible comment marked hidden: %v", env.Metadata)
 	}
 }
 
@@ -249,11 +416,13 @@ func TestMessenger(t *testing.T) {
 		fake.AddMessage(pageID, conv, page, "Kiitos viestistä!", t0.Add(-time.Duration(99-i)*time.Minute))
 	}
 	// One long conversation: more messages than the expanded page of 25.
+	var long []string
 	for i := range 40 {
-		want = append(want, fake.AddMessage(pageID, "t_999", visitor2, fmt.Sprintf("osa %d", i), t0.Add(-time.Duration(40-i)*time.Minute)))
+		long = append(long, fake.AddMessage(pageID, "t_999", visitor2, fmt.Sprintf("osa %d", i), t0.Add(-time.Duration(40-i)*time.Minute)))
 	}
+	want = append(want, long...)
 	// A conversation before the backfill window.
-	fake.AddMessage(pageID, "t_1", visitor, "vanha", t0.Add(-20*24*time.Hour))
+	fake.AddMessage(pageID, "t_1", visitor, "vanha", t0.Add(-20*day))
 
 	e := newEnv(t, fake)
 	cfg := pageConfig(pageID, pageToken)
@@ -268,6 +437,11 @@ func TestMessenger(t *testing.T) {
 	if env.Kind != message.KindMessage || env.ThreadID != "t_500" || env.Author.ID != visitor.ID || env.Author.Email != "" ||
 		env.URL != "https://www.facebook.com/"+pageID+"/inbox/t_500" || env.Metadata["conversation_id"] != "t_500" {
 		t.Fatalf("message envelope %+v", env)
+	}
+	// The oldest messages of the long conversation came from a further
+	// page, asked for with the fields (not from a bare paging.next).
+	if env := pub.get(long[0]); env.Text != "osa 0" || env.Author.ID != visitor2.ID {
+		t.Fatalf("message from the further page: %+v", env)
 	}
 	if n := e.metric("switchboard_facebook_own_items_skipped_total", map[string]string{"page": pageID}); n != 30 {
 		t.Errorf("page answers skipped = %v, want 30", n)
@@ -294,18 +468,18 @@ func TestMessenger(t *testing.T) {
 func TestAppsecretProof(t *testing.T) {
 	fake := newFake(t)
 	fake.RequireAppsecretProof("app-secret-xyz")
-	for i := range 30 {
+	for i := range 130 {
 		fake.AddPost(pageID, visitor, fmt.Sprintf("p%d", i), t0.Add(-time.Duration(i+1)*time.Minute))
 	}
 	e := newEnv(t, fake)
 	o := e.opts()
 	o.AppSecret = "app-secret-xyz"
 	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
+	cfg.Ingest = facebook.Ingest{VisitorPosts: true}
 	e.start(o, cfg)
 	e.mustPoll(pageID)
-	if n, _ := e.pub.(*memPub).count(); n != 30 {
-		t.Fatalf("ingested %d posts, want 30 across two pages (the proof must ride on paging links too)", n)
+	if n, _ := e.pub.(*memPub).count(); n != 130 {
+		t.Fatalf("ingested %d posts, want 130 across two pages (the proof must ride on paging links too)", n)
 	}
 	e.assertNoLeak(pageToken, "app-secret-xyz")
 }

@@ -2,6 +2,7 @@ package facebook
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"time"
@@ -135,4 +136,35 @@ func rateLimitWait(u usage, streak int) time.Duration {
 		d *= 2
 	}
 	return min(d, time.Hour)
+}
+
+// pacer is a page's pacing: the latest usage headers and a rate-limit
+// pause. It belongs to the Page and outlives restarts of its Run, so that a
+// poller restarted by the supervisor neither forgets a limit it was told to
+// wait out nor the slowdown the usage headers ask for. One goroutine uses
+// it at a time (the page's Run; the supervisor runs them one after another).
+type pacer struct {
+	usage        usage
+	blockedUntil time.Time
+	// why is the reason of the current pause.
+	why string
+	// streak counts consecutive rate-limit hits (the pause doubles).
+	streak int
+}
+
+// block pauses the page's requests until until.
+func (pc *pacer) block(until time.Time, why string) {
+	pc.blockedUntil, pc.why = until, why
+}
+
+// check returns a rate-limit error while the page's requests are paused:
+// the poll ends, the supervisor shows the page backing off with this error,
+// and no request reaches the Graph API before the pause ends.
+func (pc *pacer) check(now time.Time, what string) error {
+	if !now.Before(pc.blockedUntil) {
+		return nil
+	}
+	return &graphError{class: classRateLimit, what: what,
+		msg: fmt.Sprintf("rate limited: requests paused until %s (%s left): %s",
+			pc.blockedUntil.UTC().Format(time.RFC3339), pc.blockedUntil.Sub(now).Round(time.Second), pc.why)}
 }

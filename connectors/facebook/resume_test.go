@@ -58,8 +58,9 @@ func TestRestartResumesWithoutGapOrDuplicate(t *testing.T) {
 	}
 	e.stop()
 
-	// While the connector is down.
-	fake.Advance(30 * time.Minute)
+	// While the connector is down (long enough for the sweep of older
+	// posts to be due at the restart).
+	fake.Advance(7 * time.Hour)
 	now := fake.Now()
 	fake.AddComment(post, visitor, "Missä paketti?", now.Add(-20*time.Minute), "")
 	fake.AddComment(ancient, visitor2, "Herätys", now.Add(-10*time.Minute), "")

@@ -63,6 +63,14 @@ type FacebookPage struct {
 	// Backfill is how far back the very first poll of the page reads
 	// (default 7d). Later polls continue from the checkpoint, however old.
 	Backfill yamlfile.Duration `yaml:"backfill"`
+	// WatchWindow is how old a post can be and still have its comments
+	// read on every poll (default 30d, between 1d and 365d). An idle poll
+	// costs one feed request per 100 posts in the window.
+	WatchWindow yamlfile.Duration `yaml:"watch_window"`
+	// SweepInterval is how often the comments of posts older than the
+	// window (up to a year) are read (default 6h, between 1h and 23h: below
+	// the ingest stream's smallest duplicate window).
+	SweepInterval yamlfile.Duration `yaml:"sweep_interval"`
 	// Ingest lists what to read: visitor_posts, comments (comments and
 	// replies on the page's feed), messages (Messenger) and page_posts (the
 	// page's own posts; off unless listed). Empty means visitor_posts,
@@ -86,6 +94,12 @@ const (
 	DefaultFacebookBackfill     = 7 * 24 * time.Hour
 	MinFacebookPollInterval     = 10 * time.Second
 	MaxFacebookBackfill         = 365 * 24 * time.Hour
+	DefaultFacebookWatchWindow  = 30 * 24 * time.Hour
+	MinFacebookWatchWindow      = 24 * time.Hour
+	MaxFacebookWatchWindow      = 365 * 24 * time.Hour
+	DefaultFacebookSweep        = 6 * time.Hour
+	MinFacebookSweep            = time.Hour
+	MaxFacebookSweep            = 23 * time.Hour
 )
 
 // Wants reports whether the page ingests what (a FacebookIngest* value).
@@ -184,6 +198,16 @@ func (pg *FacebookPage) validate(p yamlfile.Path, seen map[string]int, i int, re
 		pg.Backfill = yamlfile.Duration(DefaultFacebookBackfill)
 	} else if pg.Backfill < 0 || time.Duration(pg.Backfill) > MaxFacebookBackfill {
 		report(p.Child("backfill"), "backfill %s: want between 1s and %s", pg.Backfill, yamlfile.Duration(MaxFacebookBackfill))
+	}
+	if pg.WatchWindow == 0 {
+		pg.WatchWindow = yamlfile.Duration(DefaultFacebookWatchWindow)
+	} else if w := time.Duration(pg.WatchWindow); w < MinFacebookWatchWindow || w > MaxFacebookWatchWindow {
+		report(p.Child("watch_window"), "watch_window %s: want between 1d and 365d", pg.WatchWindow)
+	}
+	if pg.SweepInterval == 0 {
+		pg.SweepInterval = yamlfile.Duration(DefaultFacebookSweep)
+	} else if d := time.Duration(pg.SweepInterval); d < MinFacebookSweep || d > MaxFacebookSweep {
+		report(p.Child("sweep_interval"), "sweep_interval %s: want between 1h and 23h (below the ingest stream's 24h minimum duplicate window)", pg.SweepInterval)
 	}
 	kinds := map[string]bool{}
 	for j, w := range pg.Ingest {

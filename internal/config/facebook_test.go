@@ -29,8 +29,9 @@ func TestFacebookDefaults(t *testing.T) {
 		t.Fatalf("defaults: version %q path %q", fb.GraphVersion, fb.Webhook.Path)
 	}
 	p := fb.Pages[0]
-	if time.Duration(p.PollInterval) != time.Minute || time.Duration(p.Backfill) != 7*24*time.Hour {
-		t.Fatalf("page defaults: poll %s backfill %s", p.PollInterval, p.Backfill)
+	if time.Duration(p.PollInterval) != time.Minute || time.Duration(p.Backfill) != 7*24*time.Hour ||
+		time.Duration(p.WatchWindow) != 30*24*time.Hour || time.Duration(p.SweepInterval) != 6*time.Hour {
+		t.Fatalf("page defaults: poll %s backfill %s watch window %s sweep %s", p.PollInterval, p.Backfill, p.WatchWindow, p.SweepInterval)
 	}
 	if p.Token.Reveal() != "EAAtok" || p.Label() != "1234567890" {
 		t.Fatalf("token %q label %q", p.Token.Reveal(), p.Label())
@@ -70,6 +71,8 @@ func TestFacebookFilesAndWebhook(t *testing.T) {
         token_file: page.tok
         poll_interval: 30s
         backfill: 2d
+        watch_window: 14d
+        sweep_interval: 2h
         ingest: [comments, page_posts]
 `)
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
@@ -90,8 +93,9 @@ func TestFacebookFilesAndWebhook(t *testing.T) {
 	if p.Wants(FacebookIngestVisitorPosts) || !p.Wants(FacebookIngestPagePosts) || p.Label() != "Asiakaspalvelu" {
 		t.Fatalf("ingest %v label %q", p.Ingest, p.Label())
 	}
-	if time.Duration(p.PollInterval) != 30*time.Second || time.Duration(p.Backfill) != 48*time.Hour {
-		t.Fatalf("poll %s backfill %s", p.PollInterval, p.Backfill)
+	if time.Duration(p.PollInterval) != 30*time.Second || time.Duration(p.Backfill) != 48*time.Hour ||
+		time.Duration(p.WatchWindow) != 14*24*time.Hour || time.Duration(p.SweepInterval) != 2*time.Hour {
+		t.Fatalf("poll %s backfill %s watch window %s sweep %s", p.PollInterval, p.Backfill, p.WatchWindow, p.SweepInterval)
 	}
 }
 
@@ -107,6 +111,10 @@ func TestFacebookErrorsHavePositions(t *testing.T) {
 		{"duplicate page", page + "      - id: \"42\"\n        token: u\n", "c.yaml:7:13: page 42 is configured twice"},
 		{"poll too fast", page + "        poll_interval: 1s\n", "c.yaml:7:24: poll_interval 1s is below the minimum"},
 		{"negative backfill", page + "        backfill: -1h\n", "c.yaml:7:19: backfill -1h0m0s"},
+		{"window too short", page + "        watch_window: 12h\n", "c.yaml:7:23: watch_window 12h0m0s: want between 1d and 365d"},
+		{"window too long", page + "        watch_window: 400d\n", "c.yaml:7:23: watch_window 9600h0m0s: want between 1d and 365d"},
+		{"sweep too often", page + "        sweep_interval: 5m\n", "c.yaml:7:25: sweep_interval 5m0s: want between 1h and 23h"},
+		{"sweep too rare", page + "        sweep_interval: 1d\n", "c.yaml:7:25: sweep_interval 24h0m0s: want between 1h and 23h"},
 		{"unknown ingest", page + "        ingest: [posts]\n", `c.yaml:7:18: ingest "posts": use visitor_posts`},
 		{"ingest twice", page + "        ingest: [comments, comments]\n", `c.yaml:7:28: ingest "comments" is listed twice`},
 		{"unknown key", page + "        access_token: x\n", `c.yaml:7:9: unknown field "access_token"`},

@@ -2,30 +2,47 @@
 // requests the facebook connector makes (/{page-id}/feed, /{post-id}/comments,
 // /{page-id}/conversations, /{conversation-id}/messages) with payloads shaped
 // like the Graph API reference: ids like "PAGEID_POSTID", times like
-// "2026-11-20T10:15:30+0000", cursors with absolute paging.next URLs (which
-// carry access_token, as Facebook's do), error objects
+// "2026-11-20T10:15:30+0000", absolute paging.next URLs (which carry
+// access_token, as Facebook's do) and cursors, error objects
 // {"error":{"message","type","code","error_subcode","is_transient","fbtrace_id"}}
 // and the X-App-Usage / X-Business-Use-Case-Usage headers.
 //
-// It implements the semantics the connector relies on: since filters the feed
-// on updated_time, a new comment moves its post's updated_time, comments are
-// top-level only unless filter(stream), chronological unless
-// order(reverse_chronological), and conversations come most recently updated
-// first. It counts every request, per page.
+// Where the reference leaves a behaviour open, the fake takes the stricter
+// one, so that the connector cannot come to depend on the lenient one:
+//
+//   - since on the feed selects posts by created_time, and the feed lists
+//     posts newest created first: a new comment does not bring an old post
+//     back (SinceOnUpdatedTime switches to the other reading, in which it
+//     does, for the tests that cover it);
+//   - a post's updated_time moves with every comment (documented), but
+//     nothing else uses it;
+//   - comments are top-level only unless filter(stream), chronological
+//     unless order(reverse_chronological), and ranked whatever the order
+//     asked for on a post that RankComments marks ("if the comments can be
+//     ranked, then the order will always be ranked regardless of this
+//     modifier"); summary(true) reports the order used and total_count,
+//     which counts withheld and deleted comments too ("total_count can be
+//     greater than or equal to the actual number of comments returned due
+//     to comment privacy or deletion");
+//   - a reply to a reply is stored as a reply to the top-level comment
+//     (comments are two levels deep);
+//   - a nested edge's paging.next carries only limit and the cursor, not the
+//     expansion's filter, order, summary or fields: a client has to ask
+//     again with its own parameters and the cursor;
+//   - limit is at most 100; conversations come most recently updated first.
+//
+// It counts every request, per page and per edge.
 package fbtest
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +71,9 @@ type Post struct {
 	// does with items the token may not see: a page of results can then be
 	// short, even empty, while paging.next goes on.
 	Filtered bool
+	// Ranked makes every comments request on the post answer in ranked
+	// order, whatever order it asked for.
+	Ranked   bool
 	Comments []*Comment
 }
 
@@ -64,6 +84,12 @@ type Comment struct {
 	Message string
 	Created time.Time
 	Parent  string
+	// Hidden is the comment's is_hidden: hidden by the page, still returned.
+	Hidden bool
+	// Withheld comments count in total_count but are never returned (privacy).
+	Withheld bool
+	// Deleted comments are gone from answers; total_count still counts them.
+	Deleted bool
 }
 
 // Conversation is a Messenger conversation of a page.
@@ -79,61 +105,6 @@ type Message struct {
 	From    Profile
 	Text    string
 	Created time.Time
-}
-
-// GraphError is the body of a Graph API error.
-type GraphError struct {
-	Message     string `json:"message"`
-	Type        string `json:"type"`
-	Code        int    `json:"code"`
-	Subcode     int    `json:"error_subcode,omitempty"`
-	IsTransient bool   `json:"is_transient"`
-	TraceID     string `json:"fbtrace_id"`
-}
-
-// Fault is an answer the fake gives instead of the real one.
-type Fault struct {
-	Status int
-	Error  *GraphError
-	// Body replaces the error object when set (e.g. an HTML error page).
-	Body   string
-	Header http.Header
-}
-
-// TokenExpired is the answer to an expired or invalidated token.
-func TokenExpired(subcode int) Fault {
-	return Fault{Status: http.StatusBadRequest, Error: &GraphError{
-		Message: "Error validating access token: Session has expired on Friday, 20-Nov-26 10:00:00 PST.",
-		Type:    "OAuthException", Code: 190, Subcode: subcode, TraceID: "AmFGcW_3hwDB7qFbl_QdebZ",
-	}}
-}
-
-// PermissionDenied is the answer to a token without a needed permission.
-func PermissionDenied() Fault {
-	return Fault{Status: http.StatusForbidden, Error: &GraphError{
-		Message: "(#200) Requires pages_read_user_content permission to manage the object",
-		Type:    "OAuthException", Code: 200, TraceID: "Bx1pXv8wQ2c",
-	}}
-}
-
-// RateLimited is a rate-limit error with the given code, and a
-// X-Business-Use-Case-Usage header saying access returns in regainMinutes.
-func RateLimited(pageID string, code, regainMinutes int) Fault {
-	h := http.Header{}
-	h.Set("X-Business-Use-Case-Usage", fmt.Sprintf(
-		`{"%s":[{"type":"pages","call_count":100,"total_cputime":40,"total_time":45,"estimated_time_to_regain_access":%d}]}`, pageID, regainMinutes))
-	return Fault{Status: http.StatusBadRequest, Header: h, Error: &GraphError{
-		Message: fmt.Sprintf("(#%d) There have been too many calls to this Page account. Wait a bit and try again.", code),
-		Type:    "OAuthException", Code: code, TraceID: "AmFGcW_3hwDB7qFbl_QdebZ",
-	}}
-}
-
-// Transient is a temporary server-side failure.
-func Transient() Fault {
-	return Fault{Status: http.StatusInternalServerError, Error: &GraphError{
-		Message: "An unexpected error has occurred. Please retry your request later.",
-		Type:    "OAuthException", Code: 2, IsTransient: true, TraceID: "C9pQy1Lk0aZ",
-	}}
 }
 
 // page is one fake page.
@@ -158,12 +129,15 @@ type Server struct {
 	pages      map[string]*page
 	posts      map[string]*Post
 	postPage   map[string]string
+	comments   map[string]*Comment
 	convs      map[string]*Conversation
 	convPage   map[string]string
 	seq        int
 	appSecret  string
 	tokenInURL int
 	badVersion int
+	// lenient: since on updated_time, the feed newest updated first.
+	lenient bool
 }
 
 // New starts a fake Graph API answering version (e.g. "v26.0") at a clock
@@ -173,7 +147,7 @@ func New(tb testing.TB, version string, now time.Time) *Server {
 	s := &Server{
 		version: version, now: now.UTC(),
 		pages: map[string]*page{}, posts: map[string]*Post{}, postPage: map[string]string{},
-		convs: map[string]*Conversation{}, convPage: map[string]string{},
+		comments: map[string]*Comment{}, convs: map[string]*Conversation{}, convPage: map[string]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.srv.Close)
@@ -185,6 +159,15 @@ func (s *Server) URL() string { return s.srv.URL + "/" }
 
 // Client is an HTTP client for the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// SinceOnUpdatedTime switches the feed to the lenient reading some reports
+// describe: since selects posts by updated_time and the feed lists the most
+// recently updated first, so a new comment brings its post back.
+func (s *Server) SinceOnUpdatedTime() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lenient = true
+}
 
 // RequireAppsecretProof makes every request need appsecret_proof for secret.
 func (s *Server) RequireAppsecretProof(secret string) {
@@ -242,6 +225,13 @@ func (s *Server) Fail(pageID string, faults ...Fault) {
 	s.pages[pageID].faults = append(s.pages[pageID].faults, faults...)
 }
 
+// ClearFaults drops the queued and sticky faults of a page.
+func (s *Server) ClearFaults(pageID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[pageID].faults = nil
+}
+
 // SetUsage sets the call_count percentage the page's
 // X-Business-Use-Case-Usage header reports.
 func (s *Server) SetUsage(pageID string, pct int) {
@@ -277,20 +267,54 @@ func (s *Server) Filter(postID string) {
 	s.posts[postID].Filtered = true
 }
 
-// AddComment adds a comment on a post (a reply when parent is a comment id)
-// and moves the post's updated_time. It returns the comment id.
+// RankComments makes the comments of a post come in ranked order whatever
+// order is asked for.
+func (s *Server) RankComments(postID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posts[postID].Ranked = true
+}
+
+// AddComment adds a comment on a post (a reply when parent is a comment id;
+// a reply to a reply becomes a reply to its top-level comment) and moves the
+// post's updated_time. It returns the comment id.
 func (s *Server) AddComment(postID string, from Profile, msg string, created time.Time, parent string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
 	p := s.posts[postID]
+	if pc := s.comments[parent]; pc != nil && pc.Parent != "" {
+		parent = pc.Parent
+	}
 	_, postNum, _ := strings.Cut(postID, "_")
 	c := &Comment{ID: fmt.Sprintf("%s_%d", postNum, 500000+s.seq), From: from, Message: msg, Created: created.UTC(), Parent: parent}
 	p.Comments = append(p.Comments, c)
+	s.comments[c.ID] = c
 	if c.Created.After(p.Updated) {
 		p.Updated = c.Created
 	}
 	return c.ID
+}
+
+// HideComment sets a comment's is_hidden; it is still returned.
+func (s *Server) HideComment(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.comments[id].Hidden = true
+}
+
+// Withhold makes a comment count in total_count but never be returned.
+func (s *Server) Withhold(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.comments[id].Withheld = true
+}
+
+// DeleteComment removes a comment from answers (total_count keeps it).
+func (s *Server) DeleteComment(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.comments[id].Deleted = true
 }
 
 // AddMessage adds a Messenger message to conversation convID of a page
@@ -395,17 +419,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(pg.faults) > 0 {
 		f := pg.faults[0]
-		pg.faults = pg.faults[1:]
-		for k, vs := range f.Header {
-			w.Header()[k] = vs
+		if !f.Sticky {
+			pg.faults = pg.faults[1:]
 		}
-		if f.Body != "" {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(f.Status)
-			_, _ = w.Write([]byte(f.Body))
-			return
-		}
-		writeError(w, f.Status, *f.Error)
+		writeFault(w, f)
 		return
 	}
 	limit := 25
@@ -423,7 +440,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "feed":
 		out = s.feed(pg, q, limit, offset)
 	case "comments":
-		out = s.commentsEdge(s.posts[id], commentOpts{stream: q.Get("filter") == "stream", reverse: q.Get("order") == "reverse_chronological", limit: limit}, q.Get("fields"), offset, pg.token)
+		out = s.commentsEdge(s.posts[id], commentOptsOf(q.Get("filter"), q.Get("order"), q.Get("summary"), limit), q.Get("fields"), offset, pg.token)
 	case "conversations":
 		out = s.conversations(pg, q, limit, offset)
 	case "messages":
@@ -441,203 +458,4 @@ func (s *Server) owner(id, edgeName string) string {
 		return s.convPage[id]
 	}
 	return id
-}
-
-func writeError(w http.ResponseWriter, status int, e GraphError) {
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
-}
-
-func encodeCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(off)))
-}
-
-func decodeCursor(c string) int {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "offset:"))
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
-}
-
-// nextURL is an absolute paging link, carrying the token like Facebook's.
-func (s *Server) nextURL(path string, q url.Values, token string, off int) string {
-	q = cloneValues(q)
-	q.Set("access_token", token)
-	q.Set("after", encodeCursor(off))
-	q.Del("format")
-	return s.srv.URL + "/" + s.version + "/" + path + "?" + q.Encode()
-}
-
-func cloneValues(q url.Values) url.Values {
-	c := url.Values{}
-	for k, v := range q {
-		c[k] = append([]string(nil), v...)
-	}
-	return c
-}
-
-func paging(next string, before, after int) map[string]any {
-	p := map[string]any{"cursors": map[string]string{"before": encodeCursor(before), "after": encodeCursor(after)}}
-	if next != "" {
-		p["next"] = next
-	}
-	return p
-}
-
-func ts(t time.Time) string { return t.UTC().Format(TimeLayout) }
-
-var (
-	commentsRE = regexp.MustCompile(`comments((?:\.[a-z_]+\([a-z_0-9]*\))*)\{([^}]*(?:\{[^}]*\}[^}]*)*)\}`)
-	messagesRE = regexp.MustCompile(`messages\.limit\(([0-9]+)\)\{`)
-	limitRE    = regexp.MustCompile(`\.limit\(([0-9]+)\)`)
-)
-
-type commentOpts struct {
-	stream, reverse bool
-	limit           int
-}
-
-func (s *Server) feed(pg *page, q url.Values, limit, offset int) map[string]any {
-	var since int64 = -1 << 62
-	if v := q.Get("since"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err == nil {
-			since = n
-		}
-	}
-	var posts []*Post
-	for _, p := range pg.posts {
-		if p.Updated.Unix() >= since {
-			posts = append(posts, p)
-		}
-	}
-	sort.SliceStable(posts, func(i, j int) bool { return posts[i].Updated.After(posts[j].Updated) })
-	fields := q.Get("fields")
-	var copts *commentOpts
-	var commentFields string
-	if m := commentsRE.FindStringSubmatch(fields); m != nil {
-		copts = &commentOpts{limit: 25}
-		mods := m[1]
-		copts.stream = strings.Contains(mods, ".filter(stream)")
-		copts.reverse = strings.Contains(mods, ".order(reverse_chronological)")
-		if lm := limitRE.FindStringSubmatch(mods); lm != nil {
-			copts.limit, _ = strconv.Atoi(lm[1])
-		}
-		commentFields = m[2]
-	}
-	data := []map[string]any{}
-	end := min(offset+limit, len(posts))
-	for _, p := range posts[min(offset, len(posts)):end] {
-		if p.Filtered {
-			continue
-		}
-		item := map[string]any{
-			"id": p.ID, "created_time": ts(p.Created), "updated_time": ts(p.Updated),
-			"message": p.Message, "permalink_url": "https://www.facebook.com/" + strings.ReplaceAll(p.ID, "_", "/posts/"),
-			"from": p.From, "is_published": !p.Unpublished,
-		}
-		if copts != nil {
-			if c := s.commentsEdge(p, *copts, commentFields, 0, pg.token); len(c["data"].([]map[string]any)) > 0 {
-				item["comments"] = c
-			}
-		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(posts) {
-		next = s.nextURL(pg.id+"/feed", q, pg.token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
-}
-
-func (s *Server) commentsEdge(p *Post, o commentOpts, fields string, offset int, token string) map[string]any {
-	var cs []*Comment
-	for _, c := range p.Comments {
-		if o.stream || c.Parent == "" {
-			cs = append(cs, c)
-		}
-	}
-	sort.SliceStable(cs, func(i, j int) bool {
-		if o.reverse {
-			return cs[i].Created.After(cs[j].Created)
-		}
-		return cs[i].Created.Before(cs[j].Created)
-	})
-	data := []map[string]any{}
-	end := min(offset+o.limit, len(cs))
-	for _, c := range cs[min(offset, len(cs)):end] {
-		item := map[string]any{
-			"id": c.ID, "created_time": ts(c.Created), "message": c.Message, "from": c.From,
-			"permalink_url": "https://www.facebook.com/" + strings.ReplaceAll(p.ID, "_", "/posts/") + "?comment_id=" + c.ID,
-		}
-		if c.Parent != "" {
-			item["parent"] = map[string]string{"id": c.Parent}
-		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(cs) {
-		q := url.Values{"limit": {strconv.Itoa(o.limit)}, "fields": {fields}}
-		if o.stream {
-			q.Set("filter", "stream")
-		}
-		if o.reverse {
-			q.Set("order", "reverse_chronological")
-		}
-		next = s.nextURL(p.ID+"/comments", q, token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
-}
-
-func (s *Server) conversations(pg *page, q url.Values, limit, offset int) map[string]any {
-	convs := append([]*Conversation(nil), pg.convs...)
-	sort.SliceStable(convs, func(i, j int) bool { return convs[i].Updated.After(convs[j].Updated) })
-	fields := q.Get("fields")
-	msgLimit := 0
-	if m := messagesRE.FindStringSubmatch(fields); m != nil {
-		msgLimit, _ = strconv.Atoi(m[1])
-	}
-	msgFields := ""
-	if i := strings.Index(fields, "messages."); i >= 0 {
-		if j := strings.Index(fields[i:], "{"); j >= 0 {
-			msgFields = strings.TrimSuffix(fields[i+j+1:], "}")
-		}
-	}
-	data := []map[string]any{}
-	end := min(offset+limit, len(convs))
-	for _, c := range convs[min(offset, len(convs)):end] {
-		item := map[string]any{"id": c.ID, "updated_time": ts(c.Updated), "link": "/" + pg.id + "/inbox/" + c.ID}
-		if msgLimit > 0 {
-			item["messages"] = s.messagesEdge(c, msgLimit, msgFields, 0, pg.token)
-		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(convs) {
-		next = s.nextURL(pg.id+"/conversations", q, pg.token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
-}
-
-func (s *Server) messagesEdge(c *Conversation, limit int, fields string, offset int, token string) map[string]any {
-	ms := append([]*Message(nil), c.Messages...)
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Created.After(ms[j].Created) })
-	data := []map[string]any{}
-	end := min(offset+limit, len(ms))
-	for _, m := range ms[min(offset, len(ms)):end] {
-		data = append(data, map[string]any{
-			"id": m.ID, "created_time": ts(m.Created), "message": m.Text,
-			"from": map[string]string{"id": m.From.ID, "name": m.From.Name, "email": m.From.ID + "@facebook.com"},
-		})
-	}
-	next := ""
-	if end < len(ms) {
-		next = s.nextURL(c.ID+"/messages", url.Values{"limit": {strconv.Itoa(limit)}, "fields": {fields}}, token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
 }
