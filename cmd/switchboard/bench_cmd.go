@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -22,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/targetspec"
@@ -30,7 +30,7 @@ import (
 	"github.com/switchboard/switchboard/rules"
 )
 
-const benchUsage = `usage: switchboard bench [flags]
+const benchUsage = `usage: switchboard bench [-n N] [-size B] [-workers W] [-rules FILE] [-config FILE] [-timeout D] [-json]
 
 Measure the real pipeline in-process: an embedded NATS JetStream server on a
 temporary directory and a random port, the router built as "run" builds it,
@@ -41,10 +41,7 @@ Nothing outside the process is touched; the temporary directory is removed.
 
 Only router.rules_file and the router and delivery sections of the config
 are used. Teams are delivered to their NATS queues only: redis and webhook
-targets in the rules are replaced by the team's NATS queue (reported).
-
-Flags:
-`
+targets in the rules are replaced by the team's NATS queue (reported).`
 
 // benchPublishers is how many goroutines publish concurrently, like several
 // connectors polling at once.
@@ -110,8 +107,7 @@ type classifyReport struct {
 
 // benchCmd implements "switchboard bench".
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard bench", benchUsage, stdout, stderr)
 	var o benchOptions
 	fs.StringVar(&o.config, "config", "config.yaml", "configuration file (only router.rules_file, router and delivery are used)")
 	fs.StringVar(&o.rules, "rules", "", "rules file (default: router.rules_file of -config)")
@@ -120,30 +116,21 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&o.workers, "workers", 0, "override router.workers")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up when the run takes longer")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard bench: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
 	switch {
+	case len(pos) > 0:
+		return fs.Usagef("unexpected argument %q", pos[0])
 	case o.n < 1:
-		fmt.Fprintf(stderr, "switchboard bench: -n must be at least 1, got %d\n", o.n)
-		return 2
+		return fs.Usagef("-n must be at least 1, got %d", o.n)
 	case o.size < 1:
-		fmt.Fprintf(stderr, "switchboard bench: -size must be at least 1, got %d\n", o.size)
-		return 2
+		return fs.Usagef("-size must be at least 1, got %d", o.size)
 	case o.workers < 0:
-		fmt.Fprintf(stderr, "switchboard bench: -workers must not be negative, got %d\n", o.workers)
-		return 2
+		return fs.Usagef("-workers must not be negative, got %d", o.workers)
 	case o.timeout <= 0:
-		fmt.Fprintf(stderr, "switchboard bench: -timeout must be positive, got %s\n", o.timeout)
-		return 2
+		return fs.Usagef("-timeout must be positive, got %s", o.timeout)
 	}
 	rep, err := runBench(ctx, o, stderr)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -19,61 +20,42 @@ import (
 	"github.com/switchboard/switchboard/rules/backtest"
 )
 
-const rulesUsage = `usage:
-  switchboard rules check [FILE]
-      Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
-      otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
-
-  switchboard rules test [flags] TEXT
-      Show where a message would go and why: teams, topics, priority and the
-      trace of every route. Flags: -rules FILE, -channel C, -kind K, -lang L,
-      -subject S, -author-email E, -author-name N, -author-handle H,
-      -thread new|reply, -meta KEY=VALUE (repeatable), -message FILE.json
-      (an envelope; - reads stdin) instead of TEXT, -json.
-
-  switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
-      Replay messages stored in the ingest stream through the live rules
-      (router.rules_file of -config, or -live FILE) and NEW.yaml, and show
-      how many would change team, a from → to table and examples. Publishes
-      nothing. Flags: -config FILE, -examples N, -json.
-`
-
-// rulesCmd implements "switchboard rules check|test|backtest".
-func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, rulesUsage)
-		return 2
+// rulesGroup is "switchboard rules".
+func rulesGroup() *cli.Group {
+	return &cli.Group{
+		Name:  "switchboard rules",
+		About: "Work with routing rules: check a file, see where a message would go and why, replay stored messages through a new file.",
+		Commands: []cli.Command{
+			{Name: "check", Args: "[FILE]", Summary: "validate and lint a rules file (default rules.yaml)",
+				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+					return rulesCheck(args, stdout, stderr)
+				}},
+			{Name: "test", Args: "[flags] TEXT", Summary: "show where a message would go and why: teams, topics, priority, the trace of every route",
+				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+					return rulesTest(args, stdout, stderr)
+				}},
+			{Name: "backtest", Args: "-rules NEW.yaml [-since 7d | -last N]", Summary: "replay stored messages through the live and the new rules and show what would change", Run: rulesBacktest},
+		},
 	}
-	switch args[0] {
-	case "check":
-		return rulesCheck(args[1:], stdout, stderr)
-	case "test":
-		return rulesTest(args[1:], stdout, stderr)
-	case "backtest":
-		return rulesBacktest(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, rulesUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "switchboard rules: unknown command %q\n\n%s", args[0], rulesUsage)
-	return 2
 }
 
 // rulesCheck implements "rules check [FILE]".
 func rulesCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, "usage: switchboard rules check [FILE]   (FILE defaults to rules.yaml)\n") }
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := cli.NewFlagSet("switchboard rules check", `usage: switchboard rules check [FILE]
+
+Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
+otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
+Warnings are printed and do not fail the check.`, stdout, stderr)
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return 2
+	if len(pos) > 1 {
+		return fs.Usagef("give one file, not %d", len(pos))
 	}
 	path := "rules.yaml"
-	if fs.NArg() == 1 {
-		path = fs.Arg(0)
+	if len(pos) == 1 {
+		path = pos[0]
 	}
 	r, err := rules.Load(path)
 	if err != nil {
@@ -102,23 +84,6 @@ func (m metaFlag) Set(s string) error {
 	return nil
 }
 
-// parseInterleaved parses flags that may come after positional arguments
-// ("rules test 'text' -json").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // defaultKind is the usual kind of an item on a channel.
 func defaultKind(channel string) message.Kind {
 	switch channel {
@@ -134,8 +99,11 @@ func defaultKind(channel string) message.Kind {
 
 // rulesTest implements "rules test".
 func rulesTest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard rules test", `usage: switchboard rules test [flags] TEXT
+       switchboard rules test [flags] -message FILE.json
+
+Show where a message would go and why: teams, topics, priority and the
+trace of every route, with the words that matched.`, stdout, stderr)
 	rulesPath := fs.String("rules", "rules.yaml", "rules file")
 	channel := fs.String("channel", "web", "channel: facebook, x, email, web")
 	kind := fs.String("kind", "", "item kind (default: the channel's usual kind: comment, mention, email, web)")
@@ -149,27 +117,21 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the decision and trace as JSON")
 	meta := metaFlag{}
 	fs.Var(meta, "meta", "metadata KEY=VALUE (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	var env message.Envelope
 	switch {
 	case *msgFile != "" && len(pos) > 0:
-		fmt.Fprintln(stderr, "switchboard rules test: give TEXT or -message, not both")
-		return 2
+		return fs.Usagef("give TEXT or -message, not both")
 	case *msgFile != "":
 		if err := readEnvelope(*msgFile, &env); err != nil {
 			fmt.Fprintln(stderr, "switchboard rules test:", err)
 			return 1
 		}
 	case len(pos) == 0:
-		fs.Usage()
-		return 2
+		return fs.Usagef("give the TEXT of a message, or -message FILE.json")
 	default:
 		env = message.Envelope{
 			Version: message.SchemaVersion, Channel: *channel, Kind: message.Kind(*kind),
@@ -187,8 +149,7 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 		case "reply":
 			env.ParentID = "parent"
 		default:
-			fmt.Fprintf(stderr, "switchboard rules test: -thread %q: use new or reply\n", *thread)
-			return 2
+			return fs.Usagef("-thread %q: use new or reply", *thread)
 		}
 	}
 	r, err := rules.Load(*rulesPath)
@@ -285,8 +246,12 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 
 // rulesBacktest implements "rules backtest".
 func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules backtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard rules backtest", `usage: switchboard rules backtest -rules NEW.yaml [-since 7d | -last N] [-config FILE] [-live FILE] [-examples N] [-json]
+
+Replay messages stored in the ingest stream through the live rules
+(router.rules_file of -config, or -live FILE) and NEW.yaml, and show how
+many would change team, a from → to table and examples. Publishes
+nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 	newPath := fs.String("rules", "", "the new rules file to compare (required)")
 	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS and the live rules)")
 	livePath := fs.String("live", "", "the live rules file (default: router.rules_file of the configuration)")
@@ -294,31 +259,25 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	last := fs.Int("last", 0, "replay the last N messages instead of -since")
 	examples := fs.Int("examples", 3, "examples shown per from → to change")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules backtest -rules NEW.yaml [-since 7d | -last N] [-config FILE] [-live FILE] [-examples N] [-json]\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	sinceSet := false
 	fs.Visit(func(f *flag.Flag) { sinceSet = sinceSet || f.Name == "since" })
 	switch {
-	case len(pos) > 0 || *newPath == "":
-		fs.Usage()
-		return 2
+	case len(pos) > 0:
+		return fs.Usagef("unexpected argument %q (the new rules file goes in -rules)", pos[0])
+	case *newPath == "":
+		return fs.Usagef("-rules NEW.yaml is required")
 	case *last < 0 || *examples < 0:
-		fmt.Fprintln(stderr, "switchboard rules backtest: -last and -examples must be 0 or more")
-		return 2
+		return fs.Usagef("-last and -examples must be 0 or more")
 	case *last > 0 && sinceSet:
-		fmt.Fprintln(stderr, "switchboard rules backtest: give -since or -last, not both")
-		return 2
+		return fs.Usagef("give -since or -last, not both")
 	}
 	since, err := yamlfile.ParseDuration(*sinceText)
 	if err != nil || since <= 0 {
-		fmt.Fprintf(stderr, "switchboard rules backtest: -since %q: use a duration like 24h or 7d\n", *sinceText)
-		return 2
+		return fs.Usagef("-since %q: use a duration like 24h or 7d", *sinceText)
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

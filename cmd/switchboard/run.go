@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,12 +13,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/httpapi"
@@ -27,22 +26,26 @@ import (
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/decisions"
-	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
 
+const runUsage = `usage: switchboard [run] [-config FILE] [-log-format auto|json|console]
+
+Run the daemon: poll the channels, serve the intake and the ops endpoints,
+route every message to its team's queue. SIGTERM or Ctrl-C stops it
+gracefully within shutdown_timeout; SIGHUP reloads the rules.`
+
 // runCmd implements "switchboard run": the daemon.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard run", runUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file")
-	logFormat := fs.String("log-format", "", "override log.format: json or console")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	logFormat := fs.String("log-format", "", "override log.format: auto, json or console")
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard run: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0])
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -59,6 +62,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer func() { _ = log.Sync() }()
 	d := newDaemon(cfg, log)
+	for _, w := range cfg.Warnings() {
+		d.log.Warn(w)
+	}
 	d.reload = sighup(ctx)
 	if err := d.run(ctx); err != nil {
 		d.log.Error("switchboard stopped with an error", zap.Error(err))
@@ -317,87 +323,4 @@ func waitFor(ctx context.Context, wait func()) {
 	case <-done:
 	case <-ctx.Done():
 	}
-}
-
-// buildRouter builds the router and what its targets need: the NATS team
-// queue, the Redis client (when delivery.redis.url is set), the webhook
-// HTTP client, the dead-letter stream and the router's KV buckets. It checks
-// that every team's targets can be built from the rules in force.
-// closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, rec router.Recorder) (rt *router.Router, closeDelivery func(), err error) {
-	dc := cfg.Delivery
-	factory := &targets.Factory{
-		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
-		HTTP: &http.Client{Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-		}},
-		DedupTTL:       time.Duration(dc.Redis.DedupTTL),
-		WebhookTimeout: time.Duration(dc.Webhook.Timeout),
-	}
-	closeDelivery = func() {}
-	if dc.Redis.URL != "" {
-		rc, err := targets.NewRedisClient(dc.Redis)
-		if err != nil {
-			return nil, nil, err
-		}
-		factory.Redis = rc
-		// go-redis logs pool trouble through its own global logger; keep
-		// the daemon's log one format.
-		redis.SetLogger(targets.RedisLogger{L: log.Named("redis")})
-		closeDelivery = func() {
-			if err := rc.Close(); err != nil {
-				log.Debug("closing the redis client", zap.Error(err))
-			}
-		}
-	}
-	state := router.StateConfig{ProgressBucket: dc.ProgressBucket, Replicas: cfg.Streams.Replicas}
-	if dc.ThreadStickiness.On() {
-		state.ThreadBucket, state.ThreadTTL = dc.ThreadStickiness.Bucket, time.Duration(dc.ThreadStickiness.TTL)
-	}
-	progress, threads, err := router.OpenState(ctx, b.JS, state)
-	if err != nil {
-		closeDelivery()
-		return nil, nil, err
-	}
-	rt = router.New(router.Config{
-		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.AllIngest(),
-		Consumer:        cfg.Router.Consumer,
-		AckWait:         time.Duration(cfg.Router.AckWait),
-		MaxDeliver:      cfg.Router.MaxDeliver,
-		Workers:         cfg.Router.Workers,
-		MaxPending:      dc.MaxPending,
-		RetryMin:        time.Duration(dc.RetryMin),
-		RetryMax:        time.Duration(dc.RetryMax),
-		AttemptTimeout:  time.Duration(dc.AttemptTimeout),
-		BreakerFailures: dc.Breaker.Failures,
-		BreakerCooldown: time.Duration(dc.Breaker.Cooldown),
-		DepthInterval:   time.Duration(dc.DepthInterval),
-	}, router.Deps{
-		JS:       b.JS,
-		Rules:    rulesFn,
-		Targets:  factory,
-		Dead:     router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
-		Progress: progress,
-		Threads:  threads,
-		Metrics:  telemetry.RouterMetrics{M: metrics},
-		Log:      log,
-		Recorder: rec,
-	})
-	rs := rulesFn()
-	if err := rt.Check(rs); err != nil {
-		closeDelivery()
-		return nil, nil, fmt.Errorf("delivery targets in the rules: %w", err)
-	}
-	for _, t := range rs.Teams() {
-		names := make([]string, 0, len(t.Targets))
-		for _, tg := range t.Targets {
-			names = append(names, tg.String()) // never a credential
-		}
-		log.Info("team delivery targets", zap.String("team", t.Name), zap.Strings("targets", names))
-	}
-	return rt, closeDelivery, nil
 }

@@ -191,12 +191,18 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 	id := postMessage(t, d.httpAddr, `{"text":"Missä on LASKU?","author":{"name":"Maija"},"lang":"fi"}`)
 	postMessage(t, d.httpAddr, `{"text":"hello there"}`)
 
-	// switchboard tail prints the routed item as one JSON line.
+	// switchboard tail prints the routed item as one JSON line; flags may
+	// follow the team, as in docs/delivery.md.
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if code := tailCmd(ctx, []string{"-config", cfgPath, "-from", "all", "-n", "1", "billing"}, &out, &errOut); code != 0 {
+	if code := tailCmd(ctx, []string{"billing", "-config", cfgPath, "-from", "all", "-n", "1"}, &out, &errOut); code != 0 {
 		t.Fatalf("tail exit %d: %s", code, errOut.String())
+	}
+	var none bytes.Buffer
+	if code := tailCmd(ctx, []string{"-config", cfgPath, "biling"}, &out, &none); code != 1 ||
+		!strings.Contains(none.String(), `no team "biling" in `) || !strings.Contains(none.String(), "the teams are: triage, billing, logistics") {
+		t.Fatalf("tail of an unknown team: exit %d: %s", code, none.String())
 	}
 	var r message.Routed
 	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
