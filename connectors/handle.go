@@ -113,6 +113,12 @@ func (h *Handle) SaveCheckpoint(ctx context.Context, checkpoint []byte) error {
 // Succeeded records a successful poll (even one that found nothing new).
 func (h *Handle) Succeeded() { h.status.succeeded(h.now()) }
 
+// Serving records that a connector which waits for requests instead of
+// polling (the intake) is up and taking them. For readiness that is its
+// first attempt; a polling connector's first attempt is its first poll
+// (Succeeded, Failed or a publish).
+func (h *Handle) Serving() { h.status.serving(h.now()) }
+
 // Failed records an error the connector handled itself without stopping
 // (e.g. one malformed item among many). It shows as last_error.
 func (h *Handle) Failed(err error) { h.status.failed(err, h.now()) }

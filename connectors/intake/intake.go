@@ -78,6 +78,7 @@ func (c *Connector) Run(ctx context.Context, h *connectors.Handle) error {
 	c.handle = h
 	close(c.up)
 	c.mu.Unlock()
+	h.Serving()
 	<-ctx.Done()
 	c.mu.Lock()
 	c.handle = nil
