@@ -293,23 +293,38 @@ func (d *daemon) buildOpsAuth(context.Context) (err error) {
 	return err
 }
 
-// buildMux makes the HTTP API: health, readiness, metrics and connector
-// statuses; the channels and the console mount theirs next to them.
+// buildMux makes the HTTP API: health and readiness for probes, metrics
+// and connector statuses behind the ops token; the channels and the
+// console mount theirs next to them.
 func (d *daemon) buildMux(context.Context) error {
-	b, sup := d.bus, d.sup
-	d.mux = httpapi.NewMux(httpapi.Checks{
-		Ready: func(ctx context.Context) error {
-			if err := b.Ready(ctx); err != nil {
-				return err
-			}
-			if names := sup.Unauthorized(); len(names) > 0 {
-				return fmt.Errorf("connectors unauthorized: %s", strings.Join(names, ", "))
-			}
-			return nil
-		},
-		Statuses: sup.Statuses,
-	}, d.metrics.Registry)
+	d.mux = httpapi.NewMux(httpapi.Options{
+		Checks:   httpapi.Checks{Ready: d.readiness, Statuses: d.sup.Statuses},
+		Registry: d.metrics.Registry,
+		Guard:    func(h http.Handler) http.Handler { return d.ops.API(opsauth.RoleReadOnly, h) },
+	})
 	return nil
+}
+
+// readiness says whether this instance can work: the backbone is
+// connected, its streams exist and it has room, and every connector has
+// made its first attempt. A connector whose third-party credentials were
+// rejected does not make the daemon unready (the intake and the other
+// channels still work): GET /v1/connectors, the connector state metric
+// and the SwitchboardConnectorUnauthorized alert report it.
+func (d *daemon) readiness(ctx context.Context) []httpapi.Problem {
+	var ps []httpapi.Problem
+	if err := d.bus.Ready(ctx); err != nil {
+		reason := "backbone unavailable"
+		var full interface{ Full() string }
+		if errors.As(err, &full) {
+			reason = full.Full()
+		}
+		ps = append(ps, httpapi.Problem{Reason: reason, Detail: d.secrets.Scrub(err.Error())})
+	}
+	if names := d.sup.Pending(); len(names) > 0 {
+		ps = append(ps, httpapi.Problem{Reason: "connectors starting", Detail: "waiting for the first attempt of " + strings.Join(names, ", ")})
+	}
+	return ps
 }
 
 // buildChannels builds every configured channel's connectors, mounting

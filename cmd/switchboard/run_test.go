@@ -45,6 +45,9 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// testOpsToken is the ops token of testConfig's daemons; httpGet sends it.
+const testOpsToken = "test-ops-token-0123456789"
+
 // testConfig writes a config file and rules into a temp dir and loads it.
 func testConfig(t *testing.T) (*config.Config, string) {
 	t.Helper()
@@ -54,13 +57,13 @@ func testConfig(t *testing.T) (*config.Config, string) {
 	}
 	y := fmt.Sprintf(`data_dir: data
 log: {format: console, level: warn}
-http: {listen: %q}
+http: {listen: %q, ops: {tokens: [{name: test, role: admin, token: %s}]}}
 nats: {embedded: {listen: %q}}
 router: {workers: 4}
 shutdown_timeout: 10s
 connectors:
   intake: {enabled: true, token: t0ken}
-`, freeAddr(t), freeAddr(t))
+`, freeAddr(t), testOpsToken, freeAddr(t))
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
@@ -129,10 +132,16 @@ func postMessage(t *testing.T, addr, body string) string {
 	return r.ID
 }
 
-// httpGet returns the status and body of GET path on the daemon.
+// httpGet returns the status and body of GET path on the daemon, asked
+// with testOpsToken.
 func httpGet(t *testing.T, addr, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testOpsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +240,18 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 			t.Errorf("GET %s = %d, want it to contain %s:\n%.2000s", path, code, want, body)
 		}
 	}
+	// Without the ops token only the probes answer, and /readyz says no more
+	// than ready or not.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 401, "/v1/connectors": 401, "/readyz?verbose": 401} {
+		resp, err := http.Get("http://" + d.httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s without a token = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
 }
 
 func TestRestartNoDuplicateNothingLost(t *testing.T) {
@@ -256,18 +277,16 @@ func TestRestartNoDuplicateNothingLost(t *testing.T) {
 	if len(got) != 6 || len(seen) != 6 {
 		t.Fatalf("after restart: %d items, %d distinct: %v", len(got), len(seen), seen)
 	}
-	resp, err := http.Get("http://" + d.httpAddr + "/v1/connectors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	_, body := httpGet(t, d.httpAddr, "/v1/connectors")
 	var st struct {
 		Connectors []struct {
 			Ingested   int `json:"items_ingested"`
 			Duplicates int `json:"duplicates"`
 		}
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&st)
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("GET /v1/connectors: %v\n%s", err, body)
+	}
 	if len(st.Connectors) != 1 || st.Connectors[0].Ingested != 1 || st.Connectors[0].Duplicates != 1 {
 		t.Fatalf("intake status after restart: %+v", st)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -93,11 +92,8 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 		t.Fatalf("trace without an id: %d", code)
 	}
 
-	// The same over HTTP, with the ops token the daemon generated.
-	tok, err := os.ReadFile(opsTokenFile(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The same over HTTP, with the ops token.
+	tok := testOpsToken
 	get := func(path, token string) (int, string) {
 		req, _ := http.NewRequest("GET", "http://"+d.httpAddr+path, nil)
 		if token != "" {
@@ -118,10 +114,10 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 	if code, _ := get("/v1/messages?team=billing", "t0ken"); code != http.StatusUnauthorized {
 		t.Fatalf("the intake token opens /v1/messages: %d", code)
 	}
-	if code, body := get("/v1/messages/"+id, strings.TrimSpace(string(tok))); code != 200 || !strings.Contains(body, `"billing"`) {
+	if code, body := get("/v1/messages/"+id, tok); code != 200 || !strings.Contains(body, `"billing"`) {
 		t.Fatalf("GET /v1/messages/{id}: %d %s", code, body)
 	}
-	if code, body := get("/v1/messages?team=logistics", strings.TrimSpace(string(tok))); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
+	if code, body := get("/v1/messages?team=logistics", tok); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
 		t.Fatalf("GET /v1/messages?team=logistics: %d %s", code, body)
 	}
 }
