@@ -93,7 +93,7 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	if s.obs != nil {
 		s.obs.StateChanged(name, "", StateStarting)
 	}
-	h := &Handle{name: name, pub: s.pub, resp: s.resp, store: s.store, status: st, now: s.now}
+	h := &Handle{name: name, pub: s.pub, resp: s.resp, store: s.store, status: st, now: s.now, log: s.log.With(zap.String("connector", name))}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
