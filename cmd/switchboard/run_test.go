@@ -114,7 +114,19 @@ func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d 
 	return d, stop
 }
 
+// postMessage posts body to the intake and returns the item's id; the
+// intake must answer 202 (stored).
 func postMessage(t *testing.T, addr, body string) string {
+	t.Helper()
+	id, code := postIntake(t, addr, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("intake answered %d", code)
+	}
+	return id
+}
+
+// postIntake posts body to the intake and returns the id and the status.
+func postIntake(t *testing.T, addr, body string) (string, int) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/messages", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer t0ken")
@@ -124,12 +136,15 @@ func postMessage(t *testing.T, addr, body string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r struct{ ID string }
-	_ = json.NewDecoder(resp.Body).Decode(&r)
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("intake answered %d", resp.StatusCode)
+	var r struct {
+		ID        string
+		Duplicate bool
 	}
-	return r.ID
+	_ = json.NewDecoder(resp.Body).Decode(&r)
+	if r.Duplicate != (resp.StatusCode == http.StatusOK) {
+		t.Fatalf("intake answered %d with duplicate %v", resp.StatusCode, r.Duplicate)
+	}
+	return r.ID, resp.StatusCode
 }
 
 // httpGet returns the status and body of GET path on the daemon, asked
@@ -266,8 +281,11 @@ func TestRestartNoDuplicateNothingLost(t *testing.T) {
 	stop()
 
 	d, _ = startDaemon(t, cfg)
-	// A client retry of an already ingested message is stored once.
-	postMessage(t, d.httpAddr, `{"id":"r0","text":"invoice 0"}`)
+	// A client retry of an already ingested message is stored once, and
+	// the answer says so.
+	if id, code := postIntake(t, d.httpAddr, `{"id":"r0","text":"invoice 0"}`); code != http.StatusOK || id != "web:r0" {
+		t.Fatalf("a retry after the restart: %d %s, want 200 web:r0", code, id)
+	}
 	postMessage(t, d.httpAddr, `{"id":"r5","text":"invoice 5"}`)
 	got := teamItems(t, cfg, "billing", 6)
 	seen := map[string]int{}
