@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,5 +87,21 @@ func TestDefaults(t *testing.T) {
 	if cfg.Log.Format != LogFormatAuto || !cfg.Connectors.X.Mentions || cfg.Connectors.Intake.MaxConcurrent != DefaultIntakeMaxConcurrent ||
 		cfg.HTTP.ReadTimeout <= 0 || cfg.HTTP.WriteTimeout <= 0 || cfg.HTTP.IdleTimeout <= 0 {
 		t.Fatalf("defaults: log %q, x.mentions %v, intake %+v, http %+v", cfg.Log.Format, cfg.Connectors.X.Mentions, cfg.Connectors.Intake, cfg.HTTP)
+	}
+}
+
+// The container's configuration stays valid, and refuses a weak intake
+// token: it listens on every interface.
+func TestContainerConfig(t *testing.T) {
+	path := filepath.Join("..", "..", "deploy", "container", "config.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(path, data, env(map[string]string{"SWITCHBOARD_INTAKE_TOKEN": strongToken})); err != nil {
+		t.Fatalf("with a strong intake token: %v", err)
+	}
+	if _, err := Parse(path, data, env(map[string]string{"SWITCHBOARD_INTAKE_TOKEN": "change-me"})); err == nil || !strings.Contains(err.Error(), "reachable from other hosts") {
+		t.Fatalf("with the default token: %v", err)
 	}
 }
