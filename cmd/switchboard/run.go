@@ -138,9 +138,9 @@ func (d *daemon) components() []lifecycle.Component {
 		{Name: "http listener", Start: d.listen, Stop: d.closeListener},
 		{Name: "rules", Start: d.loadRules},
 		{Name: "nats", Start: d.openBus, Stop: d.closeBus},
-		{Name: "store monitor", Run: d.monitorStore},
 		{Name: "decision records", Start: d.openRecords},
 		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
+		{Name: "store monitor", Run: d.monitorStore},
 		{Name: "router", Run: d.runRouter},
 		{Name: "rules watcher", Run: d.watchRules},
 		{Name: "supervisor", Start: d.newSupervisor},
@@ -223,7 +223,9 @@ func (d *daemon) closeBus(context.Context) error {
 	return nil
 }
 
-// monitorStore reads the store's usage for the metrics and readiness.
+// monitorStore reads the store's usage for the metrics and readiness. It
+// starts once the streams and buckets exist: nats-server v2.12 reads an
+// account's reserved storage unlocked while a stream update writes it.
 func (d *daemon) monitorStore(ctx context.Context) error {
 	d.bus.Monitor(ctx, time.Duration(d.cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: d.metrics})
 	return nil
