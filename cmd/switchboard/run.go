@@ -156,6 +156,7 @@ func (d *daemon) components() []lifecycle.Component {
 // run starts every component, blocks until ctx ends or one of them fails,
 // then stops them in the reverse order within shutdown_timeout.
 func (d *daemon) run(ctx context.Context) error {
+	defer d.log.Info("switchboard stopped")
 	return lifecycle.Run(ctx, lifecycle.Options{
 		Log:         d.log.Named("lifecycle"),
 		StopTimeout: time.Duration(d.cfg.ShutdownTimeout),

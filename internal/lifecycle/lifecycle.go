@@ -149,6 +149,10 @@ func start(parent context.Context, c Component, inject func(string) error, faile
 
 // stop stops up in reverse order within timeout.
 func stop(up []*started, timeout time.Duration, log *zap.Logger) {
+	if len(up) == 0 {
+		return
+	}
+	log.Info("stopping: the components stop in reverse order", zap.Int("components", len(up)), zap.Duration("timeout", timeout))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for i := len(up) - 1; i >= 0; i-- {
