@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -18,7 +20,8 @@ type Handle struct {
 	store  CheckpointStore
 	status *status
 	now    func() time.Time
-	mu     sync.Mutex // serializes checkpoint saves
+	log    *zap.Logger // debug: one line per item stored, repeated or refused
+	mu     sync.Mutex  // serializes checkpoint saves
 }
 
 // Publish stores envs in order, each acked by JetStream before the next.
@@ -27,24 +30,52 @@ type Handle struct {
 // until a publish is stored again.
 func (h *Handle) Publish(ctx context.Context, envs ...*message.Envelope) (int, error) {
 	for i, env := range envs {
-		if env.ReceivedAt.IsZero() {
-			env.ReceivedAt = h.now().UTC()
-		}
-		if env.Version == 0 {
-			env.Version = message.SchemaVersion
-		}
-		dup, err := h.pub.PublishIngest(ctx, env)
-		if err != nil {
-			if why := fullReason(err); why != "" {
-				h.status.pause(why, err, h.now(), nil)
-				h.status.refused(env.Channel, why)
-			}
+		if _, err := h.PublishOne(ctx, env); err != nil {
 			return i, err
 		}
-		h.status.resume()
-		h.status.published(env.Channel, dup, h.now())
 	}
 	return len(envs), nil
+}
+
+// PublishOne stores env like Publish and reports whether the ingest
+// stream held it already (the same id within the duplicate window).
+//
+// Every envelope enters the system here: it is sanitized first
+// (message.Envelope.Sanitize), so control characters, bidirectional
+// overrides, non-web URLs and path-like attachment names never reach a
+// team's queue, whichever connector made it.
+func (h *Handle) PublishOne(ctx context.Context, env *message.Envelope) (duplicate bool, err error) {
+	if env.ReceivedAt.IsZero() {
+		env.ReceivedAt = h.now().UTC()
+	}
+	if env.Version == 0 {
+		env.Version = message.SchemaVersion
+	}
+	env.Sanitize()
+	dup, err := h.pub.PublishIngest(ctx, env)
+	if err != nil {
+		h.logger().Debug("item not stored", zap.String("id", env.ID), zap.Error(err))
+		if why := fullReason(err); why != "" {
+			h.status.pause(why, err, h.now(), nil)
+			h.status.refused(env.Channel, why)
+		}
+		return false, err
+	}
+	if dup {
+		h.logger().Debug("item already stored: duplicate", zap.String("id", env.ID))
+	} else {
+		h.logger().Debug("item stored", zap.String("id", env.ID))
+	}
+	h.status.resume()
+	h.status.published(env.Channel, dup, h.now())
+	return dup, nil
+}
+
+func (h *Handle) logger() *zap.Logger {
+	if h.log == nil {
+		return zap.NewNop()
+	}
+	return h.log
 }
 
 // ResponsePublisher stores the company's own responses seen on a channel
@@ -112,6 +143,12 @@ func (h *Handle) SaveCheckpoint(ctx context.Context, checkpoint []byte) error {
 
 // Succeeded records a successful poll (even one that found nothing new).
 func (h *Handle) Succeeded() { h.status.succeeded(h.now()) }
+
+// Serving records that a connector which waits for requests instead of
+// polling (the intake) is up and taking them. For readiness that is its
+// first attempt; a polling connector's first attempt is its first poll
+// (Succeeded, Failed or a publish).
+func (h *Handle) Serving() { h.status.serving(h.now()) }
 
 // Failed records an error the connector handled itself without stopping
 // (e.g. one malformed item among many). It shows as last_error.

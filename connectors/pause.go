@@ -56,6 +56,7 @@ func (st *status) pause(why string, err error, now time.Time, next *time.Time) {
 	t := now.UTC()
 	st.s.Paused = why
 	st.s.LastError, st.s.LastErrorAt = "paused: "+why+": "+err.Error(), &t
+	st.attempted(now)
 	if next != nil {
 		st.s.NextAttemptAt = next
 	}

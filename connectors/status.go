@@ -42,6 +42,10 @@ type Status struct {
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	Checkpoint    string     `json:"checkpoint,omitempty"`
 	CheckpointAt  *time.Time `json:"checkpoint_at,omitempty"`
+	// FirstAttemptAt is when the connector finished its first attempt: a
+	// poll that succeeded or failed, or (the intake) started serving.
+	// Until then the daemon is not ready.
+	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 }
 
 // status is the live, locked version of Status.
@@ -78,6 +82,25 @@ func (st *status) setState(s State) {
 	}
 }
 
+// attempted records the end of the first attempt; st.mu must be held.
+func (st *status) attempted(now time.Time) {
+	if st.s.FirstAttemptAt == nil {
+		t := now.UTC()
+		st.s.FirstAttemptAt = &t
+	}
+}
+
+// recovered ends the unauthorized state once something worked: the
+// credentials were accepted.
+func (st *status) recovered() {
+	st.mu.Lock()
+	unauthorized := st.s.State == StateUnauthorized
+	st.mu.Unlock()
+	if unauthorized {
+		st.setState(StateRunning)
+	}
+}
+
 func (st *status) published(channel string, dup bool, now time.Time) {
 	st.mu.Lock()
 	if dup {
@@ -87,7 +110,9 @@ func (st *status) published(channel string, dup bool, now time.Time) {
 	}
 	t := now.UTC()
 	st.s.LastSuccess = &t
+	st.attempted(now)
 	st.mu.Unlock()
+	st.recovered()
 	if st.onIngest != nil {
 		st.onIngest(channel, dup)
 	}
@@ -95,19 +120,30 @@ func (st *status) published(channel string, dup bool, now time.Time) {
 
 func (st *status) checkpointed(cp string, now time.Time) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if len(cp) > 512 {
 		cp = cp[:512] + "…"
 	}
 	t := now.UTC()
 	st.s.Checkpoint, st.s.CheckpointAt = cp, &t
+	st.attempted(now)
+	st.mu.Unlock()
+	st.recovered()
 }
 
 func (st *status) succeeded(now time.Time) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	t := now.UTC()
 	st.s.LastSuccess = &t
+	st.attempted(now)
+	st.mu.Unlock()
+	st.recovered()
+}
+
+// serving records that a connector waiting for requests is up.
+func (st *status) serving(now time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.attempted(now)
 }
 
 func (st *status) failed(err error, now time.Time) {
@@ -115,4 +151,5 @@ func (st *status) failed(err error, now time.Time) {
 	defer st.mu.Unlock()
 	t := now.UTC()
 	st.s.LastError, st.s.LastErrorAt = st.red.Scrub(err.Error()), &t
+	st.attempted(now)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -80,7 +81,6 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 		st.onChange = s.obs.StateChanged
 		st.onIngest = s.obs.Ingested
 		st.onRefuse = s.obs.Refused
-		s.obs.StateChanged(name, "", StateStarting)
 	}
 	s.mu.Lock()
 	if _, dup := s.statuses[name]; dup {
@@ -89,7 +89,11 @@ func (s *Supervisor) Start(ctx context.Context, c Connector) error {
 	}
 	s.statuses[name] = st
 	s.mu.Unlock()
-	h := &Handle{name: name, pub: s.pub, resp: s.resp, store: s.store, status: st, now: s.now}
+	// Only now: a duplicate must not move the first one's state gauge.
+	if s.obs != nil {
+		s.obs.StateChanged(name, "", StateStarting)
+	}
+	h := &Handle{name: name, pub: s.pub, resp: s.resp, store: s.store, status: st, now: s.now, log: s.log.With(zap.String("connector", name))}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -125,6 +129,19 @@ func (s *Supervisor) Status(name string) (Status, bool) {
 	return st.snapshot(), true
 }
 
+// Pending returns the names of connectors that have not finished their
+// first attempt (a poll that succeeded or failed, a publish, or for the
+// intake, serving): until then the daemon is not ready.
+func (s *Supervisor) Pending() []string {
+	var names []string
+	for _, st := range s.Statuses() {
+		if st.FirstAttemptAt == nil && st.State != StateStopped {
+			names = append(names, st.Name)
+		}
+	}
+	return names
+}
+
 // Unauthorized returns the names of connectors whose credentials were rejected.
 func (s *Supervisor) Unauthorized() []string {
 	var names []string
@@ -140,9 +157,14 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 	log := s.log.With(zap.String("connector", c.Name()))
 	failures := 0
 	for {
-		st.setState(StateRunning)
+		// A connector whose credentials were rejected stays unauthorized
+		// while it tries again, until something works (status.recovered):
+		// its state, gauge and alert do not flap at every retry.
+		if st.snapshot().State != StateUnauthorized {
+			st.setState(StateRunning)
+		}
 		started := s.now()
-		err := runSafely(ctx, c, h)
+		err := s.runSafely(ctx, c, h, log)
 		if ctx.Err() != nil {
 			st.setState(StateStopped)
 			log.Info("connector stopped")
@@ -188,11 +210,14 @@ func (s *Supervisor) loop(ctx context.Context, c Connector, h *Handle, st *statu
 }
 
 // runSafely turns a connector panic into an error so one bad connector never
-// takes the daemon down.
-func runSafely(ctx context.Context, c Connector, h *Handle) (err error) {
+// takes the daemon down; the stack goes to the log (scrubbed, like every
+// connector error), for whoever fixes the connector.
+func (s *Supervisor) runSafely(ctx context.Context, c Connector, h *Handle, log *zap.Logger) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("connector panicked: %v", r)
+			log.Error("connector panicked; it restarts after the backoff",
+				zap.String("panic", s.red.Scrub(fmt.Sprint(r))), zap.String("stack", s.red.Scrub(string(debug.Stack()))))
 		}
 	}()
 	return c.Run(ctx, h)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,5 +170,134 @@ func TestSupervisorScrubsSecrets(t *testing.T) {
 	}
 	if !logged {
 		t.Fatalf("the failure was not logged: %v", logs.All())
+	}
+}
+
+// stateLog records every state change the supervisor reports.
+type stateLog struct {
+	mu      sync.Mutex
+	changes []string
+}
+
+func (o *stateLog) StateChanged(name string, from, to State) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.changes = append(o.changes, fmt.Sprintf("%s:%s>%s", name, from, to))
+}
+func (o *stateLog) Ingested(string, bool)  {}
+func (o *stateLog) ConnectorError(string)  {}
+func (o *stateLog) Refused(string, string) {}
+
+func (o *stateLog) get() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.changes...)
+}
+
+// A duplicate name is refused before anything about it is reported: the
+// first connector's state gauge stays where it is.
+func TestSupervisorDuplicateMovesNoState(t *testing.T) {
+	obs := &stateLog{}
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
+		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Observer: obs})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.Wait() }()
+	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
+	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, "a", StateRunning)
+	if err := s.Start(ctx, &funcConnector{name: "a", f: block}); err == nil {
+		t.Fatal("want an error for a duplicate name")
+	}
+	if got, want := obs.get(), []string{"a:>starting", "a:starting>running"}; !slices.Equal(got, want) {
+		t.Fatalf("state changes %q, want %q", got, want)
+	}
+}
+
+// A panicking connector's stack is logged, scrubbed, and it restarts.
+func TestSupervisorLogsPanicStack(t *testing.T) {
+	const token = "tok-S3cret"
+	red := secret.NewRedactor()
+	red.Add(token)
+	core, logs := observer.New(zap.DebugLevel)
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
+		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Log: zap.New(core), Redactor: red})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.Wait() }()
+	restarted := make(chan struct{})
+	c := &funcConnector{name: "p", f: func(ctx context.Context, _ *Handle, run int) error {
+		if run == 1 {
+			panic("bad page with " + token)
+		}
+		close(restarted)
+		<-ctx.Done()
+		return nil
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Closed(t, 5*time.Second, "the restart after the panic", restarted)
+	entries := logs.FilterMessage("connector panicked; it restarts after the backoff").All()
+	if len(entries) != 1 {
+		t.Fatalf("panic logged %d times", len(entries))
+	}
+	f := entries[0].ContextMap()
+	stack, _ := f["stack"].(string)
+	if !strings.Contains(stack, "TestSupervisorLogsPanicStack") || !strings.Contains(stack, "goroutine") {
+		t.Fatalf("no stack in the log: %v", f)
+	}
+	if strings.Contains(fmt.Sprint(f), token) || f["connector"] != "p" {
+		t.Fatalf("log fields %v", f)
+	}
+}
+
+// Rejected credentials keep the connector unauthorized while it retries,
+// until something works; a connector is pending until its first attempt.
+func TestSupervisorUnauthorizedUntilRecoveredAndPending(t *testing.T) {
+	obs := &stateLog{}
+	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
+		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Observer: obs})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.Wait() }()
+	firstPoll, retrying := make(chan struct{}), make(chan Status)
+	c := &funcConnector{name: "fb", f: func(ctx context.Context, h *Handle, run int) error {
+		switch run {
+		case 1:
+			<-firstPoll
+			return fmt.Errorf("token expired: %w", ErrUnauthorized)
+		case 2:
+			st, _ := s.Status("fb")
+			retrying <- st
+			return fmt.Errorf("still expired: %w", ErrUnauthorized)
+		}
+		h.Succeeded()
+		<-ctx.Done()
+		return nil
+	}}
+	if err := s.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	idle := &funcConnector{name: "intake", f: func(ctx context.Context, h *Handle, _ int) error { h.Serving(); <-ctx.Done(); return nil }}
+	if err := s.Start(ctx, idle); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, 5*time.Second, "the intake to serve", func() bool { return slices.Equal(s.Pending(), []string{"fb"}) })
+	close(firstPoll)
+	if st := testwait.Receive(t, 5*time.Second, "the retry", retrying); st.State != StateUnauthorized {
+		t.Fatalf("state during the retry: %s", st.State)
+	}
+	st := waitState(t, s, "fb", StateRunning)
+	if st.FirstAttemptAt == nil || len(s.Pending()) != 0 {
+		t.Fatalf("first attempt %v, pending %v", st.FirstAttemptAt, s.Pending())
+	}
+	var fb []string
+	for _, ch := range obs.get() {
+		if strings.HasPrefix(ch, "fb:") {
+			fb = append(fb, ch)
+		}
+	}
+	if want := []string{"fb:>starting", "fb:starting>running", "fb:running>unauthorized", "fb:unauthorized>running"}; !slices.Equal(fb, want) {
+		t.Fatalf("state changes %q, want %q", fb, want)
 	}
 }

@@ -664,6 +664,7 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 			a.rec.close(res.team, "delivered")
 			a.changed = true
 			r.metrics.Routed(res.team, r.now().Sub(a.env.ReceivedAt))
+			a.log.Debug("item routed", zap.String("team", res.team))
 			continue
 		case res.unknown:
 			reason = ReasonUnknownTeam

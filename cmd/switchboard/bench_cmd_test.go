@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/bench"
 )
 
 // benchFiles writes a config and a rules file for bench into a temp dir.
@@ -77,7 +79,7 @@ func TestBench(t *testing.T) {
 			if code := benchCmd(ctx, args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 			}
-			var rep benchReport
+			var rep bench.Report
 			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 				t.Fatalf("decoding the report: %v\n%s", err, stdout.String())
 			}

@@ -59,10 +59,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return nil
 	})
-	token, err := os.ReadFile(opsTokenFile(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := []byte(testOpsToken)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),

@@ -14,43 +14,37 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/router"
 )
 
-const deadUsage = `usage:
-  switchboard dead list   [-config FILE] [-reason R] [-since D] [-n N] [-json]
-  switchboard dead replay [-config FILE] (-id ID | -all | -reason R) [-since D] [-dry-run]
-
-list shows the dead-letter stream, oldest first: why each item is there,
-which team and target failed, and the envelope id.
-replay republishes the original messages to the ingest stream so the router
-routes them again (after you fixed the cause), then deletes the dead letters.
-A dead letter that names a team is re-delivered to that team only; teams
-that already got the item do not get it again. See docs/delivery.md.
-Flags may be written with one dash or two.
-`
-
-// deadCmd implements "switchboard dead list|replay".
-func deadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, deadUsage)
-		return 2
+// deadGroup is "switchboard dead".
+func deadGroup() *cli.Group {
+	return &cli.Group{
+		Name: "switchboard dead",
+		About: `Inspect and re-drive dead letters: items the router could not route or
+deliver after router.max_deliver attempts. See docs/delivery.md.`,
+		Commands: []cli.Command{
+			{Name: "list", Args: "[-config FILE] [-reason R] [-since D] [-n N] [-json]", Summary: "show dead letters, oldest first: reason, team, target, error", Run: deadList},
+			{Name: "replay", Args: "[-config FILE] (-id ID | -all | -reason R) [-since D] [-dry-run]", Summary: "re-drive dead letters after fixing the cause", Run: deadReplay},
+		},
 	}
-	switch args[0] {
-	case "list":
-		return deadList(ctx, args[1:], stdout, stderr)
-	case "replay":
-		return deadReplay(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, deadUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "switchboard dead: unknown subcommand %q\n\n%s", args[0], deadUsage)
-	return 2
 }
+
+const deadListUsage = `usage: switchboard dead list [-config FILE] [-reason R] [-since D] [-n N] [-json]
+
+Show the dead-letter stream, oldest first: why each item is there, which
+team and target failed, and the envelope id.`
+
+const deadReplayUsage = `usage: switchboard dead replay [-config FILE] (-id ID | -all | -reason R) [-since D] [-dry-run]
+
+Republish the original messages to the ingest stream so the router routes
+them again (after you fixed the cause), then delete the dead letters. A
+dead letter that names a team is re-delivered to that team only; teams
+that already got the item do not get it again. See docs/delivery.md.`
 
 // deadFlags are the flags list and replay share.
 type deadFlags struct {
@@ -103,27 +97,24 @@ func (f *deadFlags) open(ctx context.Context) (*router.DeadLetters, func(), erro
 }
 
 func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dead list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard dead list", deadListUsage, stdout, stderr)
 	var f deadFlags
-	f.register(fs)
+	f.register(fs.FlagSet)
 	limit := fs.Int("n", 100, "show the most recent N (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON object per dead letter, with the original envelope")
-	fs.Usage = func() { fmt.Fprint(stderr, deadUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard dead list: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0])
 	}
 	q, err := f.query(time.Now())
 	if err == nil && *limit < 0 {
 		err = errors.New("-n must be 0 (all) or more")
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard dead list:", err)
-		return 2
+		return fs.Usagef("%v", err)
 	}
 	q.Limit = *limit
 	dead, closeNATS, err := f.open(ctx)
@@ -165,20 +156,18 @@ func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dead replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard dead replay", deadReplayUsage, stdout, stderr)
 	var f deadFlags
-	f.register(fs)
+	f.register(fs.FlagSet)
 	id := fs.String("id", "", "replay one dead letter: its SEQ (as listed) or its envelope id (every dead letter of that envelope)")
 	all := fs.Bool("all", false, "replay every dead letter (with -since: every one since then)")
 	dryRun := fs.Bool("dry-run", false, "show what would be replayed; change nothing")
-	fs.Usage = func() { fmt.Fprint(stderr, deadUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard dead replay: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0])
 	}
 	n := 0
 	for _, set := range []bool{*id != "", *all, f.reason != ""} {
@@ -187,13 +176,11 @@ func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if n != 1 {
-		fmt.Fprintln(stderr, "switchboard dead replay: choose exactly one of -id, -all or -reason")
-		return 2
+		return fs.Usagef("choose exactly one of -id, -all or -reason")
 	}
 	q, err := f.query(time.Now())
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard dead replay:", err)
-		return 2
+		return fs.Usagef("%v", err)
 	}
 	dead, closeNATS, err := f.open(ctx)
 	if err != nil {

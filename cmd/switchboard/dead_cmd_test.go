@@ -210,8 +210,8 @@ func TestDeadCommandUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no subcommand", nil, 2, "usage:"},
-		{"unknown subcommand", []string{"purge"}, 2, `unknown subcommand "purge"`},
+		{"no subcommand", nil, 2, "which command?"},
+		{"unknown subcommand", []string{"purge"}, 2, `unknown command "purge"`},
 		{"replay without a selection", []string{"replay"}, 2, "choose exactly one of -id, -all or -reason"},
 		{"replay with two selections", []string{"replay", "-all", "-id", "3"}, 2, "choose exactly one"},
 		{"bad reason", []string{"list", "-reason", "Not A Reason"}, 2, `-reason "Not A Reason"`},

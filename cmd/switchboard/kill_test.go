@@ -116,7 +116,8 @@ func readTail(path string) string {
 	return string(b)
 }
 
-// post sends one message to the intake; it reports whether it was stored.
+// post sends one message to the intake; it reports whether it was stored
+// (202, or 200: stored before, a duplicate).
 func post(client *http.Client, base, id, text string) bool {
 	body := fmt.Sprintf(`{"id":%q,"text":%q}`, id, text)
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(body))
@@ -127,7 +128,7 @@ func post(client *http.Client, base, id, text string) bool {
 		return false
 	}
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusAccepted
+	return resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK
 }
 
 // natsQueueIDs returns the envelope ids stored on subject in the team stream.

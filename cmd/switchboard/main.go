@@ -4,13 +4,17 @@
 // Usage:
 //
 //	switchboard [run] [-config FILE]        run the daemon (the default)
-//	switchboard config check [FILE]         validate a configuration file
+//	switchboard config check [FILE]         validate a configuration file and its rules
 //	switchboard rules check|test|backtest   work with routing rules
-//	switchboard tail TEAM [-from new|all|DURATION]
+//	switchboard tail [flags] TEAM           print a team queue's items
 //	switchboard dead list|replay            inspect and re-drive dead letters
 //	switchboard trace ID                    where an item went, and why
 //	switchboard messages search             find items by team, channel, text, time
-//	switchboard version
+//	switchboard bench                       measure routing end to end in-process
+//	switchboard version                     the module version and commit
+//
+// Every command takes -h. The commands parse flags and print; what they do
+// lives in the packages they call.
 package main
 
 import (
@@ -19,14 +23,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+
+	"github.com/switchboard/switchboard/internal/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-// command is one subcommand: it parses args and returns the exit code.
-type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+// version, when set at link time (-ldflags "-X main.version=v1.2.3"),
+// overrides the module version read from the build information.
+var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,52 +40,43 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `switchboard routes customer messages from every channel to the team that owns them.
-
-Usage:
-  switchboard [run] [-config FILE]          run the daemon (default config: ./config.yaml)
-  switchboard config check [FILE]           validate a configuration file
-  switchboard rules check [FILE]            validate a rules file
-  switchboard rules test [flags] TEXT       show how a message would be routed
-  switchboard rules backtest -rules FILE    replay stored messages through new rules
-  switchboard tail [flags] TEAM             print a team queue's items as JSON lines
-  switchboard dead list [flags]             show dead letters: reason, team, target, error
-  switchboard dead replay [flags]           re-drive dead letters after fixing the cause
-  switchboard trace [-json] ID              where an item went, and why: decision, deliveries, history
-  switchboard messages search [flags]       find items by team, channel, text or time, newest first
-  switchboard bench [flags]                 measure routing end to end in-process
-  switchboard version                       print the version
-
-Run "switchboard COMMAND -h" for a command's flags.
-`
-
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
-		return runCmd(ctx, args, stdout, stderr)
-	}
-	cmds := map[string]command{
-		"run":      runCmd,
-		"config":   configCmd,
-		"rules":    rulesCmd,
-		"tail":     tailCmd,
-		"dead":     deadCmd,
-		"trace":    traceCmd,
-		"messages": messagesCmd,
-		"bench":    benchCmd,
-		"version": func(context.Context, []string, io.Writer, io.Writer) int {
-			fmt.Fprintln(stdout, "switchboard", version)
-			return 0
+// commands is the whole command line: one group, whose entries are
+// commands or groups of their own. Add a command with one entry here.
+func commands() *cli.Group {
+	return &cli.Group{
+		Name:    "switchboard",
+		About:   "switchboard routes customer messages from every channel to the team that owns them.",
+		Default: "run",
+		Commands: []cli.Command{
+			{Name: "run", Args: "[-config FILE]", Summary: "run the daemon (the default; config ./config.yaml)", Run: runCmd},
+			{Name: "config", Args: "check [FILE]", Summary: "validate a configuration file and the rules file it names", Group: configGroup()},
+			{Name: "rules", Args: "check|test|backtest", Summary: "validate rules, see how a message would be routed, replay stored messages through new rules", Group: rulesGroup()},
+			{Name: "tail", Args: "[flags] TEAM", Summary: "print a team queue's items as JSON lines", Run: tailCmd},
+			{Name: "dead", Args: "list|replay [flags]", Summary: "show dead letters; re-drive them after fixing the cause", Group: deadGroup()},
+			{Name: "trace", Args: "[-json] ID", Summary: "where an item went, and why: decision, deliveries, history", Run: traceCmd},
+			{Name: "messages", Args: "search [flags]", Summary: "find items by team, channel, text or time, newest first", Group: messagesGroup()},
+			{Name: "bench", Args: "[flags]", Summary: "measure routing end to end in-process", Run: benchCmd},
+			{Name: "version", Summary: "print the version and the commit it was built from", Run: versionCmd},
 		},
 	}
-	switch args[0] {
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
-		return 0
+}
+
+// dispatch runs the command args name and returns its exit code.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return commands().Run(ctx, args, stdout, stderr)
+}
+
+// versionCmd implements "switchboard version".
+func versionCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlagSet("switchboard version", "usage: switchboard version\n\nPrint the module version, the commit it was built from and the Go version.", stdout, stderr)
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0])
 	}
-	return cmd(ctx, args[1:], stdout, stderr)
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, cli.Version(bi, version))
+	return cli.ExitOK
 }

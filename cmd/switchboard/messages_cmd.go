@@ -2,17 +2,28 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/trace"
 )
 
-const messagesUsage = `usage: switchboard messages search [-config FILE] [-team T] [-channel C] [-outcome routed|noise|dead]
+// messagesGroup is "switchboard messages".
+func messagesGroup() *cli.Group {
+	return &cli.Group{
+		Name:  "switchboard messages",
+		About: "Find routed items. See one item's trace with: switchboard trace ID",
+		Commands: []cli.Command{
+			{Name: "search", Args: "[flags]", Summary: "find items by team, channel, outcome, text or time, newest first", Run: messagesSearch},
+		},
+	}
+}
+
+const messagesSearchUsage = `usage: switchboard messages search [-config FILE] [-team T] [-channel C] [-outcome routed|noise|dead]
                                    [-q TEXT] [-since T] [-until T] [-n N] [-before CURSOR] [-json]
 
 Find items by team, channel, outcome, text (in the subject and start of the
@@ -22,18 +33,9 @@ ago). A full page ends with the -before value that continues it. See one
 item with: switchboard trace ID
 `
 
-// messagesCmd implements "switchboard messages search".
-func messagesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "search" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
-			fmt.Fprint(stdout, messagesUsage)
-			return 0
-		}
-		fmt.Fprint(stderr, messagesUsage)
-		return 2
-	}
-	fs := flag.NewFlagSet("messages search", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// messagesSearch implements "switchboard messages search".
+func messagesSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlagSet("switchboard messages search", messagesSearchUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS)")
 	v := map[string]*string{}
 	for _, f := range []struct{ name, param, help string }{
@@ -51,13 +53,12 @@ func messagesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	limit := fs.Int("n", 50, "items per page (1 to 500)")
 	asJSON := fs.Bool("json", false, "print the page as JSON")
-	fs.Usage = func() { fmt.Fprint(stderr, messagesUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard messages search: unexpected argument %q (search text goes in -q)\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q (search text goes in -q)", pos[0])
 	}
 	params := url.Values{"limit": {strconv.Itoa(*limit)}}
 	for k, p := range v {
@@ -67,8 +68,7 @@ func messagesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	q, err := trace.ParseQuery(params, time.Now())
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard messages search: -"+err.Error())
-		return 2
+		return fs.Usagef("-%v", err)
 	}
 	src, closeNATS, err := openTrace(ctx, *cfgPath)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -20,70 +21,41 @@ import (
 	"github.com/switchboard/switchboard/rules/examples"
 )
 
-const rulesUsage = `usage:
-  switchboard rules check [-against OLD.yaml] [FILE]
-      Validate and lint a rules file (default rules.yaml). Exit 0 when valid;
-      otherwise one line per problem, FILE:LINE:COL: message, and exit 1.
-      -against warns about what FILE would take away from OLD.yaml (the
-      rules in use): most routes, all routes, teams.
-
-  switchboard rules test [flags] TEXT
-      Show where a message would go and why: teams, topics, priority and the
-      trace of every route. Flags: -rules FILE, -channel C, -kind K, -lang L,
-      -subject S, -author-email E, -author-name N, -author-handle H,
-      -thread new|reply, -meta KEY=VALUE (repeatable), -message FILE.json
-      (an envelope; - reads stdin) instead of TEXT, -json.
-
-  switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy F] [-json]
-      Run labelled examples (the file the rules name under examples:, or
-      FILE) and report per-team precision and recall, a confusion matrix
-      and every failure with why. Exit 0 when all pass (or the accuracy is
-      at least -min-accuracy), 1 when not, 2 when a file does not load.
-
-  switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
-      Replay messages stored in the ingest stream through the live rules
-      (router.rules_file of -config, or -live FILE) and NEW.yaml, and show
-      how many would change team, a from → to table and examples. Publishes
-      nothing. Flags: -config FILE, -examples N, -json.
-`
-
-// rulesCmd implements "switchboard rules check|test|backtest".
-func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, rulesUsage)
-		return 2
+// rulesGroup is "switchboard rules".
+func rulesGroup() *cli.Group {
+	return &cli.Group{
+		Name:  "switchboard rules",
+		About: "Work with routing rules: check a file, see where a message would go and why, replay stored messages through a new file.",
+		Commands: []cli.Command{
+			{Name: "check", Args: "[-against OLD.yaml] [FILE]", Summary: "validate and lint a rules file (default rules.yaml) and the examples file it names",
+				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+					return rulesCheck(args, stdout, stderr)
+				}},
+			{Name: "test", Args: "[flags] TEXT | -examples[=FILE]", Summary: "show where a message would go and why, or run the labelled examples and report precision, recall and every failure",
+				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+					return rulesTest(args, stdout, stderr)
+				}},
+			{Name: "backtest", Args: "-rules NEW.yaml [-since 7d | -last N]", Summary: "replay stored messages through the live and the new rules and show what would change", Run: rulesBacktest},
+		},
 	}
-	switch args[0] {
-	case "check":
-		return rulesCheck(args[1:], stdout, stderr)
-	case "test":
-		return rulesTest(args[1:], stdout, stderr)
-	case "backtest":
-		return rulesBacktest(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, rulesUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "switchboard rules: unknown command %q\n\n%s", args[0], rulesUsage)
-	return 2
 }
 
 // rulesCheck implements "rules check [-against OLD.yaml] [FILE]".
 func rulesCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard rules check", `usage: switchboard rules check [-against OLD.yaml] [FILE]
+
+Validate and lint a rules file (default rules.yaml) and the examples file it
+names. Exit 0 when valid; otherwise one line per problem,
+FILE:LINE:COL: message, and exit 1. Warnings are printed and do not fail
+the check. -against warns about what FILE would take away from OLD.yaml
+(the rules in use): most routes, all routes, teams.`, stdout, stderr)
 	against := fs.String("against", "", "the rules file in use: warn about what FILE would take away from it (routes, teams)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules check [-against OLD.yaml] [FILE]   (FILE defaults to rules.yaml)\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	if len(pos) > 1 {
-		fs.Usage()
-		return 2
+		return fs.Usagef("give one file, not %d", len(pos))
 	}
 	path := "rules.yaml"
 	if len(pos) == 1 {
@@ -190,23 +162,6 @@ func (m metaFlag) Set(s string) error {
 	return nil
 }
 
-// parseInterleaved parses flags that may come after positional arguments
-// ("rules test 'text' -json").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // defaultKind is the usual kind of an item on a channel.
 func defaultKind(channel string) message.Kind {
 	switch channel {
@@ -222,8 +177,17 @@ func defaultKind(channel string) message.Kind {
 
 // rulesTest implements "rules test".
 func rulesTest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard rules test", `usage: switchboard rules test [flags] TEXT
+       switchboard rules test [flags] -message FILE.json
+       switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy F] [-json]
+
+Show where a message would go and why: teams, topics, priority and the
+trace of every route, with the words that matched.
+
+With -examples, run labelled examples (the file the rules name under
+examples:, or FILE) and report per-team precision and recall, a confusion
+matrix and every failure with why. Exit 0 when all pass (or the accuracy is
+at least -min-accuracy), 1 when not, 2 when a file does not load.`, stdout, stderr)
 	rulesPath := fs.String("rules", "rules.yaml", "rules file")
 	channel := fs.String("channel", "web", "channel: facebook, x, email, web")
 	kind := fs.String("kind", "", "item kind (default: the channel's usual kind: comment, mention, email, web)")
@@ -240,39 +204,30 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 	var ex examplesFlag
 	fs.Var(&ex, "examples", "run the labelled examples the rules file names (-examples), or FILE (-examples=FILE), and report")
 	minAccuracy := fs.Float64("min-accuracy", 0, "with -examples: pass when at least this share of the examples (0 to 1) pass")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules test [flags] TEXT   or   switchboard rules test [flags] -message FILE.json\n"+
-			"       switchboard rules test [-rules FILE] -examples[=FILE] [-min-accuracy 0.95] [-json]\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	if ex.set {
 		switch {
 		case len(pos) > 0 || *msgFile != "":
-			fmt.Fprintln(stderr, "switchboard rules test: -examples runs an examples file, not TEXT or -message; to name the file write -examples=FILE")
-			return 2
+			return fs.Usagef("-examples runs an examples file, not TEXT or -message; to name the file write -examples=FILE")
 		case *minAccuracy < 0 || *minAccuracy > 1:
-			fmt.Fprintln(stderr, "switchboard rules test: -min-accuracy is a share from 0 to 1, like 0.95")
-			return 2
+			return fs.Usagef("-min-accuracy is a share from 0 to 1, like 0.95")
 		}
 		return rulesTestExamples(*rulesPath, ex, *minAccuracy, *asJSON, stdout, stderr)
 	}
 	var env message.Envelope
 	switch {
 	case *msgFile != "" && len(pos) > 0:
-		fmt.Fprintln(stderr, "switchboard rules test: give TEXT or -message, not both")
-		return 2
+		return fs.Usagef("give TEXT or -message, not both")
 	case *msgFile != "":
 		if err := readEnvelope(*msgFile, &env); err != nil {
 			fmt.Fprintln(stderr, "switchboard rules test:", err)
 			return 1
 		}
 	case len(pos) == 0:
-		fs.Usage()
-		return 2
+		return fs.Usagef("give the TEXT of a message, or -message FILE.json")
 	default:
 		env = message.Envelope{
 			Version: message.SchemaVersion, Channel: *channel, Kind: message.Kind(*kind),
@@ -290,8 +245,7 @@ func rulesTest(args []string, stdout, stderr io.Writer) int {
 		case "reply":
 			env.ParentID = "parent"
 		default:
-			fmt.Fprintf(stderr, "switchboard rules test: -thread %q: use new or reply\n", *thread)
-			return 2
+			return fs.Usagef("-thread %q: use new or reply", *thread)
 		}
 	}
 	r, err := rules.Load(*rulesPath)
@@ -350,11 +304,6 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
 	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
 	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
-	if d.Decided {
-		fmt.Fprintf(tw, "decided\tyes, by route %s\n", d.Route)
-	} else {
-		fmt.Fprintf(tw, "decided\tno: no route names a team, so default_team has it (a reply follows what it answers)\n")
-	}
 	if d.OverrideThread {
 		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")
 	}
@@ -372,12 +321,6 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 		decided := ""
 		if rt.Decided {
 			decided = " *"
-		}
-		if rt.Outscored != "" {
-			mark = "✓"
-			decided = fmt.Sprintf(" score %g; outscored: %s", rt.Score, rt.Outscored)
-		} else if rt.Score != 0 {
-			decided = fmt.Sprintf(" score %g%s", rt.Score, decided)
 		}
 		fmt.Fprintf(w, "  %s%s %s (line %d)%s\n", indent, mark, rt.ID, rt.Line, decided)
 		if rt.Skipped != "" {
@@ -399,8 +342,12 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 
 // rulesBacktest implements "rules backtest".
 func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules backtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard rules backtest", `usage: switchboard rules backtest -rules NEW.yaml [-since 7d | -last N] [-config FILE] [-live FILE] [-examples N] [-json]
+
+Replay messages stored in the ingest stream through the live rules
+(router.rules_file of -config, or -live FILE) and NEW.yaml, and show how
+many would change team, a from → to table and examples. Publishes
+nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 	newPath := fs.String("rules", "", "the new rules file to compare (required)")
 	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS and the live rules)")
 	livePath := fs.String("live", "", "the live rules file (default: router.rules_file of the configuration)")
@@ -408,31 +355,25 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	last := fs.Int("last", 0, "replay the last N messages instead of -since")
 	examples := fs.Int("examples", 3, "examples shown per from → to change")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: switchboard rules backtest -rules NEW.yaml [-since 7d | -last N] [-config FILE] [-live FILE] [-examples N] [-json]\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	sinceSet := false
 	fs.Visit(func(f *flag.Flag) { sinceSet = sinceSet || f.Name == "since" })
 	switch {
-	case len(pos) > 0 || *newPath == "":
-		fs.Usage()
-		return 2
+	case len(pos) > 0:
+		return fs.Usagef("unexpected argument %q (the new rules file goes in -rules)", pos[0])
+	case *newPath == "":
+		return fs.Usagef("-rules NEW.yaml is required")
 	case *last < 0 || *examples < 0:
-		fmt.Fprintln(stderr, "switchboard rules backtest: -last and -examples must be 0 or more")
-		return 2
+		return fs.Usagef("-last and -examples must be 0 or more")
 	case *last > 0 && sinceSet:
-		fmt.Fprintln(stderr, "switchboard rules backtest: give -since or -last, not both")
-		return 2
+		return fs.Usagef("give -since or -last, not both")
 	}
 	since, err := yamlfile.ParseDuration(*sinceText)
 	if err != nil || since <= 0 {
-		fmt.Fprintf(stderr, "switchboard rules backtest: -since %q: use a duration like 24h or 7d\n", *sinceText)
-		return 2
+		return fs.Usagef("-since %q: use a duration like 24h or 7d", *sinceText)
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

@@ -85,7 +85,7 @@ func TestRulesCheck(t *testing.T) {
 		}},
 		{"missing file", []string{"check", filepath.Join(dir, "nope.yaml")}, 1, nil, []string{"reading rules:"}},
 		{"shipped example", []string{"check", "../../rules.yaml"}, 0, []string{"../../rules.yaml: ok"}, nil},
-		{"too many args", []string{"check", "a", "b"}, 2, nil, []string{"usage:"}},
+		{"too many args", []string{"check", "a", "b"}, 2, nil, []string{"give one file, not 2"}},
 		{"unknown subcommand", []string{"lint"}, 2, nil, []string{`unknown command "lint"`}},
 		{"valid with warnings", []string{"check", warn}, 0, []string{"ok"}, []string{warn + `:6:11: warning: team "sales" is declared but no route sends it anything`}},
 		{"a truncated file", []string{"check", truncated, "-against", good}, 0, []string{"ok"}, []string{
@@ -294,7 +294,7 @@ func TestRulesBacktestErrors(t *testing.T) {
 		code int
 		errs string
 	}{
-		{[]string{"backtest", "-config", cfgPath}, 2, "usage:"},
+		{[]string{"backtest", "-config", cfgPath}, 2, "-rules NEW.yaml is required"},
 		{[]string{"backtest", "-config", cfgPath, "-rules", bad}, 1, "bad.yaml:1:15: default team \"nobody\" is not declared"},
 		{[]string{"backtest", "-config", cfgPath, "-rules", bad, "-since", "1h", "-last", "5"}, 2, "not both"},
 		{[]string{"backtest", "-config", cfgPath, "-rules", bad, "-since", "soon"}, 2, `-since "soon"`},

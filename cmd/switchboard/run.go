@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,35 +13,41 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/lifecycle"
+	"github.com/switchboard/switchboard/internal/opsauth"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/decisions"
-	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
 
+const runUsage = `usage: switchboard [run] [-config FILE] [-log-format auto|json|console]
+
+Run the daemon: poll the channels, serve the intake and the ops endpoints,
+route every message to its team's queue. SIGTERM or Ctrl-C stops it
+gracefully within shutdown_timeout; SIGHUP reloads the rules.`
+
 // runCmd implements "switchboard run": the daemon.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard run", runUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file")
-	logFormat := fs.String("log-format", "", "override log.format: json or console")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	logFormat := fs.String("log-format", "", "override log.format: auto, json or console")
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard run: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0])
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -59,6 +64,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer func() { _ = log.Sync() }()
 	d := newDaemon(cfg, log)
+	for _, w := range cfg.Warnings() {
+		d.log.Warn(w)
+	}
 	d.reload = sighup(ctx)
 	if err := d.run(ctx); err != nil {
 		d.log.Error("switchboard stopped with an error", zap.Error(err))
@@ -67,7 +75,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// daemon is one running switchboard.
+// daemon is one running switchboard: the components of the pipeline, each
+// built and started by one step of components and stopped in the reverse
+// order.
 type daemon struct {
 	cfg *config.Config
 	// secrets knows every secret of cfg and of the rules in force; log,
@@ -79,12 +89,30 @@ type daemon struct {
 	ready chan struct{}
 	// httpAddr is the bound HTTP address once ready.
 	httpAddr string
-	// bus is the backbone once ready.
-	bus *bus.Bus
 	// reload asks for a rules reload (SIGHUP); nil: only file changes reload.
 	reload <-chan struct{}
 	// rulesResult, when set, hears every rules reload outcome (tests).
 	rulesResult func(ok bool, version string, err error)
+	// inject, when set, fails the start of the component it returns an
+	// error for (tests).
+	inject func(component string) error
+
+	// What the steps build, in the order they build it.
+	metrics       *telemetry.Metrics
+	listener      net.Listener
+	rules         *rules.Rules
+	live          *rules.Live
+	reloads       *console.ReloadLog
+	bus           *bus.Bus
+	records       *decisions.Store
+	router        *router.Router
+	closeDelivery func()
+	sup           *connectors.Supervisor
+	ops           *opsauth.Auth
+	mux           *http.ServeMux
+	conns         []connectors.Connector
+	console       *console.Server
+	server        *http.Server
 }
 
 // newDaemon returns the daemon for cfg, logging to log once every secret
@@ -95,187 +123,295 @@ func newDaemon(cfg *config.Config, log *zap.Logger) *daemon {
 	return &daemon{cfg: cfg, secrets: red, log: telemetry.Redact(log, red)}
 }
 
-// run starts everything, blocks until ctx ends, then shuts down gracefully:
-// stop accepting and polling, let the router finish what is in flight, close
-// the backbone.
-func (d *daemon) run(ctx context.Context) error {
-	cfg, log := d.cfg, d.log
-	metrics, err := telemetry.NewMetrics()
-	if err != nil {
-		return err
+// components are the daemon's parts in the order data flows through them
+// and they start; they stop in the reverse order: the HTTP server stops
+// taking requests, the connectors stop polling, the router finishes what
+// it holds, and only then are Redis and NATS closed.
+//
+// Adding a component is one entry here and a method that builds or runs
+// it. Steps read what earlier steps built from the daemon when they run,
+// so write d.x.Run as a method or closure, not as a method value of a
+// field that is still nil when this list is made.
+func (d *daemon) components() []lifecycle.Component {
+	return []lifecycle.Component{
+		{Name: "metrics", Start: d.startMetrics},
+		{Name: "http listener", Start: d.listen, Stop: d.closeListener},
+		{Name: "rules", Start: d.loadRules},
+		{Name: "nats", Start: d.openBus, Stop: d.closeBus},
+		{Name: "decision records", Start: d.openRecords},
+		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
+		{Name: "store monitor", Run: d.monitorStore},
+		{Name: "router", Run: d.runRouter},
+		{Name: "rules watcher", Run: d.watchRules},
+		{Name: "supervisor", Start: d.newSupervisor},
+		{Name: "ops access", Start: d.buildOpsAuth},
+		{Name: "http api", Start: d.buildMux},
+		{Name: "channels", Start: d.buildChannels},
+		{Name: "console", Start: d.mountConsole, Run: d.runConsole},
+		{Name: "connectors", Start: d.startConnectors, Stop: d.stopConnectors},
+		{Name: "http server", Start: d.newServer, Run: d.serveHTTP, Stop: d.shutdownHTTP},
 	}
+}
 
-	// Fail fast on a taken HTTP port, before anything else starts.
-	var ln net.Listener
-	if cfg.HTTP.Listen != "" {
-		ln, err = net.Listen("tcp", cfg.HTTP.Listen)
-		if err != nil {
-			return fmt.Errorf("http.listen %s: %w (choose another address in config.yaml or set SWITCHBOARD_HTTP_LISTEN)", cfg.HTTP.Listen, err)
-		}
-		defer ln.Close()
+// run starts every component, blocks until ctx ends or one of them fails,
+// then stops them in the reverse order within shutdown_timeout.
+func (d *daemon) run(ctx context.Context) error {
+	defer d.log.Info("switchboard stopped")
+	return lifecycle.Run(ctx, lifecycle.Options{
+		Log:         d.log.Named("lifecycle"),
+		StopTimeout: time.Duration(d.cfg.ShutdownTimeout),
+		Inject:      d.inject,
+		Ready: func() {
+			d.log.Info("switchboard running",
+				zap.String("http", d.httpAddr), zap.String("nats", natsDescription(d.cfg, d.bus)),
+				zap.String("rules_version", d.rules.Version()), zap.Int("connectors", len(d.conns)))
+			if d.ready != nil {
+				close(d.ready)
+			}
+		},
+	}, d.components()...)
+}
+
+func (d *daemon) startMetrics(context.Context) (err error) {
+	d.metrics, err = telemetry.NewMetrics()
+	return err
+}
+
+// listen binds http.listen first of all, so a taken port stops the daemon
+// before anything else starts.
+func (d *daemon) listen(context.Context) error {
+	if d.cfg.HTTP.Listen == "" {
+		return nil
 	}
-	rs, err := rules.Load(cfg.Router.RulesFile)
+	ln, err := net.Listen("tcp", d.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w (choose another address in config.yaml or set SWITCHBOARD_HTTP_LISTEN)", d.cfg.HTTP.Listen, err)
+	}
+	d.listener, d.httpAddr = ln, ln.Addr().String()
+	return nil
+}
+
+// closeListener closes the listener when the server never took it over.
+func (d *daemon) closeListener(context.Context) error {
+	if d.listener != nil {
+		_ = d.listener.Close() // already closed when the server shut down
+	}
+	return nil
+}
+
+// loadRules loads the rules file; its secrets are scrubbed from then on.
+func (d *daemon) loadRules(context.Context) error {
+	rs, err := rules.Load(d.cfg.Router.RulesFile)
 	if err != nil {
 		return fmt.Errorf("loading rules: %w", err)
 	}
 	rs.RegisterSecrets(d.secrets)
-	b, err := bus.Open(ctx, cfg, log)
-	if err != nil {
-		return err
+	if w := rs.Warnings(); len(w) > 0 {
+		d.log.Warn("rules file has warnings", zap.String("file", d.cfg.Router.RulesFile), zap.Strings("warnings", w))
 	}
-	defer b.Close()
-	d.bus = b
-	go b.Monitor(ctx, time.Duration(cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: metrics})
-	records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
-	if err != nil {
-		return err
-	}
-	ops, err := opsAuth(cfg, log)
-	if err != nil {
-		return err
-	}
+	d.rules, d.live, d.reloads = rs, rules.NewLive(rs), &console.ReloadLog{}
+	d.metrics.RulesInForce(rs.Version())
+	return nil
+}
 
-	sup := connectors.NewSupervisor(connectors.SupervisorOptions{
-		Publisher:   b,
-		Checkpoints: bus.Checkpoints{KV: b.KV},
+func (d *daemon) openBus(ctx context.Context) (err error) {
+	d.bus, err = bus.Open(ctx, d.cfg, d.log)
+	return err
+}
+
+func (d *daemon) closeBus(context.Context) error {
+	d.bus.Close()
+	return nil
+}
+
+// monitorStore reads the store's usage for the metrics and readiness. It
+// starts once the streams and buckets exist: nats-server v2.12 reads an
+// account's reserved storage unlocked while a stream update writes it.
+func (d *daemon) monitorStore(ctx context.Context) error {
+	d.bus.Monitor(ctx, time.Duration(d.cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: d.metrics})
+	return nil
+}
+
+func (d *daemon) openRecords(ctx context.Context) (err error) {
+	d.records, err = decisions.Open(ctx, d.bus.JS, decisionsConfig(d.cfg))
+	return err
+}
+
+// buildRouter builds the router and its delivery targets from the rules in
+// force; the rules watcher keeps them current.
+func (d *daemon) buildRouter(ctx context.Context) (err error) {
+	d.router, d.closeDelivery, err = buildRouter(ctx, d.cfg, d.bus, func() router.Ruleset { return d.live.Current() }, d.metrics, d.log.Named("router"), d.records)
+	return err
+}
+
+// stopDelivery releases the targets' clients (Redis) after the router stopped.
+func (d *daemon) stopDelivery(context.Context) error {
+	d.closeDelivery()
+	return nil
+}
+
+// runRouter routes until stopped, then finishes what it holds within
+// shutdown_timeout; what is unacked then is redelivered at the next start.
+func (d *daemon) runRouter(ctx context.Context) error {
+	return d.router.Run(ctx, time.Duration(d.cfg.ShutdownTimeout))
+}
+
+// watchRules follows the rules file (and SIGHUP). A file the rules package
+// accepts is still refused if the router cannot build its teams' targets;
+// either way the previous rules keep running.
+func (d *daemon) watchRules(ctx context.Context) error {
+	return rules.Watch(ctx, d.cfg.Router.RulesFile, d.live, rules.WatchOptions{
+		Reload: d.reload,
+		Log:    d.log.Named("rules"),
+		Check: func(r *rules.Rules) error {
+			r.RegisterSecrets(d.secrets) // before a target could log them
+			return d.router.Check(r)
+		},
+		OnResult: func(ok bool, version string, err error) {
+			d.metrics.RulesReloaded(ok, version)
+			d.reloads.Reloaded(ok, version, err)
+			if d.rulesResult != nil {
+				d.rulesResult(ok, version, err)
+			}
+		},
+	})
+}
+
+func (d *daemon) newSupervisor(context.Context) error {
+	cfg := d.cfg
+	d.sup = connectors.NewSupervisor(connectors.SupervisorOptions{
+		Publisher:   d.bus,
+		Checkpoints: bus.Checkpoints{KV: d.bus.KV},
 		Backoff:     backoff.Policy{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
-		Log:         log.Named("supervisor"),
-		Observer:    telemetry.ConnectorMetrics{M: metrics},
+		Log:         d.log.Named("supervisor"),
+		Observer:    telemetry.ConnectorMetrics{M: d.metrics},
 		Redactor:    d.secrets,
 	})
+	return nil
+}
 
-	mux := httpapi.NewMux(httpapi.Checks{
-		Ready: func(ctx context.Context) error {
-			if err := b.Ready(ctx); err != nil {
-				return err
-			}
-			if names := sup.Unauthorized(); len(names) > 0 {
-				return fmt.Errorf("connectors unauthorized: %s", strings.Join(names, ", "))
-			}
-			return nil
-		},
-		Statuses: sup.Statuses,
-	}, metrics.Registry)
+func (d *daemon) buildOpsAuth(context.Context) (err error) {
+	d.ops, err = opsAuth(d.cfg, d.log)
+	return err
+}
 
-	var conns []connectors.Connector
-	deps := wireDeps{cfg: cfg, log: log, secrets: d.secrets, metrics: metrics.Registry, handle: mux.Handle}
+// buildMux makes the HTTP API: health and readiness for probes, metrics
+// and connector statuses behind the ops token; the channels and the
+// console mount theirs next to them.
+func (d *daemon) buildMux(context.Context) error {
+	d.mux = httpapi.NewMux(httpapi.Options{
+		Checks:   httpapi.Checks{Ready: d.readiness, Statuses: d.sup.Statuses},
+		Registry: d.metrics.Registry,
+		Guard:    func(h http.Handler) http.Handler { return d.ops.API(opsauth.RoleReadOnly, h) },
+	})
+	return nil
+}
+
+// readiness says whether this instance can work: the backbone is
+// connected, its streams exist and it has room, and every connector has
+// made its first attempt. A connector whose third-party credentials were
+// rejected does not make the daemon unready (the intake and the other
+// channels still work): GET /v1/connectors, the connector state metric
+// and the SwitchboardConnectorUnauthorized alert report it.
+func (d *daemon) readiness(ctx context.Context) []httpapi.Problem {
+	var ps []httpapi.Problem
+	if err := d.bus.Ready(ctx); err != nil {
+		reason := "backbone unavailable"
+		var full interface{ Full() string }
+		if errors.As(err, &full) {
+			reason = full.Full()
+		}
+		ps = append(ps, httpapi.Problem{Reason: reason, Detail: d.secrets.Scrub(err.Error())})
+	}
+	if names := d.sup.Pending(); len(names) > 0 {
+		ps = append(ps, httpapi.Problem{Reason: "connectors starting", Detail: "waiting for the first attempt of " + strings.Join(names, ", ")})
+	}
+	return ps
+}
+
+// buildChannels builds every configured channel's connectors, mounting
+// their HTTP handlers (the intake, webhooks).
+func (d *daemon) buildChannels(context.Context) error {
+	deps := wireDeps{cfg: d.cfg, log: d.log, secrets: d.secrets, metrics: d.metrics.Registry, handle: d.mux.Handle}
 	for _, build := range channelBuilders() {
 		cs, err := build(deps)
 		if err != nil {
 			return err
 		}
-		conns = append(conns, cs...)
+		d.conns = append(d.conns, cs...)
 	}
+	return nil
+}
 
-	live := rules.NewLive(rs)
-	metrics.RulesInForce(rs.Version())
-	reloads := &console.ReloadLog{}
-	ui, err := mountConsole(mux, consoleDeps{cfg: cfg, log: log, bus: b, ops: ops, records: records, sup: sup, metrics: metrics, live: live, reloads: reloads})
-	if err != nil {
-		return err
-	}
-	if w := rs.Warnings(); len(w) > 0 {
-		log.Warn("rules file has warnings", zap.String("file", cfg.Router.RulesFile), zap.Strings("warnings", w))
-	}
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, func() router.Ruleset { return live.Current() }, metrics, log.Named("router"), records)
-	if err != nil {
-		return err
-	}
-	// Deferred after b.Close, so it runs first: Redis closes before NATS,
-	// and only after the router stopped (below).
-	defer closeDelivery()
+func (d *daemon) mountConsole(context.Context) (err error) {
+	d.console, err = mountConsole(d.mux, consoleDeps{cfg: d.cfg, log: d.log, bus: d.bus, ops: d.ops, records: d.records, sup: d.sup,
+		metrics: d.metrics, live: d.live, reloads: d.reloads})
+	return err
+}
 
-	// Producers (connectors, HTTP) and the router stop separately, so that
-	// the router can finish in-flight work after polling stopped.
-	prodCtx, stopProducers := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopProducers()
-	routerCtx, stopRouter := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRouter()
+// runConsole samples the console's counters.
+func (d *daemon) runConsole(ctx context.Context) error {
+	d.console.Run(ctx)
+	return nil
+}
 
-	// The rules follow their file (and SIGHUP) until shutdown. A file the
-	// rules package accepts is still refused if the router cannot build its
-	// teams' targets; either way the previous rules keep running.
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	watchDone := make(chan error, 1)
-	go func() {
-		watchDone <- rules.Watch(watchCtx, cfg.Router.RulesFile, live, rules.WatchOptions{
-			Reload: d.reload,
-			Log:    log.Named("rules"),
-			Check: func(r *rules.Rules) error {
-				r.RegisterSecrets(d.secrets) // before a target could log them
-				return rt.Check(r)
-			},
-			OnResult: func(ok bool, version string, err error) {
-				metrics.RulesReloaded(ok, version)
-				reloads.Reloaded(ok, version, err)
-				if d.rulesResult != nil {
-					d.rulesResult(ok, version, err)
-				}
-			},
-		})
-	}()
-
-	routerDone := make(chan error, 1)
-	go func() { routerDone <- rt.Run(routerCtx, time.Duration(cfg.ShutdownTimeout)) }()
-
-	go ui.Run(prodCtx)
-	for _, c := range conns {
-		if err := sup.Start(prodCtx, c); err != nil {
+// startConnectors starts polling; ctx ends when the connectors stop.
+func (d *daemon) startConnectors(ctx context.Context) error {
+	for _, c := range d.conns {
+		if err := d.sup.Start(ctx, c); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	var srv *http.Server
-	httpDone := make(chan error, 1)
-	if ln != nil {
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
-		go func() { httpDone <- srv.Serve(ln) }()
-		d.httpAddr = ln.Addr().String()
+// stopConnectors waits for the connectors, whose ctx ended, to return.
+func (d *daemon) stopConnectors(ctx context.Context) error {
+	if !waitFor(ctx, d.sup.Wait) {
+		return errors.New("connectors did not stop within shutdown_timeout")
 	}
-	log.Info("switchboard running",
-		zap.String("http", d.httpAddr), zap.String("nats", natsDescription(cfg, b)),
-		zap.String("rules_version", rs.Version()), zap.Int("connectors", len(conns)))
-	if d.ready != nil {
-		close(d.ready)
-	}
+	return nil
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: stopping intake and polling, draining in-flight work")
-	case err := <-httpDone:
-		runErr = fmt.Errorf("http server: %w", err)
-	case err := <-routerDone:
-		runErr = fmt.Errorf("router stopped: %w", err)
-		routerDone <- nil
-	case err := <-watchDone:
-		if err != nil {
-			runErr = fmt.Errorf("rules hot reload: %w", err)
-		}
+// newServer makes the HTTP server: every request is read and answered
+// within the configured timeouts, so a client sending a body slowly cannot
+// hold a connection.
+func (d *daemon) newServer(context.Context) error {
+	if d.listener == nil {
+		return nil
 	}
+	h := d.cfg.HTTP
+	d.server = &http.Server{
+		Handler:           d.mux,
+		ReadHeaderTimeout: min(10*time.Second, time.Duration(h.ReadTimeout)),
+		ReadTimeout:       time.Duration(h.ReadTimeout),
+		WriteTimeout:      time.Duration(h.WriteTimeout),
+		IdleTimeout:       time.Duration(h.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(d.log.Named("http")),
+	}
+	return nil
+}
 
-	deadline := time.Duration(cfg.ShutdownTimeout)
-	shutCtx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	if srv != nil {
-		if err := srv.Shutdown(shutCtx); err != nil {
-			log.Warn("http shutdown did not finish in time", zap.Error(err))
-		}
+// serveHTTP serves the intake, the ops endpoints and the console.
+func (d *daemon) serveHTTP(ctx context.Context) error {
+	if d.server == nil {
+		<-ctx.Done()
+		return nil
 	}
-	stopProducers()
-	waitFor(shutCtx, sup.Wait)
-	stopRouter()
-	select {
-	case <-routerDone:
-	case <-shutCtx.Done():
-		log.Warn("router did not drain within shutdown_timeout; unacked messages will be redelivered on the next start")
+	if err := d.server.Serve(d.listener); !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
-	log.Info("switchboard stopped")
-	if errors.Is(runErr, http.ErrServerClosed) {
-		runErr = nil
+	return nil
+}
+
+// shutdownHTTP stops taking requests and lets the ones in flight (an
+// intake post being stored) finish.
+func (d *daemon) shutdownHTTP(ctx context.Context) error {
+	if d.server == nil {
+		return nil
 	}
-	return runErr
+	return d.server.Shutdown(ctx)
 }
 
 func natsDescription(cfg *config.Config, b *bus.Bus) string {
@@ -308,98 +444,14 @@ func sighup(ctx context.Context) <-chan struct{} {
 	return reload
 }
 
-// waitFor runs wait, giving up when ctx ends first.
-func waitFor(ctx context.Context, wait func()) {
+// waitFor runs wait and reports whether it returned before ctx ended.
+func waitFor(ctx context.Context, wait func()) bool {
 	done := make(chan struct{})
 	go func() { wait(); close(done) }()
 	select {
 	case <-done:
+		return true
 	case <-ctx.Done():
+		return false
 	}
-}
-
-// buildRouter builds the router and what its targets need: the NATS team
-// queue, the Redis client (when delivery.redis.url is set), the webhook
-// HTTP client, the dead-letter stream and the router's KV buckets. It checks
-// that every team's targets can be built from the rules in force.
-// closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, records *decisions.Store) (rt *router.Router, closeDelivery func(), err error) {
-	dc := cfg.Delivery
-	factory := &targets.Factory{
-		NATS: targets.NewNATS(b.JS, b.Subjects.TeamStream, b.Subjects.Team),
-		HTTP: &http.Client{Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-		}},
-		DedupTTL:       time.Duration(dc.Redis.DedupTTL),
-		WebhookTimeout: time.Duration(dc.Webhook.Timeout),
-	}
-	closeDelivery = func() {}
-	if dc.Redis.URL != "" {
-		rc, err := targets.NewRedisClient(dc.Redis)
-		if err != nil {
-			return nil, nil, err
-		}
-		factory.Redis = rc
-		// go-redis logs pool trouble through its own global logger; keep
-		// the daemon's log one format.
-		redis.SetLogger(targets.RedisLogger{L: log.Named("redis")})
-		closeDelivery = func() {
-			if err := rc.Close(); err != nil {
-				log.Debug("closing the redis client", zap.Error(err))
-			}
-		}
-	}
-	state := router.StateConfig{ProgressBucket: dc.ProgressBucket, Replicas: cfg.Streams.Replicas}
-	if dc.ThreadStickiness.On() {
-		state.ThreadBucket, state.ThreadTTL = dc.ThreadStickiness.Bucket, time.Duration(dc.ThreadStickiness.TTL)
-	}
-	progress, threads, err := router.OpenState(ctx, b.JS, state)
-	if err != nil {
-		closeDelivery()
-		return nil, nil, err
-	}
-	deps := router.Deps{
-		JS:       b.JS,
-		Rules:    rulesFn,
-		Targets:  factory,
-		Dead:     router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
-		Progress: progress,
-		Threads:  threads,
-		Metrics:  telemetry.RouterMetrics{M: metrics},
-		Log:      log,
-	}
-	if records != nil { // a nil *Store in the interface would not be nil
-		deps.Records = records
-	}
-	rt = router.New(router.Config{
-		Stream:          b.Subjects.IngestStream,
-		FilterSubject:   b.Subjects.AllIngest(),
-		Consumer:        cfg.Router.Consumer,
-		AckWait:         time.Duration(cfg.Router.AckWait),
-		MaxDeliver:      cfg.Router.MaxDeliver,
-		Workers:         cfg.Router.Workers,
-		MaxPending:      dc.MaxPending,
-		RetryMin:        time.Duration(dc.RetryMin),
-		RetryMax:        time.Duration(dc.RetryMax),
-		AttemptTimeout:  time.Duration(dc.AttemptTimeout),
-		BreakerFailures: dc.Breaker.Failures,
-		BreakerCooldown: time.Duration(dc.Breaker.Cooldown),
-		DepthInterval:   time.Duration(dc.DepthInterval),
-	}, deps)
-	rs := rulesFn()
-	if err := rt.Check(rs); err != nil {
-		closeDelivery()
-		return nil, nil, fmt.Errorf("delivery targets in the rules: %w", err)
-	}
-	for _, t := range rs.Teams() {
-		names := make([]string, 0, len(t.Targets))
-		for _, tg := range t.Targets {
-			names = append(names, tg.String()) // never a credential
-		}
-		log.Info("team delivery targets", zap.String("team", t.Name), zap.Strings("targets", names))
-	}
-	return rt, closeDelivery, nil
 }

@@ -45,6 +45,9 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// testOpsToken is the ops token of testConfig's daemons; httpGet sends it.
+const testOpsToken = "test-ops-token-0123456789"
+
 // testConfig writes a config file and rules into a temp dir and loads it.
 func testConfig(t *testing.T) (*config.Config, string) {
 	t.Helper()
@@ -54,13 +57,13 @@ func testConfig(t *testing.T) (*config.Config, string) {
 	}
 	y := fmt.Sprintf(`data_dir: data
 log: {format: console, level: warn}
-http: {listen: %q}
+http: {listen: %q, ops: {tokens: [{name: test, role: admin, token: %s}]}}
 nats: {embedded: {listen: %q}}
 router: {workers: 4}
 shutdown_timeout: 10s
 connectors:
   intake: {enabled: true, token: t0ken}
-`, freeAddr(t), freeAddr(t))
+`, freeAddr(t), testOpsToken, freeAddr(t))
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,7 +114,19 @@ func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d 
 	return d, stop
 }
 
+// postMessage posts body to the intake and returns the item's id; the
+// intake must answer 202 (stored).
 func postMessage(t *testing.T, addr, body string) string {
+	t.Helper()
+	id, code := postIntake(t, addr, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("intake answered %d", code)
+	}
+	return id
+}
+
+// postIntake posts body to the intake and returns the id and the status.
+func postIntake(t *testing.T, addr, body string) (string, int) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/messages", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer t0ken")
@@ -121,18 +136,27 @@ func postMessage(t *testing.T, addr, body string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r struct{ ID string }
-	_ = json.NewDecoder(resp.Body).Decode(&r)
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("intake answered %d", resp.StatusCode)
+	var r struct {
+		ID        string
+		Duplicate bool
 	}
-	return r.ID
+	_ = json.NewDecoder(resp.Body).Decode(&r)
+	if r.Duplicate != (resp.StatusCode == http.StatusOK) {
+		t.Fatalf("intake answered %d with duplicate %v", resp.StatusCode, r.Duplicate)
+	}
+	return r.ID, resp.StatusCode
 }
 
-// httpGet returns the status and body of GET path on the daemon.
+// httpGet returns the status and body of GET path on the daemon, asked
+// with testOpsToken.
 func httpGet(t *testing.T, addr, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testOpsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,12 +215,18 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 	id := postMessage(t, d.httpAddr, `{"text":"Missä on LASKU?","author":{"name":"Maija"},"lang":"fi"}`)
 	postMessage(t, d.httpAddr, `{"text":"hello there"}`)
 
-	// switchboard tail prints the routed item as one JSON line.
+	// switchboard tail prints the routed item as one JSON line; flags may
+	// follow the team, as in docs/delivery.md.
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if code := tailCmd(ctx, []string{"-config", cfgPath, "-from", "all", "-n", "1", "billing"}, &out, &errOut); code != 0 {
+	if code := tailCmd(ctx, []string{"billing", "-config", cfgPath, "-from", "all", "-n", "1"}, &out, &errOut); code != 0 {
 		t.Fatalf("tail exit %d: %s", code, errOut.String())
+	}
+	var none bytes.Buffer
+	if code := tailCmd(ctx, []string{"-config", cfgPath, "biling"}, &out, &none); code != 1 ||
+		!strings.Contains(none.String(), `no team "biling" in `) || !strings.Contains(none.String(), "the teams are: triage, billing, logistics") {
+		t.Fatalf("tail of an unknown team: exit %d: %s", code, none.String())
 	}
 	var r message.Routed
 	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
@@ -225,6 +255,18 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 			t.Errorf("GET %s = %d, want it to contain %s:\n%.2000s", path, code, want, body)
 		}
 	}
+	// Without the ops token only the probes answer, and /readyz says no more
+	// than ready or not.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 401, "/v1/connectors": 401, "/readyz?verbose": 401} {
+		resp, err := http.Get("http://" + d.httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s without a token = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
 }
 
 func TestRestartNoDuplicateNothingLost(t *testing.T) {
@@ -239,8 +281,11 @@ func TestRestartNoDuplicateNothingLost(t *testing.T) {
 	stop()
 
 	d, _ = startDaemon(t, cfg)
-	// A client retry of an already ingested message is stored once.
-	postMessage(t, d.httpAddr, `{"id":"r0","text":"invoice 0"}`)
+	// A client retry of an already ingested message is stored once, and
+	// the answer says so.
+	if id, code := postIntake(t, d.httpAddr, `{"id":"r0","text":"invoice 0"}`); code != http.StatusOK || id != "web:r0" {
+		t.Fatalf("a retry after the restart: %d %s, want 200 web:r0", code, id)
+	}
 	postMessage(t, d.httpAddr, `{"id":"r5","text":"invoice 5"}`)
 	got := teamItems(t, cfg, "billing", 6)
 	seen := map[string]int{}
@@ -250,18 +295,16 @@ func TestRestartNoDuplicateNothingLost(t *testing.T) {
 	if len(got) != 6 || len(seen) != 6 {
 		t.Fatalf("after restart: %d items, %d distinct: %v", len(got), len(seen), seen)
 	}
-	resp, err := http.Get("http://" + d.httpAddr + "/v1/connectors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	_, body := httpGet(t, d.httpAddr, "/v1/connectors")
 	var st struct {
 		Connectors []struct {
 			Ingested   int `json:"items_ingested"`
 			Duplicates int `json:"duplicates"`
 		}
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&st)
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("GET /v1/connectors: %v\n%s", err, body)
+	}
 	if len(st.Connectors) != 1 || st.Connectors[0].Ingested != 1 || st.Connectors[0].Duplicates != 1 {
 		t.Fatalf("intake status after restart: %+v", st)
 	}

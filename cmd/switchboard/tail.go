@@ -4,42 +4,49 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/bus"
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/yamlfile"
+	"github.com/switchboard/switchboard/rules"
 )
+
+const tailUsage = `usage: switchboard tail [-config FILE] [-from new|all|DURATION] [-n COUNT] TEAM
+
+Print the items routed to TEAM's NATS queue as JSON lines, following new
+ones until Ctrl-C. TEAM must be a team of the rules file in force
+(router.rules_file) or have items in the queue. Flags may come before or
+after TEAM. It reads the daemon's NATS with the credential the daemon
+wrote (see docs/security.md).`
 
 // tailCmd implements "switchboard tail TEAM": print a team queue's routed
 // items as JSON lines until interrupted.
 func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS)")
+	fs := cli.NewFlagSet("switchboard tail", tailUsage, stdout, stderr)
+	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS and the rules)")
 	from := fs.String("from", "new", "where to start: new, all, or a duration such as 10m or 2d (items since then)")
 	limit := fs.Int("n", 0, "exit after printing this many items (0: run until interrupted)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: switchboard tail [-config FILE] [-from new|all|DURATION] [-n COUNT] TEAM")
-		fs.PrintDefaults()
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if len(pos) != 1 {
+		return fs.Usagef("give one TEAM")
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	team := fs.Arg(0)
+	team := pos[0]
 	if !message.ValidToken(team) {
-		fmt.Fprintf(stderr, "switchboard tail: team %q: use lowercase letters, digits, '-' or '_'\n", team)
-		return 2
+		return fs.Usagef("team %q: use lowercase letters, digits, '-' or '_'", team)
+	}
+	if *limit < 0 {
+		return fs.Usagef("-n must be 0 (no limit) or more")
 	}
 	occ := jetstream.OrderedConsumerConfig{}
 	switch *from {
@@ -50,8 +57,7 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		d, err := yamlfile.ParseDuration(*from)
 		if err != nil || d <= 0 {
-			fmt.Fprintf(stderr, "switchboard tail: -from %q: use new, all or a duration like 10m\n", *from)
-			return 2
+			return fs.Usagef("-from %q: use new, all or a duration like 10m", *from)
 		}
 		start := time.Now().Add(-d)
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
@@ -69,6 +75,9 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer nc.Close()
+	if err := knownTeam(ctx, cfg, js, subjects, team); err != nil {
+		return fs.Failf("%v", err)
+	}
 	cons, err := js.OrderedConsumer(ctx, subjects.TeamStream, occ)
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard tail: reading stream %s: %v\n", subjects.TeamStream, err)
@@ -103,4 +112,35 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
+}
+
+// knownTeam returns an error saying so when team is neither a team of the
+// rules file in force nor has items in its queue (a team removed from the
+// rules may still have some).
+func knownTeam(ctx context.Context, cfg *config.Config, js jetstream.JetStream, subjects bus.Subjects, team string) error {
+	var names []string
+	rs, rulesErr := rules.Load(cfg.Router.RulesFile)
+	if rulesErr == nil {
+		for _, t := range rs.Teams() {
+			if t.Name == team {
+				return nil
+			}
+			names = append(names, t.Name)
+		}
+	}
+	stream, err := js.Stream(ctx, subjects.TeamStream)
+	if err != nil {
+		return fmt.Errorf("reading stream %s: %w", subjects.TeamStream, err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subjects.Team(team)))
+	if err != nil {
+		return fmt.Errorf("reading stream %s: %w", subjects.TeamStream, err)
+	}
+	if info.State.Subjects[subjects.Team(team)] > 0 {
+		return nil
+	}
+	if rulesErr != nil {
+		return fmt.Errorf("no items for team %q, and the rules file %s does not load to tell whether the team exists: %v", team, cfg.Router.RulesFile, rulesErr)
+	}
+	return fmt.Errorf("no team %q in %s and no items in its queue; the teams are: %s", team, cfg.Router.RulesFile, strings.Join(names, ", "))
 }

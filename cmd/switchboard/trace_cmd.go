@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/trace"
 	"github.com/switchboard/switchboard/router/decisions"
@@ -25,18 +25,15 @@ It reads the daemon's NATS directly, like tail and dead.
 
 // traceCmd implements "switchboard trace ID".
 func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("switchboard trace", traceUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS)")
 	asJSON := fs.Bool("json", false, "print the envelope and the decision record as JSON")
-	fs.Usage = func() { fmt.Fprint(stderr, traceUsage); fs.PrintDefaults() }
-	pos, err := parseInterleaved(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return 2
+		return cli.ExitCode(err)
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+		return fs.Usagef("give one item id, like web:5f0c… (find one with: switchboard messages search)")
 	}
 	src, closeNATS, err := openTrace(ctx, *cfgPath)
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +16,7 @@ import (
 )
 
 // runCLI runs one command in-process and returns its exit code and output.
-func runCLI(cmd command, args ...string) (int, string, string) {
+func runCLI(cmd func(context.Context, []string, io.Writer, io.Writer) int, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -54,7 +54,7 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 	}
 
 	testwait.NoError(t, 0, "both items searchable", func() error {
-		code, o, e := runCLI(messagesCmd, "search", "-config", cfgPath, "-since", "1h")
+		code, o, e := runCLI(messagesGroup().Run, "search", "-config", cfgPath, "-since", "1h")
 		if code != 0 || !strings.Contains(o, id) || !strings.Contains(o, other) {
 			return fmt.Errorf("exit %d: %s%s", code, o, e)
 		}
@@ -76,13 +76,13 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, o, e := runCLI(messagesCmd, append([]string{"search", "-config", cfgPath}, tt.args...)...)
+			code, o, e := runCLI(messagesGroup().Run, append([]string{"search", "-config", cfgPath}, tt.args...)...)
 			if code != tt.code || !strings.Contains(o, tt.want) || strings.Contains(o, tt.dont) {
 				t.Fatalf("exit %d (want %d):\n%s%s", code, tt.code, o, e)
 			}
 		})
 	}
-	if code, _, e := runCLI(messagesCmd, "search", "-config", cfgPath, "-n", "1"); code != 0 || !strings.Contains(e, "more with -before") {
+	if code, _, e := runCLI(messagesGroup().Run, "search", "-config", cfgPath, "-n", "1"); code != 0 || !strings.Contains(e, "more with -before") {
 		t.Fatalf("a full page does not say how to continue: %d %s", code, e)
 	}
 	if code, _, e := runCLI(traceCmd, "-config", cfgPath, "web:nothing"); code != 1 || !strings.Contains(e, "no decision record") {
@@ -92,11 +92,8 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 		t.Fatalf("trace without an id: %d", code)
 	}
 
-	// The same over HTTP, with the ops token the daemon generated.
-	tok, err := os.ReadFile(opsTokenFile(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The same over HTTP, with the ops token.
+	tok := testOpsToken
 	get := func(path, token string) (int, string) {
 		req, _ := http.NewRequest("GET", "http://"+d.httpAddr+path, nil)
 		if token != "" {
@@ -117,10 +114,10 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 	if code, _ := get("/v1/messages?team=billing", "t0ken"); code != http.StatusUnauthorized {
 		t.Fatalf("the intake token opens /v1/messages: %d", code)
 	}
-	if code, body := get("/v1/messages/"+id, strings.TrimSpace(string(tok))); code != 200 || !strings.Contains(body, `"billing"`) {
+	if code, body := get("/v1/messages/"+id, tok); code != 200 || !strings.Contains(body, `"billing"`) {
 		t.Fatalf("GET /v1/messages/{id}: %d %s", code, body)
 	}
-	if code, body := get("/v1/messages?team=logistics", strings.TrimSpace(string(tok))); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
+	if code, body := get("/v1/messages?team=logistics", tok); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
 		t.Fatalf("GET /v1/messages?team=logistics: %d %s", code, body)
 	}
 }

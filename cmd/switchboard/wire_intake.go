@@ -11,7 +11,12 @@ func buildIntake(d wireDeps) ([]connectors.Connector, error) {
 	if !in.Enabled {
 		return nil, nil
 	}
-	c := intake.New(in.Token.Reveal(), int64(in.MaxBodyBytes), d.log.Named("intake"))
+	m, err := intake.NewMetrics(d.metrics)
+	if err != nil {
+		return nil, err
+	}
+	c := intake.New(intake.Options{Token: in.Token.Reveal(), MaxBodyBytes: int64(in.MaxBodyBytes), MaxConcurrent: in.MaxConcurrent,
+		Log: d.log.Named("intake"), Metrics: m})
 	d.handle("/v1/messages", c)
 	return []connectors.Connector{c}, nil
 }

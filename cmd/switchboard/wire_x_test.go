@@ -65,7 +65,7 @@ func TestEndToEndXDMWithOAuth1(t *testing.T) {
 
 	cfg, _ := testConfig(t)
 	x := &cfg.Connectors.X
-	x.Enabled, x.BaseURL, x.UserID = true, api.URL, account
+	x.Enabled, x.BaseURL, x.UserID, x.Mentions = true, api.URL, account, false
 	x.DMs.Enabled = true
 	x.DMs.OAuth1 = config.XOAuth1{ConsumerKey: api.ConsumerKey, ConsumerSecret: secret.Secret(api.ConsumerSecret),
 		AccessToken: api.AccessToken, AccessTokenSecret: secret.Secret(api.AccessTokenSecret)}

@@ -3,12 +3,16 @@ package intake_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
@@ -20,9 +24,22 @@ import (
 )
 
 func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
+	srv, rec, _ := startWith(t, intake.Options{Token: "s3cret", MaxBodyBytes: 1024})
+	return srv, rec
+}
+
+// startWith runs an intake configured by o under a supervisor, with its
+// metrics on a registry of its own.
+func startWith(t testing.TB, o intake.Options) (*httptest.Server, *connectortest.Publisher, *prometheus.Registry) {
 	t.Helper()
+	reg := prometheus.NewRegistry()
+	m, err := intake.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Metrics = m
 	rec := &connectortest.Publisher{}
-	c := intake.New("s3cret", 1024, zap.NewNop())
+	c := intake.New(o)
 	sup := connectors.NewSupervisor(connectors.SupervisorOptions{Publisher: rec, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := sup.Start(ctx, c); err != nil {
@@ -35,7 +52,7 @@ func start(t testing.TB) (*httptest.Server, *connectortest.Publisher) {
 	testwait.Until(t, 5*time.Second, "the intake to run", func() bool {
 		return sup.Statuses()[0].State == connectors.StateRunning
 	})
-	return srv, rec
+	return srv, rec, reg
 }
 
 func post(t *testing.T, url, auth, ctype, body string) (int, map[string]any) {
@@ -77,7 +94,22 @@ func TestIntake(t *testing.T) {
 		{"two values", auth, "application/json", `{"text":"x"}{"text":"y"}`, 400, "more than one"},
 		{"too big", auth, "application/json", `{"text":"` + strings.Repeat("a", 2000) + `"}`, 413, "exceeds 1024"},
 		{"wrong type", auth, "text/plain", `hello`, 415, "application/json"},
-		{"bad id", auth, "application/json", `{"id":"a b","text":"x"}`, 400, "id must be"},
+		{"bad id", auth, "application/json", `{"id":"a b","text":"x"}`, 400, "id must not contain whitespace"},
+		{"duplicate id", auth, "application/json", `{"id":"form-77","text":"hi again"}`, 200, ""},
+		{"NUL in the id", auth, "application/json", `{"id":"a\u0000b","text":"x"}`, 400, "control"},
+		{"escape in the id", auth, "application/json", `{"id":"a\u001b[2Jb","text":"x"}`, 400, "control"},
+		{"bidi override in the id", auth, "application/json", `{"id":"abc\u202etxt","text":"x"}`, 400, "bidirectional"},
+		{"long id", auth, "application/json", `{"id":"` + strings.Repeat("a", 201) + `","text":"x"}`, 400, "at most 200 bytes"},
+		{"invalid UTF-8", auth, "application/json", "{\"text\":\"caf\xe9\"}", 400, "not valid UTF-8"},
+		{"lone surrogate", auth, "application/json", `{"text":"x\ud800y"}`, 400, "high surrogate"},
+		{"lone low surrogate", auth, "application/json", `{"text":"x\udc00"}`, 400, "low surrogate"},
+		{"surrogate pair", auth, "application/json", `{"text":"emoji \ud83d\ude00"}`, 202, ""},
+		{"escaped backslash then u", auth, "application/json", `{"text":"C:\\ud800"}`, 202, ""},
+		{"text of the wrong type", auth, "application/json", `{"text":1}`, 400, "invalid JSON: text must be a string, not a number"},
+		{"metadata of the wrong type", auth, "application/json", `{"text":"x","metadata":{"a":1}}`, 400, "metadata values must be strings, not a number"},
+		{"not an object", auth, "application/json", `[1]`, 400, "must be an object, not an array"},
+		{"bad time", auth, "application/json", `{"text":"x","created_at":"yesterday"}`, 400, "created_at must be an RFC 3339 time"},
+		{"empty body", auth, "application/json", ``, 400, "the body is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,14 +120,20 @@ func TestIntake(t *testing.T) {
 			if tt.errPart != "" && !strings.Contains(body["error"].(string), tt.errPart) {
 				t.Fatalf("error %q, want it to contain %q", body["error"], tt.errPart)
 			}
-			if tt.code == 202 && !strings.HasPrefix(body["id"].(string), "web:") {
+			if e, _ := body["error"].(string); strings.Contains(e, "Go ") || strings.Contains(e, "intake.") || strings.Contains(e, "Request") {
+				t.Fatalf("the error names Go types: %q", e)
+			}
+			if (tt.code == 202 || tt.code == 200) && !strings.HasPrefix(body["id"].(string), "web:") {
 				t.Fatalf("id %v", body["id"])
+			}
+			if dup, _ := body["duplicate"].(bool); dup != (tt.code == 200) {
+				t.Fatalf("duplicate %v with status %d", body["duplicate"], tt.code)
 			}
 		})
 	}
 	envs := rec.Envelopes()
-	if len(envs) != 2 {
-		t.Fatalf("published %d, want 2", len(envs))
+	if len(envs) != 4 {
+		t.Fatalf("published %d, want 4", len(envs))
 	}
 	e := envs[0]
 	if e.Channel != "web" || e.Kind != message.KindWeb || e.Lang != "fi" || e.Author.Email != "a@b.fi" || e.Version != message.SchemaVersion {
@@ -110,7 +148,7 @@ func TestIntake(t *testing.T) {
 }
 
 func TestIntakeMethodAndNotRunning(t *testing.T) {
-	c := intake.New("t", 1024, zap.NewNop())
+	c := intake.New(intake.Options{Token: "t", MaxBodyBytes: 1024, Log: zap.NewNop()})
 	srv := httptest.NewServer(c)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
@@ -132,7 +170,7 @@ func TestIntakeMethodAndNotRunning(t *testing.T) {
 // instead of failing (the HTTP server starts first in the daemon).
 func TestIntakeWaitsForStart(t *testing.T) {
 	rec := &connectortest.Publisher{}
-	c := intake.New("t", 1024, zap.NewNop())
+	c := intake.New(intake.Options{Token: "t", MaxBodyBytes: 1024, Log: zap.NewNop()})
 	srv := httptest.NewServer(c)
 	defer srv.Close()
 	done := make(chan int, 1)
@@ -155,18 +193,104 @@ func TestIntakeWaitsForStart(t *testing.T) {
 }
 
 func FuzzIntakeBody(f *testing.F) {
-	for _, s := range []string{`{"text":"x"}`, `{"text":1}`, `{"created_at":"nope","text":"x"}`, `[]`, `null`, "\xff", `{"text":"\ud800"}`} {
+	for _, s := range []string{`{"text":"x"}`, `{"text":1}`, `{"id":"a\u0000","text":"x"}`, `{"text":"\ud800\u0041"}`, `{"metadata":{"a":[]},"text":"x"}`, `{"created_at":"nope","text":"x"}`, `[]`, `null`, "\xff", `{"text":"\ud800"}`} {
 		f.Add(s)
 	}
 	srv, _ := start(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		// Any body gets 202 or 400 with a reason, never a panic or a 5xx.
+		// Any body gets 202 (or 200 for an id seen before) or 400 with a
+		// reason, never a panic or a 5xx, and no reason names Go types.
 		code, reply := post(t, srv.URL, "Bearer s3cret", "application/json", body)
 		if code == http.StatusRequestEntityTooLarge && len(body) > 1024 {
 			return
 		}
-		if code != http.StatusAccepted && (code != http.StatusBadRequest || reply["error"] == "") {
+		if code != http.StatusAccepted && code != http.StatusOK && (code != http.StatusBadRequest || reply["error"] == "") {
 			t.Fatalf("status %d %v for %q", code, reply, body)
 		}
+		if e, _ := reply["error"].(string); strings.Contains(e, "Go ") || strings.Contains(e, "intake.") {
+			t.Fatalf("error %q names Go types, for %q", e, body)
+		}
 	})
+}
+
+// Answers are counted by status, and requests over max_concurrent are
+// turned away at once with Retry-After instead of piling up.
+func TestIntakeMetricsAndConcurrencyCap(t *testing.T) {
+	srv, _, reg := startWith(t, intake.Options{Token: "s3cret", MaxBodyBytes: 1 << 20, MaxConcurrent: 2})
+	const auth = "Bearer s3cret"
+	post(t, srv.URL, auth, "application/json", `{"id":"m1","text":"x"}`)
+	post(t, srv.URL, auth, "application/json", `{"id":"m1","text":"x"}`)
+	post(t, srv.URL, "", "application/json", `{"text":"x"}`)
+
+	// Two slow bodies hold both slots; the third request is refused.
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr, pw := io.Pipe()
+			go func() {
+				_, _ = pw.Write([]byte(`{"text":"slow`))
+				started <- struct{}{}
+				<-release
+				_, _ = pw.Write([]byte(`"}`))
+				pw.Close()
+			}()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, pr)
+			req.Header.Set("Authorization", auth)
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	testwait.Receive(t, 5*time.Second, "the first slow body", started)
+	testwait.Receive(t, 5*time.Second, "the second slow body", started)
+	// Until both slow requests hold their slot, a probe may get through.
+	through := 0
+	testwait.NoError(t, 5*time.Second, "a third request turned away", func() error {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"text":"x"}`))
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusAccepted {
+			through++
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			return fmt.Errorf("status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		return nil
+	})
+	close(release)
+	wg.Wait()
+	for code, want := range map[string]float64{"202": float64(3 + through), "200": 1, "401": 1} {
+		if got := counter(t, reg, code); got != want {
+			t.Errorf("switchboard_intake_responses_total{code=%q} = %v, want %v", code, got, want)
+		}
+	}
+	if got := counter(t, reg, "503"); got < 1 {
+		t.Errorf("the refused request was not counted: %v", got)
+	}
+}
+
+// counter reads switchboard_intake_responses_total{code} from reg.
+func counter(t *testing.T, reg *prometheus.Registry, code string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "switchboard_intake_responses_total" && m.GetLabel()[0].GetValue() == code {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

@@ -34,9 +34,20 @@ type Config struct {
 	ShutdownTimeout yamlfile.Duration `yaml:"shutdown_timeout"`
 }
 
+// Log formats (log.format).
+const (
+	// LogFormatAuto is console when standard error is a terminal, json
+	// otherwise (the default).
+	LogFormatAuto = "auto"
+	// LogFormatJSON is one JSON object per line, for log collectors.
+	LogFormatJSON = "json"
+	// LogFormatConsole is aligned text for people.
+	LogFormatConsole = "console"
+)
+
 // Log selects the log output.
 type Log struct {
-	// Format is "json" (default) or "console".
+	// Format is LogFormatAuto (default), LogFormatJSON or LogFormatConsole.
 	Format string `yaml:"format"`
 	// Level is debug, info, warn or error.
 	Level string `yaml:"level"`
@@ -46,8 +57,16 @@ type Log struct {
 type HTTP struct {
 	// Listen is host:port; empty disables the listener (and the intake).
 	Listen string `yaml:"listen"`
-	// Ops says who may use the ops console and the /v1 read endpoints.
+	// Ops says who may use the ops console and the ops endpoints.
 	Ops Ops `yaml:"ops"`
+	// ReadTimeout bounds reading one request, headers and body (default
+	// 30s): a client that sends its body slowly is cut off.
+	ReadTimeout yamlfile.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds handling a request and writing the answer
+	// (default 2m).
+	WriteTimeout yamlfile.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a kept-alive connection idle this long (default 2m).
+	IdleTimeout yamlfile.Duration `yaml:"idle_timeout"`
 }
 
 // NATS selects the backbone.
@@ -191,14 +210,26 @@ type Intake struct {
 	TokenFile string        `yaml:"token_file"`
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes yamlfile.ByteSize `yaml:"max_body_bytes"`
+	// MaxConcurrent caps intake requests handled at once (default
+	// DefaultIntakeMaxConcurrent); more are answered 503 with Retry-After.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
+
+// DefaultIntakeMaxConcurrent is connectors.intake.max_concurrent's default.
+const DefaultIntakeMaxConcurrent = 64
 
 // Default returns the configuration used for every option the file leaves out.
 func Default() Config {
 	return Config{
 		DataDir: "data",
-		Log:     Log{Format: "json", Level: "info"},
-		HTTP:    HTTP{Listen: "127.0.0.1:7480", Ops: Ops{SessionTTL: yamlfile.Duration(12 * time.Hour)}},
+		Log:     Log{Format: LogFormatAuto, Level: "info"},
+		HTTP: HTTP{
+			Listen:       "127.0.0.1:7480",
+			Ops:          Ops{SessionTTL: yamlfile.Duration(12 * time.Hour)},
+			ReadTimeout:  yamlfile.Duration(30 * time.Second),
+			WriteTimeout: yamlfile.Duration(2 * time.Minute),
+			IdleTimeout:  yamlfile.Duration(2 * time.Minute),
+		},
 		NATS: NATS{
 			Embedded:       Embedded{Listen: "127.0.0.1:14222", MaxStore: -1},
 			ConnectTimeout: yamlfile.Duration(10 * time.Second),
@@ -223,7 +254,9 @@ func Default() Config {
 			BackoffMax: yamlfile.Duration(5 * time.Minute),
 		},
 		Connectors: Connectors{
-			Intake: Intake{Enabled: true, MaxBodyBytes: 64 << 10},
+			Intake: Intake{Enabled: true, MaxBodyBytes: 64 << 10, MaxConcurrent: DefaultIntakeMaxConcurrent},
+			// config.yaml reads mentions unless told otherwise.
+			X: X{Mentions: true},
 		},
 		ShutdownTimeout: yamlfile.Duration(30 * time.Second),
 	}

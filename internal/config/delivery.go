@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/secret"
@@ -69,6 +71,11 @@ type Webhook struct {
 	// Timeout bounds one request of a webhook target that sets no timeout of
 	// its own (default 10s).
 	Timeout yamlfile.Duration `yaml:"timeout"`
+	// AllowedHosts, when not empty, are the only hosts webhook targets in
+	// the rules may send to: "hooks.slack.com", or "*.example.com" for
+	// every subdomain. Whoever edits the rules can otherwise point a
+	// team's webhook (and the messages) anywhere. Empty: any host.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Breaker configures the circuit breaker kept per team and target.
@@ -153,6 +160,11 @@ func (c *Delivery) validate(p yamlfile.Path, report func(yamlfile.Path, string, 
 	if c.Webhook.Timeout < 0 || c.Webhook.Timeout > yamlfile.Duration(5*time.Minute) {
 		report(p.Child("webhook").Child("timeout"), "webhook timeout must be between 1ms and 5m")
 	}
+	for i, h := range c.Webhook.AllowedHosts {
+		if !validHostPattern(h) {
+			report(p.Child("webhook").Child("allowed_hosts").Child(i), "allowed host %q: want a host name like hooks.slack.com or *.example.com, without scheme, port or path", h)
+		}
+	}
 	if !validStreamName(c.ProgressBucket) {
 		report(p.Child("progress_bucket"), "progress_bucket %q: use letters, digits, '-' or '_'", c.ProgressBucket)
 	}
@@ -211,6 +223,9 @@ func checkRedisURL(raw string) string {
 		if u.Host == "" {
 			return "redis url needs a host, like redis://127.0.0.1:6379/0"
 		}
+		if msg := checkURL(raw, u.Scheme); msg != "" {
+			return "redis url: " + msg
+		}
 	case "unix":
 		if u.Path == "" {
 			return "unix redis url needs a socket path, like unix:///run/redis.sock"
@@ -219,6 +234,16 @@ func checkRedisURL(raw string) string {
 		return "redis url scheme must be redis, rediss or unix"
 	}
 	return ""
+}
+
+// validHostPattern reports whether h is a host name, an IP address or
+// "*." followed by a host name.
+func validHostPattern(h string) bool {
+	h = strings.TrimPrefix(h, "*.")
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, "*:/@ ?#") {
+		return h != "" && net.ParseIP(h) != nil // an IPv6 address has colons
+	}
+	return true
 }
 
 func defDuration(d *yamlfile.Duration, def time.Duration) {

@@ -25,6 +25,8 @@ func (c *Config) validateEmbedded(report func(yamlfile.Path, string, ...any)) {
 		switch {
 		case err != nil:
 			report(p.Child("listen"), "embedded listen %q: want host:port, or empty to turn the listener off", e.Listen)
+		case checkListen(e.Listen) != "":
+			report(p.Child("listen"), "embedded listen %s", checkListen(e.Listen))
 		case !loopback.Is(host) && (e.TLS.CertFile == "" || e.TLS.KeyFile == ""):
 			report(p.Child("listen"), "embedded listen %q is reachable from other hosts: set nats.embedded.tls.cert_file and key_file, "+
 				"or listen on 127.0.0.1 (or leave listen empty when no CLI or worker needs it)", e.Listen)

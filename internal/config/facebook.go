@@ -136,6 +136,8 @@ func (c *Facebook) validate(p yamlfile.Path, report func(yamlfile.Path, string, 
 		u, err := url.Parse(c.BaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			report(p.Child("base_url"), "base_url %q: want an http(s) URL like https://graph.facebook.com/ without query or credentials", c.BaseURL)
+		} else if msg := remoteNeedsHTTPS(c.BaseURL); msg != "" {
+			report(p.Child("base_url"), "%s", msg)
 		} else if !strings.HasSuffix(c.BaseURL, "/") {
 			c.BaseURL += "/"
 		}

@@ -104,6 +104,7 @@ func TestFacebookErrorsHavePositions(t *testing.T) {
 	tests := []struct{ name, section, want string }{
 		{"bad version", "    graph_version: 24\n" + page, `c.yaml:4:20: graph_version "24"`},
 		{"bad base url", "    base_url: ftp://x\n" + page, `c.yaml:4:15: base_url "ftp://x"`},
+		{"remote http base url", "    base_url: http://graph.example.com/\n" + page, "c.yaml:4:15: a base_url on another host must be https"},
 		{"proof without secret", "    appsecret_proof: true\n" + page, "c.yaml:4:22: appsecret_proof needs the app secret"},
 		{"page name not id", "    pages:\n      - id: acme\n        token: t\n", `c.yaml:5:13: page id "acme": want the numeric page id`},
 		{"missing id", "    pages:\n      - token: t\n", "c.yaml:5:9: page id is required"},

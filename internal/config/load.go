@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -163,25 +162,32 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 		report(yamlfile.Path{"data_dir"}, "data_dir is required for the embedded NATS server")
 	}
 	switch c.Log.Format {
-	case "json", "console":
+	case LogFormatAuto, LogFormatJSON, LogFormatConsole:
 	default:
-		report(yamlfile.Path{"log", "format"}, "log format %q: use json or console", c.Log.Format)
+		report(yamlfile.Path{"log", "format"}, "log format %q: use auto, json or console", c.Log.Format)
 	}
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {
 		report(yamlfile.Path{"log", "level"}, "log level %q: use debug, info, warn or error", c.Log.Level)
 	}
 	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			report(yamlfile.Path{"http", "listen"}, "http listen %q: want host:port", c.HTTP.Listen)
+		if msg := checkListen(c.HTTP.Listen); msg != "" {
+			report(yamlfile.Path{"http", "listen"}, "http listen %s", msg)
 		}
 	}
+	c.HTTP.validate(yamlfile.Path{"http"}, report)
 	if c.NATS.URL == "" {
 		c.validateEmbedded(report)
 		if c.Streams.Replicas > 1 {
 			report(yamlfile.Path{"streams", "replicas"}, "replicas %d needs an external NATS cluster (set nats.url)", c.Streams.Replicas)
 		}
 	} else {
+		for _, u := range strings.Split(c.NATS.URL, ",") {
+			if msg := checkURL(strings.TrimSpace(u), "nats", "tls", "ws", "wss"); msg != "" {
+				report(yamlfile.Path{"nats", "url"}, "nats url: %s (want nats://host:4222, comma-separated for a cluster)", msg)
+				break
+			}
+		}
 		n := 0
 		for _, set := range []bool{c.NATS.CredsFile != "", c.NATS.NKeyFile != "", c.NATS.Token != "", c.NATS.User != ""} {
 			if set {
@@ -251,19 +257,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 	c.Connectors.Facebook.validate(yamlfile.Path{"connectors", "facebook"}, report)
 	c.Connectors.X.validate(yamlfile.Path{"connectors", "x"}, report)
 	c.Connectors.Email.validate(yamlfile.Path{"connectors", "email"}, report)
-	in := c.Connectors.Intake
-	if in.Enabled {
-		p := yamlfile.Path{"connectors", "intake"}
-		if in.Token == "" && in.TokenFile == "" {
-			report(p.Child("token"), "the intake needs a bearer token (token or token_file)")
-		}
-		if c.HTTP.Listen == "" {
-			report(p.Child("enabled"), "the intake needs http.listen")
-		}
-		if in.MaxBodyBytes <= 0 {
-			report(p.Child("max_body_bytes"), "max_body_bytes must be positive")
-		}
-	}
+	c.Connectors.Intake.validate(yamlfile.Path{"connectors", "intake"}, c.HTTP.Listen, report)
 }
 
 func validStreamName(s string) bool {

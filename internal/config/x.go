@@ -173,6 +173,8 @@ func (c *X) validate(p yamlfile.Path, report func(yamlfile.Path, string, ...any)
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 		report(p.Child("base_url"), "base_url %q: want a scheme and host only, like https://api.x.com", c.BaseURL)
+	} else if msg := remoteNeedsHTTPS(c.BaseURL); msg != "" {
+		report(p.Child("base_url"), "%s", msg)
 	}
 	if !xUserID.MatchString(c.UserID) {
 		report(p.Child("user_id"), "user_id %q: want the account's numeric X user id, not its @handle", c.UserID)

@@ -74,6 +74,15 @@ func TestXDefaults(t *testing.T) {
 		x.ReadBudget.PerPoll != 100 || x.DMs.PollInterval != x.PollInterval || x.IncludeOwn || x.IncludeRetweets || !x.ResponsesOn() {
 		t.Fatalf("defaults %+v", x)
 	}
+	// mentions defaults to what config.yaml shows: on.
+	cfg, err = Parse("c.yaml", []byte(xConfig("    enabled: true\n    user_id: '1'\n    bearer_token: t\n")), noEnv)
+	if err != nil || !cfg.Connectors.X.Mentions {
+		t.Fatalf("mentions left out: %v, mentions %v", err, cfg.Connectors.X.Mentions)
+	}
+	// A local proxy or fake may be plain http.
+	if _, err := Parse("c.yaml", []byte(xConfig("    enabled: true\n    user_id: '1'\n    bearer_token: t\n    base_url: http://127.0.0.1:8080\n")), noEnv); err != nil {
+		t.Fatalf("loopback http base_url: %v", err)
+	}
 	// Left out entirely: disabled, no error.
 	cfg, err = Parse("c.yaml", []byte(xConfig("    enabled: false\n")), noEnv)
 	if err != nil || cfg.Connectors.X.Enabled {
@@ -87,7 +96,8 @@ func TestXConfigErrors(t *testing.T) {
 		name, x, want string
 	}{
 		{"handle instead of id", "    enabled: true\n    user_id: '@acme'\n    mentions: true\n    bearer_token: t\n", "c.yaml:6:14: user_id \"@acme\": want the account's numeric X user id"},
-		{"reads nothing", base, "c.yaml:5:14: the x connector reads nothing"},
+		{"reads nothing", base + "    mentions: false\n", "c.yaml:5:14: the x connector reads nothing"},
+		{"remote http base url", base + "    base_url: http://api.x.com\n", "c.yaml:8:15: a base_url on another host must be https"},
 		{"no bearer", "    enabled: true\n    user_id: '1'\n    mentions: true\n", "c.yaml:5:5: mentions and searches need the app's bearer token"},
 		{"bad base url", base + "    mentions: true\n    base_url: api.x.com\n", "c.yaml:9:15: base_url \"api.x.com\": want a scheme and host only"},
 		{"base url with path", base + "    mentions: true\n    base_url: https://api.x.com/2\n", "c.yaml:9:15: base_url"},
@@ -177,6 +187,7 @@ func TestXOAuth1(t *testing.T) {
 	}
 	y := xConfig(`    enabled: true
     user_id: '2244994945'
+    mentions: false
     dms:
       enabled: true
       oauth1:

@@ -15,8 +15,9 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// NewLogger returns a zap logger writing format ("json" or "console") at
-// level to w (os.Stderr when nil).
+// NewLogger returns a zap logger writing format at level to w (os.Stderr
+// when nil). format is "json" (for log collectors), "console" (for
+// people) or "auto": console when w is a terminal, json otherwise.
 func NewLogger(format, level string, w io.Writer) (*zap.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
@@ -24,6 +25,12 @@ func NewLogger(format, level string, w io.Writer) (*zap.Logger, error) {
 	}
 	if w == nil {
 		w = os.Stderr
+	}
+	if format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "console"
+		}
 	}
 	var enc zapcore.Encoder
 	switch format {
@@ -36,10 +43,21 @@ func NewLogger(format, level string, w io.Writer) (*zap.Logger, error) {
 		ec.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 		enc = zapcore.NewConsoleEncoder(ec)
 	default:
-		return nil, fmt.Errorf("log format %q: use json or console", format)
+		return nil, fmt.Errorf("log format %q: use auto, json or console", format)
 	}
 	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), lvl)
 	return zap.New(core), nil
+}
+
+// isTerminal reports whether w is a terminal (a character device), where
+// people read the log rather than a collector.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // Register is how every package's NewMetrics registers its collectors: all

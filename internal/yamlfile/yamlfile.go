@@ -5,6 +5,7 @@ package yamlfile
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -140,12 +141,47 @@ func fromYAML(file string, err error) *Error {
 	var ye positioned
 	if errors.As(err, &ye) {
 		e := &Error{File: file, Msg: ye.GetMessage()}
+		var te *yaml.TypeError
+		var oe *yaml.OverflowError
+		switch {
+		case errors.As(err, &te):
+			// The decoder's message names Go types ("config.Secret");
+			// people edit YAML.
+			e.Msg = fmt.Sprintf("want %s here, not %s", kindName(te.DstType), kindName(te.SrcType))
+		case errors.As(err, &oe):
+			e.Msg = fmt.Sprintf("the number %s is too large for this value", oe.SrcNum)
+		}
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 			e.Line, e.Col = tk.Position.Line, tk.Position.Column
 		}
 		return e
 	}
 	return &Error{File: file, Msg: err.Error()}
+}
+
+// kindName says in YAML words what a Go type holds.
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "nothing"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping (key: value)"
+	case reflect.Pointer:
+		return kindName(t.Elem())
+	}
+	return "another kind of value"
 }
 
 // positioned is what goccy/go-yaml's errors and this package's value errors share.

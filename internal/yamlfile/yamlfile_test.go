@@ -27,6 +27,9 @@ func TestDecodeErrorsArePositioned(t *testing.T) {
 		{"bad duration", "wait: 5 minutes\n", `f.yaml:1:7: invalid duration "5 minutes"`},
 		{"bad size", "size: lots\n", `f.yaml:1:7: invalid size "lots"`},
 		{"wrong type", "items: 3\n", "f.yaml:1:"},
+		{"mapping for a string", "name: {a: 1}\n", "f.yaml:1:7: want a string here, not a mapping (key: value)"},
+		{"string for a number", "tags: {k: many}\n", "f.yaml:1:11: want a whole number here, not a string"},
+		{"number too large", "tags: {k: 99999999999999999999999}\n", "f.yaml:1:11: the number 99999999999999999999999 is too large"},
 		{"syntax", "name: [a\n", "f.yaml:1:"},
 		{"duplicate key", "name: a\nname: b\n", "f.yaml:2:1:"},
 		{"tag where a list belongs", "items:\n  ! x\n", "f.yaml"},
@@ -38,6 +41,9 @@ func TestDecodeErrorsArePositioned(t *testing.T) {
 			_, err := Decode("f.yaml", []byte(tt.data), &s)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("got %v, want prefix %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "Go ") || strings.Contains(err.Error(), "yamlfile.") {
+				t.Fatalf("the error names Go types: %v", err)
 			}
 		})
 	}

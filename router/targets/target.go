@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/message"
@@ -56,6 +58,10 @@ type Factory struct {
 	// WebhookTimeout bounds a webhook request whose spec sets none (0:
 	// targetspec.DefaultWebhookTimeout).
 	WebhookTimeout time.Duration
+	// AllowedWebhookHosts, when not empty, are the only hosts a webhook
+	// may send to (delivery.webhook.allowed_hosts): a name matches itself,
+	// "*.example.com" every subdomain of example.com.
+	AllowedWebhookHosts []string
 }
 
 // New builds team's target for s, after filling in the defaults of team
@@ -79,11 +85,39 @@ func (f *Factory) New(team string, s targetspec.Spec) (Target, error) {
 		}
 		return NewRedis(f.Redis, team, s, f.DedupTTL)
 	default: // targetspec.Webhook: Validate knows no other kind
+		if err := f.allowedWebhook(s); err != nil {
+			return nil, fmt.Errorf("team %s: %s: %w", team, s, err)
+		}
 		if s.Timeout == 0 {
 			s.Timeout = f.WebhookTimeout
 		}
 		return NewWebhook(s, f.HTTP)
 	}
+}
+
+// allowedWebhook refuses a webhook whose host is not in
+// AllowedWebhookHosts (when that is set).
+func (f *Factory) allowedWebhook(s targetspec.Spec) error {
+	if len(f.AllowedWebhookHosts) == 0 {
+		return nil
+	}
+	u, err := url.Parse(s.URL) // Validate parsed it
+	if err != nil {
+		return errors.New("url does not parse")
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	for _, a := range f.AllowedWebhookHosts {
+		a = strings.ToLower(a)
+		if sub, ok := strings.CutPrefix(a, "*."); ok {
+			if strings.HasSuffix(host, "."+sub) {
+				return nil
+			}
+		} else if host == a {
+			return nil
+		}
+	}
+	// The host is no credential; the path and query may be.
+	return fmt.Errorf("host %s is not in delivery.webhook.allowed_hosts", host)
 }
 
 // permanentError marks an error retrying cannot fix.

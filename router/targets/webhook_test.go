@@ -390,3 +390,36 @@ func FuzzIdempotencyKey(f *testing.F) {
 		}
 	})
 }
+
+func TestFactoryWebhookAllowList(t *testing.T) {
+	f := &Factory{AllowedWebhookHosts: []string{"hooks.slack.com", "*.example.com", "127.0.0.1"}}
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"https://hooks.slack.com/services/T0/B0/SECRET", true},
+		{"https://HOOKS.Slack.com./services/SECRET", true},
+		{"https://team.example.com/hook?sig=SECRET", true},
+		{"https://a.b.example.com:8443/hook", true},
+		{"http://127.0.0.1:9000/hook", true},
+		{"https://example.com/SECRET", false},              // the wildcard is for subdomains
+		{"https://hooks.slack.com.evil.net/SECRET", false}, // a suffix is not the host
+		{"https://evilexample.com/SECRET", false},
+		{"https://user:SECRET@evil.net/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := f.New("billing", targetspec.Spec{Type: targetspec.Webhook, URL: tt.url})
+			if (err == nil) != tt.ok {
+				t.Fatalf("error %v, want allowed %v", err, tt.ok)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "delivery.webhook.allowed_hosts") || strings.Contains(err.Error(), "SECRET")) {
+				t.Fatalf("error %q must name the key and never the URL's path, query or password", err)
+			}
+		})
+	}
+	// No list: any host.
+	if _, err := (&Factory{}).New("billing", targetspec.Spec{Type: targetspec.Webhook, URL: "https://anywhere.example.net/x"}); err != nil {
+		t.Fatalf("without an allow-list: %v", err)
+	}
+}
