@@ -269,6 +269,57 @@ func (s *Store) Forget(ctx context.Context, customer string) ([]Case, error) {
 	return list, nil
 }
 
+// Move gives the cases of customer from to customer to (two customers
+// were found to be one and kept to's id). Cases of the same team that are
+// both open are merged into to's. Moving a customer without cases does
+// nothing.
+func (s *Store) Move(ctx context.Context, from, to string, now time.Time) error {
+	if from == to {
+		return nil
+	}
+	moved, err := s.List(ctx, from)
+	if err != nil || len(moved) == 0 {
+		return err
+	}
+	err = s.update(ctx, to, func(e *entry) (bool, error) {
+		for i := range moved {
+			m := &moved[i]
+			var into *Case
+			for _, c := range e.Cases {
+				if c.ID == m.ID || (c.Team == m.Team && c.Open(now, s.window) && m.Open(now, s.window)) {
+					into = c
+					break
+				}
+			}
+			if into == nil {
+				e.Cases = append(e.Cases, m)
+				continue
+			}
+			for _, it := range m.Items {
+				if !slices.Contains(into.Items, it) {
+					into.Items = appendBounded(into.Items, it)
+					into.ItemCount++
+				}
+			}
+			if m.Last.After(into.Last) {
+				into.Last = m.Last
+			}
+			if m.Opened.Before(into.Opened) {
+				into.Opened = m.Opened
+			}
+		}
+		e.trim()
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.kv.Purge(ctx, key(from)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("deleting the moved cases of %s: %w", from, err)
+	}
+	return nil
+}
+
 // appendBounded appends item, keeping the first item and the latest ones.
 func appendBounded(items []string, item string) []string {
 	items = append(items, item)

@@ -149,3 +149,32 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// When two customers turn out to be one, the cases follow; open cases of
+// one team become one.
+func TestMove(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	now := time.Now()
+	a, _ := s.Add(ctx, "old", "billing", "x:1", nil, now)
+	_, _ = s.Add(ctx, "old", "sales", "x:2", nil, now)
+	b, _ := s.Add(ctx, "new", "billing", "email:1", nil, now.Add(time.Minute))
+	if err := s.Move(ctx, "old", "new", now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.List(ctx, "old"); len(list) != 0 {
+		t.Fatalf("moved customer still has cases %v", list)
+	}
+	list, _ := s.List(ctx, "new")
+	if len(list) != 2 {
+		t.Fatalf("cases after the move: %+v, want billing (merged) and sales", list)
+	}
+	for _, c := range list {
+		if c.Team == "billing" && (c.ID != b || c.ItemCount != 2) {
+			t.Fatalf("billing case %+v, want %s (not %s) holding both items", c, b, a)
+		}
+	}
+	if err := s.Move(ctx, "nobody", "new", now); err != nil {
+		t.Fatal(err)
+	}
+}
