@@ -336,6 +336,14 @@ type Forgotten struct {
 // being processed at the same moment can recreate a key; run Forget again
 // after stopping its channel if that matters.
 func (s *Store) Forget(ctx context.Context, k identity.Key) (*Forgotten, error) {
+	// Recent items still being written would come back after the purge.
+	if s.pub != nil {
+		select {
+		case <-s.pub.PublishAsyncComplete():
+		case <-ctx.Done():
+			return nil, fmt.Errorf("forgetting %s: waiting for recent items to be written: %w", k, ctx.Err())
+		}
+	}
 	st, err := s.keyState(ctx, k)
 	if err != nil {
 		return nil, fmt.Errorf("forgetting %s: %w", k, err)
