@@ -243,7 +243,14 @@ func (s *Store) join(ctx context.Context, req joinRequest) (joined, []*keyState,
 				}
 			}
 		}
-		w := editable[record](e)
+		if cur != nil && !e.absent && !s.stale(e) && !s.wouldChange(cur, kept, l, req, linkKeys) {
+			r = cur // the common case: nothing to write
+			break
+		}
+		w := &record{}
+		if cur != nil {
+			w = cur.clone()
+		}
 		w.Slot = target
 		changed := e.absent || s.stale(e)
 		for i, st := range kept {
@@ -296,7 +303,7 @@ func (s *Store) join(ctx context.Context, req joinRequest) (joined, []*keyState,
 		}
 		break
 	}
-	out.slot = target
+	out.slot, out.rec = target, r
 	after := r.id()
 	for _, sl := range slots {
 		if before[sl] != after {
@@ -313,6 +320,49 @@ func (s *Store) join(ctx context.Context, req joinRequest) (joined, []*keyState,
 		}
 	}
 	return out, kept, nil
+}
+
+// wouldChange reports whether join's update of cur would change it; it
+// mirrors that update without copying the record, so that a message
+// that tells nothing new costs no copy and no write.
+func (s *Store) wouldChange(cur *record, kept []*keyState, l *link, req joinRequest, linkKeys map[string]bool) bool {
+	slack := s.lastSlack()
+	for i, st := range kept {
+		j := cur.index(string(st.key))
+		if j < 0 {
+			return true
+		}
+		m := cur.Keys[j]
+		if req.activity && (req.at.Before(m.First) || req.at.Sub(m.Last) > slack) {
+			return true
+		}
+		if i == 0 && req.activity && req.channel != "" {
+			sp, ok := m.Channels[req.channel]
+			if !ok || req.at.Before(sp.First) || req.at.Sub(sp.Last) > slack {
+				return true
+			}
+		}
+	}
+	if l != nil && (len(cur.Links) < s.cfg.MaxLinks || !subsetOfMembers(l.Keys, cur)) {
+		redundant := false
+		for _, e := range cur.Links {
+			if stronger(e.Strength, l.Strength) && subset(l.Keys, e.Keys) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			return true
+		}
+	}
+	if req.ops {
+		for _, p := range cur.Apart {
+			if linkKeys[p[0]] && linkKeys[p[1]] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // subsetOfMembers reports whether every key is already a member of r.

@@ -31,6 +31,10 @@ import (
 type nameEntry struct {
 	Seen []sighting  `json:"seen,omitempty"`
 	Refs []reference `json:"refs,omitempty"`
+	// Common marks a name written under by more than maxAuthors authors:
+	// too common to tell anyone apart by, so it links nothing and is not
+	// tracked any more.
+	Common bool `json:"common,omitempty"`
 }
 
 // sighting: the author key (its hash) wrote on channel in buckets B.
@@ -53,7 +57,8 @@ type reference struct {
 
 // Bounds of one name entry.
 const (
-	maxSightings = 16
+	maxAuthors   = 8
+	maxSightings = 4 * maxAuthors
 	maxRefs      = 16
 	maxBuckets   = 8
 	// windowBuckets: buckets are a quarter window.
@@ -82,6 +87,15 @@ func (n *nameEntry) sight(key, channel string, b int64) bool {
 		return true
 	}
 	n.Seen = append(n.Seen, sighting{Key: key, Ch: channel, B: []int64{b}})
+	authors := map[string]bool{}
+	for _, x := range n.Seen {
+		authors[x.Key] = true
+	}
+	if len(authors) > maxAuthors {
+		// The references stay (frozen) so that their links are taken back.
+		n.Seen, n.Common = nil, true
+		return true
+	}
 	if len(n.Seen) > maxSightings {
 		// Forget the author whose latest message is the oldest.
 		oldest := 0
@@ -161,7 +175,9 @@ type nameAction struct {
 // workers update one name at once. The entry is written before any link
 // is made: a crash in between misses a link rather than making a wrong
 // one.
-func (s *Store) probable(ctx context.Context, env *message.Envelope, author *keyState, name string, refers identity.Channels, at time.Time) ([]Change, error) {
+//
+// wrote reports whether the entry changed (and links may have with it).
+func (s *Store) probable(ctx context.Context, env *message.Envelope, author *keyState, name string, refers identity.Channels, at time.Time) (_ []Change, wrote bool, _ error) {
 	nk := prefixName + nameHash(name)
 	hk := keyHash(author.key)
 	b := s.bucket(at)
@@ -170,41 +186,44 @@ func (s *Store) probable(ctx context.Context, env *message.Envelope, author *key
 	for attempt := range maxAttempts {
 		if attempt > 0 {
 			if err := s.backoff(ctx, attempt); err != nil {
-				return changes, err
+				return changes, written, err
 			}
 		}
 		cur, e, err := load[nameEntry](ctx, s.v, nk)
 		if err != nil {
-			return changes, err
+			return changes, written, err
 		}
 		if !written {
-			if cur != nil && !s.stale(e) && !newInEntry(cur, hk, env.Channel, b, refers) {
-				return changes, nil // the common case: nothing new
+			if cur != nil && (cur.Common || !s.stale(e) && !newInEntry(cur, hk, env.Channel, b, refers)) {
+				return changes, false, nil // the common case: nothing new
 			}
 			w := editable[nameEntry](e)
 			w.sight(hk, env.Channel, b)
-			if refers != 0 {
+			if refers != 0 && !w.Common {
 				w.refer(reference{Key: hk, Ch: env.Channel, To: refers, B: b})
 			}
-			for i := range w.Refs {
-				w.Refs[i].Cand = w.candidates(w.Refs[i])
+
+			if !w.Common {
+				for i := range w.Refs {
+					w.Refs[i].Cand = w.candidates(w.Refs[i])
+				}
 			}
 			// The author's pointer lists the entry first, so that
 			// forgetting the author always finds it.
 			if err := s.listName(ctx, author.key, nk); err != nil {
-				return changes, err
+				return changes, written, err
 			}
 			if e.rev, err = save(ctx, s.v, nk, w, e); err != nil {
 				if errors.Is(err, errConflict) {
 					continue
 				}
-				return changes, err
+				return changes, written, err
 			}
 			written, cur = true, w
 			s.tracef("%s: name entry %s written rev %d refs %+v", env.ID, nk, e.rev, w.Refs)
 		}
 		if cur == nil {
-			return changes, nil // forgotten meanwhile
+			return changes, written, nil // forgotten meanwhile
 		}
 		ch, err := s.reconcile(ctx, cur, env.ID, at)
 		changes = append(changes, ch...)
@@ -212,18 +231,18 @@ func (s *Store) probable(ctx context.Context, env *message.Envelope, author *key
 			continue
 		}
 		if err != nil {
-			return changes, err
+			return changes, written, err
 		}
 		after, err := s.v.get(ctx, nk)
 		if err != nil {
-			return changes, err
+			return changes, written, err
 		}
 		s.tracef("%s: reconciled rev %d, now %d", env.ID, e.rev, after.rev)
 		if after.rev == e.rev {
-			return changes, nil
+			return changes, true, nil
 		}
 	}
-	return changes, errConflict
+	return changes, written, errConflict
 }
 
 // reconcile makes the probable links the entry's unambiguous references
@@ -234,7 +253,7 @@ func (s *Store) reconcile(ctx context.Context, n *nameEntry, item string, at tim
 	want := map[pair]bool{}
 	var unwanted []pair
 	for _, r := range n.Refs {
-		if len(r.Cand) == 1 {
+		if len(r.Cand) == 1 && !n.Common {
 			want[pair{r.Key, r.Cand[0]}] = true
 			continue
 		}
@@ -254,7 +273,7 @@ func (s *Store) reconcile(ctx context.Context, n *nameEntry, item string, at tim
 		}
 	}
 	for _, r := range n.Refs { // in entry order, so the result is the same for everyone
-		if len(r.Cand) != 1 {
+		if len(r.Cand) != 1 || n.Common {
 			continue
 		}
 		ch, err := s.nameLink(ctx, nameAction{link: true, a: r.Key, b: r.Cand[0]}, item, at)

@@ -119,6 +119,9 @@ type record struct {
 	// Parts are customers split off this one whose own records may not be
 	// written yet; whoever reads this record finishes the split.
 	Parts []record `json:"parts,omitempty"`
+	// derived holds what is computed from the record once it is decoded
+	// (it is then shared read-only by all readers).
+	derived *derived
 	// Origin is the customer this one was split off, until that split is
 	// known to be complete (every key re-pointed here): before keys move
 	// on from here, the split is finished, so that no late re-pointing
@@ -155,6 +158,40 @@ type span struct {
 	Last  time.Time `json:"last"`
 }
 
+// clone returns a deep copy of r, to change without touching the cached
+// original.
+func (r *record) clone() *record {
+	c := *r
+	c.Keys = make([]member, len(r.Keys))
+	for i, m := range r.Keys {
+		c.Keys[i] = m
+		if m.Channels != nil {
+			c.Keys[i].Channels = make(map[string]span, len(m.Channels))
+			for k, v := range m.Channels {
+				c.Keys[i].Channels[k] = v
+			}
+		}
+	}
+	c.Links = make([]link, len(r.Links))
+	for i, l := range r.Links {
+		c.Links[i] = l
+		c.Links[i].Keys = slices.Clone(l.Keys)
+	}
+	c.Apart = slices.Clone(r.Apart)
+	c.Former = slices.Clone(r.Former)
+	if r.Via != nil {
+		v := *r.Via
+		v.Keys = slices.Clone(v.Keys)
+		c.Via = &v
+	}
+	c.derived = nil
+	c.Parts = nil
+	for _, p := range r.Parts {
+		c.Parts = append(c.Parts, *p.clone())
+	}
+	return &c
+}
+
 func (r *record) has(k string) bool { return r.index(k) >= 0 }
 
 func (r *record) index(k string) int {
@@ -182,8 +219,28 @@ func (r *record) earliest() string {
 	return r.Keys[best].Key
 }
 
+// derived is what Observe reports about a record, computed once per
+// decoded revision.
+type derived struct {
+	id       string
+	strength Strength
+	channels []string
+}
+
+// derive fills r.derived; load calls it before the record is shared.
+func (r *record) derive() {
+	r.derived = &derived{id: r.computeID(), strength: r.computeStrength(), channels: r.computeChannelNames()}
+}
+
 // id is the customer's stable id ("" for a record without keys).
 func (r *record) id() string {
+	if r.derived != nil {
+		return r.derived.id
+	}
+	return r.computeID()
+}
+
+func (r *record) computeID() string {
 	if e := r.earliest(); e != "" {
 		return customerID(e)
 	}
@@ -192,6 +249,13 @@ func (r *record) id() string {
 
 // strength is Confirmed when the confirmed links alone connect every key.
 func (r *record) strength() Strength {
+	if r.derived != nil {
+		return r.derived.strength
+	}
+	return r.computeStrength()
+}
+
+func (r *record) computeStrength() Strength {
 	if len(r.Keys) <= 1 {
 		return Confirmed
 	}
@@ -221,8 +285,15 @@ func (r *record) channels() map[string]span {
 	return out
 }
 
-// channelNames lists the channels seen, sorted.
+// channelNames lists the channels seen, sorted (shared: do not change).
 func (r *record) channelNames() []string {
+	if r.derived != nil {
+		return r.derived.channels
+	}
+	return r.computeChannelNames()
+}
+
+func (r *record) computeChannelNames() []string {
 	var out []string
 	for _, m := range r.Keys {
 		for c := range m.Channels {

@@ -52,8 +52,9 @@ func (s *Store) tracef(format string, args ...any) {
 }
 
 // maxAttempts bounds the retries of one operation that keeps losing
-// compare-and-set races; each retry starts from fresh values.
-const maxAttempts = 16
+// compare-and-set races; each retry starts from fresh values, after a
+// growing random wait (backoff: up to about a second in all).
+const maxAttempts = 24
 
 // maxForwards bounds how many merged-away records a lookup follows.
 const maxForwards = 16
@@ -251,15 +252,16 @@ func (s *Store) Observe(ctx context.Context, env *message.Envelope) (Result, err
 	// or not, so that which references are ambiguous does not depend on
 	// the order messages arrive in; links to or from a shared key are
 	// never made.
+	r := out.rec // the customer as join left it, unless the name index changes it
 	if ks.Name != "" && len(ks.Author) > 0 {
-		author, err := s.keyState(ctx, ks.Author[0])
-		if err != nil {
-			return res, fmt.Errorf("reading the author of %s: %w", env.ID, err)
-		}
-		ch, err := s.probable(ctx, env, author, ks.Name, ks.Refers, at)
+		author := &keyState{key: ks.Author[0]}
+		ch, wrote, err := s.probable(ctx, env, author, ks.Name, ks.Refers, at)
 		res.Changes = append(res.Changes, ch...)
 		if err != nil {
 			return res, fmt.Errorf("looking for probable links of %s: %w", env.ID, err)
+		}
+		if wrote {
+			r = nil
 		}
 	}
 	if len(tgts) == 0 {
@@ -267,12 +269,13 @@ func (s *Store) Observe(ctx context.Context, env *message.Envelope) (Result, err
 	}
 	primary := tgts[0]
 	s.recordItem(env, primary.key, at)
-	r, _, err := s.customerOf(ctx, primary.key)
-	if err != nil {
-		return res, fmt.Errorf("reading the customer of %s: %w", env.ID, err)
+	if r == nil {
+		if r, _, err = s.customerOf(ctx, primary.key); err != nil {
+			return res, fmt.Errorf("reading the customer of %s: %w", env.ID, err)
+		}
 	}
 	if r != nil {
-		res.Customer = &Ref{ID: r.id(), Strength: r.strength(), Channels: r.channelNames()}
+		res.Customer = &Ref{ID: r.id(), Strength: r.strength(), Channels: slices.Clone(r.channelNames())}
 	}
 	return res, nil
 }
@@ -280,6 +283,7 @@ func (s *Store) Observe(ctx context.Context, env *message.Envelope) (Result, err
 // joined is what one join did.
 type joined struct {
 	slot    string
+	rec     *record // the customer afterwards (read-only)
 	changes []Change
 	skipped []identity.Skip
 }
@@ -343,7 +347,7 @@ func (s *Store) observeOnce(ctx context.Context, env *message.Envelope, ks ident
 		l = &link{Strength: Confirmed, By: byMessage, Item: env.ID, At: at}
 	}
 	j, kept, err := s.join(ctx, joinRequest{keys: active, link: l, at: at, channel: env.Channel, activity: true, slot: slot})
-	out.slot = j.slot
+	out.slot, out.rec = j.slot, j.rec
 	out.changes = append(out.changes, j.changes...)
 	out.skipped = append(out.skipped, j.skipped...)
 	return out, kept, err
@@ -401,6 +405,9 @@ func load[T any](ctx context.Context, v *view, key string) (*T, entry, error) {
 	if err := json.Unmarshal(e.val, t); err != nil {
 		return nil, e, nil // unreadable: as if absent, overwritten by the next write
 	}
+	if d, ok := any(t).(interface{ derive() }); ok {
+		d.derive()
+	}
 	v.remember(key, e.rev, t)
 	return t, e, nil
 }
@@ -420,7 +427,16 @@ func save[T any](ctx context.Context, v *view, key string, val *T, e entry) (uin
 	if err != nil {
 		return 0, fmt.Errorf("encoding %s: %w", key, err)
 	}
-	return v.put(ctx, key, data, e.rev, e.absent)
+	// The cached copy is shared by readers, so it is a fresh decode of
+	// what was written, not val, which the caller may change again.
+	var cached T
+	if err := json.Unmarshal(data, &cached); err != nil {
+		return v.put(ctx, key, data, e.rev, e.absent, nil)
+	}
+	if d, ok := any(&cached).(interface{ derive() }); ok {
+		d.derive()
+	}
+	return v.put(ctx, key, data, e.rev, e.absent, &cached)
 }
 
 // loadRecord reads customer record slot; nil when there is none.
@@ -527,7 +543,7 @@ func (s *Store) lookupOnce(ctx context.Context, st *keyState) (r *record, e entr
 // backoff waits a little before attempt (1, 2, …) of an operation that
 // lost a race, longer each time, so that the winner can finish.
 func (s *Store) backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(min(attempt, 10))*int64(time.Millisecond))) + 50*time.Microsecond
+	d := time.Duration(rand.Int64N(int64(min(attempt*attempt, 100))*int64(time.Millisecond)/2)) + 50*time.Microsecond
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -33,6 +33,11 @@ type view struct {
 	ttl      time.Duration
 	capacity int
 	now      func() time.Time
+	// maxStale bounds how long an entry is trusted without news from the
+	// server (a read or a watch update): older ones are read again, so
+	// that a process whose watch missed something (it has not been seen
+	// to in tests, but a watch is no transaction log) converges anyway.
+	maxStale time.Duration
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *centry
@@ -49,9 +54,10 @@ type centry struct {
 	val     []byte
 	rev     uint64
 	created time.Time
-	absent  bool // known not to exist (rev of the delete marker, or 0)
-	known   bool // val/absent hold an answer (false while the first read is in flight)
-	decoded any  // the value decoded, for rev
+	absent  bool      // known not to exist (rev of the delete marker, or 0)
+	known   bool      // val/absent hold an answer (false while the first read is in flight)
+	decoded any       // the value decoded, for rev
+	checked time.Time // when the server last confirmed val (read, write or watch)
 }
 
 // entry is one value as read: absent, or val at rev.
@@ -63,13 +69,16 @@ type entry struct {
 	decoded any
 }
 
+// defaultMaxStale is view.maxStale.
+const defaultMaxStale = time.Minute
+
 // errConflict means a compare-and-set lost to another writer.
 var errConflict = errors.New("concurrent change")
 
 // openView starts watching kv. It returns once the watch is in place, so
 // that every later write is seen.
 func openView(ctx context.Context, kv jetstream.KeyValue, ttl time.Duration, capacity int) (*view, error) {
-	v := &view{kv: kv, ttl: ttl, capacity: capacity, now: time.Now,
+	v := &view{kv: kv, ttl: ttl, capacity: capacity, now: time.Now, maxStale: defaultMaxStale,
 		entries: map[string]*list.Element{}, lru: list.New(), done: make(chan struct{})}
 	// The watch outlives ctx (it is stopped by close), so it gets its own.
 	w, err := kv.WatchAll(context.WithoutCancel(ctx), jetstream.UpdatesOnly())
@@ -116,9 +125,13 @@ func (v *view) offer(key string, val []byte, rev uint64, created time.Time, gone
 	}
 	c := el.Value.(*centry)
 	if c.known && rev <= c.rev && !(rev == 0 && c.rev == 0) {
+		if rev == c.rev {
+			c.checked = v.now()
+		}
 		return
 	}
 	c.val, c.rev, c.created, c.absent, c.known, c.decoded = val, rev, created, gone, true, nil
+	c.checked = v.now()
 }
 
 // add inserts an empty entry, evicting the least recently used one when
@@ -143,7 +156,7 @@ func (v *view) cached(key string) (entry, bool) {
 		return entry{}, false
 	}
 	c := el.Value.(*centry)
-	if !c.known {
+	if !c.known || v.now().Sub(c.checked) > v.maxStale {
 		return entry{}, false
 	}
 	if !c.absent && v.ttl > 0 && v.now().Sub(c.created) > v.ttl {
@@ -184,6 +197,7 @@ func (v *view) fresh(ctx context.Context, key string) (entry, error) {
 		if el, ok := v.entries[key]; ok {
 			if c := el.Value.(*centry); c.rev == before {
 				c.val, c.absent, c.known, c.decoded = nil, true, true, nil
+				c.checked = v.now()
 			}
 		}
 		v.mu.Unlock()
@@ -214,8 +228,9 @@ func (v *view) remember(key string, rev uint64, decoded any) {
 }
 
 // put writes val if key is still at rev (0: if it does not exist), and
-// caches it. It returns errConflict when another writer came first.
-func (v *view) put(ctx context.Context, key string, val []byte, rev uint64, absent bool) (uint64, error) {
+// caches it with its decoded form. It returns errConflict when another
+// writer came first.
+func (v *view) put(ctx context.Context, key string, val []byte, rev uint64, absent bool, decoded any) (uint64, error) {
 	var (
 		nrev uint64
 		err  error
@@ -236,6 +251,9 @@ func (v *view) put(ctx context.Context, key string, val []byte, rev uint64, abse
 		return 0, fmt.Errorf("writing %s: %w", key, err)
 	}
 	v.offer(key, val, nrev, v.now(), false, true)
+	if decoded != nil {
+		v.remember(key, nrev, decoded)
+	}
 	return nrev, nil
 }
 
