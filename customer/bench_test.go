@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 // benchCustomers is the number of active customers the benchmarks run
@@ -51,6 +52,27 @@ func letters(n int) string {
 	return string(b) + "nen"
 }
 
+// settle waits until the server has every recent item written and the
+// store's watch has delivered every change, so that one measurement does
+// not pay for the backlog of the setup or of the previous one.
+func settle(b *testing.B, s *Store) {
+	b.Helper()
+	ctx := context.Background()
+	if s.pub != nil {
+		<-s.pub.PublishAsyncComplete()
+	}
+	testwait.NoError(b, 5*time.Minute, "the watch to catch up", func() error {
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if seen := s.v.seen.Load(); seen < info.State.LastSeq {
+			return fmt.Errorf("watch at %d of %d", seen, info.State.LastSeq)
+		}
+		return nil
+	})
+}
+
 // BenchmarkObserve measures Observe, the per-message lookup and link, on
 // embedded NATS with benchCustomers customers of three keys each (a
 // Facebook id, an X id and handle, an email address and phone linked by
@@ -81,6 +103,7 @@ func BenchmarkObserve(b *testing.B) {
 				}
 			}
 		}
+		settle(b, s)
 		return s, &seq
 	}
 	cases := []struct {
@@ -90,6 +113,10 @@ func BenchmarkObserve(b *testing.B) {
 		env func(n int, seq *atomic.Int64) *message.Envelope
 		par bool
 	}{
+		// The baselines: one KV round trip on the same bucket, to read the
+		// others in (a read of a key record, a rewrite of it).
+		{name: "baseline/kv-get"},
+		{name: "baseline/kv-put"},
 		{name: "known/one-key", env: func(n int, seq *atomic.Int64) *message.Envelope {
 			return benchEnvelope(n%benchCustomers, 0, seq.Add(1), t0)
 		}},
@@ -110,27 +137,65 @@ func BenchmarkObserve(b *testing.B) {
 			e.Text = "Tilaus " + strconv.Itoa(1_100_000+n%100_000) + " ei tullut"
 			return e
 		}},
+		{name: "new-order-number/no-recent-items", cfg: func(c *Config) { c.RecentItems = -1 }, env: func(n int, seq *atomic.Int64) *message.Envelope {
+			e := benchEnvelope(n%benchCustomers, 0, seq.Add(1), t0)
+			e.Text = "Tilaus " + strconv.Itoa(1_100_000+n%100_000) + " ei tullut"
+			return e
+		}},
 		{name: "new-customer", env: func(n int, seq *atomic.Int64) *message.Envelope {
 			return benchEnvelope(benchCustomers+n, 0, seq.Add(1), t0)
 		}},
 	}
+	// Cases with the default configuration share one store (they run in
+	// order, the ones that add keys last); the others get their own.
+	type stored struct {
+		s   *Store
+		seq *atomic.Int64
+	}
+	var shared *stored
 	for _, c := range cases {
-		var (
-			s   *Store
-			seq *atomic.Int64
-		)
+		var own *stored
 		b.Run(c.name, func(b *testing.B) {
-			if s == nil { // once per case, not per b.N
+			slot := &own
+			if c.cfg == nil {
+				slot = &shared
+			}
+			if *slot == nil { // once, not per round of b.N
 				cfg := testConfig()
 				cfg.MaxBytes = 256 << 20
 				if c.cfg != nil {
 					c.cfg(&cfg)
 				}
-				s, seq = setup(b, cfg)
+				s, seq := setup(b, cfg)
+				*slot = &stored{s, seq}
 			}
+			s, seq := (*slot).s, (*slot).seq
 			before := s.Stats()
 			b.ReportAllocs()
 			b.ResetTimer()
+			if c.env == nil {
+				kk := prefixKey + keyHash("fb:7000000")
+				e, err := s.kv.Get(ctx, kk)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for b.Loop() {
+					if c.name == "baseline/kv-put" {
+						// A new key each time, like a claim: no history to replace.
+						_, err = s.kv.Put(ctx, "bench."+strconv.Itoa(n), e.Value())
+					} else {
+						_, err = s.kv.Get(ctx, kk)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				b.StopTimer()
+				settle(b, s)
+				return
+			}
 			if c.par {
 				var n atomic.Int64
 				b.RunParallel(func(pb *testing.PB) {
@@ -151,13 +216,14 @@ func BenchmarkObserve(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			settle(b, s)
 			st := s.Stats()
 			hits, misses := st.CacheHits-before.CacheHits, st.CacheMisses-before.CacheMisses
 			b.ReportMetric(float64(misses)/float64(max(hits+misses, 1)), "miss-ratio")
 			b.ReportMetric(float64(st.Conflicts-before.Conflicts)/float64(b.N), "conflicts/op")
 		})
-		if s != nil {
-			_ = s.Close(ctx)
+		if own != nil {
+			_ = own.s.Close(ctx)
 		}
 	}
 }

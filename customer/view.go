@@ -44,8 +44,10 @@ type view struct {
 	lru     *list.List
 
 	hits, misses atomic.Uint64
-	watcher      jetstream.KeyWatcher
-	done         chan struct{}
+	// seen is the revision of the last update the watch delivered.
+	seen    atomic.Uint64
+	watcher jetstream.KeyWatcher
+	done    chan struct{}
 }
 
 // centry is one cached key.
@@ -70,7 +72,7 @@ type entry struct {
 }
 
 // defaultMaxStale is view.maxStale.
-const defaultMaxStale = time.Minute
+const defaultMaxStale = time.Hour
 
 // errConflict means a compare-and-set lost to another writer.
 var errConflict = errors.New("concurrent change")
@@ -99,6 +101,7 @@ func (v *view) follow() {
 		}
 		gone := e.Operation() == jetstream.KeyValueDelete || e.Operation() == jetstream.KeyValuePurge
 		v.offer(e.Key(), e.Value(), e.Revision(), e.Created(), gone, false)
+		v.seen.Store(e.Revision())
 	}
 }
 
