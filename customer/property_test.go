@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
@@ -249,7 +246,8 @@ func storePartition(t testing.TB, s *Store, keys []identity.Key) partition {
 type processes struct{ stores, workers int }
 
 func TestLinkingIsOrderIndependent(t *testing.T) {
-	b := bustest.Open(t, nil)
+	busCfg := bustest.Config(t)
+	b := bustest.Open(t, busCfg)
 	ctx := context.Background()
 	const maxPeers = 4
 	seeds := 12
@@ -283,14 +281,8 @@ func TestLinkingIsOrderIndependent(t *testing.T) {
 			for i := range p.stores {
 				js := b.JS
 				if i > 0 {
-					nc, err := nats.Connect(b.ClientURL())
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer nc.Close()
-					if js, err = jetstream.New(nc); err != nil {
-						t.Fatal(err)
-					}
+					// Another process: its own authenticated connection.
+					_, js = bustest.Dial(t, busCfg, b, "second store")
 				}
 				s, err := Open(ctx, js, cfg)
 				if err != nil {

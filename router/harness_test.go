@@ -345,6 +345,16 @@ func (h *harness) waitAcked(d time.Duration) {
 // teamIDs returns the envelope ids in team's NATS queue, in order.
 func teamIDs(t *testing.T, b *bus.Bus, team string) []string {
 	t.Helper()
+	var ids []string
+	for _, r := range teamItemsOf(t, b, team) {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// teamItemsOf returns the routed items in team's NATS queue, in order.
+func teamItemsOf(t *testing.T, b *bus.Bus, team string) []message.Routed {
+	t.Helper()
 	ctx := context.Background()
 	s, err := b.JS.Stream(ctx, b.Subjects.TeamStream)
 	if err != nil {
@@ -354,7 +364,7 @@ func teamIDs(t *testing.T, b *bus.Bus, team string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	var items []message.Routed
 	if info.State.Msgs == 0 {
 		return nil
 	}
@@ -370,9 +380,9 @@ func teamIDs(t *testing.T, b *bus.Bus, team string) []string {
 		if r.Team != team {
 			t.Fatalf("item for %s on %s's subject", r.Team, team)
 		}
-		ids = append(ids, r.ID)
+		items = append(items, r)
 	}
-	return ids
+	return items
 }
 
 // distinct reports the number of distinct values and whether any repeats.

@@ -96,7 +96,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // benchRouter builds the bench's router as the daemon builds its own.
 func benchRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rs router.Ruleset, metrics *telemetry.Metrics, log *zap.Logger) (bench.Router, func(), error) {
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log, nil)
+	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log, routerContext{})
 	if err != nil {
 		return nil, nil, err
 	}

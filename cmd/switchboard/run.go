@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/cli"
@@ -27,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -105,6 +107,8 @@ type daemon struct {
 	reloads       *console.ReloadLog
 	bus           *bus.Bus
 	records       *decisions.Store
+	customers     *customer.Store
+	cases         *cases.Store
 	router        *router.Router
 	closeDelivery func()
 	sup           *connectors.Supervisor
@@ -139,6 +143,7 @@ func (d *daemon) components() []lifecycle.Component {
 		{Name: "rules", Start: d.loadRules},
 		{Name: "nats", Start: d.openBus, Stop: d.closeBus},
 		{Name: "decision records", Start: d.openRecords},
+		{Name: "customers", Start: d.openCustomers, Stop: d.closeCustomers},
 		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
 		{Name: "store monitor", Run: d.monitorStore},
 		{Name: "router", Run: d.runRouter},
@@ -240,7 +245,8 @@ func (d *daemon) openRecords(ctx context.Context) (err error) {
 // buildRouter builds the router and its delivery targets from the rules in
 // force; the rules watcher keeps them current.
 func (d *daemon) buildRouter(ctx context.Context) (err error) {
-	d.router, d.closeDelivery, err = buildRouter(ctx, d.cfg, d.bus, func() router.Ruleset { return d.live.Current() }, d.metrics, d.log.Named("router"), d.records)
+	d.router, d.closeDelivery, err = buildRouter(ctx, d.cfg, d.bus, func() router.Ruleset { return d.live.Current() }, d.metrics, d.log.Named("router"),
+		routerContext{records: d.records, customers: d.customers, cases: d.cases})
 	return err
 }
 

@@ -14,7 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
-	"github.com/switchboard/switchboard/router/decisions"
+	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/targets"
 )
 
@@ -61,7 +61,7 @@ func newTargetFactory(cfg *config.Config, js jetstream.JetStream, subjects bus.S
 // HTTP client, the dead-letter stream and the router's KV buckets. It checks
 // that every team's targets can be built from the rules in force.
 // closeDelivery releases the Redis client; call it after the router stopped.
-func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, records *decisions.Store) (rt *router.Router, closeDelivery func(), err error) {
+func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn router.RulesFunc, metrics *telemetry.Metrics, log *zap.Logger, rc routerContext) (rt *router.Router, closeDelivery func(), err error) {
 	dc := cfg.Delivery
 	factory, closeDelivery, err := newTargetFactory(cfg, b.JS, b.Subjects, log)
 	if err != nil {
@@ -86,8 +86,19 @@ func buildRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rulesFn ro
 		Metrics:  telemetry.RouterMetrics{M: metrics},
 		Log:      log,
 	}
-	if records != nil { // a nil *Store in the interface would not be nil
-		deps.Records = records
+	// A nil *Store in an interface would not be nil: set only what is there.
+	if rc.records != nil {
+		deps.Records = rc.records
+	}
+	if rc.customers != nil {
+		linker := cases.Linker{Customers: rc.customers, Log: log.Named("customers")}
+		if rc.cases != nil {
+			linker.Cases = rc.cases
+		}
+		deps.Customers = linker
+		if rc.cases != nil {
+			deps.Cases = rc.cases
+		}
 	}
 	rt = router.New(router.Config{
 		Stream:          b.Subjects.IngestStream,

@@ -3,8 +3,12 @@ package bustest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -43,4 +47,21 @@ func Open(t testing.TB, cfg *config.Config) *bus.Bus {
 // Logger logs to the test at warn level and above.
 func Logger(t testing.TB) *zap.Logger {
 	return zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+}
+
+// Dial opens a second, authenticated connection to the embedded backbone b
+// started with cfg, as another process (a CLI command, a second daemon)
+// would, and closes it when the test ends.
+func Dial(t testing.TB, cfg *config.Config, b *bus.Bus, name string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	c := *cfg
+	c.NATS.Embedded.Listen = strings.TrimPrefix(b.ClientURL(), "nats://")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, js, err := bus.Dial(ctx, &c, name)
+	if err != nil {
+		t.Fatalf("dialing the embedded NATS: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, js
 }

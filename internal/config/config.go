@@ -30,6 +30,8 @@ type Config struct {
 	Supervisor Supervisor `yaml:"supervisor"`
 	// Connectors configures each channel.
 	Connectors Connectors `yaml:"connectors"`
+	// Customers configures linking authors into customers, and cases.
+	Customers Customers `yaml:"customers"`
 	// ShutdownTimeout bounds how long a graceful stop may drain in-flight work.
 	ShutdownTimeout yamlfile.Duration `yaml:"shutdown_timeout"`
 }

@@ -176,6 +176,7 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 		}
 	}
 	c.HTTP.validate(yamlfile.Path{"http"}, report)
+	c.Customers.validate(yamlfile.Path{"customers"}, c.Streams, report)
 	if c.NATS.URL == "" {
 		c.validateEmbedded(report)
 		if c.Streams.Replicas > 1 {
