@@ -353,7 +353,6 @@ func (r *Router) handle(ctx context.Context, in *received) {
 		r.metrics.Noise()
 		a.log.Debug("noise: kept in the ingest stream, delivered to no team", zap.Strings("rules", a.rec.Matched))
 		a.stopKeepAlive()
-		r.record(ctx, a, true, nil)
 		r.ack(ctx, a)
 		return
 	}
@@ -397,8 +396,12 @@ func (r *Router) keepAlive(msg jetstream.Msg) func() {
 }
 
 // plan fills a.rec with the routing decision: the stored one of an item
-// being retried, or the rules' (with thread stickiness and replay
-// restriction applied). It reports whether the item is noise.
+// being retried, or a new one (the rules', with the item's context and the
+// replay restriction applied), which is recorded before anything is
+// delivered. A message decided before (redelivered after a crash, however
+// the server counts its deliveries) keeps that decision, so it never
+// reaches one team first and another on its redelivery. It reports whether
+// the item is noise.
 func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 	env, meta := a.env, a.meta
 	if r.progress != nil && meta.NumDelivered > 1 {
@@ -411,6 +414,19 @@ func (r *Router) plan(ctx context.Context, a *attemptState) (noise bool) {
 			return false
 		}
 	}
+	noise = r.decide(ctx, a)
+	if prev := r.persist(ctx, a, noise); prev != nil {
+		a.log.Info("a message decided before came back: it keeps its first decision", zap.Strings("teams", prev.Teams))
+		a.rec.adopt(prev)
+		noise = prev.Outcome == decisions.OutcomeNoise
+	}
+	return noise
+}
+
+// decide fills a.rec with a new decision and reports whether the item is
+// noise.
+func (r *Router) decide(ctx context.Context, a *attemptState) (noise bool) {
+	env, meta := a.env, a.meta
 	d := a.set.rules.Classify(env)
 	a.rec = &progressRecord{
 		Seq: meta.Sequence.Stream, ID: env.ID, Version: d.Version,
@@ -656,7 +672,6 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 		hint  time.Duration
 		dead  map[string]string
 	)
-	defer func() { r.record(ctx, a, false, dead) }()
 	for _, res := range results {
 		var reason string
 		switch {
@@ -696,6 +711,9 @@ func (r *Router) settle(ctx context.Context, a *attemptState, results []*teamRes
 		a.log.Warn("dead-lettered", zap.String("reason", reason), zap.String("team", res.team), zap.String("target", f.target), zap.Error(f.cause))
 	}
 	a.stopKeepAlive()
+	// Recorded before the message is acked or handed back, so that a crash
+	// between the two leaves the record rather than the ack.
+	r.recordOutcome(ctx, a, dead)
 	if !retry {
 		if r.ack(ctx, a) && a.loaded {
 			if err := r.progress.remove(ctx, a.env.ID, a.meta.Sequence.Stream); err != nil {

@@ -775,3 +775,52 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	}
 	return data
 }
+
+// A message decided before — redelivered after a crash, whatever the
+// server's delivery count says — keeps its first decision: it never
+// reaches one team on its first delivery and another on its redelivery.
+func TestRedeliveredMessageKeepsItsDecision(t *testing.T) {
+	ctx := context.Background()
+	rs := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("triage"), natsTeam("sales")}}
+	b := bustest.Open(t, nil)
+	env := envelope("hello")
+	if _, err := b.PublishIngest(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := decisions.Open(ctx, b.JS, decisions.Config{Stream: b.Subjects.DecisionStream, Subjects: b.Subjects.Decisions(), MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the crashed router had decided (and persisted) for this message.
+	_, err = records.Update(ctx, env.ID, func(*decisions.Record) (*decisions.Record, error) {
+		return &decisions.Record{Seq: info.State.LastSeq, Outcome: decisions.OutcomeRouted, Teams: []string{"sales"},
+			Reason: decisions.ReasonConversation, Followed: "web:earlier"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startRouter(t, b, Static(rs), harnessOpts{})
+	h.waitAcked(10 * time.Second)
+	if got := teamIDs(t, b, "sales"); len(got) != 1 || got[0] != env.ID {
+		t.Fatalf("sales got %v, want the message by its first decision", got)
+	}
+	if got := teamIDs(t, b, "triage"); len(got) != 0 {
+		t.Fatalf("triage got %v: the message was decided again", got)
+	}
+	items := teamItemsOf(t, b, "sales")
+	if items[0].Route.Reason != decisions.ReasonConversation || items[0].Route.Followed != "web:earlier" {
+		t.Fatalf("routed item's route %+v, want the first decision's reason", items[0].Route)
+	}
+	rec, err := records.Get(ctx, env.ID)
+	if err != nil || len(rec.Delivery) != 1 || !rec.Delivery[0].OK {
+		t.Fatalf("record after delivery %+v (%v)", rec, err)
+	}
+}

@@ -239,3 +239,11 @@ func (t *Threads) put(ctx context.Context, channel, thread, id string, teams []s
 	}
 	return nil
 }
+
+// Forget deletes a conversation's entry (a customer's erasure).
+func (t *Threads) Forget(ctx context.Context, channel, thread string) error {
+	if err := t.kv.Purge(ctx, threadKey(channel, thread)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("deleting the conversation map entry: %w", err)
+	}
+	return nil
+}

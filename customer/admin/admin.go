@@ -1,0 +1,368 @@
+// Package admin is what ops do with customers across every place
+// Switchboard keeps them: show a customer with their cases and recent
+// items, link two keys ops know are one customer, unlink keys linked by
+// mistake, and forget a customer for a GDPR erasure request — identity,
+// cases, conversation entries and, when asked, their messages and decision
+// records. The CLI (switchboard customers) and the HTTP API
+// (/v1/customers/...) both call it.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/customer"
+	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/conversation"
+	"github.com/switchboard/switchboard/router/decisions"
+)
+
+// Admin works on customers. Customers is required; a nil Cases, Records
+// or Threads is skipped (that part of Switchboard is off).
+type Admin struct {
+	Customers *customer.Store
+	Cases     *cases.Store
+	Records   *decisions.Store
+	Threads   *router.Threads
+	// JS, IngestStream and TeamStream locate the ingest stream and the
+	// NATS team queues, for forgetting messages.
+	JS                       jetstream.JetStream
+	IngestStream, TeamStream string
+}
+
+// Profile is everything known about one customer.
+type Profile struct {
+	Customer *customer.Customer `json:"customer"`
+	// Cases are the customer's cases, newest first (open ones included).
+	Cases []cases.Case `json:"cases,omitempty"`
+}
+
+// Show returns the customer holding key (any form customer.Store.ParseKey
+// accepts: "email:matti@example.fi", "phone:040 123 4567", "x:2001").
+func (a *Admin) Show(ctx context.Context, key string) (*Profile, error) {
+	k, err := a.Customers.ParseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.Customers.Show(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	p := &Profile{Customer: c}
+	if a.Cases != nil {
+		if p.Cases, err = a.Cases.List(ctx, c.ID); err != nil {
+			return nil, fmt.Errorf("showing %s: %w", key, err)
+		}
+	}
+	return p, nil
+}
+
+// Link joins the customers of keys x and y (ops know they are one) and
+// moves the cases of a customer whose id changed.
+func (a *Admin) Link(ctx context.Context, x, y string) (*customer.Customer, []customer.Change, error) {
+	kx, err := a.Customers.ParseKey(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	ky, err := a.Customers.ParseKey(y)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, changes, err := a.Customers.Link(ctx, kx, ky)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, changes, a.moveCases(ctx, changes)
+}
+
+// Unlink separates keys x and y, linked by mistake; they are never joined
+// again.
+func (a *Admin) Unlink(ctx context.Context, x, y string) ([]customer.Change, error) {
+	kx, err := a.Customers.ParseKey(x)
+	if err != nil {
+		return nil, err
+	}
+	ky, err := a.Customers.ParseKey(y)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := a.Customers.Unlink(ctx, kx, ky)
+	if err != nil {
+		return nil, err
+	}
+	return changes, a.moveCases(ctx, changes)
+}
+
+func (a *Admin) moveCases(ctx context.Context, changes []customer.Change) error {
+	if a.Cases == nil {
+		return nil
+	}
+	for _, ch := range changes {
+		if len(ch.To) == 0 {
+			continue
+		}
+		if err := a.Cases.Move(ctx, ch.From, ch.To[0], time.Now().UTC()); err != nil {
+			return fmt.Errorf("moving the cases of %s to %s: %w", ch.From, ch.To[0], err)
+		}
+	}
+	return nil
+}
+
+// Erased is what Forget removed.
+type Erased struct {
+	// Customer is the identity removed: the customer id and its keys.
+	Customer *customer.Forgotten `json:"customer"`
+	// Cases are the customer's cases, removed.
+	Cases []cases.Case `json:"cases,omitempty"`
+	// Items are the customer's items found (recent items and decision
+	// records naming the customer).
+	Items []string `json:"items"`
+	// Conversations are the private conversations whose entry in the
+	// conversation map was removed.
+	Conversations []string `json:"conversations,omitempty"`
+	// Records counts decision records removed (with messages) or cleared
+	// of the customer (without).
+	Records int `json:"records"`
+	// Messages are the ingest stream sequences deleted (with messages).
+	Messages []uint64 `json:"messages,omitempty"`
+	// TeamCopies counts routed copies deleted from the NATS team queues
+	// (with messages).
+	TeamCopies int `json:"team_copies,omitempty"`
+}
+
+// Forget erases the customer holding key: their identity record and keys,
+// cases and conversation-map entries; with messages also their messages in
+// the ingest stream (per-message delete) and their decision records
+// (which hold a snippet of the text); without, the decision records only
+// lose the link to the customer. Messages already delivered to team queues
+// are the teams' to delete (docs/customers.md). It returns what it removed
+// even when it stops on an error; run it again to finish.
+func (a *Admin) Forget(ctx context.Context, key string, messages bool) (*Erased, error) {
+	k, err := a.Customers.ParseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	// Find the items while the identity still says whose they are.
+	out := &Erased{}
+	var id string
+	if c, err := a.Customers.Show(ctx, k); err == nil {
+		id = c.ID
+		for _, it := range c.Recent {
+			out.Items = appendNew(out.Items, it.ID)
+		}
+	} else if !errors.Is(err, customer.ErrUnknownKey) && !errors.Is(err, customer.ErrSharedKey) {
+		return nil, fmt.Errorf("forgetting %s: %w", key, err)
+	}
+	var records []*decisions.Record
+	if a.Records != nil && id != "" {
+		if records, err = a.recordsOf(ctx, id); err != nil {
+			return out, fmt.Errorf("forgetting %s: finding their decision records: %w", key, err)
+		}
+		for _, r := range records {
+			out.Items = appendNew(out.Items, r.ID)
+		}
+	}
+	forgotten, err := a.Customers.Forget(ctx, k)
+	if err != nil {
+		return out, err
+	}
+	out.Customer = forgotten
+	for _, it := range forgotten.Items {
+		out.Items = appendNew(out.Items, it)
+	}
+	if id == "" {
+		id = forgotten.ID
+	}
+	if a.Cases != nil && id != "" {
+		if out.Cases, err = a.Cases.Forget(ctx, id); err != nil {
+			return out, fmt.Errorf("forgetting %s: %w", key, err)
+		}
+	}
+	// Records of items found only through recent items.
+	if a.Records != nil {
+		for _, item := range out.Items {
+			if slices.ContainsFunc(records, func(r *decisions.Record) bool { return r.ID == item }) {
+				continue
+			}
+			r, err := a.Records.Get(ctx, item)
+			if errors.Is(err, decisions.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return out, fmt.Errorf("forgetting %s: %w", key, err)
+			}
+			records = append(records, r)
+		}
+	}
+	// The team copies first, in one pass over the team stream: deleting
+	// inside a stream before a search by time can make the server start
+	// that search past what it should find.
+	if messages && a.JS != nil && a.TeamStream != "" {
+		n, err := a.deleteTeamCopies(ctx, records)
+		out.TeamCopies = n
+		if err != nil {
+			return out, fmt.Errorf("forgetting %s: %w", key, err)
+		}
+	}
+	for _, r := range records {
+		if err := a.forgetItem(ctx, r, messages, out); err != nil {
+			return out, fmt.Errorf("forgetting %s: %w", key, err)
+		}
+	}
+	return out, nil
+}
+
+// forgetItem removes what one item left behind.
+func (a *Admin) forgetItem(ctx context.Context, r *decisions.Record, messages bool, out *Erased) error {
+	env := &message.Envelope{ID: r.ID, Channel: r.Channel, Kind: message.Kind(r.Kind), ThreadID: r.ThreadID}
+	if a.Threads != nil && conversation.Private(env) {
+		if err := a.Threads.Forget(ctx, r.Channel, r.ThreadID); err != nil {
+			return err
+		}
+		out.Conversations = appendNew(out.Conversations, conversation.Key(env))
+	}
+	if !messages {
+		_, err := a.Records.Update(ctx, r.ID, func(cur *decisions.Record) (*decisions.Record, error) {
+			if cur == nil || cur.Customer == nil {
+				return nil, nil
+			}
+			cur.Customer, cur.Case = nil, nil
+			return cur, nil
+		})
+		if err == nil {
+			out.Records++
+		}
+		return err
+	}
+	if a.JS != nil && a.IngestStream != "" && r.Seq > 0 {
+		st, err := a.JS.Stream(ctx, a.IngestStream)
+		if err != nil {
+			return fmt.Errorf("opening the ingest stream: %w", err)
+		}
+		if err := st.DeleteMsg(ctx, r.Seq); err == nil {
+			out.Messages = append(out.Messages, r.Seq)
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) && !isNotFound(err) {
+			return fmt.Errorf("deleting message %s (ingest sequence %d): %w", r.ID, r.Seq, err)
+		}
+	}
+	ok, err := a.Records.Delete(ctx, r.ID)
+	if ok {
+		out.Records++
+	}
+	return err
+}
+
+// teamCopyWindow is how far around items' routing and deliveries their
+// routed copies are looked for in the team stream.
+const teamCopyWindow = 2 * time.Minute
+
+// deleteTeamCopies deletes the routed copies of the items of records from
+// the NATS team stream: it reads the stream once, from shortly before the
+// first item was routed to shortly after the last delivery, and deletes
+// every copy of those items.
+func (a *Admin) deleteTeamCopies(ctx context.Context, records []*decisions.Record) (int, error) {
+	ids := map[string]bool{}
+	var start, end time.Time
+	for _, r := range records {
+		delivered := false
+		for _, d := range r.Delivery {
+			if d.OK {
+				delivered = true
+				if d.At.After(end) {
+					end = d.At
+				}
+			}
+		}
+		if !delivered {
+			continue
+		}
+		ids[r.ID] = true
+		if start.IsZero() || r.RoutedAt.Before(start) {
+			start = r.RoutedAt
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	start, end = start.Add(-teamCopyWindow), end.Add(teamCopyWindow)
+	st, err := a.JS.Stream(ctx, a.TeamStream)
+	if err != nil {
+		return 0, fmt.Errorf("opening the team stream: %w", err)
+	}
+	last := st.CachedInfo().State.LastSeq
+	cons, err := a.JS.OrderedConsumer(ctx, a.TeamStream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
+	if err != nil {
+		return 0, fmt.Errorf("reading the team stream: %w", err)
+	}
+	var found []uint64
+	for done := false; !done; {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return 0, fmt.Errorf("reading the team stream: %w", err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			meta, err := m.Metadata()
+			if err != nil {
+				continue
+			}
+			if meta.Timestamp.After(end) || meta.Sequence.Stream >= last {
+				done = true
+			}
+			var item struct {
+				ID string `json:"id"`
+			}
+			if !meta.Timestamp.After(end) && json.Unmarshal(m.Data(), &item) == nil && ids[item.ID] {
+				found = append(found, meta.Sequence.Stream)
+			}
+		}
+		done = done || got == 0
+	}
+	for i, seq := range found {
+		if err := st.DeleteMsg(ctx, seq); err != nil && !isNotFound(err) {
+			return i, fmt.Errorf("deleting a routed copy (team stream sequence %d): %w", seq, err)
+		}
+	}
+	return len(found), nil
+}
+
+// recordsOf returns every decision record that names the customer.
+func (a *Admin) recordsOf(ctx context.Context, id string) ([]*decisions.Record, error) {
+	var out []*decisions.Record
+	q := decisions.Query{Customer: id, Limit: 500}
+	for {
+		p, err := a.Records.Search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Records...)
+		if p.Next == 0 {
+			return out, nil
+		}
+		q.Before = p.Next
+	}
+}
+
+func appendNew(list []string, v string) []string {
+	if v == "" || slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// isNotFound reports JetStream's "no message found" API error, which a
+// deleted or expired sequence answers.
+func isNotFound(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeMessageNotFound
+}
