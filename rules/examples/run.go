@@ -61,6 +61,12 @@ func Run(r *rules.Rules, set *Set, decide Decide) *Report {
 	if decide == nil {
 		decide = OwnTextOrParent
 	}
+	return newReport(r, set, run(r, set, decide))
+}
+
+// run decides every example of set with r through decide, each parent
+// before its replies, and returns the outcomes in file order.
+func run(r *rules.Rules, set *Set, decide Decide) []*Outcome {
 	index := map[string]int{}
 	for i, ex := range set.Examples {
 		if ex.ID != "" {
@@ -92,7 +98,7 @@ func Run(r *rules.Rules, set *Set, decide Decide) *Report {
 			outcomes[j] = &o
 		}
 	}
-	return newReport(r, set, outcomes)
+	return outcomes
 }
 
 // why sums up an outcome for a failure report: the winning route chain and
