@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
@@ -40,6 +41,12 @@ const rulesUsage = `usage:
       and every failure with why. Exit 0 when all pass (or the accuracy is
       at least -min-accuracy), 1 when not, 2 when a file does not load.
 
+  switchboard rules evaluate [-rules FILE] [-examples FILE] [-folds 5] [-seed 1] [-json]
+      Cross-validate the rules with their model on labelled examples (the
+      file the rules name, or FILE): each example is decided by a model
+      trained on the other folds. Prints the accuracy of the rules without
+      the model, of the model alone and of both, and per team.
+
   switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
       Replay messages stored in the ingest stream through the live rules
       (router.rules_file of -config, or -live FILE) and NEW.yaml, and show
@@ -60,6 +67,8 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return rulesTest(args[1:], stdout, stderr)
 	case "backtest":
 		return rulesBacktest(ctx, args[1:], stdout, stderr)
+	case "evaluate":
+		return rulesEvaluate(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, rulesUsage)
 		return 0
@@ -115,6 +124,11 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		exNote = fmt.Sprintf("; %d examples in %s: run them with rules test -examples", len(set.Examples), exPath)
+	}
+	if r.HasModel() {
+		st := r.ModelStats()
+		exNote += fmt.Sprintf("; model %s trained on %d examples and %d corrections in %s, min_confidence %g: rules evaluate measures it",
+			r.ModelVersion(), st.Examples, st.Corrections, st.Took.Round(time.Millisecond), r.MinConfidence())
 	}
 	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams%s)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()), exNote)
 	return 0
@@ -350,10 +364,19 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
 	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
 	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
-	if d.Decided {
+	switch {
+	case d.ModelDecided:
+		fmt.Fprintf(tw, "decided\tyes, by the model: no route named a team\n")
+	case d.Decided:
 		fmt.Fprintf(tw, "decided\tyes, by route %s\n", d.Route)
-	} else {
+	default:
 		fmt.Fprintf(tw, "decided\tno: no route names a team, so default_team has it (a reply follows what it answers)\n")
+	}
+	if d.Model.Len() > 0 {
+		fmt.Fprintf(tw, "model\t%s\n", d.Model)
+		if tr.Fallback != "" {
+			fmt.Fprintf(tw, "\t%s\n", tr.Fallback)
+		}
 	}
 	if d.OverrideThread {
 		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")

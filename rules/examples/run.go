@@ -123,6 +123,10 @@ func why(o *Outcome, ex *Example) (chain []string, words []string, note string) 
 		note = fmt.Sprintf("its own text decided nothing; it followed %s (the example it answers)", ex.ReplyTo)
 	case o.Decision.Noise:
 		note = fmt.Sprintf("noise route %s matched", o.Decision.Route)
+	case o.Decision.ModelDecided:
+		note = "no route named a team: the model chose it (" + o.Decision.Model.String() + ")"
+	case !o.Decision.Decided && o.Decision.Model.Len() > 0:
+		note = "no route named a team and the model did not decide (" + o.Decision.Model.String() + "): default_team"
 	case !o.Decision.Decided:
 		note = "no route named a team: default_team"
 	default:
