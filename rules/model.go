@@ -211,10 +211,8 @@ func (r *Rules) trainOn(exs []exampleset.Example, corrections []Correction, exam
 		flat  []uint32
 		s     = r.newState()
 		full  bool
-		h     = sha256.New()
 		count = make([]int, len(r.labels))
 	)
-	hashPart(h, examplesData)
 	add := func(env *message.Envelope, label string) bool {
 		li, ok := index[label]
 		if !ok || full {
@@ -252,9 +250,6 @@ func (r *Rules) trainOn(exs []exampleset.Example, corrections []Correction, exam
 		env := &message.Envelope{Channel: c.Channel, Subject: c.Subject, Text: c.Text, Lang: c.Lang}
 		if add(env, c.Team) {
 			st.Corrections++
-			for _, part := range []string{c.ID, c.Team, c.Channel, c.Subject, c.Text, c.Lang} {
-				hashPart(h, []byte(part))
-			}
 		}
 	}
 	if full {
@@ -289,8 +284,45 @@ func (r *Rules) trainOn(exs []exampleset.Example, corrections []Correction, exam
 	}
 	st.Epochs, st.Buckets, st.SizeBytes = m.Epochs(), m.Buckets(), m.SizeBytes()
 	st.Took = time.Since(start)
-	sum := h.Sum(nil)
-	return &trained{m: m, toLabel: toLabel, version: hex.EncodeToString(sum[:6]), stats: st}, warns, nil
+	return &trained{m: m, toLabel: toLabel, version: r.trainingVersion(examplesData, corrections), stats: st}, warns, nil
+}
+
+// trainingVersion is the model version of training on an examples file
+// with this content and these corrections (newestCorrections already
+// applied): a hash of the file and of the corrections of declared teams.
+// Watch compares it with the running model's to tell whether a reload of
+// unchanged rules must train again.
+func (r *Rules) trainingVersion(examplesData []byte, corrections []Correction) string {
+	h := sha256.New()
+	hashPart(h, examplesData)
+	for _, c := range corrections {
+		if !slices.Contains(r.labels, c.Team) {
+			continue
+		}
+		for _, part := range []string{c.ID, c.Team, c.Channel, c.Subject, c.Text, c.Lang} {
+			hashPart(h, []byte(part))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// trainingChanged reports whether the model of r would learn from
+// something else now: the examples file changed, or (with
+// learn_from_corrections) the corrections. It is false for rules without
+// a model, and true when the examples file cannot be read (the reload then
+// says why).
+func (r *Rules) trainingChanged(corrections []Correction) bool {
+	if r.model == nil {
+		return false
+	}
+	data, err := yamlfile.ReadFile(r.examples, exampleset.MaxTSVBytes)
+	if err != nil {
+		return true
+	}
+	if !r.clf.learn {
+		corrections = nil
+	}
+	return r.trainingVersion(data, newestCorrections(corrections)) != r.model.version
 }
 
 // safeTrain is classify.Train with a panic turned into an error: training
@@ -321,7 +353,7 @@ func newestCorrections(cs []Correction) []Correction {
 	}
 	newest := map[string]Correction{}
 	for _, c := range cs {
-		if c.ID == "" || c.Team == "" {
+		if c.ID == "" || c.Team == "" || c.Team == NoiseLabel {
 			continue
 		}
 		if old, ok := newest[c.ID]; !ok || c.At.After(old.At) || c.At.Equal(old.At) && c.Team > old.Team {
