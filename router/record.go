@@ -35,6 +35,9 @@ func (r *Router) record(ctx context.Context, a *attemptState, noise bool, dead m
 		kind = decisions.EventReplay
 	}
 	ev := decisions.Event{At: now, Kind: kind, Teams: p.Teams, Detail: p.Reason}
+	if p.Reason == decisions.ReasonReroute && a.meta.NumDelivered <= 1 {
+		ev.Kind, ev.By, ev.Detail = decisions.EventReroute, p.RerouteBy, p.RerouteNote
+	}
 	if p.Followed != "" {
 		ev.Detail += " " + p.Followed
 	}
@@ -60,7 +63,7 @@ func (r *Router) record(ctx context.Context, a *attemptState, noise bool, dead m
 		for _, id := range p.Matched {
 			next.Routes = append(next.Routes, decisions.RouteMatch{ID: id})
 		}
-		next.Model = p.Scores
+		next.Model, next.Route, next.ModelDecided = p.Scores, p.Route, p.ModelDecided
 		next.Reason, next.Followed, next.Conversation = p.Reason, p.Followed, p.Conversation
 		next.Customer, next.Case = p.Customer, p.Case
 		switch {
