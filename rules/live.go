@@ -380,6 +380,10 @@ func (rw *rulesWatcher) teamsInUse() func(string) bool {
 	return func(team string) bool { return set[team] }
 }
 
+// FileVersion is the version (Rules.Version) of rules with this content,
+// without parsing them (which trains their model).
+func FileVersion(data []byte) string { return contentVersion(data) }
+
 // contentVersion is the rules version of a file's content.
 func contentVersion(data []byte) string {
 	sum := sha256.Sum256(data)

@@ -5,11 +5,12 @@
 //
 //	switchboard [run] [-config FILE]        run the daemon (the default)
 //	switchboard config check [FILE]         validate a configuration file
-//	switchboard rules check|test|backtest   work with routing rules
+//	switchboard rules check|test|backtest|evaluate|report   work with routing rules
 //	switchboard tail TEAM [-from new|all|DURATION]
 //	switchboard dead list|replay            inspect and re-drive dead letters
 //	switchboard trace ID                    where an item went, and why
 //	switchboard messages search             find items by team, channel, text, time
+//	switchboard reroute ID TEAM             send an item to another team; record the correction
 //	switchboard version
 package main
 
@@ -43,11 +44,14 @@ Usage:
   switchboard rules check [FILE]            validate a rules file
   switchboard rules test [flags] TEXT       show how a message would be routed
   switchboard rules backtest -rules FILE    replay stored messages through new rules
+  switchboard rules evaluate                cross-validate the rules and their model on the examples
+  switchboard rules report [-since 30d]     operators' corrections per route and team, worst first
   switchboard tail [flags] TEAM             print a team queue's items as JSON lines
   switchboard dead list [flags]             show dead letters: reason, team, target, error
   switchboard dead replay [flags]           re-drive dead letters after fixing the cause
   switchboard trace [-json] ID              where an item went, and why: decision, deliveries, history
   switchboard messages search [flags]       find items by team, channel, text or time, newest first
+  switchboard reroute ID TEAM               send an item to another team and record the correction
   switchboard bench [flags]                 measure routing end to end in-process
   switchboard version                       print the version
 
@@ -67,6 +71,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"trace":    traceCmd,
 		"messages": messagesCmd,
 		"bench":    benchCmd,
+		"reroute":  rerouteCmd,
 		"version": func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Fprintln(stdout, "switchboard", version)
 			return 0

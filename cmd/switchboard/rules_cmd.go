@@ -47,6 +47,11 @@ const rulesUsage = `usage:
       trained on the other folds. Prints the accuracy of the rules without
       the model, of the model alone and of both, and per team.
 
+  switchboard rules report [-since 30d] [-config FILE] [-json]
+      Count the operators' corrections (rerouted items) per route and per
+      team: which routes, or the model, decided items that were moved, and
+      which teams lost and gained them, the worst first.
+
   switchboard rules backtest -rules NEW.yaml [-since 7d | -last N]
       Replay messages stored in the ingest stream through the live rules
       (router.rules_file of -config, or -live FILE) and NEW.yaml, and show
@@ -69,6 +74,8 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return rulesBacktest(ctx, args[1:], stdout, stderr)
 	case "evaluate":
 		return rulesEvaluate(args[1:], stdout, stderr)
+	case "report":
+		return rulesReport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, rulesUsage)
 		return 0
@@ -481,6 +488,14 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	defer nc.Close()
+	// With the operators' corrections, as the daemon's models have them.
+	if live, err = withCorrections(ctx, js, cfg, *livePath, live); err == nil {
+		next, err = withCorrections(ctx, js, cfg, *newPath, next)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
+		return 1
+	}
 	subjects := bus.NewSubjects(cfg.Streams)
 	rep, err := backtest.Run(ctx, js, live, next, backtest.Options{
 		Stream: subjects.IngestStream, Filter: subjects.AllIngest(),
@@ -506,6 +521,22 @@ func percent(n, of int) string {
 	return fmt.Sprintf("(%.1f%%)", 100*float64(n)/float64(of))
 }
 
+// modelNote describes a backtested rule set's model.
+func modelNote(version string, decided int) string {
+	if version == "" {
+		return ""
+	}
+	return fmt.Sprintf(", model %s decided %d", version, decided)
+}
+
+// byModel says the model chose a backtested example's team.
+func byModel(top string) string {
+	if top == "" {
+		return ""
+	}
+	return " (the model chose: " + top + ")"
+}
+
 func printBacktest(w io.Writer, rep *backtest.Report) {
 	window := "since " + rep.Since
 	if rep.Last > 0 {
@@ -513,8 +544,8 @@ func printBacktest(w io.Writer, rep *backtest.Report) {
 	}
 	fmt.Fprintf(w, "backtest of %s, %s\n", rep.Stream, window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "live rules\t%s (version %s)\n", rep.LiveRules, rep.LiveVersion)
-	fmt.Fprintf(tw, "new rules\t%s (version %s)\n", rep.NewRules, rep.NewVersion)
+	fmt.Fprintf(tw, "live rules\t%s (version %s%s)\n", rep.LiveRules, rep.LiveVersion, modelNote(rep.LiveModel, rep.LiveByModel))
+	fmt.Fprintf(tw, "new rules\t%s (version %s%s)\n", rep.NewRules, rep.NewVersion, modelNote(rep.NewModel, rep.NewByModel))
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d messages: %d would change team %s, %d keep their team", rep.Messages, rep.Changed, percent(rep.Changed, rep.Messages), rep.Unchanged+rep.Other)
 	if rep.Other > 0 {
@@ -542,7 +573,7 @@ func printBacktest(w io.Writer, rep *backtest.Report) {
 		fmt.Fprintf(w, "  %s → %s\n", t.From, t.To)
 		for _, e := range t.Examples {
 			fmt.Fprintf(w, "    %s  %q\n", e.ID, e.Text)
-			fmt.Fprintf(w, "      live matched %s; new matched %s\n", orDash(e.LiveMatched), orDash(e.NewMatched))
+			fmt.Fprintf(w, "      live matched %s%s; new matched %s%s\n", orDash(e.LiveMatched), byModel(e.LiveModel), orDash(e.NewMatched), byModel(e.NewModel))
 		}
 	}
 }

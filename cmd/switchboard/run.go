@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -130,6 +131,14 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fixes, err := corrections.Open(ctx, b.JS, correctionsConfig(cfg))
+	if err != nil {
+		return err
+	}
+	if rs, err = learnAtStart(ctx, cfg.Router.RulesFile, rs, fixes, log); err != nil {
+		return err
+	}
+	rs.RegisterSecrets(d.secrets)
 	ops, err := opsAuth(cfg, log)
 	if err != nil {
 		return err
@@ -170,7 +179,8 @@ func (d *daemon) run(ctx context.Context) error {
 	live := rules.NewLive(rs)
 	metrics.RulesInForce(rs.Version())
 	reloads := &console.ReloadLog{}
-	ui, err := mountConsole(mux, consoleDeps{cfg: cfg, log: log, bus: b, ops: ops, records: records, sup: sup, metrics: metrics, live: live, reloads: reloads})
+	ui, err := mountConsole(mux, consoleDeps{cfg: cfg, log: log, bus: b, ops: ops, records: records, sup: sup, metrics: metrics, live: live, reloads: reloads,
+		rerouter: newRerouter(b, records, fixes, live)})
 	if err != nil {
 		return err
 	}
@@ -200,8 +210,9 @@ func (d *daemon) run(ctx context.Context) error {
 	watchDone := make(chan error, 1)
 	go func() {
 		watchDone <- rules.Watch(watchCtx, cfg.Router.RulesFile, live, rules.WatchOptions{
-			Reload: d.reload,
-			Log:    log.Named("rules"),
+			Reload:      d.reload,
+			Log:         log.Named("rules"),
+			Corrections: modelCorrections(fixes),
 			Check: func(r *rules.Rules) error {
 				r.RegisterSecrets(d.secrets) // before a target could log them
 				return rt.Check(r)
