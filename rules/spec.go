@@ -9,9 +9,13 @@
 // it says continue: true (fan-out), and a matching route's child routes refine
 // its decision.
 //
-// Load or Parse compile a file into an immutable *Rules; Classify decides
-// where an envelope goes and Explain also says why. Live holds the rules in
-// use and Watch swaps in a new version when the file changes.
+// Load or Parse compile a file into an immutable *Rules; with a
+// classifier: section they also train a text classifier (package
+// classify) on the file's labelled examples, the model that chooses the
+// team when no route names one and that model conditions ask. Classify
+// decides where an envelope goes and Explain also says why. Live holds the
+// rules in use and Watch swaps in a new version when the file (or the
+// model's training data) changes.
 package rules
 
 import (
