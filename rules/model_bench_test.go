@@ -39,6 +39,18 @@ func (c *cpuTimer) stop(b *testing.B) {
 	}
 }
 
+// withoutClassifier returns the shipped rules' text without its
+// classifier: section (it comes right before teams:).
+func withoutClassifier(t testing.TB, text string) string {
+	t.Helper()
+	start := strings.Index(text, "\nclassifier:\n")
+	end := strings.Index(text, "\nteams:\n")
+	if start < 0 || end < start {
+		t.Fatal("the shipped rules have no classifier: section before teams:")
+	}
+	return text[:start] + text[end:]
+}
+
 // shippedWithout loads the shipped rules, and the same file without its
 // classifier: section (rules alone).
 func shippedWithout(b *testing.B) (withModel, rulesAlone *Rules) {
@@ -51,13 +63,7 @@ func shippedWithout(b *testing.B) (withModel, rulesAlone *Rules) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	text := string(data)
-	start := strings.Index(text, "\nclassifier:\n")
-	end := strings.Index(text, "\nteams:\n")
-	if start < 0 || end < start {
-		b.Fatal("the shipped rules have no classifier: section before teams:")
-	}
-	rulesAlone, err = Parse("../rules.yaml", []byte(text[:start]+text[end:]))
+	rulesAlone, err = Parse("../rules.yaml", []byte(withoutClassifier(b, string(data))))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -126,7 +126,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer b.Close()
 	d.bus = b
-	go b.Monitor(ctx, time.Duration(cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: metrics})
 	records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
 	if err != nil {
 		return err
@@ -194,6 +193,11 @@ func (d *daemon) run(ctx context.Context) error {
 	// Deferred after b.Close, so it runs first: Redis closes before NATS,
 	// and only after the router stopped (below).
 	defer closeDelivery()
+	// Store usage is watched once every stream and bucket exists: in
+	// nats-server v2.12.1 an account info request (the monitor's) races
+	// with a stream update (the decision, corrections and router state
+	// streams are updated at every start), as the race detector shows.
+	go b.Monitor(ctx, time.Duration(cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: metrics})
 
 	// Producers (connectors, HTTP) and the router stop separately, so that
 	// the router can finish in-flight work after polling stopped.

@@ -24,14 +24,16 @@ func TestEvaluateShipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Deterministic: the same file, folds and seed give the same numbers.
-	again, err := Evaluate(r, set, EvalOptions{Seed: DefaultSeed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(ev)
-	b, _ := json.Marshal(again)
-	if !bytes.Equal(a, b) {
-		t.Errorf("two evaluations differ:\n%s\n%s", a, b)
+	if !raceEnabled {
+		again, err := Evaluate(r, set, EvalOptions{Seed: DefaultSeed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(ev)
+		b, _ := json.Marshal(again)
+		if !bytes.Equal(a, b) {
+			t.Errorf("two evaluations differ:\n%s\n%s", a, b)
+		}
 	}
 	// The routes alone decide as the batch test without the model does.
 	noModel := Run(r, set, func(r *rules.Rules, env *message.Envelope, parent *Outcome) Outcome {
