@@ -126,24 +126,52 @@ func (v *Vectorizer) AddWord(folded []byte) bool {
 
 // AddStem adds the stem of a word in a language ("fi", "en", "sv"; any
 // short string): stems of one language never meet those of another. Stems
-// are compared with ä, ö and å replaced, as words are. Empty stems and stems
-// after MaxFeatures are ignored.
-func (v *Vectorizer) AddStem(lang string, stem []byte) {
+// are compared with ä, ö and å replaced, as words are (stems up to
+// maxStripStem bytes; longer ones as they are). Empty stems and stems after
+// MaxFeatures are ignored.
+func (v *Vectorizer) AddStem(lang string, stem []byte) { addStem(v, lang, stem) }
+
+// AddStemString is AddStem for a stem held as a string (a stemmer's cache),
+// without converting it: the same stem adds the same feature either way.
+func (v *Vectorizer) AddStemString(lang, stem string) { addStem(v, lang, stem) }
+
+// maxStripStem: stems longer than this are hashed as they are, ä, ö and å
+// included.
+const maxStripStem = 64
+
+func addStem[T string | []byte](v *Vectorizer, lang string, stem T) {
 	if len(stem) == 0 || len(v.ids)+1 > MaxFeatures {
 		return
 	}
+	if id := stemID(lang, stem); v.firstTime(id) {
+		v.ids = append(v.ids, id)
+	}
+}
+
+// stemID hashes a stem of a language: FNV-1a of the stem with ä, ö and å
+// read as a, o and a (what stripDiacritics would give), seeded by the
+// language, finished with mix.
+func stemID[T string | []byte](lang string, stem T) uint32 {
 	h := seedStem
 	for i := 0; i < len(lang); i++ {
 		h = (h ^ uint32(lang[i])) * 0x01000193
 	}
-	var buf [64]byte
-	if len(stem) <= len(buf) {
-		stem, _ = stripDiacritics(buf[:0], stem)
+	strip := len(stem) <= maxStripStem
+	for i := 0; i < len(stem); i++ {
+		c := stem[i]
+		if strip && c == 0xC3 && i+1 < len(stem) {
+			switch stem[i+1] {
+			case 0xA4, 0xA5, 0x84, 0x85: // ä å Ä Å
+				c = 'a'
+				i++
+			case 0xB6, 0x96: // ö Ö
+				c = 'o'
+				i++
+			}
+		}
+		h = (h ^ uint32(c)) * 0x01000193
 	}
-	id := hashBytes(h, stem)
-	if v.firstTime(id) {
-		v.ids = append(v.ids, id)
-	}
+	return mix(h) &^ gramBit
 }
 
 // firstTime adds h to the seen set and reports whether it was new.

@@ -106,6 +106,41 @@ func TestAddStem(t *testing.T) {
 	}
 }
 
+// TestAddStemString holds AddStemString to AddStem, and both to the ids
+// the stems had before stemID hashed them without a copy: the word with ä,
+// ö and å replaced by stripDiacritics, then hashed.
+func TestAddStemString(t *testing.T) {
+	long := strings.Repeat("ä", 40) // 80 bytes: over maxStripStem, hashed as it is
+	for _, stem := range []string{"lasku", "myöhäs", "ÅÄÖ", "åter", "\xc3", "a\xc3", long, "x"} {
+		for _, lang := range []string{"fi", "en", "sv"} {
+			h := seedStem
+			for i := 0; i < len(lang); i++ {
+				h = (h ^ uint32(lang[i])) * 0x01000193
+			}
+			var buf [maxStripStem]byte
+			b := []byte(stem)
+			if len(b) <= len(buf) {
+				b, _ = stripDiacritics(buf[:0], b)
+			}
+			want := hashBytes(h, b)
+			v := NewVectorizer()
+			v.AddStem(lang, []byte(stem))
+			w := NewVectorizer()
+			w.AddStemString(lang, stem)
+			if got := v.Features(); len(got) != 1 || got[0] != want {
+				t.Errorf("AddStem(%q, %q) = %v, want [%d]", lang, stem, got, want)
+			}
+			if got := w.Features(); len(got) != 1 || got[0] != want {
+				t.Errorf("AddStemString(%q, %q) = %v, want [%d]", lang, stem, got, want)
+			}
+		}
+	}
+	v := NewVectorizer()
+	if n := testing.AllocsPerRun(100, func() { v.Reset(); v.AddStemString("fi", long) }); n != 0 {
+		t.Errorf("AddStemString allocates %.1f times", n)
+	}
+}
+
 func TestFeatureKinds(t *testing.T) {
 	v := NewVectorizer()
 	v.AddWord([]byte("abc"))

@@ -62,6 +62,7 @@ func (r *Router) decideContext(ctx context.Context, a *attemptState, d rules.Dec
 	seq := a.meta.Sequence.Stream
 	in := conversation.Input{Env: env, Decided: d.Decided, Teams: uniq(d.Teams),
 		Deferred: !d.Decided && d.Route != "", // a route with sticky: true
+		Weak:     d.ModelDecided,
 		Known:    func(t string) bool { return a.set.teams[t] != nil }}
 
 	if env.ParentID != "" && r.records != nil {

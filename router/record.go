@@ -40,7 +40,7 @@ func (r *Router) persist(ctx context.Context, a *attemptState, noise bool) (prev
 		for _, id := range p.Matched {
 			next.Routes = append(next.Routes, decisions.RouteMatch{ID: id})
 		}
-		next.Model = p.Scores
+		next.Model, next.Route, next.ModelDecided = p.Scores, p.Route, p.ModelDecided
 		next.Reason, next.Followed, next.Conversation = p.Reason, p.Followed, p.Conversation
 		next.Customer, next.Case = p.Customer, p.Case
 		next.Delivery = nil
@@ -49,6 +49,9 @@ func (r *Router) persist(ctx context.Context, a *attemptState, noise bool) (prev
 			kind = decisions.EventReplay
 		}
 		ev := decisions.Event{At: now, Kind: kind, Teams: p.Teams, Detail: p.Reason}
+		if p.Reason == decisions.ReasonReroute {
+			ev.Kind, ev.By, ev.Detail = decisions.EventReroute, p.RerouteBy, p.RerouteNote
+		}
 		if p.Followed != "" {
 			ev.Detail += " " + p.Followed
 		}
@@ -111,6 +114,7 @@ func (p *progressRecord) adopt(prev *decisions.Record) {
 	p.Teams, p.Reason, p.Followed, p.Conversation = prev.Teams, prev.Reason, prev.Followed, prev.Conversation
 	p.Customer, p.Case = prev.Customer, prev.Case
 	p.Topics, p.Priority, p.Tags, p.Scores = prev.Topics, prev.Priority, prev.Tags, prev.Model
+	p.Route, p.ModelDecided = prev.Route, prev.ModelDecided
 	p.Matched = p.Matched[:0:0]
 	for _, rt := range prev.Routes {
 		p.Matched = append(p.Matched, rt.ID)

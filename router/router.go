@@ -431,6 +431,7 @@ func (r *Router) decide(ctx context.Context, a *attemptState) (noise bool) {
 	a.rec = &progressRecord{
 		Seq: meta.Sequence.Stream, ID: env.ID, Version: d.Version,
 		Topics: d.Topics, Priority: d.Priority, Tags: d.Tags, Matched: d.Matched,
+		Route: d.Route, ModelDecided: d.ModelDecided, Scores: modelScores(d.Model),
 		RoutedAt: r.now().UTC(),
 	}
 	if env.Lang == "" && d.Lang != "und" {
@@ -452,6 +453,16 @@ func (r *Router) decide(ctx context.Context, a *attemptState) (noise bool) {
 			return false
 		}
 		a.log.Info("replayed item's team is not in the rules in force; routing it afresh", zap.String("team", replayTeam))
+	}
+	// A reroute goes to the teams the operator chose, whatever the rules
+	// say now (noise included), with the guarantees of any routing.
+	if rr := rerouteOf(a.msg); len(rr.teams) > 0 {
+		if teams := knownTeams(rr.teams, a.set); len(teams) > 0 {
+			a.rec.Teams, a.rec.Reason = teams, decisions.ReasonReroute
+			a.rec.RerouteBy, a.rec.RerouteNote = rr.by, rr.note
+			return false
+		}
+		a.log.Info("rerouted item's teams are not in the rules in force; routing it afresh", zap.Strings("teams", rr.teams))
 	}
 	if d.Noise {
 		a.rec.Reason = decisions.ReasonText

@@ -112,8 +112,15 @@ type progressRecord struct {
 	Customer *message.Customer `json:"customer,omitempty"`
 	Case     *message.Case     `json:"case,omitempty"`
 	// Scores are the model's top teams, when the rules have a model.
-	Scores   []decisions.Score `json:"scores,omitempty"`
-	RoutedAt time.Time         `json:"routed_at"`
+	Scores []decisions.Score `json:"scores,omitempty"`
+	// Route is the rules' deciding route; ModelDecided says the model
+	// chose the team instead.
+	Route        string `json:"route,omitempty"`
+	ModelDecided bool   `json:"model_decided,omitempty"`
+	// RerouteBy and RerouteNote are the operator's, for a reroute.
+	RerouteBy   string    `json:"reroute_by,omitempty"`
+	RerouteNote string    `json:"reroute_note,omitempty"`
+	RoutedAt    time.Time `json:"routed_at"`
 	// Done lists, per team, the ids of the targets that accepted the item.
 	Done map[string][]string `json:"done,omitempty"`
 	// Closed maps a finished team to "delivered" or its dead-letter reason.

@@ -16,18 +16,20 @@ package rules
 //   - plus the score of its best matching child route, and so on down, so
 //     that the words of a sub-topic ("ei ole tullut" under logistics) count
 //     for the topic;
-//   - plus ModelWeight times a trained model's probability that the child's
-//     team owns the item, when a Model is given (ClassifyWith).
+//   - plus ModelWeight times the model's probability that the child's team
+//     owns the item, when the rules have a model (or ClassifyWith is given
+//     one).
 //
 // Not scored, on purpose: how often a word repeats (a long mail quoting the
 // same word says no more), where in the text a word stands (the main ask is
 // as often after "mutta" as before it), and negation ("en halua hyvitystä"
 // still names a refund; write text.none for what must not match).
 
-// Model is a trained classifier's opinion of one item: the hook through
-// which its scores join the words' in mode: best.
+// Model is a classifier's opinion of one item, given to ClassifyWith and
+// ExplainWith in place of the rules' own model (Opinion is one).
 type Model interface {
-	// TeamScore is the probability, from 0 to 1, that team owns the item.
+	// TeamScore is the probability, from 0 to 1, that team owns the item
+	// (NoiseLabel: that it is noise).
 	TeamScore(team string) float64
 }
 
@@ -61,6 +63,9 @@ type scorer interface {
 	termHit(t int32) bool
 	termInSubject(t int32) bool
 	routeHolds(i int32) bool
+	// modelScore is the model's probability of a label, and whether
+	// there is a model.
+	modelScore(label int32) (float64, bool)
 }
 
 // wordScore is route i's own words' score.
@@ -97,14 +102,10 @@ func (r *Rules) pathScore(sc scorer, i int32) float64 {
 }
 
 // childScore is the score of child route c for its best-mode parent.
-func (r *Rules) childScore(sc scorer, c int32, m Model) float64 {
+func (r *Rules) childScore(sc scorer, c int32) float64 {
 	s := r.pathScore(sc, c)
-	if m != nil {
-		team := r.routes[c].owner
-		if team == "" {
-			team = r.defaultTeam
-		}
-		s += ModelWeight * m.TeamScore(team)
+	if p, ok := sc.modelScore(r.routes[c].label); ok {
+		s += ModelWeight * p
 	}
 	return s
 }
@@ -113,7 +114,7 @@ func (r *Rules) childScore(sc scorer, c int32, m Model) float64 {
 // -1 when no child's conditions hold. A noise child that holds wins
 // outright (noise stops everything); otherwise the highest score wins and
 // file order breaks ties.
-func (r *Rules) pickBest(sc scorer, p int32, m Model) int32 {
+func (r *Rules) pickBest(sc scorer, p int32) int32 {
 	win, top := int32(-1), 0.0
 	for c := p + 1; c < r.routes[p].end; c = r.routes[c].end {
 		if !sc.routeHolds(c) {
@@ -122,7 +123,7 @@ func (r *Rules) pickBest(sc scorer, p int32, m Model) int32 {
 		if r.routes[c].noise {
 			return c
 		}
-		if s := r.childScore(sc, c, m); win < 0 || s > top {
+		if s := r.childScore(sc, c); win < 0 || s > top {
 			win, top = c, s
 		}
 	}
@@ -144,7 +145,7 @@ func (r *Rules) resolveBest(s *state, p int32) int32 {
 	if s.bestGen[p] == s.gen {
 		return s.bestWin[p]
 	}
-	w := r.pickBest(s, p, s.model)
+	w := r.pickBest(s, p)
 	s.bestGen[p], s.bestWin[p] = s.gen, w
 	return w
 }

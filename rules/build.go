@@ -88,6 +88,9 @@ type route struct {
 	// decided: the route names an owning team (itself or inherited), so
 	// the item's own text decided where it goes (Decision.Decided).
 	decided bool
+	// label is the index in Rules.labels of the route's owning team (the
+	// default team when none), for the model's part in mode: best.
+	label int32
 }
 
 // cond is a route's compiled match conditions; an empty cond matches every
@@ -106,6 +109,8 @@ type cond struct {
 	// trigger: the route can only match when one of these terms hit; nil
 	// when the route has no text.any or text.all (it is always evaluated).
 	trigger []int32
+	// model is the model condition, nil when none.
+	model *modelCond
 }
 
 const (
@@ -168,6 +173,8 @@ type builder struct {
 	// records which cap was already reported, so each is reported once.
 	entries, regexes, vocabEntries int
 	capped                         map[string]bool
+	// clf is the classifier: section, nil when none.
+	clf *classifierConf
 }
 
 func newBuilder(doc *yamlfile.Doc, st *stemmer) *builder {
@@ -454,6 +461,7 @@ func (b *builder) route(rs *RouteSpec, p yamlfile.Path, parent int32, inh inheri
 		r.ownTags = append(r.ownTags, b.tagID(t))
 	}
 	r.cond = b.cond(&rs.Match, p.Child("match"))
+	r.cond.model = b.modelCond(rs.Match.Model, p.Child("match").Child("model"), r.owner, rs.Noise)
 	r.score, r.scoreRegex = scoreTerms(&r.cond), len(r.cond.regex) > 0
 	chain := append(slices.Clip(inh.chain), rs.ID)
 

@@ -19,6 +19,11 @@ type Trace struct {
 	StemLangs []string `json:"stem_langs"`
 	// Routes lists every route, depth first, as evaluation met it.
 	Routes []RouteTrace `json:"routes"`
+	// Model is the model's top three labels (as Decision.Model), and
+	// Fallback what the model did about the owning team, for people;
+	// both empty without a model.
+	Model    ModelTop `json:"model,omitzero"`
+	Fallback string   `json:"fallback,omitempty"`
 }
 
 // RouteTrace is what happened to one route.
@@ -48,8 +53,8 @@ type RouteTrace struct {
 // CondTrace is one condition's outcome.
 type CondTrace struct {
 	// Cond names the condition as written: channel, kind, lang, thread,
-	// author.email, metadata.<key>, tags, text.any, text.all, text.none,
-	// text.regex.
+	// author.email, metadata.<key>, tags, model, text.any, text.all,
+	// text.none, text.regex.
 	Cond string `json:"cond"`
 	// OK says the condition held.
 	OK bool `json:"ok"`
@@ -73,13 +78,14 @@ func (r *Rules) Explain(env *message.Envelope) (Decision, Trace) {
 	return r.ExplainWith(env, nil)
 }
 
-// ExplainWith is Explain with a model's opinion of the item, as
-// ClassifyWith.
+// ExplainWith is Explain with m's opinion of the item in place of the
+// rules' own model, as ClassifyWith.
 func (r *Rules) ExplainWith(env *message.Envelope, m Model) (Decision, Trace) {
 	s := r.getState()
 	defer r.putState(s)
 	r.prepare(s, env)
-	e := &explainer{r: r, s: s, env: env, model: m, words: map[int32][]string{}, subj: map[int32]bool{}}
+	r.opinion(s, m)
+	e := &explainer{r: r, s: s, env: env, words: map[int32][]string{}, subj: map[int32]bool{}}
 	for lang := range numStemLangs {
 		if s.stemLangs&(1<<lang) == 0 {
 			continue
@@ -101,6 +107,8 @@ func (r *Rules) ExplainWith(env *message.Envelope, m Model) (Decision, Trace) {
 			e.tr.Routes[e.pos[i]].Decided = true
 		}
 	}
+	chosen := r.fallback(&d, s.probs, s.opinion)
+	e.tr.Model, e.tr.Fallback = d.Model, r.fallbackText(&d, s.probs, chosen)
 	return d, e.tr
 }
 
@@ -108,7 +116,6 @@ type explainer struct {
 	r        *Rules
 	s        *state
 	env      *message.Envelope
-	model    Model
 	stems    [numStemLangs][]string
 	words    map[int32][]string // term → matched words (nil: no match)
 	subj     map[int32]bool     // term → occurs in the subject
@@ -169,7 +176,7 @@ func (e *explainer) siblings(first, stop int32) {
 // bestSiblings evaluates the children of best-mode parent p: each one is
 // tried and scored, and only the winner matches (see best.go).
 func (e *explainer) bestSiblings(p int32) {
-	win := e.r.pickBest(e, p, e.model)
+	win := e.r.pickBest(e, p)
 	for c := p + 1; c < e.r.routes[p].end; c = e.r.routes[c].end {
 		rt := e.r.routes[c]
 		ok, conds := e.eval(rt)
@@ -177,7 +184,7 @@ func (e *explainer) bestSiblings(p int32) {
 		e.tr.Routes = append(e.tr.Routes, RouteTrace{ID: rt.id, Depth: rt.depth, Line: rt.line, Matched: ok && c == win, Conditions: conds})
 		tr := &e.tr.Routes[len(e.tr.Routes)-1]
 		if ok && !rt.noise {
-			tr.Score = e.r.childScore(e, c, e.model)
+			tr.Score = e.r.childScore(e, c)
 		}
 		switch {
 		case !ok:
@@ -223,6 +230,8 @@ func (e *explainer) termInSubject(t int32) bool {
 	}
 	return in
 }
+
+func (e *explainer) modelScore(label int32) (float64, bool) { return e.s.modelScore(label) }
 
 func (e *explainer) routeHolds(i int32) bool {
 	ok, _ := e.eval(e.r.routes[i])
@@ -283,6 +292,17 @@ func (e *explainer) eval(rt *route) (bool, []CondTrace) {
 	for _, mc := range c.metadata {
 		v, ok := env.Metadata[mc.key]
 		e.globCond("metadata."+mc.key, v, ok, mc.globs, add)
+	}
+	if mc := c.model; mc != nil {
+		p, ok := e.s.modelScore(mc.label)
+		switch {
+		case !ok:
+			add("model", false, fmt.Sprintf("no model to ask for %s", mc.name), nil)
+		case p >= mc.min:
+			add("model", true, fmt.Sprintf("%s %.2f ≥ %g", mc.name, p, mc.min), nil)
+		default:
+			add("model", false, fmt.Sprintf("%s %.2f < %g", mc.name, p, mc.min), nil)
+		}
 	}
 	if len(c.tags) > 0 {
 		var have, want []string

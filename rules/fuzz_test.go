@@ -16,7 +16,10 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(string(shipped))
+	// Without its classifier: here the examples file would not be found
+	// (and training every input would be slow); the seeds below have the
+	// model's syntax.
+	f.Add(withoutClassifier(f, string(shipped)))
 	for _, seed := range []string{
 		"",
 		"default_team: t\nteams: [{name: t}]\n",
@@ -28,6 +31,8 @@ func FuzzParse(f *testing.F) {
 		head + "vocabularies: {a: [x, $b], b: [y, \"e-lasku*\"]}\nroutes:\n  - id: p\n    mode: best\n    routes:\n      - {id: a, team: billing, match: {text: {all: [[$a, myöhässä], z]}}}\n      - {id: b, team: sales, match: {text: {any: [$b, =sää]}}}\n",
 		head + "examples: ex.yaml\nroutes: [{id: a, team: billing, mode: first}]",
 		head + "routes:\n  - &a {id: x}\n  - *a\n",
+		head + "examples: ex.yaml\nclassifier: {min_confidence: 0.4, teams: [billing], learn_from_corrections: true}\nroutes:\n  - {id: a, team: billing, match: {model: {min: 0.8}}}\n  - {id: n, match: {model: {noise: true}}, noise: true}\n",
+		head + "routes:\n  - {id: a, team: billing, match: {model: {team: sales, noise: true, min: 2}}}\n",
 	} {
 		f.Add(seed)
 	}

@@ -79,7 +79,8 @@ func implies(b, a *cond) bool {
 		anyImplies(b, a) &&
 		allImplies(b, a) &&
 		subset(a.none, b.none) &&
-		regexImplies(b.regex, a.regex)
+		regexImplies(b.regex, a.regex) &&
+		modelImplies(b, a)
 }
 
 // listImplies: b's list condition implies a's when a has none, or b allows

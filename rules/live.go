@@ -80,12 +80,14 @@ func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
 		return fmt.Errorf("watching rules file %s: %w", path, err)
 	}
 	defer w.Close()
-	rw := &rulesWatcher{ctx: ctx, path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, check: o.Check, inUse: o.TeamsInUse, w: w}
+	rw := &rulesWatcher{ctx: ctx, path: path, live: live, log: log.With(zap.String("file", path)), onResult: onResult, check: o.Check, inUse: o.TeamsInUse,
+		corrections: o.Corrections, w: w}
 	dir := filepath.Dir(path)
 	if err := w.Add(dir); err != nil {
 		return fmt.Errorf("watching %s, the directory of rules file %s: %w", dir, path, err)
 	}
 	rw.watchTarget()
+	rw.watchExamples()
 	rw.seen = live.Current().Version()
 
 	var quiet *time.Timer
@@ -103,7 +105,9 @@ func Watch(ctx context.Context, path string, live *Live, o WatchOptions) error {
 			if !ok {
 				return errors.New("rules file watcher closed")
 			}
-			if !rw.relevant(ev) {
+			if rw.examplesEvent(ev) {
+				rw.examplesChanged = true
+			} else if !rw.relevant(ev) {
 				continue
 			}
 			if quiet == nil {
@@ -161,6 +165,13 @@ type WatchOptions struct {
 	// an error, means nobody can tell: then every removed team counts as
 	// referenced.
 	TeamsInUse func(ctx context.Context) ([]string, error)
+	// Corrections returns the operators' corrections (the daemon reads
+	// them from their stream), for rules that learn from them: every
+	// reload asks, and a reload of unchanged rules trains the model again
+	// when they (or the examples file) changed. An error is logged and the
+	// reload goes on without them (a reload of unchanged rules keeps the
+	// model in use). Nil: no corrections.
+	Corrections func(ctx context.Context) ([]Correction, error)
 }
 
 type rulesWatcher struct {
@@ -172,6 +183,14 @@ type rulesWatcher struct {
 	onResult func(bool, string, error)
 	check    func(*Rules) error
 	w        *fsnotify.Watcher
+	// corrections reads the operators' corrections (nil: none).
+	corrections func(context.Context) ([]Correction, error)
+	// examples is the examples file of the rules in use, watched when
+	// they have a model; examplesDir is its directory when that is not
+	// the rules file's own (watched too); examplesChanged says an event
+	// touched it since the last reload.
+	examples, examplesDir string
+	examplesChanged       bool
 	// seen is the version (content hash) last read, valid or not.
 	seen string
 	// target is the directory of the file a symlinked path points to, when
@@ -226,17 +245,29 @@ func (rw *rulesWatcher) reload(again, override bool) {
 		return
 	}
 	version := contentVersion(data)
-	if version == rw.seen && !again {
+	retrain := rw.examplesChanged
+	rw.examplesChanged = false
+	if version == rw.seen && !again && !retrain {
 		return
 	}
 	rw.seen = version
 	rw.watchTarget()
-	if version == cur.Version() {
-		rw.log.Info("rules file unchanged", zap.String("version", version))
+	corrections, readable := rw.readCorrections()
+	if version == cur.Version() && cur.LearnsFromCorrections() && !readable {
+		// Training again without the corrections would forget them until
+		// the next reload: keep the model in use.
+		rw.log.Info("rules file unchanged; the model in use is kept until the corrections can be read", zap.String("version", version))
 		rw.onResult(true, version, nil)
 		return
 	}
-	r, err := parse(rw.path, data, parseOptions{stems: cur.stems})
+	if version == cur.Version() && !cur.trainingChanged(corrections) {
+		if !retrain || again {
+			rw.log.Info("rules file unchanged", zap.String("version", version))
+			rw.onResult(true, version, nil)
+		}
+		return
+	}
+	r, err := parse(rw.path, data, parseOptions{stems: cur.stems, corrections: corrections})
 	if err == nil && rw.check != nil {
 		err = rw.check(r)
 	}
@@ -257,9 +288,78 @@ func (rw *rulesWatcher) reload(again, override bool) {
 		rw.log.Warn("rules reload forced despite the reload guard", zap.String("version", version), zap.Strings("reasons", reasons))
 	}
 	rw.live.Swap(r)
-	rw.log.Info("rules reloaded", zap.String("version", r.Version()), zap.String("previous_version", cur.Version()),
-		zap.Int("routes", len(r.routes)), zap.Int("teams", len(r.teams)), zap.Strings("warnings", r.Warnings()))
+	rw.watchExamples()
+	fields := []zap.Field{zap.String("version", r.Version()), zap.String("previous_version", cur.Version()),
+		zap.Int("routes", len(r.routes)), zap.Int("teams", len(r.teams)), zap.Strings("warnings", r.Warnings())}
+	if r.model != nil {
+		st := r.model.stats
+		fields = append(fields, zap.String("model_version", r.model.version), zap.String("previous_model_version", cur.ModelVersion()),
+			zap.Int("model_examples", st.Examples), zap.Int("model_corrections", st.Corrections), zap.Duration("model_training", st.Took))
+	}
+	rw.log.Info("rules reloaded", fields...)
 	rw.onResult(true, r.Version(), nil)
+}
+
+// readCorrections asks the daemon for the corrections, and reports
+// whether it could: on an error, new rules learn without them.
+func (rw *rulesWatcher) readCorrections() ([]Correction, bool) {
+	if rw.corrections == nil {
+		return nil, true
+	}
+	cs, err := rw.corrections(rw.ctx)
+	if err != nil {
+		rw.log.Warn("cannot read the operators' corrections; a model trained now learns without them", zap.Error(err))
+		return nil, false
+	}
+	return cs, true
+}
+
+// watchExamples follows the examples file of the rules in use when they
+// have a model: an edit of it trains the model again. Its directory is
+// watched too when it is not the rules file's.
+func (rw *rulesWatcher) watchExamples() {
+	cur := rw.live.Current()
+	rw.examples = ""
+	if cur.model == nil {
+		return
+	}
+	rw.examples = cur.examples
+	dir := filepath.Dir(cur.examples)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	own := filepath.Dir(rw.path)
+	if abs, err := filepath.Abs(own); err == nil {
+		own = abs
+	}
+	if dir == own || dir == rw.examplesDir || dir == rw.target {
+		return
+	}
+	if err := rw.w.Add(dir); err != nil {
+		rw.log.Warn("cannot watch the directory of the examples file; edits there need SIGHUP", zap.String("dir", dir), zap.Error(err))
+		return
+	}
+	rw.examplesDir = dir
+}
+
+// examplesEvent reports whether ev may have changed the examples file.
+func (rw *rulesWatcher) examplesEvent(ev fsnotify.Event) bool {
+	if rw.examples == "" || ev.Op == fsnotify.Chmod {
+		return false
+	}
+	return filepath.Base(ev.Name) == filepath.Base(rw.examples) &&
+		sameDir(filepath.Dir(ev.Name), filepath.Dir(rw.examples))
+}
+
+// sameDir reports whether two directory paths name the same directory.
+func sameDir(a, b string) bool {
+	if x, err := filepath.Abs(a); err == nil {
+		a = x
+	}
+	if x, err := filepath.Abs(b); err == nil {
+		b = x
+	}
+	return a == b
 }
 
 // teamsInUse asks the daemon which teams items still reference, for the
@@ -279,6 +379,10 @@ func (rw *rulesWatcher) teamsInUse() func(string) bool {
 	}
 	return func(team string) bool { return set[team] }
 }
+
+// FileVersion is the version (Rules.Version) of rules with this content,
+// without parsing them (which trains their model).
+func FileVersion(data []byte) string { return contentVersion(data) }
 
 // contentVersion is the rules version of a file's content.
 func contentVersion(data []byte) string {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchboard/switchboard/classify"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -49,28 +50,45 @@ type Decision struct {
 	// decides nothing follows the item it answers (docs/rules.md).
 	Decided bool `json:"decided"`
 	// Route is the id of the deciding route the item's first team came
-	// from (the noise route, for noise); empty when it did not decide.
+	// from (the noise route, for noise); empty when no route decided.
 	// Explain's Trace says why in full.
 	Route string `json:"route,omitempty"`
+	// Model is the trained model's three most probable labels for the
+	// item (teams, or NoiseLabel), with their probabilities; empty when
+	// the rules have no model.
+	Model ModelTop `json:"model,omitzero"`
+	// ModelDecided says the model chose the owning team (the fallback):
+	// no route named a team, and the model's most probable label was a
+	// team the classifier may choose, with at least min_confidence.
+	// Decided is true then too: the item's own text decided, through the
+	// model, and Route is empty.
+	ModelDecided bool `json:"model_decided,omitempty"`
 }
 
-// Classify decides where env goes. It is safe for concurrent use and, in
-// the steady state, allocates nothing when one route path decides.
+// Classify decides where env goes, with the rules' model when they have
+// one. It is safe for concurrent use and, in the steady state, allocates
+// nothing when one route path decides (or nothing matched and the model
+// decides).
 func (r *Rules) Classify(env *message.Envelope) Decision {
 	return r.ClassifyWith(env, nil)
 }
 
-// ClassifyWith is Classify with a trained model's opinion of the item,
-// which adds to the words' scores under mode: best parents (see Model); a
-// nil m is Classify.
+// ClassifyWith is Classify with m's opinion of the item in place of the
+// rules' own model: in model conditions, in the scores under mode: best
+// parents, in the fallback (when the rules have a classifier: section) and
+// in Decision.Model. A nil m is Classify; NoModel decides by the routes
+// alone.
 func (r *Rules) ClassifyWith(env *message.Envelope, m Model) Decision {
 	s := r.getState()
 	defer r.putState(s)
-	s.env, s.model = env, m
+	s.env = env
 	r.prepare(s, env)
 	r.scanText(s)
+	r.opinion(s, m)
 	r.walk(s, env)
-	return r.decide(s)
+	d := r.decide(s)
+	r.fallback(&d, s.probs, s.opinion)
+	return d
 }
 
 // state is the per-item scratch space, pooled per Rules.
@@ -109,10 +127,15 @@ type state struct {
 	subjHits []uint64
 	subj     [1 + numStemLangs][2]int
 	nsubj    int
-	// env and model are the item being classified and the model's opinion
-	// of it (nil when none), for scoring.
-	env   *message.Envelope
-	model Model
+	// env is the item being classified, for scoring.
+	env *message.Envelope
+	// probs is the model's probability of each label (Rules.labels) for
+	// the item, when opinion says there is a model; vec and scores are the
+	// model's scratch space (vec nil without a classifier).
+	probs   []float64
+	opinion bool
+	vec     *classify.Vectorizer
+	scores  []float32
 	// stems caches the shared stemmer's answers for this state's
 	// goroutine, so that the steady state takes no lock.
 	stems [numStemLangs]map[string]string
@@ -150,6 +173,11 @@ func (r *Rules) newState() *state {
 		bestGen:    make([]uint32, n),
 		bestWin:    make([]int32, n),
 		subjHits:   make([]uint64, (len(r.terms)+63)/64),
+		probs:      make([]float64, len(r.labels)),
+	}
+	if r.clf != nil {
+		s.vec = classify.NewVectorizer()
+		s.scores = make([]float32, len(r.labels))
 	}
 	for lang := range numStemLangs {
 		s.stems[lang] = map[string]string{}
@@ -179,7 +207,7 @@ func (r *Rules) getState() *state {
 
 // putState returns s to the pool without the item it held.
 func (r *Rules) putState(s *state) {
-	s.env, s.model = nil, nil
+	s.env = nil
 	r.pool.Put(s)
 }
 
@@ -364,6 +392,7 @@ func (r *Rules) walk(s *state, env *message.Envelope) {
 // holds evaluates a route's conditions, cheapest first.
 func (r *Rules) holds(s *state, env *message.Envelope, c *cond) bool {
 	return c.holdsMeta(env, s.lang, s.tagBits) &&
+		(c.model == nil || s.modelHolds(c.model)) &&
 		(len(c.any) == 0 || s.anyHit(c.any)) &&
 		allGroupsHit(c.all, s.anyHit) &&
 		(len(c.none) == 0 || !s.anyHit(c.none)) &&

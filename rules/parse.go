@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/switchboard/switchboard/internal/yamlfile"
@@ -31,6 +32,18 @@ type Rules struct {
 	// scoreSubject: some route has mode: best, so hits in the subject are
 	// recorded for scoring.
 	scoreSubject bool
+
+	// clf is the classifier: section (nil without one) and model the model
+	// trained from the examples (nil without a classifier).
+	clf   *classifierConf
+	model *trained
+	// labels are what the model gives probabilities to: the declared
+	// teams in file order, then NoiseLabel. labelTeams[i] is
+	// []string{labels[i]} (the fallback's decision, shared); mayChoose[i]
+	// says the fallback may choose label i.
+	labels     []string
+	labelTeams [][]string
+	mayChoose  []bool
 }
 
 // patInfo is what an automaton pattern means.
@@ -48,6 +61,9 @@ type parseOptions struct {
 	// noLint skips the shadowing analysis (property tests generate rule
 	// sets with unreachable routes on purpose).
 	noLint bool
+	// corrections are the operators' corrections, for a model that
+	// learns from them.
+	corrections []Correction
 }
 
 // reporter records a problem at a path of the file.
@@ -100,6 +116,7 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 		}
 	}
 	b.defaultTeam(&f)
+	b.classifier(&f)
 	b.vocabularies(&f)
 	b.routeList(f.Routes, yamlfile.Path{"routes"}, -1, inherited{prio: prioUnset, sticky: true})
 	if b.errs.Len() == 0 && !o.noLint {
@@ -120,8 +137,13 @@ func parse(file string, data []byte, o parseOptions) (*Rules, error) {
 			defTeams:    []string{f.DefaultTeam},
 			teams:       teams,
 			stems:       o.stems,
+			clf:         b.clf,
 		}
 		b.compile(r)
+	}
+	if b.errs.Len() == 0 && r.clf != nil {
+		b.train(r, o.corrections)
+		r.settleChoices()
 	}
 	if err := b.errs.List().Err(); err != nil {
 		return nil, err
@@ -157,6 +179,22 @@ func (b *builder) compile(r *Rules) {
 	r.ac = ac
 	for _, rt := range b.routes {
 		r.scoreSubject = r.scoreSubject || rt.best
+	}
+	r.labels = append(teamNames(r.teams), NoiseLabel)
+	r.labelTeams = make([][]string, len(r.labels))
+	for i, l := range r.labels {
+		r.labelTeams[i] = []string{l}
+	}
+	r.mayChoose = make([]bool, len(r.labels))
+	for _, rt := range b.routes {
+		owner := rt.owner
+		if owner == "" {
+			owner = r.defaultTeam
+		}
+		rt.label = int32(slices.Index(r.labels, owner))
+		if c := rt.cond.model; c != nil {
+			c.label = int32(slices.Index(r.labels, c.name))
+		}
 	}
 	r.trig = make([][]int32, len(b.terms))
 	r.always = make([]uint64, (len(b.routes)+63)/64)
@@ -196,6 +234,22 @@ func decode(file string, data []byte, f *File) (doc *yamlfile.Doc, err error) {
 		}
 	}()
 	return yamlfile.DecodeLimited(file, data, f, fileLimits())
+}
+
+// settleChoices says which labels the fallback may choose: the teams
+// classifier.teams lists, else every team the model knows; never noise,
+// and never the default team (an item the model gives to the default team
+// stays undecided, so that what it answers, its conversation or its
+// customer's case can still decide).
+func (r *Rules) settleChoices() {
+	if r.model == nil {
+		return
+	}
+	for i, l := range r.labels {
+		known := slices.Contains(r.model.stats.Labels, l)
+		allowed := r.clf.teams == nil || slices.Contains(r.clf.teams, l)
+		r.mayChoose[i] = known && allowed && l != NoiseLabel && l != r.defaultTeam
+	}
 }
 
 // Version is the content hash of the rules file (12 hex digits); every

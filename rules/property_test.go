@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -660,6 +661,24 @@ type fixedModel map[string]float64
 
 func (m fixedModel) TeamScore(team string) float64 { return m[team] }
 
+// refTop is the model's top three the straightforward way: every label
+// with a probability above 0, sorted by probability, file order first.
+func refTop(f *File, m Model) ModelTop {
+	var top ModelTop
+	if m == nil {
+		return top
+	}
+	var all []ModelScore
+	for _, t := range f.Teams {
+		all = append(all, ModelScore{t.Name, m.TeamScore(t.Name)})
+	}
+	all = append(all, ModelScore{NoiseLabel, m.TeamScore(NoiseLabel)})
+	all = slices.DeleteFunc(all, func(s ModelScore) bool { return !(s.P > 0) })
+	slices.SortStableFunc(all, func(a, b ModelScore) int { return cmp.Compare(b.P, a.P) })
+	copy(top[:], all)
+	return top
+}
+
 // normalized makes nil and empty slices compare equal.
 func normalized(d Decision) Decision {
 	for _, p := range []*[]string{&d.Teams, &d.Topics, &d.Tags, &d.Matched} {
@@ -692,6 +711,7 @@ func TestCompiledMatcherAgreesWithStraightforwardEvaluation(t *testing.T) {
 		for range texts {
 			env := randomEnvelope(rng)
 			want := normalized(refDecide(f, st, env, r.Version(), m))
+			want.Model = refTop(f, m)
 			got := normalized(r.ClassifyWith(env, m))
 			explained, tr := r.ExplainWith(env, m)
 			for _, rt := range tr.Routes {

@@ -9,9 +9,13 @@
 // it says continue: true (fan-out), and a matching route's child routes refine
 // its decision.
 //
-// Load or Parse compile a file into an immutable *Rules; Classify decides
-// where an envelope goes and Explain also says why. Live holds the rules in
-// use and Watch swaps in a new version when the file changes.
+// Load or Parse compile a file into an immutable *Rules; with a
+// classifier: section they also train a text classifier (package
+// classify) on the file's labelled examples, the model that chooses the
+// team when no route names one and that model conditions ask. Classify
+// decides where an envelope goes and Explain also says why. Live holds the
+// rules in use and Watch swaps in a new version when the file (or the
+// model's training data) changes.
 package rules
 
 import (
@@ -38,8 +42,26 @@ type File struct {
 	Routes []RouteSpec `yaml:"routes"`
 	// Examples names a file of labelled example messages (YAML or TSV,
 	// relative to the rules file) that "switchboard rules test -examples"
-	// runs; see package rules/examples.
+	// runs (package rules/examples) and the model learns from.
 	Examples string `yaml:"examples"`
+	// Classifier turns on the model trained from the examples: the
+	// fallback when no route names a team, and model conditions.
+	Classifier *ClassifierSpec `yaml:"classifier"`
+}
+
+// ClassifierSpec configures the text classifier the rules train on their
+// examples when they are loaded (docs/rules.md, "The model").
+type ClassifierSpec struct {
+	// MinConfidence is the least probability with which the model's
+	// fallback chooses a team, and the default min of a model condition;
+	// default 0.5.
+	MinConfidence *float64 `yaml:"min_confidence"`
+	// Teams are the teams the fallback may choose; default every team
+	// with examples. The fallback never marks an item as noise.
+	Teams List `yaml:"teams"`
+	// LearnFromCorrections adds the items operators rerouted to the
+	// training data at the next load.
+	LearnFromCorrections bool `yaml:"learn_from_corrections"`
 }
 
 // TeamSpec declares one team.
@@ -136,6 +158,22 @@ type MatchSpec struct {
 	Metadata map[string]List `yaml:"metadata"`
 	// Text matches the subject and text.
 	Text TextSpec `yaml:"text"`
+	// Model holds when the trained model gives a team (or noise) at
+	// least a probability.
+	Model *ModelSpec `yaml:"model"`
+}
+
+// ModelSpec is a model condition: model: {team: billing, min: 0.8}.
+type ModelSpec struct {
+	// Team is the team the model must see; default the route's own team
+	// (noise on a noise route).
+	Team string `yaml:"team"`
+	// Noise asks for the model's probability that the item is noise
+	// instead of a team's.
+	Noise bool `yaml:"noise"`
+	// Min is the least probability, more than 0 and at most 1; default
+	// the classifier's min_confidence.
+	Min *float64 `yaml:"min"`
 }
 
 // AuthorSpec matches author fields, case-insensitively, with * wildcards;

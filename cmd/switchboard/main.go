@@ -5,11 +5,12 @@
 //
 //	switchboard [run] [-config FILE]        run the daemon (the default)
 //	switchboard config check [FILE]         validate a configuration file and its rules
-//	switchboard rules check|test|backtest   work with routing rules
+//	switchboard rules check|test|backtest|evaluate|report   work with routing rules
 //	switchboard tail [flags] TEAM           print a team queue's items
 //	switchboard dead list|replay            inspect and re-drive dead letters
 //	switchboard trace ID                    where an item went, and why
 //	switchboard messages search             find items by team, channel, text, time
+//	switchboard reroute ID TEAM             send an item to another team; record the correction
 //	switchboard bench                       measure routing end to end in-process
 //	switchboard version                     the module version and commit
 //
@@ -50,11 +51,12 @@ func commands() *cli.Group {
 		Commands: []cli.Command{
 			{Name: "run", Args: "[-config FILE]", Summary: "run the daemon (the default; config ./config.yaml)", Run: runCmd},
 			{Name: "config", Args: "check [FILE]", Summary: "validate a configuration file and the rules file it names", Group: configGroup()},
-			{Name: "rules", Args: "check|test|backtest", Summary: "validate rules, see how a message would be routed, replay stored messages through new rules", Group: rulesGroup()},
+			{Name: "rules", Args: "check|test|backtest|evaluate|report", Summary: "validate rules, see how a message would be routed, replay stored messages through new rules, cross-validate the model, report corrections", Group: rulesGroup()},
 			{Name: "tail", Args: "[flags] TEAM", Summary: "print a team queue's items as JSON lines", Run: tailCmd},
 			{Name: "dead", Args: "list|replay [flags]", Summary: "show dead letters; re-drive them after fixing the cause", Group: deadGroup()},
 			{Name: "trace", Args: "[-json] ID", Summary: "where an item went, and why: decision, deliveries, history", Run: traceCmd},
 			{Name: "messages", Args: "search [flags]", Summary: "find items by team, channel, text or time, newest first", Group: messagesGroup()},
+			{Name: "reroute", Args: "[flags] ID TEAM", Summary: "send an item to another team and record the correction", Run: rerouteCmd},
 			{Name: "bench", Args: "[flags]", Summary: "measure routing end to end in-process", Run: benchCmd},
 			{Name: "version", Summary: "print the version and the commit it was built from", Run: versionCmd},
 		},

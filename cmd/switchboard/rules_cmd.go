@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/cli"
@@ -25,7 +26,7 @@ import (
 func rulesGroup() *cli.Group {
 	return &cli.Group{
 		Name:  "switchboard rules",
-		About: "Work with routing rules: check a file, see where a message would go and why, replay stored messages through a new file.",
+		About: "Work with routing rules: check a file, see where a message would go and why, replay stored messages through a new file, measure the model, see what operators corrected.",
 		Commands: []cli.Command{
 			{Name: "check", Args: "[-against OLD.yaml] [FILE]", Summary: "validate and lint a rules file (default rules.yaml) and the examples file it names",
 				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -35,7 +36,12 @@ func rulesGroup() *cli.Group {
 				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 					return rulesTest(args, stdout, stderr)
 				}},
-			{Name: "backtest", Args: "-rules NEW.yaml [-since 7d | -last N]", Summary: "replay stored messages through the live and the new rules and show what would change", Run: rulesBacktest},
+			{Name: "backtest", Args: "-rules NEW.yaml [-since 7d | -last N]", Summary: "replay stored messages through the live and the new rules (and their models) and show what would change", Run: rulesBacktest},
+			{Name: "evaluate", Args: "[-rules FILE] [-examples FILE] [-folds 5]", Summary: "cross-validate the rules and their model on the labelled examples: accuracy with and without the model",
+				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+					return rulesEvaluate(args, stdout, stderr)
+				}},
+			{Name: "report", Args: "[-since 30d] [-json]", Summary: "operators' corrections per route and per team, the worst first", Run: rulesReport},
 		},
 	}
 }
@@ -87,6 +93,11 @@ the check. -against warns about what FILE would take away from OLD.yaml
 			return 1
 		}
 		exNote = fmt.Sprintf("; %d examples in %s: run them with rules test -examples", len(set.Examples), exPath)
+	}
+	if r.HasModel() {
+		st := r.ModelStats()
+		exNote += fmt.Sprintf("; model %s trained on %d examples and %d corrections in %s, min_confidence %g: rules evaluate measures it",
+			r.ModelVersion(), st.Examples, st.Corrections, st.Took.Round(time.Millisecond), r.MinConfidence())
 	}
 	fmt.Fprintf(stdout, "%s: ok (version %s, %d routes, %d teams%s)\n", path, r.Version(), len(r.RouteIDs()), len(r.Teams()), exNote)
 	return 0
@@ -304,6 +315,20 @@ func printDecision(w io.Writer, file string, d rules.Decision, tr rules.Trace) {
 	fmt.Fprintf(tw, "priority\t%s\n", d.Priority)
 	fmt.Fprintf(tw, "tags\t%s\n", orDash(d.Tags))
 	fmt.Fprintf(tw, "matched\t%s\n", orDash(d.Matched))
+	switch {
+	case d.ModelDecided:
+		fmt.Fprintf(tw, "decided\tyes, by the model: no route named a team\n")
+	case d.Decided:
+		fmt.Fprintf(tw, "decided\tyes, by route %s\n", d.Route)
+	default:
+		fmt.Fprintf(tw, "decided\tno: no route names a team, so default_team has it (a reply follows what it answers)\n")
+	}
+	if d.Model.Len() > 0 {
+		fmt.Fprintf(tw, "model\t%s\n", d.Model)
+		if tr.Fallback != "" {
+			fmt.Fprintf(tw, "\t%s\n", tr.Fallback)
+		}
+	}
 	if d.OverrideThread {
 		fmt.Fprintf(tw, "thread\tnot sticky: a deciding route says sticky: false\n")
 	}
@@ -399,6 +424,14 @@ nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 		return 1
 	}
 	defer nc.Close()
+	// With the operators' corrections, as the daemon's models have them.
+	if live, err = withCorrections(ctx, js, cfg, *livePath, live); err == nil {
+		next, err = withCorrections(ctx, js, cfg, *newPath, next)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
+		return 1
+	}
 	subjects := bus.NewSubjects(cfg.Streams)
 	rep, err := backtest.Run(ctx, js, live, next, backtest.Options{
 		Stream: subjects.IngestStream, Filter: subjects.AllIngest(),
@@ -424,6 +457,22 @@ func percent(n, of int) string {
 	return fmt.Sprintf("(%.1f%%)", 100*float64(n)/float64(of))
 }
 
+// modelNote describes a backtested rule set's model.
+func modelNote(version string, decided int) string {
+	if version == "" {
+		return ""
+	}
+	return fmt.Sprintf(", model %s decided %d", version, decided)
+}
+
+// byModel says the model chose a backtested example's team.
+func byModel(top string) string {
+	if top == "" {
+		return ""
+	}
+	return " (the model chose: " + top + ")"
+}
+
 func printBacktest(w io.Writer, rep *backtest.Report) {
 	window := "since " + rep.Since
 	if rep.Last > 0 {
@@ -431,8 +480,8 @@ func printBacktest(w io.Writer, rep *backtest.Report) {
 	}
 	fmt.Fprintf(w, "backtest of %s, %s\n", rep.Stream, window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "live rules\t%s (version %s)\n", rep.LiveRules, rep.LiveVersion)
-	fmt.Fprintf(tw, "new rules\t%s (version %s)\n", rep.NewRules, rep.NewVersion)
+	fmt.Fprintf(tw, "live rules\t%s (version %s%s)\n", rep.LiveRules, rep.LiveVersion, modelNote(rep.LiveModel, rep.LiveByModel))
+	fmt.Fprintf(tw, "new rules\t%s (version %s%s)\n", rep.NewRules, rep.NewVersion, modelNote(rep.NewModel, rep.NewByModel))
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d messages: %d would change team %s, %d keep their team", rep.Messages, rep.Changed, percent(rep.Changed, rep.Messages), rep.Unchanged+rep.Other)
 	if rep.Other > 0 {
@@ -460,7 +509,7 @@ func printBacktest(w io.Writer, rep *backtest.Report) {
 		fmt.Fprintf(w, "  %s → %s\n", t.From, t.To)
 		for _, e := range t.Examples {
 			fmt.Fprintf(w, "    %s  %q\n", e.ID, e.Text)
-			fmt.Fprintf(w, "      live matched %s; new matched %s\n", orDash(e.LiveMatched), orDash(e.NewMatched))
+			fmt.Fprintf(w, "      live matched %s%s; new matched %s%s\n", orDash(e.LiveMatched), byModel(e.LiveModel), orDash(e.NewMatched), byModel(e.NewModel))
 		}
 	}
 }

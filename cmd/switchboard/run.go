@@ -29,7 +29,9 @@ import (
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
+	"github.com/switchboard/switchboard/router/reroute"
 	"github.com/switchboard/switchboard/rules"
 )
 
@@ -107,6 +109,8 @@ type daemon struct {
 	reloads       *console.ReloadLog
 	bus           *bus.Bus
 	records       *decisions.Store
+	fixes         *corrections.Store
+	rerouter      *reroute.Rerouter
 	customers     *customer.Store
 	cases         *cases.Store
 	router        *router.Router
@@ -143,6 +147,7 @@ func (d *daemon) components() []lifecycle.Component {
 		{Name: "rules", Start: d.loadRules},
 		{Name: "nats", Start: d.openBus, Stop: d.closeBus},
 		{Name: "decision records", Start: d.openRecords},
+		{Name: "corrections", Start: d.openCorrections},
 		{Name: "customers", Start: d.openCustomers, Stop: d.closeCustomers},
 		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
 		{Name: "store monitor", Run: d.monitorStore},
@@ -242,6 +247,27 @@ func (d *daemon) openRecords(ctx context.Context) (err error) {
 	return err
 }
 
+// openCorrections opens the operators' corrections and, when the rules
+// learn from them, retrains the model with them (the first load, before
+// NATS was up, had none).
+func (d *daemon) openCorrections(ctx context.Context) (err error) {
+	if d.fixes, err = corrections.Open(ctx, d.bus.JS, correctionsConfig(d.cfg)); err != nil {
+		return err
+	}
+	rs, err := learnAtStart(ctx, d.cfg.Router.RulesFile, d.rules, d.fixes, d.log)
+	if err != nil {
+		return err
+	}
+	if rs != d.rules {
+		rs.RegisterSecrets(d.secrets)
+		d.rules = rs
+		d.live.Swap(rs)
+		d.metrics.RulesInForce(rs.Version())
+	}
+	d.rerouter = newRerouter(d.bus, d.records, d.fixes, d.live)
+	return nil
+}
+
 // buildRouter builds the router and its delivery targets from the rules in
 // force; the rules watcher keeps them current.
 func (d *daemon) buildRouter(ctx context.Context) (err error) {
@@ -267,8 +293,9 @@ func (d *daemon) runRouter(ctx context.Context) error {
 // either way the previous rules keep running.
 func (d *daemon) watchRules(ctx context.Context) error {
 	return rules.Watch(ctx, d.cfg.Router.RulesFile, d.live, rules.WatchOptions{
-		Reload: d.reload,
-		Log:    d.log.Named("rules"),
+		Reload:      d.reload,
+		Log:         d.log.Named("rules"),
+		Corrections: modelCorrections(d.fixes),
 		Check: func(r *rules.Rules) error {
 			r.RegisterSecrets(d.secrets) // before a target could log them
 			return d.router.Check(r)
@@ -351,7 +378,7 @@ func (d *daemon) buildChannels(context.Context) error {
 
 func (d *daemon) mountConsole(context.Context) (err error) {
 	d.console, err = mountConsole(d.mux, consoleDeps{cfg: d.cfg, log: d.log, bus: d.bus, ops: d.ops, records: d.records, sup: d.sup,
-		metrics: d.metrics, live: d.live, reloads: d.reloads})
+		metrics: d.metrics, live: d.live, reloads: d.reloads, rerouter: d.rerouter})
 	return err
 }
 

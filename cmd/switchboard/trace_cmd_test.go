@@ -31,12 +31,16 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 	other := postMessage(t, d.httpAddr, `{"text":"Paketti ei tullut","thread_id":"th-1"}`)
 
 	var out string
-	testwait.NoError(t, 0, "the trace of "+id, func() error {
+	// The decision is recorded before delivery; wait for the delivery too.
+	testwait.NoError(t, 0, "the trace of "+id+" with its delivery", func() error {
 		code, o, e := runCLI(traceCmd, "-config", cfgPath, id)
 		if code != 0 {
 			return fmt.Errorf("exit %d: %s", code, e)
 		}
 		out = o
+		if !strings.Contains(o, "accepted") {
+			return fmt.Errorf("no delivery yet:\n%s", o)
+		}
 		return nil
 	})
 	for _, want := range []string{"routed to billing", "matched", "billing", "<script>x</script>", "accepted", "history"} {

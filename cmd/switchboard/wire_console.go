@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/trace"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/decisions"
+	"github.com/switchboard/switchboard/router/reroute"
 	"github.com/switchboard/switchboard/rules"
 )
 
@@ -78,6 +79,8 @@ type consoleDeps struct {
 	metrics *telemetry.Metrics
 	live    *rules.Live
 	reloads *console.ReloadLog
+	// rerouter backs the trace page's reroute action.
+	rerouter *reroute.Rerouter
 }
 
 // mountConsole mounts the console (/ui/) and the message endpoints
@@ -86,6 +89,10 @@ type consoleDeps struct {
 func mountConsole(mux *http.ServeMux, d consoleDeps) (*console.Server, error) {
 	b := d.bus
 	src := &trace.Source{JS: b.JS, IngestStream: b.Subjects.IngestStream, Records: d.records}
+	var rr console.Rerouter // a nil *reroute.Rerouter must stay a nil interface
+	if d.rerouter != nil {
+		rr = d.rerouter
+	}
 	c, err := console.New(console.Deps{
 		Auth:       d.ops,
 		Messages:   src,
@@ -98,8 +105,8 @@ func mountConsole(mux *http.ServeMux, d consoleDeps) (*console.Server, error) {
 		Backtest:   console.IngestBacktester{JS: b.JS, Stream: b.Subjects.IngestStream, Filter: b.Subjects.AllIngest()},
 		Storage: console.JetStreamStorage{JS: b.JS, DeadStream: b.Subjects.DeadStream,
 			Streams: []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream, decisionsConfig(d.cfg).Stream}},
-		// Rerouter and ServiceLevels: set by the classification and
-		// responses work when they land.
+		Rerouter: rr,
+		// ServiceLevels: set by the responses work when it lands.
 		Log: d.log.Named("console"),
 	})
 	if err != nil {
@@ -108,5 +115,8 @@ func mountConsole(mux *http.ServeMux, d consoleDeps) (*console.Server, error) {
 	mux.Handle("/ui/", c.Handler())
 	mux.Handle("GET /v1/messages/{id...}", d.ops.API(opsauth.RoleReadOnly, trace.GetHandler(src)))
 	mux.Handle("GET /v1/messages", d.ops.API(opsauth.RoleReadOnly, trace.SearchHandler(src, nil)))
+	if d.rerouter != nil {
+		mux.Handle("POST /v1/messages/{id}/reroute", d.ops.API(opsauth.RoleAdmin, reroute.Handler(d.rerouter)))
+	}
 	return c, nil
 }

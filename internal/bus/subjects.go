@@ -9,20 +9,29 @@ type Subjects struct {
 	IngestStream, TeamStream, DeadStream string
 	// DecisionStream holds the decision records (router/decisions).
 	DecisionStream string
+	// CorrectionStream holds operators' corrections (router/corrections).
+	CorrectionStream string
 }
 
 // DecisionStreamName is the decision records stream's name.
 const DecisionStreamName = "SWITCHBOARD_DECISIONS"
 
+// CorrectionStreamName is the corrections stream's name.
+const CorrectionStreamName = "SWITCHBOARD_CORRECTIONS"
+
 // NewSubjects returns the names configured in s.
 func NewSubjects(s config.Streams) Subjects {
 	return Subjects{Prefix: s.Prefix, IngestStream: s.Ingest.Name, TeamStream: s.Team.Name, DeadStream: s.Dead.Name,
-		DecisionStream: DecisionStreamName}
+		DecisionStream: DecisionStreamName, CorrectionStream: CorrectionStreamName}
 }
 
 // Decisions is the subject prefix of decision records: a record is kept on
 // Decisions().<channel>.<hash of the item id>.
 func (s Subjects) Decisions() string { return s.Prefix + ".decision" }
+
+// Corrections is the subject prefix of corrections: a correction to team
+// is kept on Corrections().<team>.<hash of the item id>.
+func (s Subjects) Corrections() string { return s.Prefix + ".correction" }
 
 // Ingest is the subject a channel's envelopes are published on.
 func (s Subjects) Ingest(channel string) string { return s.subject("ingest", channel) }

@@ -17,6 +17,8 @@ func TestSubjects(t *testing.T) {
 		{s.AllIngest(), "sb.ingest.>"},
 		{s.AllTeams(), "sb.team.>"},
 		{s.AllDead(), "sb.dead.>"},
+		{s.Decisions(), "sb.decision"},
+		{s.Corrections(), "sb.correction"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)

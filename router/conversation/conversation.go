@@ -71,6 +71,11 @@ type Input struct {
 	// default team when nothing decided).
 	Decided bool
 	Teams   []string
+	// Weak says the trained model, not a route, decided: the model reads
+	// a short reply ("still nothing", "+1") as well as it can, but the
+	// item it answers knows better, so a parent or a private conversation
+	// to follow wins over the model.
+	Weak bool
 	// Deferred says a route chose Teams but deferred to the item's
 	// conversation (sticky: true): Teams apply when there is nothing to
 	// follow, and the reason is then the text's.
@@ -122,8 +127,9 @@ func Resolve(in Input) Result {
 		res.Conversation = Key(env)
 	}
 
+	followable := parent != nil || latest != nil && Private(env)
 	switch {
-	case in.Decided || len(in.Teams) == 0:
+	case in.Decided && !(in.Weak && followable) || len(in.Teams) == 0:
 		res.Teams, res.Reason = in.Teams, ReasonText
 	case parent != nil:
 		res.Teams, res.Reason, res.Followed = parent.Teams, ReasonParent, parent.ID

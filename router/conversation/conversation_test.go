@@ -146,3 +146,22 @@ func TestResolveDeferred(t *testing.T) {
 		t.Fatalf("deferred with an open case: %+v, want the case", got)
 	}
 }
+
+// The model's decision yields to a parent or a private conversation: it
+// reads a short reply as well as it can, but what it answers knows better.
+func TestResolveModelYieldsToContext(t *testing.T) {
+	reply := env(message.KindReply, "facebook", "r1", "post1", "c1")
+	parent := &Prior{ID: "facebook:c1", Teams: []string{"logistics"}}
+	got := Resolve(Input{Env: reply, Decided: true, Weak: true, Teams: []string{"billing"}, Parent: parent})
+	if got.Reason != ReasonParent || got.Teams[0] != "logistics" {
+		t.Fatalf("model-decided reply: %+v, want it to follow its parent", got)
+	}
+	got = Resolve(Input{Env: reply, Decided: true, Weak: true, Teams: []string{"billing"}})
+	if got.Reason != ReasonText || got.Teams[0] != "billing" {
+		t.Fatalf("model-decided item with nothing to follow: %+v, want the model's team", got)
+	}
+	got = Resolve(Input{Env: reply, Decided: true, Teams: []string{"billing"}, Parent: parent})
+	if got.Reason != ReasonText {
+		t.Fatalf("a route's decision: %+v, want it to win over the parent", got)
+	}
+}

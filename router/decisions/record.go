@@ -105,6 +105,11 @@ type Record struct {
 	RulesVersion string `json:"rules_version,omitempty"`
 	// Routes are the routes that matched, in evaluation order.
 	Routes []RouteMatch `json:"routes,omitempty"`
+	// Route is the route the first team came from (the rules' decision),
+	// when a route decided; ModelDecided says the rules' model chose the
+	// team instead, because no route named one.
+	Route        string `json:"route,omitempty"`
+	ModelDecided bool   `json:"model_decided,omitempty"`
 	// Model is the classifier's top teams with probabilities, when the
 	// rules have a model.
 	Model []Score `json:"model,omitempty"`

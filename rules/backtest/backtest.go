@@ -28,6 +28,19 @@ type Classifier interface {
 	Version() string
 }
 
+// modelVersioner is a Classifier with a trained model (*rules.Rules).
+type modelVersioner interface {
+	ModelVersion() string
+}
+
+// modelVersion is c's model version, "" without a model.
+func modelVersion(c Classifier) string {
+	if m, ok := c.(modelVersioner); ok {
+		return m.ModelVersion()
+	}
+	return ""
+}
+
 // Options selects the messages replayed.
 type Options struct {
 	// Stream is the ingest stream; Filter its subjects ("<prefix>.ingest.>").
@@ -58,6 +71,13 @@ type Report struct {
 	LiveVersion string `json:"live_version"`
 	NewRules    string `json:"new_rules"`
 	NewVersion  string `json:"new_version"`
+	// LiveModel and NewModel are the versions of the rules' models (what
+	// they learned from), "" for rules without one; LiveByModel and
+	// NewByModel count the messages whose team the model chose.
+	LiveModel   string `json:"live_model_version,omitempty"`
+	NewModel    string `json:"new_model_version,omitempty"`
+	LiveByModel int    `json:"live_by_model"`
+	NewByModel  int    `json:"new_by_model"`
 	// Messages were classified: Unchanged went to the same teams with the
 	// same topics, priority and tags, Other to the same teams otherwise
 	// labelled, Changed to other teams (or into or out of noise).
@@ -85,6 +105,10 @@ type Example struct {
 	Text        string   `json:"text"`
 	LiveMatched []string `json:"live_matched"`
 	NewMatched  []string `json:"new_matched"`
+	// LiveModel and NewModel say the model chose the team, with its top
+	// three ("billing 0.81, sales 0.10, triage 0.04").
+	LiveModel string `json:"live_model,omitempty"`
+	NewModel  string `json:"new_model,omitempty"`
 }
 
 // Destination names where a decision sends an item, for the from → to table.
@@ -108,7 +132,8 @@ func Run(ctx context.Context, js jetstream.JetStream, live, next Classifier, o O
 	if o.Skipped == nil {
 		o.Skipped = func(string) {}
 	}
-	rep := &Report{Stream: o.Stream, LiveVersion: live.Version(), NewVersion: next.Version(), Transitions: []Transition{}}
+	rep := &Report{Stream: o.Stream, LiveVersion: live.Version(), NewVersion: next.Version(), Transitions: []Transition{},
+		LiveModel: modelVersion(live), NewModel: modelVersion(next)}
 	if o.Last > 0 {
 		rep.Last = o.Last
 	} else {
@@ -191,6 +216,12 @@ func (rep *Report) compare(data []byte, subject string, live, next Classifier, b
 	}
 	rep.Messages++
 	a, b := live.Classify(&env), next.Classify(&env)
+	if a.ModelDecided {
+		rep.LiveByModel++
+	}
+	if b.ModelDecided {
+		rep.NewByModel++
+	}
 	from, to := Destination(a), Destination(b)
 	switch {
 	case from != to:
@@ -203,10 +234,17 @@ func (rep *Report) compare(data []byte, subject string, live, next Classifier, b
 		}
 		t.Count++
 		if len(t.Examples) < maxExamples {
-			t.Examples = append(t.Examples, Example{
+			ex := Example{
 				ID: env.ID, Channel: env.Channel, Text: excerpt(env.Subject, env.Text, 100),
 				LiveMatched: slices.Clone(a.Matched), NewMatched: slices.Clone(b.Matched),
-			})
+			}
+			if a.ModelDecided {
+				ex.LiveModel = a.Model.String()
+			}
+			if b.ModelDecided {
+				ex.NewModel = b.Model.String()
+			}
+			t.Examples = append(t.Examples, ex)
 		}
 	case !slices.Equal(a.Topics, b.Topics) || a.Priority != b.Priority || !slices.Equal(a.Tags, b.Tags) || a.OverrideThread != b.OverrideThread:
 		rep.Other++

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/router/conversation"
 	"github.com/switchboard/switchboard/rules"
 )
 
@@ -30,18 +31,28 @@ type Outcome struct {
 type Decide func(r *rules.Rules, env *message.Envelope, parent *Outcome) Outcome
 
 // OwnTextOrParent is the default Decide, the router's rule for replies
-// (issue 13): an item whose own text decides (Decision.Decided: a route
-// that names a team, or noise) is routed by its own text; a reply whose
-// text decides nothing takes the team its parent went to. A reply under a
-// noise item whose own text decides nothing is not noise: it goes to the
-// default team (noise is not inherited; a customer's "kiitos" under the
-// page's own post still reaches someone).
+// (router/conversation.Resolve, the same function the daemon uses): an
+// item whose own text decides (Decision.Decided: a route that names a
+// team, or noise) is routed by its own text; a reply whose text decides
+// nothing — or that only the model decided, or whose route says sticky:
+// true — takes the team its parent went to. A noise parent is followed by
+// nobody: a customer's "kiitos" under a spam comment is not spam.
 func OwnTextOrParent(r *rules.Rules, env *message.Envelope, parent *Outcome) Outcome {
 	d, tr := r.Explain(env)
 	o := Outcome{Label: label(d), Decision: d, Trace: tr}
-	if parent != nil && !d.Decided && parent.Label != NoiseLabel {
-		o.Label, o.FollowedParent = parent.Label, true
+	if d.Noise {
+		return o
 	}
+	in := conversation.Input{Env: env, Decided: d.Decided, Teams: d.Teams, Weak: d.ModelDecided,
+		Deferred: !d.Decided && d.Route != ""}
+	if parent != nil && parent.Label != NoiseLabel {
+		in.Parent = &conversation.Prior{ID: env.ParentID, Teams: []string{parent.Label}}
+	}
+	res := conversation.Resolve(in)
+	if len(res.Teams) > 0 {
+		o.Label = res.Teams[0]
+	}
+	o.FollowedParent = res.Reason == conversation.ReasonParent
 	return o
 }
 
@@ -61,6 +72,12 @@ func Run(r *rules.Rules, set *Set, decide Decide) *Report {
 	if decide == nil {
 		decide = OwnTextOrParent
 	}
+	return newReport(r, set, run(r, set, decide))
+}
+
+// run decides every example of set with r through decide, each parent
+// before its replies, and returns the outcomes in file order.
+func run(r *rules.Rules, set *Set, decide Decide) []*Outcome {
 	index := map[string]int{}
 	for i, ex := range set.Examples {
 		if ex.ID != "" {
@@ -92,7 +109,7 @@ func Run(r *rules.Rules, set *Set, decide Decide) *Report {
 			outcomes[j] = &o
 		}
 	}
-	return newReport(r, set, outcomes)
+	return outcomes
 }
 
 // why sums up an outcome for a failure report: the winning route chain and
@@ -117,6 +134,10 @@ func why(o *Outcome, ex *Example) (chain []string, words []string, note string) 
 		note = fmt.Sprintf("its own text decided nothing; it followed %s (the example it answers)", ex.ReplyTo)
 	case o.Decision.Noise:
 		note = fmt.Sprintf("noise route %s matched", o.Decision.Route)
+	case o.Decision.ModelDecided:
+		note = "no route named a team: the model chose it (" + o.Decision.Model.String() + ")"
+	case !o.Decision.Decided && o.Decision.Model.Len() > 0:
+		note = "no route named a team and the model did not decide (" + o.Decision.Model.String() + "): default_team"
 	case !o.Decision.Decided:
 		note = "no route named a team: default_team"
 	default:
