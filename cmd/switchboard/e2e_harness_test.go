@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -89,6 +90,7 @@ type e2eEnv struct {
 	bin      string
 	dir      string
 	cfgPath  string
+	cfgRest  string // the config after http and nats
 	cfg      *config.Config
 	httpAddr string
 	logFile  *os.File
@@ -125,6 +127,8 @@ func newE2E(t *testing.T, bin string, targets map[string]string) *e2eEnv {
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
 		InsecureAuth: true,
+		// A killed daemon resets its connections; not worth a line each.
+		Logger: log.New(io.Discard, "", 0),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -146,12 +150,7 @@ func newE2E(t *testing.T, bin string, targets map[string]string) *e2eEnv {
 	if err := os.WriteFile(filepath.Join(e.dir, "rules.yaml"), []byte(rules.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.httpAddr = freeAddr(t)
-	y := fmt.Sprintf(`data_dir: data
-log: {format: json, level: info}
-http: {listen: %q}
-nats: {embedded: {listen: %q}}
-router: {workers: 4, ack_wait: 2s}
+	e.cfgRest = fmt.Sprintf(`router: {workers: 4, ack_wait: 2s}
 delivery: {retry_min: 50ms, retry_max: 500ms}
 supervisor: {backoff_min: 100ms, backoff_max: 2s}
 shutdown_timeout: 10s
@@ -192,28 +191,96 @@ connectors:
         username: %s
         password: %q
         poll_interval: 1s
-`, e.httpAddr, freeAddr(t),
-		e.fb.URL(), e2ePageID, e2ePageToken,
+`, e.fb.URL(), e2ePageID, e2ePageToken,
 		e.x.URL, e2eXAccount, e.x.AppToken, e.x.ConsumerKey, e.x.ConsumerSecret, e.x.AccessToken, e.x.AccessTokenSecret,
 		imapHost, imapPort, e2eMailbox, e2eMailPW)
 	e.cfgPath = filepath.Join(e.dir, "config.yaml")
-	if err := os.WriteFile(e.cfgPath, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if e.cfg, err = config.Load(e.cfgPath); err != nil {
-		t.Fatal(err)
-	}
+	e.writeConfig()
 	if e.logFile, err = os.Create(filepath.Join(e.dir, "daemon.log")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.logFile.Close() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", readTail(e.logFile.Name()))
+		}
+		e.logFile.Close()
+	})
 	return e
 }
 
-// start runs the binary on the env's config and data dir until it is ready.
+// writeConfig writes the config with fresh listen addresses and loads it.
+func (e *e2eEnv) writeConfig() {
+	e.t.Helper()
+	e.httpAddr = freeAddr(e.t)
+	y := fmt.Sprintf("data_dir: data\nlog: {format: json, level: info}\nhttp: {listen: %q}\nnats: {embedded: {listen: %q}}\n%s",
+		e.httpAddr, freeAddr(e.t), e.cfgRest)
+	if err := os.WriteFile(e.cfgPath, []byte(y), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	var err error
+	if e.cfg, err = config.Load(e.cfgPath); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// start runs the binary on the env's config and data dir until it is
+// ready. freeAddr's addresses were free a moment before; when one was taken
+// meanwhile (other daemons, their connections and the fakes bind ports
+// too), the start is tried again on new ones.
 func (e *e2eEnv) start() {
 	e.t.Helper()
-	e.proc = startProc(e.t, e.bin, e.cfgPath, e.httpAddr, e.logFile)
+	for attempt := 1; ; attempt++ {
+		from, err := e.logFile.Seek(0, io.SeekCurrent) // the daemon shares the file offset
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if e.proc = e.launch(); e.proc != nil {
+			return
+		}
+		b, _ := os.ReadFile(e.logFile.Name())
+		if attempt == 3 || int(from) > len(b) || !strings.Contains(string(b[from:]), "address already in use") {
+			e.t.Fatalf("the daemon exited before it was ready:\n%s", readTail(e.logFile.Name()))
+		}
+		e.t.Logf("a listen address was taken; starting again on others")
+		e.writeConfig()
+	}
+}
+
+// launch starts the binary (a daemonProc, as kill_test.go's startProc) and
+// waits until /readyz answers 200; nil when it exited first.
+func (e *e2eEnv) launch() *daemonProc {
+	e.t.Helper()
+	cmd := exec.Command(e.bin, "run", "-config", e.cfgPath)
+	cmd.Stdout, cmd.Stderr = e.logFile, e.logFile
+	if err := cmd.Start(); err != nil {
+		e.t.Fatalf("starting the daemon: %v", err)
+	}
+	p := &daemonProc{t: e.t, cmd: cmd, done: make(chan struct{}), httpURL: "http://" + e.httpAddr}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	e.t.Cleanup(p.kill)
+	exited := false
+	client := &http.Client{Timeout: 5 * time.Second}
+	testwait.NoError(e.t, 60*time.Second, "the daemon to be ready", func() error {
+		select {
+		case <-p.done:
+			exited = true
+			return nil
+		default:
+		}
+		resp, err := client.Get(p.httpURL + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /readyz: %s", resp.Status)
+		}
+		return nil
+	})
+	if exited {
+		return nil
+	}
+	return p
 }
 
 // fbNow moves the fake Graph API's clock (the Date of its answers, which
