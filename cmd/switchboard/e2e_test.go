@@ -374,23 +374,14 @@ func testSevenKindsAcrossKill(t *testing.T, bin string) {
 	if t.Failed() {
 		t.Logf("connectors:\n%s", e.opsGet("/v1/connectors"))
 	}
-	// A product bug, for the router: an item it routes again is decided
-	// again with the context of the moment. After the restart JetStream
-	// redelivers what the router had not acked, and after this kill -9 the
-	// embedded server also redelivers much that it had acked (its consumer
-	// state on disk lags). When a later item of the same conversation was
-	// routed meanwhile, the old item follows it into a second team's queue.
-	// testRedeliveryKeepsDecision reproduces it alone. Everything else about
-	// the run is asserted above; this alone skips, until the router keeps an
-	// item's first decision.
+	// After the restart JetStream redelivers what the router had not acked
+	// (and, after a kill -9, some of what it had: the embedded server's
+	// consumer state on disk can lag). An item routed again keeps its first
+	// decision (its decision record), so none reaches a second team even
+	// when a later item of its conversation was routed meanwhile.
 	if len(redecided) > 0 {
-		msg := fmt.Sprintf("%d customer items are in two teams' queues, routed again after the restart and decided differently:\n%s\nthe first one's decision record:\n%s",
+		t.Errorf("%d customer items are in two teams' queues, routed again after the restart and decided differently:\n%s\nthe first one's decision record:\n%s",
 			len(redecided), strings.Join(redecided, "\n"), e.trace(strings.Fields(redecided[0])[0]))
-		if t.Failed() {
-			t.Error(msg)
-		} else {
-			t.Skip("KNOWN PRODUCT BUG (router re-decides redelivered items): " + msg)
-		}
 	}
 }
 
@@ -567,10 +558,6 @@ func testRedeliveryKeepsDecision(t *testing.T, bin string) {
 	if len(got[hei]) == 1 && strings.HasPrefix(got[hei][0], "triage ") && hookGot {
 		return
 	}
-	msg := fmt.Sprintf("%s is in %d team queues: %v, want triage only (triage's webhook got it: %v); decision record:\n%s",
+	t.Errorf("%s is in %d team queues: %v, want triage only (triage's webhook got it: %v); decision record:\n%s",
 		hei, len(got[hei]), got[hei], hookGot, e.trace(hei))
-	if !t.Failed() && len(got[hei]) == 2 && strings.HasPrefix(got[hei][0], "triage ") && strings.HasPrefix(got[hei][1], "billing (reason conversation") {
-		t.Skip("KNOWN PRODUCT BUG (router re-decides redelivered items): " + msg)
-	}
-	t.Error(msg)
 }
