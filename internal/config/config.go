@@ -29,6 +29,8 @@ type Config struct {
 	Supervisor Supervisor `yaml:"supervisor"`
 	// Connectors configures each channel.
 	Connectors Connectors `yaml:"connectors"`
+	// Responses configures response tracking, service levels and escalation.
+	Responses Responses `yaml:"responses"`
 	// ShutdownTimeout bounds how long a graceful stop may drain in-flight work.
 	ShutdownTimeout yamlfile.Duration `yaml:"shutdown_timeout"`
 }
@@ -45,6 +47,10 @@ type Log struct {
 type HTTP struct {
 	// Listen is host:port; empty disables the listener (and the intake).
 	Listen string `yaml:"listen"`
+	// ExternalURL is where people reach the daemon's HTTP API and console
+	// (https://switchboard.example.com), for links in escalations; empty:
+	// no links.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // NATS selects the backbone.
