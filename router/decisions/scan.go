@@ -67,3 +67,7 @@ func (s *Store) Scan(ctx context.Context, since time.Time, fn func(*Record) erro
 		}
 	}
 }
+
+// StreamName is the name of the stream records are kept in, for consumers
+// that follow every change (the response tracker).
+func (s *Store) StreamName() string { return s.name }
