@@ -336,3 +336,9 @@ func (h *harness) pendingResponses() int {
 	}
 	return int(info.NumPending) + info.NumAckPending
 }
+
+// waitFor waits until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testwait.Until(t, 0, what, cond)
+}

@@ -66,7 +66,11 @@ type Row struct {
 	PastTarget int `json:"past_target"`
 	// OpenNow counts items still without a response.
 	OpenNow int `json:"open_now"`
+}
 
+// rowAcc is a row being counted, with the delays its percentiles come from.
+type rowAcc struct {
+	Row
 	delays []float64
 }
 
@@ -88,8 +92,8 @@ type Open struct {
 type Accumulator struct {
 	o      Options
 	policy *sla.Policy
-	rows   map[[2]string]*Row
-	teams  map[string]*Row
+	rows   map[[2]string]*rowAcc
+	teams  map[string]*rowAcc
 	open   []Open
 	seen   map[string]bool
 }
@@ -100,7 +104,7 @@ func NewAccumulator(policy *sla.Policy, o Options) *Accumulator {
 	if o.Oldest <= 0 {
 		o.Oldest = 10
 	}
-	return &Accumulator{o: o, policy: policy, rows: map[[2]string]*Row{}, teams: map[string]*Row{}, seen: map[string]bool{}}
+	return &Accumulator{o: o, policy: policy, rows: map[[2]string]*rowAcc{}, teams: map[string]*rowAcc{}, seen: map[string]bool{}}
 }
 
 // Add counts one decision record (records outside the options are
@@ -127,7 +131,7 @@ func (a *Accumulator) Add(rec *decisions.Record) {
 		}
 		overdue := a.pastTarget(rec, team, resp)
 		overdueAny = overdueAny || overdue
-		for _, r := range []*Row{a.row(team, rec.Channel), a.teamRow(team)} {
+		for _, r := range []*rowAcc{a.row(team, rec.Channel), a.teamRow(team)} {
 			r.Routed++
 			switch {
 			case resp == nil:
@@ -170,21 +174,21 @@ func (a *Accumulator) pastTarget(rec *decisions.Record, team string, resp *decis
 	return at.After(t.Due[0])
 }
 
-func (a *Accumulator) row(team, channel string) *Row {
+func (a *Accumulator) row(team, channel string) *rowAcc {
 	k := [2]string{team, channel}
 	if r := a.rows[k]; r != nil {
 		return r
 	}
-	r := &Row{Team: team, Channel: channel}
+	r := &rowAcc{Row: Row{Team: team, Channel: channel}}
 	a.rows[k] = r
 	return r
 }
 
-func (a *Accumulator) teamRow(team string) *Row {
+func (a *Accumulator) teamRow(team string) *rowAcc {
 	if r := a.teams[team]; r != nil {
 		return r
 	}
-	r := &Row{Team: team}
+	r := &rowAcc{Row: Row{Team: team}}
 	a.teams[team] = r
 	return r
 }
@@ -196,10 +200,10 @@ func (a *Accumulator) Report() *Report {
 		rep.Oldest = []Open{}
 	}
 	for _, r := range a.rows {
-		rep.Rows = append(rep.Rows, finish(*r))
+		rep.Rows = append(rep.Rows, r.finish())
 	}
 	for _, r := range a.teams {
-		rep.Teams = append(rep.Teams, finish(*r))
+		rep.Teams = append(rep.Teams, r.finish())
 	}
 	order := func(x, y Row) int { return cmp.Or(cmp.Compare(x.Team, y.Team), cmp.Compare(x.Channel, y.Channel)) }
 	slices.SortFunc(rep.Rows, order)
@@ -207,13 +211,13 @@ func (a *Accumulator) Report() *Report {
 	return rep
 }
 
-func finish(r Row) Row {
+func (a *rowAcc) finish() Row {
+	r := a.Row
 	if need := r.Routed - r.NoResponseNeeded; need > 0 {
 		r.ResponseRate = float64(r.Responded) / float64(need)
 	}
-	slices.Sort(r.delays)
-	r.MedianSeconds, r.P90Seconds = Percentile(r.delays, 50), Percentile(r.delays, 90)
-	r.delays = nil
+	d := slices.Sorted(slices.Values(a.delays))
+	r.MedianSeconds, r.P90Seconds = Percentile(d, 50), Percentile(d, 90)
 	return r
 }
 
