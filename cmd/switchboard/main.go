@@ -8,6 +8,8 @@
 //	switchboard rules check|test|backtest   work with routing rules
 //	switchboard tail TEAM [-from new|all|DURATION]
 //	switchboard dead list|replay            inspect and re-drive dead letters
+//	switchboard report [-since 7d]          response rate and times per team and channel
+//	switchboard handled ID                  report an item handled outside the channels
 //	switchboard version
 package main
 
@@ -44,6 +46,8 @@ Usage:
   switchboard tail [flags] TEAM             print a team queue's items as JSON lines
   switchboard dead list [flags]             show dead letters: reason, team, target, error
   switchboard dead replay [flags]           re-drive dead letters after fixing the cause
+  switchboard report [flags]                response rate and times per team and channel
+  switchboard handled [flags] ID            report an item handled where Switchboard cannot see it
   switchboard bench [flags]                 measure routing end to end in-process
   switchboard version                       print the version
 
@@ -55,12 +59,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runCmd(ctx, args, stdout, stderr)
 	}
 	cmds := map[string]command{
-		"run":    runCmd,
-		"config": configCmd,
-		"rules":  rulesCmd,
-		"tail":   tailCmd,
-		"dead":   deadCmd,
-		"bench":  benchCmd,
+		"run":     runCmd,
+		"config":  configCmd,
+		"rules":   rulesCmd,
+		"tail":    tailCmd,
+		"dead":    deadCmd,
+		"bench":   benchCmd,
+		"report":  reportCmd,
+		"handled": handledCmd,
 		"version": func(context.Context, []string, io.Writer, io.Writer) int {
 			fmt.Fprintln(stdout, "switchboard", version)
 			return 0

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/responses"
+	"github.com/switchboard/switchboard/router/decisions"
+)
+
+const handledUsage = `usage: switchboard handled [-config FILE] [-status S] [-by NAME] [-note TEXT] ID
+
+Reports that the routed item ID was handled where Switchboard cannot see it
+(a phone call, a reply from a personal mailbox), or needs no response:
+status responded (default), resolved or no_response_needed. The item's first
+response is recorded and its escalations stop. It publishes on NATS like a
+team tool (<prefix>.response.handled), so it works without the HTTP API.
+Flags may come before or after ID.
+`
+
+// handledCmd implements "switchboard handled ID".
+func handledCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("handled", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "config.yaml", "configuration file (to find NATS)")
+	status := fs.String("status", "responded", "responded, resolved or no_response_needed")
+	by := fs.String("by", defaultBy(), "who handled it")
+	note := fs.String("note", "", "a note for the item's record")
+	fs.Usage = func() { fmt.Fprint(stderr, handledUsage); fs.PrintDefaults() }
+	var ids []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		ids = append(ids, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(ids) != 1 {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	nc, js, err := dialNATS(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard handled:", err)
+		return 1
+	}
+	defer nc.Close()
+	records, err := decisions.Open(ctx, js, decisionsConfig(cfg))
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard handled:", err)
+		return 1
+	}
+	pub := responses.NewPublisher(js, responseSubjects(cfg))
+	r, dup, err := responses.MarkHandled(ctx, records, pub, ids[0], responses.Signal{Status: *status, By: *by, Note: *note}, time.Now())
+	switch {
+	case errors.Is(err, responses.ErrBadSignal):
+		fmt.Fprintln(stderr, "switchboard handled:", err)
+		return 2
+	case err != nil:
+		fmt.Fprintln(stderr, "switchboard handled:", err)
+		return 1
+	case dup:
+		fmt.Fprintf(stdout, "%s was already marked %s\n", ids[0], r.Status)
+	default:
+		fmt.Fprintf(stdout, "%s marked %s by %s\n", ids[0], r.Status, r.By)
+	}
+	return 0
+}
+
+// defaultBy names the person running the command.
+func defaultBy() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
