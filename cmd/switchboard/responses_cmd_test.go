@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,26 @@ func TestHandledCommand(t *testing.T) {
 		if code := handledCmd(ctx, append([]string{"-config", cfgPath}, tt.args...), &out, &errs); code != tt.code || !strings.Contains(errs.String(), tt.want) {
 			t.Errorf("handled %v: %d %q, want %d mentioning %q", tt.args, code, errs.String(), tt.code, tt.want)
 		}
+	}
+}
+
+// The daemon runs the tracker: its streams exist and the handled endpoint
+// answers on a loopback listener.
+func TestDaemonRunsTheTracker(t *testing.T) {
+	cfg, _ := testConfig(t)
+	d, _ := startDaemon(t, cfg)
+	ctx := context.Background()
+	for _, name := range []string{"SWITCHBOARD_RESPONSES", "SWITCHBOARD_ESCALATIONS", "SWITCHBOARD_DECISIONS", "KV_switchboard_open"} {
+		if _, err := d.bus.JS.Stream(ctx, name); err != nil {
+			t.Errorf("stream %s: %v", name, err)
+		}
+	}
+	resp, err := http.Post("http://"+d.httpAddr+"/v1/messages/web:nope/handled", "application/json", strings.NewReader(`{"by": "maija"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("handled for an unknown item: %d, want 404", resp.StatusCode)
 	}
 }

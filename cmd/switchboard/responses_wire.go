@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/responses"
+	"github.com/switchboard/switchboard/responses/sla"
 	"github.com/switchboard/switchboard/router/decisions"
 )
 
@@ -79,4 +84,33 @@ func loopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// buildTracker builds the response tracker: its streams and bucket, the
+// service levels, its metrics, and the handled endpoint on mux.
+func buildTracker(ctx context.Context, cfg *config.Config, js jetstream.JetStream, mux *http.ServeMux, reg prometheus.Registerer, log *zap.Logger) (*responses.Tracker, error) {
+	records, streams, err := openResponses(ctx, cfg, js)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := sla.New(cfg.Responses)
+	if err != nil {
+		return nil, err
+	}
+	m, err := responses.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	t := responses.New(trackerConfig(cfg), responses.Deps{JS: js, Streams: streams, Records: records, Policy: policy, Metrics: m, Log: log})
+	if err := reg.Register(t.OpenItemsCollector()); err != nil {
+		return nil, fmt.Errorf("registering the open-items gauges: %w", err)
+	}
+	if cfg.HTTP.Listen != "" {
+		if loopback(cfg.HTTP.Listen) {
+			mux.Handle("POST /v1/messages/{id}/handled", responses.HandledHandler(records, responses.NewPublisher(js, responseSubjects(cfg)), nil))
+		} else {
+			log.Info("POST /v1/messages/{id}/handled is served on loopback listeners only until ops authentication is in place; use `switchboard handled` or publish on the responses subject")
+		}
+	}
+	return t, nil
 }

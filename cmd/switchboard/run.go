@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/telemetry"
+	"github.com/switchboard/switchboard/responses"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -146,6 +147,13 @@ func (d *daemon) run(ctx context.Context) error {
 	// and only after the router stopped (below).
 	defer closeDelivery()
 
+	var tracker *responses.Tracker
+	if cfg.Responses.On() {
+		if tracker, err = buildTracker(ctx, cfg, b.JS, mux, metrics.Registry, log.Named("responses")); err != nil {
+			return fmt.Errorf("response tracker: %w", err)
+		}
+	}
+
 	// Producers (connectors, HTTP) and the router stop separately, so that
 	// the router can finish in-flight work after polling stopped.
 	prodCtx, stopProducers := context.WithCancel(context.WithoutCancel(ctx))
@@ -176,6 +184,14 @@ func (d *daemon) run(ctx context.Context) error {
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- rt.Run(routerCtx, time.Duration(cfg.ShutdownTimeout)) }()
 
+	// The tracker follows what the router decides; it stops after it.
+	trackerCtx, stopTracker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTracker()
+	trackerDone := make(chan error, 1)
+	if tracker != nil {
+		go func() { trackerDone <- tracker.Run(trackerCtx) }()
+	}
+
 	for _, c := range conns {
 		if err := sup.Start(prodCtx, c); err != nil {
 			return err
@@ -205,6 +221,9 @@ func (d *daemon) run(ctx context.Context) error {
 	case err := <-routerDone:
 		runErr = fmt.Errorf("router stopped: %w", err)
 		routerDone <- nil
+	case err := <-trackerDone:
+		runErr = fmt.Errorf("response tracker stopped: %w", err)
+		trackerDone <- nil
 	case err := <-watchDone:
 		if err != nil {
 			runErr = fmt.Errorf("rules hot reload: %w", err)
@@ -226,6 +245,14 @@ func (d *daemon) run(ctx context.Context) error {
 	case <-routerDone:
 	case <-shutCtx.Done():
 		log.Warn("router did not drain within shutdown_timeout; unacked messages will be redelivered on the next start")
+	}
+	stopTracker()
+	if tracker != nil {
+		select {
+		case <-trackerDone:
+		case <-shutCtx.Done():
+			log.Warn("response tracker did not stop within shutdown_timeout; what it had not acked is handled again at the next start")
+		}
 	}
 	log.Info("switchboard stopped")
 	if errors.Is(runErr, http.ErrServerClosed) {
