@@ -251,7 +251,12 @@ func (t *Tracker) handleResponse(ctx context.Context, m jetstream.Msg) {
 // before it. It keeps r for the match window, for items routed later.
 func (t *Tracker) matchResponse(ctx context.Context, r *message.Response) error {
 	var named *decisions.Record
-	if r.InReplyTo != "" {
+	t.mu.Lock()
+	open := r.InReplyTo != "" && t.idx.get(r.InReplyTo) != nil
+	t.mu.Unlock()
+	if r.InReplyTo != "" && !open {
+		// Not open: answered already, older than the open set, not routed
+		// yet, or not an item at all; its record tells.
 		rec, err := t.records.Get(ctx, r.InReplyTo)
 		switch {
 		case errors.Is(err, decisions.ErrNotFound):

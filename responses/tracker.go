@@ -63,7 +63,7 @@ type TrackerConfig struct {
 	LinkBase string
 	// Webhook, when its URL is set, receives every escalation.
 	Webhook WebhookConfig
-	// Workers is how many responses are matched concurrently (default 4).
+	// Workers is how many responses are matched concurrently (default 8).
 	Workers int
 	// AckWait is the consumers' redelivery timeout (default 30s).
 	AckWait time.Duration
@@ -131,7 +131,7 @@ func New(cfg TrackerConfig, d Deps) *Tracker {
 		cfg.CheckInterval = 15 * time.Second
 	}
 	if cfg.Workers < 1 {
-		cfg.Workers = 4
+		cfg.Workers = 8
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
