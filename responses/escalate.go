@@ -102,7 +102,7 @@ func (t *Tracker) checkDue(ctx context.Context) {
 	var due []dueItem
 	for _, it := range t.idx.dueBy(now, dueBatch) {
 		due = append(due, dueItem{id: it.id, channel: it.channel, kind: it.kind, priority: it.priority,
-			created: it.created, routed: it.routed, forget: it.forget, teams: slices.Clone(it.teams)})
+			created: it.created.time(), routed: it.routed.time(), forget: it.forget.time(), teams: slices.Clone(it.teams)})
 	}
 	t.mu.Unlock()
 	for _, d := range due {
@@ -120,9 +120,7 @@ func (t *Tracker) checkDue(ctx context.Context) {
 // down past two levels publishes the higher one only).
 func (t *Tracker) attend(ctx context.Context, d dueItem, now time.Time) error {
 	if !now.Before(d.forget) {
-		if err := t.close(ctx, d.id); err != nil {
-			return err
-		}
+		t.close(d.id)
 		for _, ts := range d.teams {
 			t.metrics.forgotten(ts.team, d.channel)
 		}
@@ -130,17 +128,19 @@ func (t *Tracker) attend(ctx context.Context, d dueItem, now time.Time) error {
 	}
 	rec, err := t.records.Get(ctx, d.id)
 	if errors.Is(err, decisions.ErrNotFound) {
-		return t.close(ctx, d.id) // the record was erased
+		t.close(d.id) // the record was erased
+		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if rec.Response != nil || !awaits(rec) {
-		return t.close(ctx, d.id) // answered; the response path closes it too
+		t.close(d.id) // answered; the response path closes it too
+		return nil
 	}
 	for _, ts := range d.teams {
 		level := 0
-		for level < len(ts.due) && !ts.due[level].After(now) {
+		for level < len(ts.due) && ts.due[level] <= at(now) {
 			level++
 		}
 		if level <= ts.escalated {
@@ -165,7 +165,7 @@ func (t *Tracker) escalate(ctx context.Context, rec *decisions.Record, d dueItem
 		V: message.SchemaVersion, ID: fmt.Sprintf("%s:%s:%d", d.id, ts.team, level), Item: d.id, Team: ts.team,
 		Channel: d.channel, Kind: d.kind, Priority: d.priority, Level: level, Levels: len(ts.due),
 		Target: ts.target.String(), Calendar: ts.calendar,
-		CreatedAt: d.created, RoutedAt: d.routed, DueAt: ts.due[level-1], EscalatedAt: now,
+		CreatedAt: d.created, RoutedAt: d.routed, DueAt: ts.due[level-1].time(), EscalatedAt: now,
 		AgeSeconds: age.Seconds(), Age: age.Round(time.Minute).String(),
 		Author: rec.Author, Snippet: rec.Snippet,
 	}
@@ -214,16 +214,16 @@ func (t *Tracker) markEscalated(ctx context.Context, id, team string, level int)
 		t.mu.Unlock()
 		return nil // answered meanwhile
 	}
+	done := marks{}
 	for i := range it.teams {
 		if it.teams[i].team == team && it.teams[i].escalated < level {
 			it.teams[i].escalated = level
 		}
+		if e := it.teams[i].escalated; e > 0 {
+			done[it.teams[i].team] = e
+		}
 	}
 	t.idx.rescheduled(it)
-	f, err := t.putEntry(it)
 	t.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return wait(ctx, []jetstream.PubAckFuture{f})
+	return t.storeMarks(ctx, id, done)
 }

@@ -8,17 +8,34 @@ import (
 	"time"
 )
 
+// instant is a time as Unix nanoseconds: the open set holds 100,000 items
+// with several times each, and a time.Time carries a pointer the garbage
+// collector would scan in every one.
+type instant int64
+
+func at(t time.Time) instant { return instant(t.UnixNano()) }
+
+func (i instant) time() time.Time { return time.Unix(0, int64(i)).UTC() }
+
+func instants(ts []time.Time) []instant {
+	out := make([]instant, len(ts))
+	for i, t := range ts {
+		out[i] = at(t)
+	}
+	return out
+}
+
 // openItem is one routed item awaiting its first response, in memory.
 type openItem struct {
 	id, conv                string
 	channel, kind, priority string
-	created, routed         time.Time
+	created, routed         instant
 	teams                   []teamState
 	// forget is when the item leaves the open set unanswered.
-	forget time.Time
+	forget instant
 	// next is the earliest of forget and the next due escalation; the
 	// escalation loop looks at the item then.
-	next time.Time
+	next instant
 	// pos is the item's index in the due heap.
 	pos int
 }
@@ -29,18 +46,18 @@ type teamState struct {
 	target   time.Duration
 	calendar string
 	// due holds when each escalation level is due (nil: no target).
-	due []time.Time
+	due []instant
 	// escalated is the highest level escalated so far (0: none).
 	escalated int
 }
 
-// nextDue returns when the item's next escalation is due, or the zero time.
-func (it *openItem) nextDue() time.Time {
-	var next time.Time
+// nextDue returns when the item's next escalation is due, or 0.
+func (it *openItem) nextDue() instant {
+	var next instant
 	for i := range it.teams {
 		ts := &it.teams[i]
 		if ts.escalated < len(ts.due) {
-			if d := ts.due[ts.escalated]; next.IsZero() || d.Before(next) {
+			if d := ts.due[ts.escalated]; next == 0 || d < next {
 				next = d
 			}
 		}
@@ -51,7 +68,7 @@ func (it *openItem) nextDue() time.Time {
 // schedule recomputes when the escalation loop looks at it next.
 func (it *openItem) schedule() {
 	it.next = it.forget
-	if d := it.nextDue(); !d.IsZero() && d.Before(it.next) {
+	if d := it.nextDue(); d != 0 && d < it.next {
 		it.next = d
 	}
 }
@@ -128,10 +145,11 @@ func (x *index) rescheduled(it *openItem) {
 
 // conversation returns the open items of conversation conv created at or
 // before at.
-func (x *index) conversation(conv string, at time.Time) []*openItem {
+func (x *index) conversation(conv string, upTo time.Time) []*openItem {
 	var out []*openItem
+	limit := at(upTo)
 	for _, it := range x.convs[conv] {
-		if !it.created.After(at) {
+		if it.created <= limit {
 			out = append(out, it)
 		}
 	}
@@ -140,8 +158,9 @@ func (x *index) conversation(conv string, at time.Time) []*openItem {
 
 // dueBy returns the items needing attention at now, earliest first (they
 // stay in the set).
-func (x *index) dueBy(now time.Time, limit int) []*openItem {
+func (x *index) dueBy(nowTime time.Time, limit int) []*openItem {
 	var out []*openItem
+	now := at(nowTime)
 	if len(x.due) == 0 {
 		return nil
 	}
@@ -151,13 +170,13 @@ func (x *index) dueBy(now time.Time, limit int) []*openItem {
 	for len(frontier) > 0 && len(out) < limit {
 		best := 0
 		for i, p := range frontier {
-			if x.due[p].next.Before(x.due[frontier[best]].next) {
+			if x.due[p].next < x.due[frontier[best]].next {
 				best = i
 			}
 		}
 		p := frontier[best]
 		frontier = slices.Delete(frontier, best, best+1)
-		if x.due[p].next.After(now) {
+		if x.due[p].next > now {
 			continue
 		}
 		out = append(out, x.due[p])
@@ -174,7 +193,7 @@ func (x *index) dueBy(now time.Time, limit int) []*openItem {
 type dueHeap []*openItem
 
 func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h dueHeap) Less(i, j int) bool { return h[i].next < h[j].next }
 func (h dueHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].pos, h[j].pos = i, j

@@ -354,22 +354,16 @@ func (t *Tracker) answer(ctx context.Context, id string, sr *seenResponse) (firs
 			return first, fmt.Errorf("closing case %s of %s: %w", seen.Case.ID, id, err)
 		}
 	}
-	return first, t.close(ctx, id)
+	t.close(id)
+	return first, nil
 }
 
-// close removes the item id from the open set (a no-op when it is not open).
-func (t *Tracker) close(ctx context.Context, id string) error {
+// close removes the item id from the open set (a no-op when it is not
+// open). Its escalation marks expire with the bucket's TTL.
+func (t *Tracker) close(id string) {
 	t.mu.Lock()
-	if t.idx.remove(id) == nil {
-		t.mu.Unlock()
-		return nil
-	}
-	f, err := t.deleteEntry(id)
-	t.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return wait(ctx, []jetstream.PubAckFuture{f})
+	defer t.mu.Unlock()
+	t.idx.remove(id)
 }
 
 func responseDetail(sr *seenResponse) string {

@@ -147,10 +147,10 @@ func (c openCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.t.now()
 	c.t.mu.Lock()
 	for _, it := range c.t.idx.items {
-		age := ageBucket(now.Sub(it.created))
+		age := ageBucket(now.Sub(it.created.time()))
 		for _, ts := range it.teams {
 			open[ta{ts.team, age}]++
-			if len(ts.due) > 0 && !ts.due[0].After(now) {
+			if len(ts.due) > 0 && ts.due[0] <= at(now) {
 				overdue[ts.team]++
 			}
 		}

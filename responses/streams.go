@@ -21,7 +21,7 @@ type Subjects struct {
 	ResponseStream string
 	// EscalationStream holds <Prefix>.escalation.<team>.
 	EscalationStream string
-	// Bucket is the key-value bucket of open items.
+	// Bucket is the key-value bucket of open items' escalation marks.
 	Bucket string
 }
 
@@ -37,20 +37,21 @@ func (s Subjects) Escalation(team string) string { return s.Prefix + ".escalatio
 
 // Config says how the streams and the bucket are kept.
 type Config struct {
+	// Subjects names the subjects, streams and bucket.
 	Subjects Subjects
 	// MaxAge is how long responses and escalations are kept.
 	MaxAge time.Duration
 	// ForgetAfter is how old an unanswered item gets before it leaves the
-	// open set; open-set entries expire a day after it.
+	// open set; escalation marks expire a day after it.
 	ForgetAfter time.Duration
 	// Replicas is the replica count of the streams and the bucket.
 	Replicas int
 }
 
-// Streams are the tracker's streams and its bucket of open items.
+// Streams are the tracker's streams and its bucket of escalation marks.
 type Streams struct {
 	subjects Subjects
-	open     jetstream.KeyValue
+	marks    jetstream.KeyValue
 }
 
 // Duplicate windows: a response is re-polled like any item (the ingest's
@@ -61,7 +62,7 @@ const (
 )
 
 // Open creates (or updates) the responses and escalations streams and the
-// open-items bucket; it is safe to repeat.
+// bucket of escalation marks; it is safe to repeat.
 func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Streams, error) {
 	s := c.Subjects
 	if s.Prefix == "" || s.ResponseStream == "" || s.EscalationStream == "" || s.Bucket == "" {
@@ -91,7 +92,7 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Streams, erro
 	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      s.Bucket,
-		Description: "Switchboard: routed items awaiting a first response, and their escalations",
+		Description: "Switchboard: how far each unanswered item was escalated, per team",
 		History:     1,
 		TTL:         c.ForgetAfter + 24*time.Hour,
 		Storage:     jetstream.FileStorage,
@@ -100,7 +101,7 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Streams, erro
 	if err != nil {
 		return nil, fmt.Errorf("creating or updating KV bucket %s: %w", s.Bucket, err)
 	}
-	return &Streams{subjects: s, open: kv}, nil
+	return &Streams{subjects: s, marks: kv}, nil
 }
 
 // Subjects returns the names the streams were opened with.

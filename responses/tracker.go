@@ -14,11 +14,13 @@
 // "<channel>:<thread>" written before it. The first response is written
 // into the item's decision record, which reports and the console read.
 //
-// Open items live in a JetStream key-value bucket, one key per item, and
-// in an in-memory index rebuilt from the bucket at start. Items past their
-// target are escalated once per level to <prefix>.escalation.<team> (with
-// Nats-Msg-Id "<item>:<team>:<level>", so a restart cannot publish one
-// twice) and, when configured, to a webhook. See docs/responses.md.
+// The open items are an in-memory index rebuilt at start from the decision
+// records stream (one message per item, so a replay of the records changed
+// within ForgetAfter sees each item once) and kept current by following
+// it; how far each was escalated is kept in a key-value bucket. Items past
+// their target are escalated once per level to <prefix>.escalation.<team>
+// (with Nats-Msg-Id "<item>:<team>:<level>", so a restart cannot publish
+// one twice) and, when configured, to a webhook. See docs/responses.md.
 //
 // One tracker runs per deployment, like the daemon itself (deploy/ runs one
 // replica); everything it knows survives restarts in JetStream.
@@ -30,6 +32,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,8 +50,9 @@ type CaseCloser interface {
 
 // TrackerConfig configures a Tracker.
 type TrackerConfig struct {
-	// Consumer prefixes the durable consumer names: <Consumer>-decisions,
-	// <Consumer>-responses and <Consumer>-webhook (default "responses").
+	// Consumer prefixes the durable consumer names: <Consumer>-responses
+	// and <Consumer>-webhook (default "responses"). The decision records
+	// are followed by an ordered consumer.
 	Consumer string
 	// MatchWindow is how long a response is kept to answer items routed
 	// after it (default 24h).
@@ -110,6 +114,8 @@ type Tracker struct {
 
 	// checkMu serializes checks for due escalations.
 	checkMu sync.Mutex
+	// recordSeq is the stream sequence of the last decision record applied.
+	recordSeq atomic.Uint64
 
 	mu     sync.Mutex
 	idx    *index
@@ -154,7 +160,7 @@ func New(cfg TrackerConfig, d Deps) *Tracker {
 	return t
 }
 
-// Ready is closed once the open set is loaded and the tracker follows the
+// Ready is closed once the open set is rebuilt and the tracker follows the
 // streams.
 func (t *Tracker) Ready() <-chan struct{} { return t.ready }
 
@@ -165,25 +171,22 @@ func (t *Tracker) Open() int {
 	return t.idx.len()
 }
 
-// Run loads the open set and the recent responses, then follows the
-// decision records and the responses and escalates until ctx ends.
-// Messages in flight when ctx ends are redelivered at the next start.
+// Run rebuilds the open set from the decision records and the recent
+// responses, then follows the records and the responses and escalates
+// until ctx ends. Responses in flight when ctx ends are redelivered at the
+// next start.
 func (t *Tracker) Run(ctx context.Context) error {
 	if t.js == nil || t.streams == nil || t.records == nil {
 		return errors.New("responses: Deps.JS, Deps.Streams and Deps.Records are required")
 	}
-	if err := t.loadOpen(ctx); err != nil {
+	done, err := t.loadMarks(ctx)
+	if err != nil {
 		return err
 	}
 	if err := t.loadRecent(ctx); err != nil {
 		return err
 	}
-	decCons, err := t.consumer(ctx, t.records.StreamName(), jetstream.ConsumerConfig{
-		Durable:       t.cfg.Consumer + "-decisions",
-		Description:   "Switchboard response tracker: opens an item for every routed decision",
-		AckPolicy:     jetstream.AckAllPolicy,
-		MaxAckPending: 20_000,
-	}, time.Now().Add(-t.cfg.ForgetAfter))
+	records, pending, err := t.recordsConsumer(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,17 +211,25 @@ func (t *Tracker) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	close(t.ready)
-	t.log.Info("response tracker running", zap.Int("open_items", t.Open()))
 
 	var wg sync.WaitGroup
-	wg.Go(func() { t.followRecords(ctx, decCons) })
+	defer wg.Wait()
+	replayed := make(chan struct{})
+	began := time.Now()
+	wg.Go(func() { t.followRecords(ctx, records, pending, done, func() { close(replayed) }) })
+	select {
+	case <-replayed:
+	case <-ctx.Done():
+		return nil
+	}
+	close(t.ready)
+	t.log.Info("response tracker running", zap.Int("open_items", t.Open()), zap.Uint64("records_replayed", pending),
+		zap.Duration("replay", time.Since(began)))
 	wg.Go(func() { t.followResponses(ctx, respCons) })
 	wg.Go(func() { t.escalationLoop(ctx) })
 	if hookCons != nil {
 		wg.Go(func() { t.deliverWebhooks(ctx, hookCons) })
 	}
-	wg.Wait()
 	return nil
 }
 

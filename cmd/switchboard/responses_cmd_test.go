@@ -146,7 +146,7 @@ func TestDaemonRunsTheTracker(t *testing.T) {
 	cfg, _ := testConfig(t)
 	d, _ := startDaemon(t, cfg)
 	ctx := context.Background()
-	for _, name := range []string{"SWITCHBOARD_RESPONSES", "SWITCHBOARD_ESCALATIONS", "SWITCHBOARD_DECISIONS", "KV_switchboard_open"} {
+	for _, name := range []string{"SWITCHBOARD_RESPONSES", "SWITCHBOARD_ESCALATIONS", "SWITCHBOARD_DECISIONS", "KV_switchboard_escalated"} {
 		if _, err := d.bus.JS.Stream(ctx, name); err != nil {
 			t.Errorf("stream %s: %v", name, err)
 		}

@@ -26,8 +26,8 @@ type Responses struct {
 	// EscalationStream holds escalations, on <prefix>.escalation.<team>
 	// (default "SWITCHBOARD_ESCALATIONS").
 	EscalationStream string `yaml:"escalation_stream"`
-	// Bucket is the key-value bucket of open (unanswered) items (default
-	// "switchboard_open").
+	// Bucket is the key-value bucket recording how far each unanswered item
+	// was escalated (default "switchboard_escalated").
 	Bucket string `yaml:"bucket"`
 	// MaxAge is how long responses and escalations are kept (default 90d).
 	MaxAge yamlfile.Duration `yaml:"max_age"`
@@ -174,7 +174,7 @@ func TargetClass(kind string) string {
 func (r *Responses) validate(p yamlfile.Path, others []string, report func(yamlfile.Path, string, ...any)) {
 	defString(&r.Stream, "SWITCHBOARD_RESPONSES")
 	defString(&r.EscalationStream, "SWITCHBOARD_ESCALATIONS")
-	defString(&r.Bucket, "switchboard_open")
+	defString(&r.Bucket, "switchboard_escalated")
 	defString(&r.TimeZone, "Europe/Helsinki")
 	defDuration(&r.MaxAge, 90*24*time.Hour)
 	defDuration(&r.MatchWindow, 24*time.Hour)

@@ -15,7 +15,7 @@ func TestResponsesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cfg.Responses
-	if !r.On() || r.Stream != "SWITCHBOARD_RESPONSES" || r.EscalationStream != "SWITCHBOARD_ESCALATIONS" || r.Bucket != "switchboard_open" {
+	if !r.On() || r.Stream != "SWITCHBOARD_RESPONSES" || r.EscalationStream != "SWITCHBOARD_ESCALATIONS" || r.Bucket != "switchboard_escalated" {
 		t.Fatalf("names: %+v", r)
 	}
 	if r.TimeZone != "Europe/Helsinki" || time.Duration(r.ForgetAfter) != 14*24*time.Hour || time.Duration(r.MatchWindow) != 24*time.Hour {
@@ -119,4 +119,16 @@ func TestParseClockAndWeekday(t *testing.T) {
 	if _, err := ParseWeekday("mo"); err == nil {
 		t.Error("ParseWeekday(mo) accepted")
 	}
+}
+
+func FuzzParseClock(f *testing.F) {
+	for _, s := range []string{"08:00", "24:00", "9:05", "", ":", "-0:-0", "99999999999999999999:00", "08:0", "+8:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseClock(s)
+		if err == nil && (m < 0 || m > 24*60) {
+			t.Fatalf("ParseClock(%q) = %d", s, m)
+		}
+	})
 }
