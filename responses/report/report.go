@@ -33,6 +33,7 @@ type Options struct {
 
 // Report is the service report.
 type Report struct {
+	// Since and Now bound when the items counted were received.
 	Since time.Time `json:"since"`
 	Now   time.Time `json:"now"`
 	// Rows are per team and channel, by team then channel.
@@ -45,6 +46,7 @@ type Report struct {
 
 // Row is one team's numbers, for one channel or (Channel "") all.
 type Row struct {
+	// Team and Channel say whose numbers these are.
 	Team    string `json:"team"`
 	Channel string `json:"channel,omitempty"`
 	// Routed counts items routed to the team.
@@ -76,6 +78,9 @@ type rowAcc struct {
 
 // Open is an item without a response.
 type Open struct {
+	// ID, Teams, Channel, Kind, Author and Snippet are the item's, from
+	// its decision record; AgeSeconds is how long it has waited at the
+	// report's Now.
 	ID         string    `json:"id"`
 	Teams      []string  `json:"teams"`
 	Channel    string    `json:"channel"`

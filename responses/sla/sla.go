@@ -30,6 +30,8 @@ type level struct {
 
 // Item is what an item's service level depends on.
 type Item struct {
+	// Team is the team the item was routed to; Channel, Kind and Priority
+	// are the item's.
 	Team, Channel, Kind, Priority string
 	// Created is when the customer wrote the item; targets count from it.
 	Created time.Time
