@@ -87,9 +87,11 @@ func loopback(listen string) bool {
 }
 
 // buildTracker builds the response tracker: its streams and bucket, the
-// service levels, its metrics, and the handled endpoint on mux.
-func buildTracker(ctx context.Context, cfg *config.Config, js jetstream.JetStream, mux *http.ServeMux, reg prometheus.Registerer, log *zap.Logger) (*responses.Tracker, error) {
-	records, streams, err := openResponses(ctx, cfg, js)
+// service levels, its metrics, and the handled endpoint on mux. records
+// must be the store the router writes decision records with: the tracker
+// sees their changes through it.
+func buildTracker(ctx context.Context, cfg *config.Config, js jetstream.JetStream, records *decisions.Store, mux *http.ServeMux, reg prometheus.Registerer, log *zap.Logger) (*responses.Tracker, error) {
+	_, streams, err := openResponses(ctx, cfg, js)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/responses"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -149,7 +150,13 @@ func (d *daemon) run(ctx context.Context) error {
 
 	var tracker *responses.Tracker
 	if cfg.Responses.On() {
-		if tracker, err = buildTracker(ctx, cfg, b.JS, mux, metrics.Registry, log.Named("responses")); err != nil {
+		// The router's decision records store, once the router writes
+		// records, must be this same one.
+		records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
+		if err != nil {
+			return err
+		}
+		if tracker, err = buildTracker(ctx, cfg, b.JS, records, mux, metrics.Registry, log.Named("responses")); err != nil {
 			return fmt.Errorf("response tracker: %w", err)
 		}
 	}

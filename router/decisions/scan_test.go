@@ -47,3 +47,19 @@ func TestScan(t *testing.T) {
 		t.Fatalf("response not kept in the record: %+v %v", got, err)
 	}
 }
+
+func TestOnChange(t *testing.T) {
+	s := openStore(t)
+	var seen []string
+	cancel := s.OnChange(func(r *Record) { seen = append(seen, r.ID+":"+r.Outcome) })
+	put(t, s, "web:1", func(r *Record) { r.Outcome = OutcomeRouted })
+	put(t, s, "web:1", func(r *Record) { r.Outcome = OutcomeDead })
+	if _, err := s.Update(context.Background(), "web:1", func(*Record) (*Record, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	put(t, s, "web:2", func(r *Record) { r.Outcome = OutcomeRouted })
+	if got := fmt.Sprint(seen); got != "[web:1:routed web:1:dead]" {
+		t.Fatalf("observed %s", got)
+	}
+}

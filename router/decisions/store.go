@@ -29,10 +29,11 @@ type Config struct {
 
 // Store reads and writes decision records.
 type Store struct {
-	js       jetstream.JetStream
-	stream   jetstream.Stream
-	name     string
-	subjects string
+	js        jetstream.JetStream
+	stream    jetstream.Stream
+	name      string
+	subjects  string
+	observers observers
 }
 
 // ErrNotFound is returned by Get for an id without a record.
@@ -137,6 +138,7 @@ func (s *Store) Update(ctx context.Context, id string, change func(*Record) (*Re
 		msg.Data = data
 		_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(seq))
 		if err == nil {
+			s.observers.notify(next)
 			return next, nil
 		}
 		if !isWrongLastSequence(err) {
