@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -195,35 +196,52 @@ func awaits(rec *decisions.Record) bool {
 }
 
 // followResponses matches responses to items until ctx ends.
+// The responses consumer acks all messages up to the one acked
+// (jetstream.AckAllPolicy): a batch is matched concurrently and acked with
+// one ack when every response in it is done. When one fails, nothing in the
+// batch is acked; the failed ones return after a second, the others after
+// the ack wait, and matching them again changes nothing.
 func (t *Tracker) followResponses(ctx context.Context, cons jetstream.Consumer) {
-	slots := make(chan struct{}, t.cfg.Workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	s := t.follow(cons, t.cfg.Workers*4, "responses")
 	for {
 		msgs, ok := s.next(ctx)
 		if !ok {
 			return
 		}
-		for _, m := range msgs {
+		failed := make([]bool, len(msgs))
+		slots := make(chan struct{}, t.cfg.Workers)
+		var wg sync.WaitGroup
+		for i, m := range msgs {
 			slots <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-slots }()
-				t.handleResponse(ctx, m)
+				failed[i] = !t.handleResponse(ctx, m)
 			})
+		}
+		wg.Wait()
+		if !slices.Contains(failed, true) {
+			if err := msgs[len(msgs)-1].Ack(); err != nil {
+				t.log.Debug("acking responses failed; they will be matched again", zap.Error(err))
+			}
+			continue
+		}
+		for i, m := range msgs {
+			if failed[i] {
+				_ = m.NakWithDelay(time.Second)
+			}
 		}
 	}
 }
 
-// handleResponse links one response to the items it answers and acks it;
-// on a failure it is handed back for a retry.
-func (t *Tracker) handleResponse(ctx context.Context, m jetstream.Msg) {
+// handleResponse links one response to the items it answers; it reports
+// false when that failed and the response must be matched again. An
+// unreadable or invalid response is dropped (and counted).
+func (t *Tracker) handleResponse(ctx context.Context, m jetstream.Msg) bool {
 	var r message.Response
 	if err := json.Unmarshal(m.Data(), &r); err != nil {
 		t.log.Warn("dropping an unreadable response", zap.String("subject", m.Subject()), zap.Error(err))
 		t.metrics.unmatchedResponse("unknown", "invalid")
-		_ = m.Term()
-		return
+		return true
 	}
 	if r.Status == "" {
 		r.Status = message.StatusResponded
@@ -231,19 +249,15 @@ func (t *Tracker) handleResponse(ctx context.Context, m jetstream.Msg) {
 	if err := r.Validate(); err != nil {
 		t.log.Warn("dropping an invalid response", zap.String("id", r.ID), zap.Error(err))
 		t.metrics.unmatchedResponse(r.Channel, "invalid")
-		_ = m.Term()
-		return
+		return true
 	}
 	if err := t.matchResponse(ctx, &r); err != nil {
 		if ctx.Err() == nil {
 			t.log.Warn("matching a response failed; retrying", zap.String("id", r.ID), zap.Error(err))
 		}
-		_ = m.NakWithDelay(time.Second)
-		return
+		return false
 	}
-	if err := m.Ack(); err != nil {
-		t.log.Debug("acking a response failed; it will be matched again", zap.String("id", r.ID), zap.Error(err))
-	}
+	return true
 }
 
 // matchResponse answers the items r answers: the item it names, and the

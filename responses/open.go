@@ -16,10 +16,13 @@ import (
 
 // The open set is not stored twice. The decision records stream keeps one
 // message per item (its latest record), so the tracker rebuilds the open
-// set at start by replaying the records changed within ForgetAfter, then
-// keeps following the stream with the same ordered consumer: every change
-// of a record opens, updates or closes its item. Only what the records do
-// not hold is kept in the bucket: how far each item was escalated.
+// set at start by replaying the records changed within ForgetAfter; after
+// that it sees every record this process writes as it is written
+// (decisions.Store.OnChange), without reading the stream back (following
+// a stream that rewrites one message per subject costs the NATS server
+// more than the routing itself; docs/BENCHMARKS.md). Every change of a
+// record opens, updates or closes its item. Only what the records do not
+// hold is kept in the bucket: how far each item was escalated.
 
 // entry is the part of an item its service level follows from.
 type entry struct {
@@ -151,68 +154,108 @@ func (t *Tracker) recordsConsumer(ctx context.Context) (jetstream.Consumer, uint
 	return cons, pending, nil
 }
 
-// recordBatch is how many decision records are handled together.
+// recordBatch is how many decision records are read together at start.
 const recordBatch = 512
 
-// followRecords applies every decision record change to the open set until
-// ctx ends; replayed is called once the records stored at the start are
-// applied (with the escalation marks they need), after which done is
-// dropped.
-func (t *Tracker) followRecords(ctx context.Context, cons jetstream.Consumer, pending uint64, done map[string]marks, replayed func()) {
+// replayRecords applies the records stored when the tracker started (the
+// ordered consumer's pending ones) to the open set.
+func (t *Tracker) replayRecords(ctx context.Context, cons jetstream.Consumer, pending uint64) error {
 	if pending == 0 {
-		replayed()
-		replayed, done = nil, nil
+		return nil
 	}
 	s := t.follow(cons, recordBatch, "decision records")
+	defer s.stop()
 	for {
 		msgs, ok := s.next(ctx)
 		if !ok {
-			return
+			return ctx.Err()
 		}
 		for _, m := range msgs {
 			var view recordView
 			if err := decodeView(m.Data(), &view); err != nil || view.ID == "" {
 				t.log.Warn("skipping an unreadable decision record", zap.String("subject", m.Subject()), zap.Error(err))
-			} else {
-				t.applyWithRetry(ctx, view.record(), done, replayed != nil)
+			} else if r := t.applyRecord(view.record(), true); r != nil {
+				t.queueLate(view.ID, r)
 			}
 			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			t.recordSeq.Store(meta.Sequence.Stream)
-			if replayed != nil && meta.NumPending == 0 {
-				replayed()
-				replayed, done = nil, nil
+			if err == nil && meta.NumPending == 0 {
+				return nil
 			}
 		}
 	}
 }
 
-// applyWithRetry applies one record, retrying what needs NATS (writing a
-// response that arrived before the item was routed) until it succeeds or
-// ctx ends: the records are followed in order, and none may be skipped.
-func (t *Tracker) applyWithRetry(ctx context.Context, rec *decisions.Record, done map[string]marks, replaying bool) {
-	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 30*time.Second) {
-		answer := t.applyRecord(rec, done[rec.ID], replaying)
-		if answer == nil {
-			return
-		}
-		err := t.answerLate(ctx, rec, answer)
-		if err == nil || ctx.Err() != nil {
-			return
-		}
-		t.log.Warn("recording a response for a newly routed item failed; retrying", zap.String("id", rec.ID), zap.Error(err))
-		sleep(ctx, delay)
+// observe applies a record this process just stored (decisions.Store's
+// OnChange): quick, in the writer's goroutine; a response that was waiting
+// for the item is written by the late-answer loop.
+func (t *Tracker) observe(rec *decisions.Record) {
+	if r := t.applyRecord(rec, false); r != nil {
+		t.queueLate(rec.ID, r)
 	}
+}
+
+// lateAnswer is a response to write into a newly routed item's record.
+type lateAnswer struct {
+	id string
+	r  *seenResponse
+}
+
+func (t *Tracker) queueLate(id string, r *seenResponse) {
+	t.lateMu.Lock()
+	t.late = append(t.late, lateAnswer{id, r})
+	t.lateMu.Unlock()
+	select {
+	case t.lateWake <- struct{}{}:
+	default:
+	}
+}
+
+// lateLoop writes queued late answers until ctx ends, retrying failures.
+func (t *Tracker) lateLoop(ctx context.Context) {
+	for {
+		t.lateMu.Lock()
+		work := t.late
+		t.late = nil
+		t.lateMu.Unlock()
+		for i, la := range work {
+			for delay := 100 * time.Millisecond; ; delay = min(2*delay, 30*time.Second) {
+				_, err := t.answer(ctx, la.id, la.r)
+				if err == nil {
+					t.mu.Lock()
+					la.r.matched = true
+					t.mu.Unlock()
+					break
+				}
+				if ctx.Err() != nil {
+					t.lateMu.Lock()
+					t.late = append(work[i:], t.late...)
+					t.lateMu.Unlock()
+					return
+				}
+				t.log.Warn("recording a response for a newly routed item failed; retrying", zap.String("id", la.id), zap.Error(err))
+				sleep(ctx, delay)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.lateWake:
+		}
+	}
+}
+
+// pendingLate is how many late answers wait to be written.
+func (t *Tracker) pendingLate() int {
+	t.lateMu.Lock()
+	defer t.lateMu.Unlock()
+	return len(t.late)
 }
 
 // applyRecord brings the open set in line with one decision record. It
 // returns a response seen before the item was routed that answers it (the
-// caller writes it into the record); done are the item's escalations
-// before a restart, and replaying says the record is replayed at start
-// (the item was counted as awaited before).
-func (t *Tracker) applyRecord(rec *decisions.Record, done marks, replaying bool) *seenResponse {
+// caller has it written into the record). replaying says the record is
+// replayed at start: the item was counted as awaited before.
+func (t *Tracker) applyRecord(rec *decisions.Record, replaying bool) *seenResponse {
 	now := t.now()
 	e, awaits := entryOf(rec)
 	if awaits && !now.Before(e.CreatedAt.Add(t.cfg.ForgetAfter)) {
@@ -233,6 +276,7 @@ func (t *Tracker) applyRecord(rec *decisions.Record, done marks, replaying bool)
 			return r
 		}
 	}
+	done := t.marks[rec.ID] // escalations before a restart
 	if cur != nil {
 		// Rerouted: the teams that had the item keep their escalations.
 		done = marks{}
@@ -258,16 +302,4 @@ func sameTeams(it *openItem, teams []string) bool {
 		}
 	}
 	return true
-}
-
-// answerLate writes a response that arrived before its item was routed
-// into the item's record.
-func (t *Tracker) answerLate(ctx context.Context, rec *decisions.Record, r *seenResponse) error {
-	if _, err := t.answer(ctx, rec.ID, r); err != nil {
-		return err
-	}
-	t.mu.Lock()
-	r.matched = true
-	t.mu.Unlock()
-	return nil
 }

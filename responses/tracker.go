@@ -5,9 +5,9 @@
 // Connectors publish the company's own answers (a page's comment reply or
 // Messenger message, an X reply or DM, mail sent from the support address)
 // and team tools their explicit signals as message.Response on
-// <prefix>.response.<channel> (Publisher). The Tracker follows two streams:
-// the decision records the router writes for every decided item, which
-// open an item awaiting its first response, and the responses, which
+// <prefix>.response.<channel> (Publisher). The Tracker follows the decision
+// records the router writes for every decided item, which open an item
+// awaiting its first response, and the responses stream, whose responses
 // answer open items: the item a response names (InReplyTo) and every other
 // open item of the same conversation written before the response, or, for
 // a response that names only its thread, the open items of conversation
@@ -16,8 +16,10 @@
 //
 // The open items are an in-memory index rebuilt at start from the decision
 // records stream (one message per item, so a replay of the records changed
-// within ForgetAfter sees each item once) and kept current by following
-// it; how far each was escalated is kept in a key-value bucket. Items past
+// within ForgetAfter sees each item once) and kept current from the
+// records the same process stores (decisions.Store.OnChange: the router and
+// the tracker must share one Store); how far each was escalated is kept in
+// a key-value bucket. Items past
 // their target are escalated once per level to <prefix>.escalation.<team>
 // (with Nats-Msg-Id "<item>:<team>:<level>", so a restart cannot publish
 // one twice) and, when configured, to a webhook. See docs/responses.md.
@@ -32,7 +34,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -80,7 +81,8 @@ type Deps struct {
 	// Streams are the tracker's streams and bucket (Open).
 	Streams *Streams
 	// Records is the decision records store the tracker follows and writes
-	// responses into.
+	// responses into: the same Store the router writes records with, so
+	// that the tracker sees each change as it is stored.
 	Records *decisions.Store
 	// Policy holds the service levels; nil: no targets, no escalation.
 	Policy *sla.Policy
@@ -114,8 +116,13 @@ type Tracker struct {
 
 	// checkMu serializes checks for due escalations.
 	checkMu sync.Mutex
-	// recordSeq is the stream sequence of the last decision record applied.
-	recordSeq atomic.Uint64
+	// marks are the escalations loaded at start, for items the replay
+	// opens; nil after it.
+	marks map[string]marks
+	// late holds responses to write into items routed after them.
+	lateMu   sync.Mutex
+	late     []lateAnswer
+	lateWake chan struct{}
 
 	mu     sync.Mutex
 	idx    *index
@@ -146,7 +153,7 @@ func New(cfg TrackerConfig, d Deps) *Tracker {
 	t := &Tracker{
 		cfg: cfg, js: d.JS, streams: d.Streams, records: d.Records, policy: d.Policy, cases: d.Cases,
 		http: d.HTTP, metrics: d.Metrics, log: d.Log, now: d.Now, ready: make(chan struct{}),
-		idx: newIndex(), recent: newRecent(),
+		idx: newIndex(), recent: newRecent(), lateWake: make(chan struct{}, 1),
 	}
 	if t.log == nil {
 		t.log = zap.NewNop()
@@ -193,7 +200,7 @@ func (t *Tracker) Run(ctx context.Context) error {
 	respCons, err := t.consumer(ctx, t.streams.subjects.ResponseStream, jetstream.ConsumerConfig{
 		Durable:       t.cfg.Consumer + "-responses",
 		Description:   "Switchboard response tracker: links responses to the items they answer",
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckPolicy:     jetstream.AckAllPolicy,
 		MaxAckPending: 10_000,
 	}, time.Now().Add(-t.cfg.MatchWindow))
 	if err != nil {
@@ -214,22 +221,31 @@ func (t *Tracker) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	replayed := make(chan struct{})
+	// Changes stored from now on are seen as they are written; the replay
+	// covers what was stored before. Applying a record twice is harmless.
+	stopObserving := t.records.OnChange(t.observe)
+	defer stopObserving()
 	began := time.Now()
-	wg.Go(func() { t.followRecords(ctx, records, pending, done, func() { close(replayed) }) })
-	select {
-	case <-replayed:
-	case <-ctx.Done():
-		return nil
+	t.mu.Lock()
+	t.marks = done
+	t.mu.Unlock()
+	err = t.replayRecords(ctx, records, pending)
+	t.mu.Lock()
+	t.marks = nil
+	t.mu.Unlock()
+	if err != nil {
+		return nil // stopped while replaying
 	}
 	close(t.ready)
 	t.log.Info("response tracker running", zap.Int("open_items", t.Open()), zap.Uint64("records_replayed", pending),
 		zap.Duration("replay", time.Since(began)))
+	wg.Go(func() { t.lateLoop(ctx) })
 	wg.Go(func() { t.followResponses(ctx, respCons) })
 	wg.Go(func() { t.escalationLoop(ctx) })
 	if hookCons != nil {
 		wg.Go(func() { t.deliverWebhooks(ctx, hookCons) })
 	}
+	<-ctx.Done()
 	return nil
 }
 
