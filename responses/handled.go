@@ -68,6 +68,11 @@ func MarkHandled(ctx context.Context, records RecordGetter, pub ResponsePublishe
 	if len(s.By) > 200 || len(s.Note) > maxNote {
 		return nil, false, fmt.Errorf("%w: by is limited to 200 bytes and note to %d", ErrBadSignal, maxNote)
 	}
+	if !printable(id) {
+		// An envelope id is printable ASCII; anything else (from a URL
+		// path) must not reach a message header.
+		return nil, false, fmt.Errorf("%q: %w", id, ErrUnknownItem)
+	}
 	rec, err := records.Get(ctx, id)
 	if errors.Is(err, decisions.ErrNotFound) {
 		return nil, false, fmt.Errorf("%s: %w", id, ErrUnknownItem)
@@ -132,6 +137,19 @@ func HandledHandler(records RecordGetter, pub ResponsePublisher, now func() time
 			writeJSON(w, http.StatusAccepted, map[string]any{"id": resp.ID, "item": id, "status": resp.Status, "duplicate": dup})
 		}
 	})
+}
+
+// printable reports whether id is non-empty printable ASCII without spaces.
+func printable(id string) bool {
+	if id == "" || len(id) > 1000 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // idFromPath takes the id out of an escaped .../messages/<id>/handled.
