@@ -364,7 +364,11 @@ func (t *Tracker) answer(ctx context.Context, id string, sr *seenResponse) (firs
 		if seen.Customer != nil {
 			customer = seen.Customer.ID
 		}
-		if err := t.cases.CloseCase(ctx, customer, seen.Case.ID); err != nil {
+		by := sr.By
+		if by == "" {
+			by = sr.Channel
+		}
+		if err := t.cases.Close(ctx, customer, seen.Case.ID, by, sr.At); err != nil {
 			return first, fmt.Errorf("closing case %s of %s: %w", seen.Case.ID, id, err)
 		}
 	}

@@ -44,9 +44,11 @@ import (
 )
 
 // CaseCloser closes a customer's open case when one of its items is
-// answered. It must be idempotent: a redelivered response calls it again.
+// answered; by names who answered and at when. It must be idempotent: a
+// redelivered response calls it again. (*cases.Store).Close has this
+// shape.
 type CaseCloser interface {
-	CloseCase(ctx context.Context, customerID, caseID string) error
+	Close(ctx context.Context, customer, caseID, by string, at time.Time) error
 }
 
 // TrackerConfig configures a Tracker.

@@ -338,14 +338,14 @@ func TestResponseClosesTheCase(t *testing.T) {
 	}
 	h.waitOpen(1)
 	h.respond(&message.Response{ID: "email:r1@tuki.example", Channel: "email", Kind: "email", SourceID: "r1@tuki.example", InReplyTo: mail.ID, By: "tuki@example.com", At: t0.Add(time.Hour)})
-	if got := testwait.Receive(t, 0, "the case to be closed", closer.closed); got != [2]string{"cust-7", "case-3"} {
+	if got := testwait.Receive(t, 0, "the case to be closed", closer.closed); got != [2]string{"cust-7", "case-3 by tuki@example.com"} {
 		t.Fatalf("closed %v", got)
 	}
 }
 
 type caseCloser struct{ closed chan [2]string }
 
-func (c *caseCloser) CloseCase(_ context.Context, customer, caseID string) error {
-	c.closed <- [2]string{customer, caseID}
+func (c *caseCloser) Close(_ context.Context, customer, caseID, by string, _ time.Time) error {
+	c.closed <- [2]string{customer, caseID + " by " + by}
 	return nil
 }
