@@ -11,6 +11,8 @@
 //	switchboard trace ID                    where an item went, and why
 //	switchboard messages search             find items by team, channel, text, time
 //	switchboard reroute ID TEAM             send an item to another team; record the correction
+//	switchboard report [-since 7d]          response rate and times per team and channel
+//	switchboard handled ID                  report an item handled outside the channels
 //	switchboard bench                       measure routing end to end in-process
 //	switchboard version                     the module version and commit
 //
@@ -57,6 +59,8 @@ func commands() *cli.Group {
 			{Name: "trace", Args: "[-json] ID", Summary: "where an item went, and why: decision, deliveries, history", Run: traceCmd},
 			{Name: "messages", Args: "search [flags]", Summary: "find items by team, channel, text or time, newest first", Group: messagesGroup()},
 			{Name: "reroute", Args: "[flags] ID TEAM", Summary: "send an item to another team and record the correction", Run: rerouteCmd},
+			{Name: "report", Args: "[-since 7d] [-team T]", Summary: "response rate and first-response times per team and channel, items past target, the oldest open items", Run: reportCmd},
+			{Name: "handled", Args: "[flags] ID", Summary: "report an item answered where Switchboard cannot see it, or needing no answer", Run: handledCmd},
 			{Name: "bench", Args: "[flags]", Summary: "measure routing end to end in-process", Run: benchCmd},
 			{Name: "version", Summary: "print the version and the commit it was built from", Run: versionCmd},
 		},

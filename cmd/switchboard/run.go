@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/internal/opsauth"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/telemetry"
+	"github.com/switchboard/switchboard/responses"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/corrections"
@@ -111,6 +112,8 @@ type daemon struct {
 	records       *decisions.Store
 	fixes         *corrections.Store
 	rerouter      *reroute.Rerouter
+	tracker       *responses.Tracker
+	responsesPub  *responses.Publisher
 	customers     *customer.Store
 	cases         *cases.Store
 	router        *router.Router
@@ -151,6 +154,7 @@ func (d *daemon) components() []lifecycle.Component {
 		{Name: "customers", Start: d.openCustomers, Stop: d.closeCustomers},
 		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
 		{Name: "store monitor", Run: d.monitorStore},
+		{Name: "response tracker", Start: d.openResponses, Run: d.trackResponses},
 		{Name: "router", Run: d.runRouter},
 		{Name: "rules watcher", Run: d.watchRules},
 		{Name: "supervisor", Start: d.newSupervisor},
@@ -312,14 +316,18 @@ func (d *daemon) watchRules(ctx context.Context) error {
 
 func (d *daemon) newSupervisor(context.Context) error {
 	cfg := d.cfg
-	d.sup = connectors.NewSupervisor(connectors.SupervisorOptions{
+	opts := connectors.SupervisorOptions{
 		Publisher:   d.bus,
 		Checkpoints: bus.Checkpoints{KV: d.bus.KV},
 		Backoff:     backoff.Policy{Min: time.Duration(cfg.Supervisor.BackoffMin), Max: time.Duration(cfg.Supervisor.BackoffMax)},
 		Log:         d.log.Named("supervisor"),
 		Observer:    telemetry.ConnectorMetrics{M: d.metrics},
 		Redactor:    d.secrets,
-	})
+	}
+	if d.responsesPub != nil { // a nil *Publisher in the interface would not be nil
+		opts.Responses = d.responsesPub
+	}
+	d.sup = connectors.NewSupervisor(opts)
 	return nil
 }
 
@@ -377,6 +385,7 @@ func (d *daemon) buildChannels(context.Context) error {
 }
 
 func (d *daemon) mountConsole(context.Context) (err error) {
+	d.mountHandled(d.mux)
 	d.console, err = mountConsole(d.mux, consoleDeps{cfg: d.cfg, log: d.log, bus: d.bus, ops: d.ops, records: d.records, sup: d.sup,
 		metrics: d.metrics, live: d.live, reloads: d.reloads, rerouter: d.rerouter})
 	return err

@@ -65,7 +65,7 @@ func opsAuth(cfg *config.Config, log *zap.Logger) (*opsauth.Auth, error) {
 			}
 		}
 	}
-	return opsauth.New(opsauth.Options{Tokens: tokens, SessionTTL: time.Duration(o.SessionTTL), ExternalURL: o.ExternalURL})
+	return opsauth.New(opsauth.Options{Tokens: tokens, SessionTTL: time.Duration(o.SessionTTL), ExternalURL: cfg.HTTP.ExternalURL})
 }
 
 // consoleDeps is what the console and the message endpoints are built from.

@@ -32,6 +32,8 @@ type Config struct {
 	Connectors Connectors `yaml:"connectors"`
 	// Customers configures linking authors into customers, and cases.
 	Customers Customers `yaml:"customers"`
+	// Responses configures response tracking, service levels and escalation.
+	Responses Responses `yaml:"responses"`
 	// ShutdownTimeout bounds how long a graceful stop may drain in-flight work.
 	ShutdownTimeout yamlfile.Duration `yaml:"shutdown_timeout"`
 }
@@ -69,6 +71,11 @@ type HTTP struct {
 	WriteTimeout yamlfile.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes a kept-alive connection idle this long (default 2m).
 	IdleTimeout yamlfile.Duration `yaml:"idle_timeout"`
+	// ExternalURL is where people reach the daemon's HTTP API and console
+	// (https://switchboard.example.com), for links in escalations; an
+	// https URL also makes the console's session cookie Secure when a
+	// reverse proxy terminates TLS in front of the daemon. Empty: no links.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // NATS selects the backbone.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -255,6 +256,17 @@ func (c *Config) validate(report func(yamlfile.Path, string, ...any)) {
 	}
 	c.Delivery.validate(yamlfile.Path{"delivery"}, report)
 	c.HTTP.Ops.validate(yamlfile.Path{"http", "ops"}, c.Connectors.Intake.Token, report)
+	if c.HTTP.ExternalURL != "" {
+		u, err := url.Parse(c.HTTP.ExternalURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+			report(yamlfile.Path{"http", "external_url"}, "external_url %q: want an http(s) URL like https://switchboard.example.com without credentials or query", c.HTTP.ExternalURL)
+		}
+		c.HTTP.ExternalURL = strings.TrimSuffix(c.HTTP.ExternalURL, "/")
+	}
+	c.Responses.validate(yamlfile.Path{"responses"}, []string{
+		c.Streams.Ingest.Name, c.Streams.Team.Name, c.Streams.Dead.Name, c.Streams.KVBucket,
+		c.Delivery.ProgressBucket, c.Delivery.ThreadStickiness.Bucket,
+	}, report)
 	c.Connectors.Facebook.validate(yamlfile.Path{"connectors", "facebook"}, report)
 	c.Connectors.X.validate(yamlfile.Path{"connectors", "x"}, report)
 	c.Connectors.Email.validate(yamlfile.Path{"connectors", "email"}, report)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/url"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/secret"
@@ -26,11 +25,6 @@ type Ops struct {
 	// SessionTTL is how long a console login lasts (default 12h, between
 	// 5m and 30d).
 	SessionTTL yamlfile.Duration `yaml:"session_ttl"`
-	// ExternalURL is the console's address as people reach it, when a
-	// reverse proxy terminates TLS in front of the daemon
-	// (https://switchboard.example.com). An https URL makes the session
-	// cookie Secure even though the daemon itself speaks plain HTTP.
-	ExternalURL string `yaml:"external_url"`
 }
 
 // OpsToken is one ops token.
@@ -64,12 +58,6 @@ func (o *Ops) validate(p yamlfile.Path, intake secret.Secret, report func(yamlfi
 	o.applyDefaults()
 	if o.SessionTTL < yamlfile.Duration(5*time.Minute) || o.SessionTTL > days(30) {
 		report(p.Child("session_ttl"), "session_ttl must be between 5m and 30d")
-	}
-	if o.ExternalURL != "" {
-		u, err := url.Parse(o.ExternalURL)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			report(p.Child("external_url"), "external_url must be an absolute http(s) URL, like https://switchboard.example.com")
-		}
 	}
 	names := map[string]bool{}
 	values := map[secret.Secret]bool{}

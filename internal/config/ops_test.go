@@ -17,7 +17,7 @@ func TestOpsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := cfg.HTTP.Ops
-	if len(o.Tokens) != 0 || time.Duration(o.SessionTTL) != 12*time.Hour || o.ExternalURL != "" {
+	if len(o.Tokens) != 0 || time.Duration(o.SessionTTL) != 12*time.Hour {
 		t.Fatalf("defaults: %+v", o)
 	}
 }
@@ -30,7 +30,6 @@ func TestOpsTokens(t *testing.T) {
 	y := opsBase + `http:
   ops:
     session_ttl: 1h
-    external_url: https://switchboard.example.com
     tokens:
       - name: alice
         role: admin
@@ -66,7 +65,6 @@ func TestOpsErrors(t *testing.T) {
 		{"repeated", "http:\n  ops:\n    tokens:\n      - {name: a, token: " + secret + "}\n      - {name: b, token: " + secret + "}\n", "ops token b repeats another ops token"},
 		{"intake's", "http:\n  ops:\n    tokens:\n      - {name: a, token: intake-token-0123456789}\n", "ops token a is the intake token"},
 		{"ttl", "http:\n  ops:\n    session_ttl: 1m\n", "session_ttl must be between 5m and 30d"},
-		{"external url", "http:\n  ops:\n    external_url: switchboard.example.com\n", "external_url must be an absolute http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,8 +45,10 @@ func TestGetUpdateDelete(t *testing.T) {
 	if _, err := s.Get(ctx, "web:nothing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get of a missing record: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Get(ctx, "no-colon"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get of a malformed id: %v, want ErrNotFound", err)
+	for _, bad := range []string{"no-colon", " eb:U", "x.>:1", "A:1", ":1"} {
+		if _, err := s.Get(ctx, bad); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get of malformed id %q: %v, want ErrNotFound", bad, err)
+		}
 	}
 	put(t, s, "web:1", func(r *Record) {
 		r.Teams, r.Outcome, r.Reason = []string{"billing"}, OutcomeRouted, ReasonText

@@ -59,6 +59,8 @@ const (
 	EventReplay    = "replay"
 	EventResponse  = "response"
 	EventHandled   = "handled"
+	// EventEscalated: the item waited past a service-level target.
+	EventEscalated = "escalated"
 )
 
 // maxHistory bounds a record's history; the first event is always kept.
@@ -129,6 +131,8 @@ type Record struct {
 	Customer *Customer `json:"customer,omitempty"`
 	// Case is the case the item opened or joined.
 	Case *Case `json:"case,omitempty"`
+	// Response is the first response to the item (nil: none seen yet).
+	Response *Response `json:"response,omitempty"`
 
 	// Delivery is each target's latest outcome.
 	Delivery []Delivery `json:"delivery,omitempty"`

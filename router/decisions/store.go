@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Config names the stream records are kept in.
@@ -29,10 +31,11 @@ type Config struct {
 
 // Store reads and writes decision records.
 type Store struct {
-	js       jetstream.JetStream
-	stream   jetstream.Stream
-	name     string
-	subjects string
+	js        jetstream.JetStream
+	stream    jetstream.Stream
+	name      string
+	subjects  string
+	observers observers
 }
 
 // ErrNotFound is returned by Get for an id without a record.
@@ -110,11 +113,14 @@ func (s *Store) get(ctx context.Context, id string) (*Record, uint64, error) {
 	return &rec, m.Sequence, nil
 }
 
-// channelOf returns the channel part of an envelope id ("<channel>:<source id>").
+// channelOf returns the channel part of an envelope id ("<channel>:<source
+// id>"). The channel becomes a subject token, so anything but a valid one
+// (an id from an HTTP path: "a b:1", "x.>:1") is not an envelope id; a
+// space in a subject would break the connection's protocol.
 func channelOf(id string) (string, bool) {
 	for i := 0; i < len(id); i++ {
 		if id[i] == ':' {
-			return id[:i], i > 0
+			return id[:i], message.ValidToken(id[:i])
 		}
 	}
 	return "", false
@@ -148,6 +154,7 @@ func (s *Store) Update(ctx context.Context, id string, change func(*Record) (*Re
 		msg.Data = data
 		_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(seq))
 		if err == nil {
+			s.observers.notify(next)
 			return next, nil
 		}
 		if !isWrongLastSequence(err) {
