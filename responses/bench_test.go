@@ -15,12 +15,12 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 	"github.com/switchboard/switchboard/responses/sla"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
-	"github.com/switchboard/switchboard/internal/targetspec"
 	"github.com/switchboard/switchboard/rules"
 )
 

@@ -10,6 +10,7 @@
 //	switchboard dead list|replay            inspect and re-drive dead letters
 //	switchboard trace ID                    where an item went, and why
 //	switchboard messages search             find items by team, channel, text, time
+//	switchboard customers show|link|unlink|forget   one customer across channels
 //	switchboard reroute ID TEAM             send an item to another team; record the correction
 //	switchboard report [-since 7d]          response rate and times per team and channel
 //	switchboard handled ID                  report an item handled outside the channels
@@ -58,6 +59,7 @@ func commands() *cli.Group {
 			{Name: "dead", Args: "list|replay [flags]", Summary: "show dead letters; re-drive them after fixing the cause", Group: deadGroup()},
 			{Name: "trace", Args: "[-json] ID", Summary: "where an item went, and why: decision, deliveries, history", Run: traceCmd},
 			{Name: "messages", Args: "search [flags]", Summary: "find items by team, channel, text or time, newest first", Group: messagesGroup()},
+			{Name: "customers", Args: "show|link|unlink|forget", Summary: "one person's identities across channels: show, link, unlink, forget (GDPR)", Group: customersGroup()},
 			{Name: "reroute", Args: "[flags] ID TEAM", Summary: "send an item to another team and record the correction", Run: rerouteCmd},
 			{Name: "report", Args: "[-since 7d] [-team T]", Summary: "response rate and first-response times per team and channel, items past target, the oldest open items", Run: reportCmd},
 			{Name: "handled", Args: "[flags] ID", Summary: "report an item answered where Switchboard cannot see it, or needing no answer", Run: handledCmd},

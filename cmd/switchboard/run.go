@@ -384,8 +384,11 @@ func (d *daemon) buildChannels(context.Context) error {
 	return nil
 }
 
-func (d *daemon) mountConsole(context.Context) (err error) {
+func (d *daemon) mountConsole(ctx context.Context) (err error) {
 	d.mountHandled(d.mux)
+	if err := d.mountCustomers(ctx); err != nil {
+		return err
+	}
 	d.console, err = mountConsole(d.mux, consoleDeps{cfg: d.cfg, log: d.log, bus: d.bus, ops: d.ops, records: d.records, sup: d.sup,
 		metrics: d.metrics, live: d.live, reloads: d.reloads, rerouter: d.rerouter})
 	return err

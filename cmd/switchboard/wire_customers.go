@@ -4,7 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard/switchboard/customer"
+	"github.com/switchboard/switchboard/customer/admin"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/decisions"
 )
@@ -40,4 +45,34 @@ func (d *daemon) closeCustomers(ctx context.Context) error {
 		return nil
 	}
 	return d.customers.Close(ctx)
+}
+
+// newCustomerAdmin is the ops view of customers over the stores the daemon
+// (or a command) has open: the conversation map is opened here, the rest
+// is given. Without a customer store there is nothing to administer.
+func newCustomerAdmin(ctx context.Context, cfg *config.Config, js jetstream.JetStream, custs *customer.Store, cs *cases.Store, records *decisions.Store) (*admin.Admin, error) {
+	a := &admin.Admin{Customers: custs, Cases: cs, Records: records, JS: js,
+		IngestStream: cfg.Streams.Ingest.Name, TeamStream: cfg.Streams.Team.Name}
+	if ts := cfg.Delivery.ThreadStickiness; ts.On() {
+		_, threads, err := router.OpenState(ctx, js, router.StateConfig{ProgressBucket: cfg.Delivery.ProgressBucket,
+			ThreadBucket: ts.Bucket, ThreadTTL: time.Duration(ts.TTL), Replicas: cfg.Streams.Replicas})
+		if err != nil {
+			return nil, err
+		}
+		a.Threads = threads
+	}
+	return a, nil
+}
+
+// mountCustomers serves /v1/customers/... behind the ops token.
+func (d *daemon) mountCustomers(ctx context.Context) error {
+	if d.customers == nil {
+		return nil
+	}
+	a, err := newCustomerAdmin(ctx, d.cfg, d.bus.JS, d.customers, d.cases, d.records)
+	if err != nil {
+		return err
+	}
+	admin.Mount(d.mux, d.ops, a)
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/customer"
+	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
@@ -38,6 +39,27 @@ type Admin struct {
 	IngestStream, TeamStream string
 }
 
+// KeyError is a key that does not parse.
+type KeyError struct {
+	Key string
+	Err error
+}
+
+// Error says which key and why.
+func (e *KeyError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
+
+// Unwrap returns the parse error.
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// parseKey parses s as an identity key.
+func (a *Admin) parseKey(s string) (identity.Key, error) {
+	k, err := a.Customers.ParseKey(s)
+	if err != nil {
+		return "", &KeyError{Key: s, Err: err}
+	}
+	return k, nil
+}
+
 // Profile is everything known about one customer.
 type Profile struct {
 	Customer *customer.Customer `json:"customer"`
@@ -48,7 +70,7 @@ type Profile struct {
 // Show returns the customer holding key (any form customer.Store.ParseKey
 // accepts: "email:matti@example.fi", "phone:040 123 4567", "x:2001").
 func (a *Admin) Show(ctx context.Context, key string) (*Profile, error) {
-	k, err := a.Customers.ParseKey(key)
+	k, err := a.parseKey(key)
 	if err != nil {
 		return nil, err
 	}
@@ -68,11 +90,11 @@ func (a *Admin) Show(ctx context.Context, key string) (*Profile, error) {
 // Link joins the customers of keys x and y (ops know they are one) and
 // moves the cases of a customer whose id changed.
 func (a *Admin) Link(ctx context.Context, x, y string) (*customer.Customer, []customer.Change, error) {
-	kx, err := a.Customers.ParseKey(x)
+	kx, err := a.parseKey(x)
 	if err != nil {
 		return nil, nil, err
 	}
-	ky, err := a.Customers.ParseKey(y)
+	ky, err := a.parseKey(y)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,11 +108,11 @@ func (a *Admin) Link(ctx context.Context, x, y string) (*customer.Customer, []cu
 // Unlink separates keys x and y, linked by mistake; they are never joined
 // again.
 func (a *Admin) Unlink(ctx context.Context, x, y string) ([]customer.Change, error) {
-	kx, err := a.Customers.ParseKey(x)
+	kx, err := a.parseKey(x)
 	if err != nil {
 		return nil, err
 	}
-	ky, err := a.Customers.ParseKey(y)
+	ky, err := a.parseKey(y)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +168,7 @@ type Erased struct {
 // are the teams' to delete (docs/customers.md). It returns what it removed
 // even when it stops on an error; run it again to finish.
 func (a *Admin) Forget(ctx context.Context, key string, messages bool) (*Erased, error) {
-	k, err := a.Customers.ParseKey(key)
+	k, err := a.parseKey(key)
 	if err != nil {
 		return nil, err
 	}
