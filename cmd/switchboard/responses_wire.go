@@ -9,9 +9,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/console"
 	"github.com/switchboard/switchboard/internal/opsauth"
 	"github.com/switchboard/switchboard/responses"
+	"github.com/switchboard/switchboard/responses/report"
 	"github.com/switchboard/switchboard/responses/sla"
+	"github.com/switchboard/switchboard/router/decisions"
 )
 
 // responseSubjects names the tracker's subjects, streams and bucket.
@@ -80,6 +83,7 @@ func (d *daemon) openResponses(ctx context.Context) error {
 		deps.Cases = d.cases
 	}
 	d.tracker = responses.New(trackerConfig(cfg), deps)
+	d.serviceLevels = serviceLevels{records: d.records, policy: policy}
 	if err := d.metrics.Registry.Register(d.tracker.OpenItemsCollector()); err != nil {
 		return fmt.Errorf("registering the open-items gauges: %w", err)
 	}
@@ -105,3 +109,71 @@ func (d *daemon) mountHandled(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /v1/messages/{id}/handled", d.ops.API(opsauth.RoleAdmin, responses.HandledHandler(d.records, d.responsesPub, nil)))
 }
+
+// serviceLevels feeds the console's service levels page from the decision
+// records: the report of the period and one per bucket, in one scan.
+type serviceLevels struct {
+	records *decisions.Store
+	policy  *sla.Policy
+}
+
+// maxSLBuckets bounds the points of one chart.
+const maxSLBuckets = 400
+
+// ServiceLevels implements console.ServiceLevels.
+func (s serviceLevels) ServiceLevels(ctx context.Context, q console.SLQuery) (*console.SLReport, error) {
+	if q.Until.IsZero() {
+		q.Until = time.Now()
+	}
+	if q.Bucket <= 0 {
+		q.Bucket = 24 * time.Hour
+	}
+	n := int(q.Until.Sub(q.Since)/q.Bucket) + 1
+	if n < 1 || n > maxSLBuckets {
+		return nil, fmt.Errorf("service levels: %d points of %s from %s to %s is too many (at most %d)", n, q.Bucket, q.Since, q.Until, maxSLBuckets)
+	}
+	total := report.NewAccumulator(s.policy, report.Options{Since: q.Since, Now: q.Until})
+	buckets := make([]*report.Accumulator, n)
+	for i := range buckets {
+		start := q.Since.Add(time.Duration(i) * q.Bucket)
+		buckets[i] = report.NewAccumulator(s.policy, report.Options{Since: start, Now: start.Add(q.Bucket - time.Nanosecond)})
+	}
+	err := s.records.Scan(ctx, q.Since.Add(-time.Hour), func(r *decisions.Record) error {
+		total.Add(r)
+		if i := int(r.ReceivedAt.Sub(q.Since) / q.Bucket); i >= 0 && i < n {
+			buckets[i].Add(r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("service levels: %w", err)
+	}
+	out := &console.SLReport{}
+	index := map[[2]string]int{}
+	for _, row := range total.Report().Rows {
+		index[[2]string{row.Team, row.Channel}] = len(out.Rows)
+		sl := console.SLRow{Team: row.Team, Channel: row.Channel, Items: row.Routed - row.NoResponseNeeded, Responded: row.Responded,
+			FirstResponseMedian: seconds(row.MedianSeconds), FirstResponseP90: seconds(row.P90Seconds), PastTarget: row.PastTarget,
+			Series: make([]console.SLPoint, n)}
+		if s.policy != nil {
+			if t, ok := s.policy.Target(sla.Item{Team: row.Team, Channel: row.Channel}); ok {
+				sl.Target = t.Target
+			}
+		}
+		for i := range sl.Series {
+			sl.Series[i].Start = q.Since.Add(time.Duration(i) * q.Bucket)
+		}
+		out.Rows = append(out.Rows, sl)
+	}
+	for i, b := range buckets {
+		for _, row := range b.Report().Rows {
+			if j, ok := index[[2]string{row.Team, row.Channel}]; ok {
+				p := &out.Rows[j].Series[i]
+				p.Items, p.Responded, p.FirstResponseMedian = row.Routed-row.NoResponseNeeded, row.Responded, seconds(row.MedianSeconds)
+			}
+		}
+	}
+	return out, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -114,6 +114,7 @@ type daemon struct {
 	rerouter      *reroute.Rerouter
 	tracker       *responses.Tracker
 	responsesPub  *responses.Publisher
+	serviceLevels console.ServiceLevels
 	customers     *customer.Store
 	cases         *cases.Store
 	router        *router.Router
@@ -390,7 +391,8 @@ func (d *daemon) mountConsole(ctx context.Context) (err error) {
 		return err
 	}
 	d.console, err = mountConsole(d.mux, consoleDeps{cfg: d.cfg, log: d.log, bus: d.bus, ops: d.ops, records: d.records, sup: d.sup,
-		metrics: d.metrics, live: d.live, reloads: d.reloads, rerouter: d.rerouter})
+		metrics: d.metrics, live: d.live, reloads: d.reloads, rerouter: d.rerouter,
+		serviceLevels: d.serviceLevels})
 	return err
 }
 

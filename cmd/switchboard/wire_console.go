@@ -81,6 +81,8 @@ type consoleDeps struct {
 	reloads *console.ReloadLog
 	// rerouter backs the trace page's reroute action.
 	rerouter *reroute.Rerouter
+	// serviceLevels backs the service levels page (nil: responses off).
+	serviceLevels console.ServiceLevels
 }
 
 // mountConsole mounts the console (/ui/) and the message endpoints
@@ -105,9 +107,9 @@ func mountConsole(mux *http.ServeMux, d consoleDeps) (*console.Server, error) {
 		Backtest:   console.IngestBacktester{JS: b.JS, Stream: b.Subjects.IngestStream, Filter: b.Subjects.AllIngest()},
 		Storage: console.JetStreamStorage{JS: b.JS, DeadStream: b.Subjects.DeadStream,
 			Streams: []string{b.Subjects.IngestStream, b.Subjects.TeamStream, b.Subjects.DeadStream, decisionsConfig(d.cfg).Stream}},
-		Rerouter: rr,
-		// ServiceLevels: set by the responses work when it lands.
-		Log: d.log.Named("console"),
+		Rerouter:      rr,
+		ServiceLevels: d.serviceLevels,
+		Log:           d.log.Named("console"),
 	})
 	if err != nil {
 		return nil, err
