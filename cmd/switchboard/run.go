@@ -154,8 +154,9 @@ func (d *daemon) components() []lifecycle.Component {
 		{Name: "corrections", Start: d.openCorrections},
 		{Name: "customers", Start: d.openCustomers, Stop: d.closeCustomers},
 		{Name: "delivery", Start: d.buildRouter, Stop: d.stopDelivery},
-		{Name: "store monitor", Run: d.monitorStore},
 		{Name: "response tracker", Start: d.openResponses, Run: d.trackResponses},
+		// After every stream and bucket exists (see monitorStore).
+		{Name: "store monitor", Run: d.monitorStore},
 		{Name: "router", Run: d.runRouter},
 		{Name: "rules watcher", Run: d.watchRules},
 		{Name: "supervisor", Start: d.newSupervisor},
