@@ -10,16 +10,20 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/internal/bench"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/telemetry"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
 )
 
-const benchUsage = `usage: switchboard bench [-n N] [-size B] [-workers W] [-rules FILE] [-config FILE] [-timeout D] [-json]
+const benchUsage = `usage: switchboard bench [-n N] [-size B] [-workers W] [-rules FILE] [-config FILE]
+                        [-context none,records,full] [-timeout D] [-json]
 
 Measure the real pipeline in-process: an embedded NATS JetStream server on a
 temporary directory and a random port, the router built as "run" builds it,
@@ -28,8 +32,13 @@ general questions) published to the ingest stream. Reports throughput,
 ingest-to-queue latency, the cost of rules.Classify alone and peak heap.
 Nothing outside the process is touched; the temporary directory is removed.
 
-Only router.rules_file and the router and delivery sections of the config
-are used. Teams are delivered to their NATS queues only: redis and webhook
+-context runs the pipeline once per variant, each on a fresh store, and
+reports each one's throughput next to the first's: none (rules and delivery
+only), records (plus a decision record per item) and full (plus customers
+and cases, as the daemon runs by default).
+
+Only router.rules_file and the router, delivery and customers sections of
+the config are used. Teams are delivered to their NATS queues only: redis and webhook
 targets in the rules are replaced by the team's NATS queue (reported).`
 
 // benchCmd implements "switchboard bench": it parses the flags, loads the
@@ -44,6 +53,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	workers := fs.Int("workers", 0, "override router.workers")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up when the run takes longer")
+	variants := fs.String("context", "full", "comma-separated variants to run and compare: none, records, full")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return cli.ExitCode(err)
@@ -76,31 +86,90 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fs.Failf("%v", err)
 	}
 	defer func() { _ = log.Sync() }()
-	rep, err := bench.Run(ctx, bench.Options{
-		Router: cfg.Router, Delivery: cfg.Delivery, Rules: rs, RulesFile: *rulesPath,
-		Messages: *n, TextSize: *size, Workers: *workers, Timeout: *timeout,
-		Build: benchRouter, Log: log.Named("bench"),
-		Note: func(s string) {
-			fmt.Fprintf(stderr, "switchboard bench: note: %s delivers to its NATS queue in this bench\n", s)
-		},
-	})
-	if err != nil {
-		return fs.Failf("%v", err)
+	var names []string
+	for _, v := range strings.Split(*variants, ",") {
+		v = strings.TrimSpace(v)
+		if v != "none" && v != "records" && v != "full" {
+			return fs.Usagef("-context %q: use none, records or full, comma-separated", v)
+		}
+		names = append(names, v)
+	}
+	var reps []benchVariant
+	for i, v := range names {
+		rep, err := bench.Run(ctx, bench.Options{
+			Router: cfg.Router, Delivery: cfg.Delivery, Rules: rs, RulesFile: *rulesPath,
+			Messages: *n, TextSize: *size, Workers: *workers, Timeout: *timeout,
+			Build: benchRouter(cfg, v), Log: log.Named("bench"),
+			Note: func(s string) {
+				if i == 0 {
+					fmt.Fprintf(stderr, "switchboard bench: note: %s delivers to its NATS queue in this bench\n", s)
+				}
+			},
+		})
+		if err != nil {
+			return fs.Failf("%s: %v", v, err)
+		}
+		reps = append(reps, benchVariant{Context: v, Report: rep})
 	}
 	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard bench", rep)
+		if len(reps) == 1 {
+			return printJSON(stdout, stderr, "switchboard bench", reps[0].Report)
+		}
+		return printJSON(stdout, stderr, "switchboard bench", reps)
 	}
-	printBench(stdout, rep)
+	for i, r := range reps {
+		if len(reps) > 1 {
+			fmt.Fprintf(stdout, "context %s:\n", r.Context)
+		}
+		printBench(stdout, r.Report)
+		if i > 0 {
+			fmt.Fprintf(stdout, "  vs %s:   %+.1f%% throughput\n", reps[0].Context, 100*(r.Report.Throughput/reps[0].Report.Throughput-1))
+		}
+	}
 	return cli.ExitOK
 }
 
-// benchRouter builds the bench's router as the daemon builds its own.
-func benchRouter(ctx context.Context, cfg *config.Config, b *bus.Bus, rs router.Ruleset, metrics *telemetry.Metrics, log *zap.Logger) (bench.Router, func(), error) {
-	rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log, routerContext{})
-	if err != nil {
-		return nil, nil, err
+// benchVariant is one -context variant's report.
+type benchVariant struct {
+	Context string        `json:"context"`
+	Report  *bench.Report `json:"report"`
+}
+
+// benchRouter builds the bench's router as the daemon builds its own, with
+// the context of variant: none, records (decision records) or full
+// (records, customers and cases, with the customers section of daemonCfg).
+func benchRouter(daemonCfg *config.Config, variant string) bench.BuildRouter {
+	return func(ctx context.Context, cfg *config.Config, b *bus.Bus, rs router.Ruleset, metrics *telemetry.Metrics, log *zap.Logger) (bench.Router, func(), error) {
+		var rc routerContext
+		if variant != "none" {
+			records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
+			if err != nil {
+				return nil, nil, err
+			}
+			rc.records = records
+		}
+		closeCustomers := func() {}
+		if variant == "full" {
+			c := daemonCfg.Customers
+			custs, err := customer.Open(ctx, b.JS, c.Store(cfg.Streams))
+			if err != nil {
+				return nil, nil, err
+			}
+			closeCustomers = func() { _ = custs.Close(context.Background()) }
+			cs, err := cases.Open(ctx, b.JS, cases.Config{Bucket: c.Cases.Bucket, Window: time.Duration(c.Cases.Window), TTL: time.Duration(c.Cases.TTL)})
+			if err != nil {
+				closeCustomers()
+				return nil, nil, err
+			}
+			rc.customers, rc.cases = custs, cs
+		}
+		rt, closeDelivery, err := buildRouter(ctx, cfg, b, router.Static(rs), metrics, log, rc)
+		if err != nil {
+			closeCustomers()
+			return nil, nil, err
+		}
+		return rt, func() { closeDelivery(); closeCustomers() }, nil
 	}
-	return rt, closeDelivery, nil
 }
 
 // printBench writes rep for people.

@@ -221,10 +221,13 @@ func (s *Store) List(ctx context.Context, since time.Time) ([]Correction, error)
 
 // Newest returns the newest n corrections, oldest first.
 func (s *Store) Newest(ctx context.Context, n int) ([]Correction, error) {
-	info, err := s.stream.Info(ctx)
+	// A handle of its own: the shared handle's Info rewrites what its
+	// other calls read, unguarded, and the store is shared.
+	st, err := s.js.Stream(ctx, s.name)
 	if err != nil {
 		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
 	}
+	info := st.CachedInfo()
 	if info.State.Msgs == 0 || n <= 0 {
 		return nil, nil
 	}

@@ -22,7 +22,7 @@ const scanIdle = 2 * time.Second
 // records that were stored when it began, or at fn's first error, which it
 // returns. A record that cannot be decoded is skipped.
 func (s *Store) Scan(ctx context.Context, since time.Time, fn func(*Record) error) error {
-	info, err := s.stream.Info(ctx)
+	info, err := s.info(ctx)
 	if err != nil {
 		return fmt.Errorf("scanning decision records: %w", err)
 	}

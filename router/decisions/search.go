@@ -67,7 +67,7 @@ func (s *Store) Search(ctx context.Context, q Query) (*Page, error) {
 		limit = defaultLimit
 	}
 	limit = min(limit, maxLimit)
-	info, err := s.stream.Info(ctx)
+	info, err := s.info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("searching decision records: %w", err)
 	}

@@ -186,3 +186,14 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	}
 	return true, nil
 }
+
+// info returns the stream's current state through a handle of its own:
+// the shared handle's Info rewrites the info its GetMsg reads, which
+// nats.go does not guard, and the store is used by many goroutines.
+func (s *Store) info(ctx context.Context) (*jetstream.StreamInfo, error) {
+	st, err := s.js.Stream(ctx, s.name)
+	if err != nil {
+		return nil, err
+	}
+	return st.CachedInfo(), nil
+}
