@@ -817,3 +817,14 @@ func (r *Router) reportDepths(ctx context.Context) {
 		}
 	}
 }
+
+// TeamsInUse lists the teams that items being retried still reference
+// (their progress records), so that a rules reload removing one of them
+// can be refused: their copies would otherwise be dead-lettered as
+// unknown_team. Without progress records it knows none.
+func (r *Router) TeamsInUse(ctx context.Context) ([]string, error) {
+	if r.progress == nil {
+		return nil, nil
+	}
+	return r.progress.teams(ctx)
+}

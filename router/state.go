@@ -254,3 +254,39 @@ func (t *Threads) Forget(ctx context.Context, channel, thread string) error {
 	}
 	return nil
 }
+
+// maxTeamsScan bounds the progress records TeamsInUse reads.
+const maxTeamsScan = 10000
+
+// teams lists the teams the progress records name, none twice.
+func (p *Progress) teams(ctx context.Context) ([]string, error) {
+	lister, err := p.kv.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing progress records: %w", err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var teams []string
+	n := 0
+	for key := range lister.Keys() {
+		if n++; n > maxTeamsScan {
+			break
+		}
+		e, err := p.kv.Get(ctx, key)
+		if err != nil {
+			continue // finished meanwhile
+		}
+		var rec progressRecord
+		if json.Unmarshal(e.Value(), &rec) != nil {
+			continue
+		}
+		for _, t := range rec.Teams {
+			if _, closed := rec.Closed[t]; !closed && !slices.Contains(teams, t) {
+				teams = append(teams, t)
+			}
+		}
+	}
+	return teams, nil
+}

@@ -41,6 +41,7 @@ func rulesGroup() *cli.Group {
 				Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 					return rulesEvaluate(args, stdout, stderr)
 				}},
+			{Name: "reload", Args: "[-force]", Summary: "ask the running daemon to read the rules file again (-force: past the reload guard)", Run: rulesReload},
 			{Name: "report", Args: "[-since 30d] [-json]", Summary: "operators' corrections per route and per team, the worst first", Run: rulesReport},
 		},
 	}

@@ -7,10 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -72,7 +69,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings() {
 		d.log.Warn(w)
 	}
-	d.reload = sighup(ctx)
+	d.reloadCtl.signals(ctx)
 	if err := d.run(ctx); err != nil {
 		d.log.Error("switchboard stopped with an error", zap.Error(err))
 		return 1
@@ -94,8 +91,9 @@ type daemon struct {
 	ready chan struct{}
 	// httpAddr is the bound HTTP address once ready.
 	httpAddr string
-	// reload asks for a rules reload (SIGHUP); nil: only file changes reload.
-	reload <-chan struct{}
+	// reloadCtl asks for rules reloads (SIGHUP, SIGUSR1 forced,
+	// POST /v1/rules/reload) and tells the outcome.
+	reloadCtl *reloadControl
 	// rulesResult, when set, hears every rules reload outcome (tests).
 	rulesResult func(ok bool, version string, err error)
 	// inject, when set, fails the start of the component it returns an
@@ -132,7 +130,7 @@ type daemon struct {
 func newDaemon(cfg *config.Config, log *zap.Logger) *daemon {
 	red := secret.NewRedactor()
 	cfg.RegisterSecrets(red)
-	return &daemon{cfg: cfg, secrets: red, log: telemetry.Redact(log, red)}
+	return &daemon{cfg: cfg, secrets: red, log: telemetry.Redact(log, red), reloadCtl: newReloadControl()}
 }
 
 // components are the daemon's parts in the order data flows through them
@@ -299,7 +297,9 @@ func (d *daemon) runRouter(ctx context.Context) error {
 // either way the previous rules keep running.
 func (d *daemon) watchRules(ctx context.Context) error {
 	return rules.Watch(ctx, d.cfg.Router.RulesFile, d.live, rules.WatchOptions{
-		Reload:      d.reload,
+		Reload:      d.reloadCtl.reload,
+		Force:       d.reloadCtl.force,
+		TeamsInUse:  d.router.TeamsInUse,
 		Log:         d.log.Named("rules"),
 		Corrections: modelCorrections(d.fixes),
 		Check: func(r *rules.Rules) error {
@@ -309,6 +309,7 @@ func (d *daemon) watchRules(ctx context.Context) error {
 		OnResult: func(ok bool, version string, err error) {
 			d.metrics.RulesReloaded(ok, version)
 			d.reloads.Reloaded(ok, version, err)
+			d.reloadCtl.done(ok, version, err)
 			if d.rulesResult != nil {
 				d.rulesResult(ok, version, err)
 			}
@@ -388,6 +389,7 @@ func (d *daemon) buildChannels(context.Context) error {
 
 func (d *daemon) mountConsole(ctx context.Context) (err error) {
 	d.mountHandled(d.mux)
+	d.mountReload()
 	if err := d.mountCustomers(ctx); err != nil {
 		return err
 	}
@@ -467,29 +469,6 @@ func natsDescription(cfg *config.Config, b *bus.Bus) string {
 		return "embedded " + b.ClientURL()
 	}
 	return "external"
-}
-
-// sighup turns SIGHUP into rules reload requests until ctx ends. A burst of
-// signals while a reload is pending asks for one reload.
-func sighup(ctx context.Context) <-chan struct{} {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGHUP)
-	reload := make(chan struct{}, 1)
-	go func() {
-		defer signal.Stop(sig)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sig:
-				select {
-				case reload <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return reload
 }
 
 // waitFor runs wait and reports whether it returned before ctx ended.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -77,8 +78,30 @@ connectors:
 
 // startDaemon runs a daemon until the returned stop is called; stop waits
 // for it to exit and fails the test if run returned an error.
-// Options set further daemon fields before it starts.
+// Options set further daemon fields before it starts. A port that
+// freeAddr found free but another process took meanwhile is replaced and
+// the start tried again.
 func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d *daemon, stop func()) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d, stop, err := tryStartDaemon(t, cfg, options...)
+		if err == nil {
+			return d, stop
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("daemon exited before ready: %v", err)
+		}
+		t.Logf("a port was taken meanwhile (%v); starting on new ports", err)
+		if cfg.HTTP.Listen != "" {
+			cfg.HTTP.Listen = freeAddr(t)
+		}
+		if cfg.NATS.Embedded.Listen != "" {
+			cfg.NATS.Embedded.Listen = freeAddr(t)
+		}
+	}
+}
+
+func tryStartDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d *daemon, stop func(), err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d = newDaemon(cfg, bustest.Logger(t))
@@ -88,17 +111,25 @@ func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d 
 	}
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx) }()
-	t.Cleanup(cancel)
+	var early error
 	testwait.Until(t, 30*time.Second, "the daemon to be ready", func() bool {
 		select {
 		case <-d.ready:
 			return true
-		case err := <-done:
-			t.Fatalf("daemon exited before ready: %v", err)
+		case early = <-done:
+			return true
 		default:
 		}
 		return false
 	})
+	if !isReady(d) {
+		cancel()
+		if early == nil {
+			early = errors.New("stopped before ready")
+		}
+		return nil, nil, early
+	}
+	t.Cleanup(cancel)
 	stopped := false
 	stop = func() {
 		if stopped {
@@ -111,7 +142,17 @@ func startDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) (d 
 		}
 	}
 	t.Cleanup(stop)
-	return d, stop
+	return d, stop, nil
+}
+
+// isReady reports whether d announced it is ready.
+func isReady(d *daemon) bool {
+	select {
+	case <-d.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // postMessage posts body to the intake and returns the item's id; the
@@ -394,9 +435,9 @@ func TestRulesHotReload(t *testing.T) {
 		version string
 	}
 	results := make(chan result, 8)
-	reload := make(chan struct{}, 1)
+	var reload chan struct{}
 	d, _ := startDaemon(t, cfg, func(d *daemon) {
-		d.reload = reload
+		reload = d.reloadCtl.reload
 		d.rulesResult = func(ok bool, version string, _ error) { results <- result{ok, version} }
 	})
 	next := func() result {
