@@ -225,6 +225,10 @@ func TestIntakeMetricsAndConcurrencyCap(t *testing.T) {
 	// Two slow bodies hold both slots; the third request is refused.
 	var wg sync.WaitGroup
 	release := make(chan struct{})
+	var releaseOnce sync.Once
+	// Released also when the test fails early: the server's Close waits
+	// for the slow requests.
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	started := make(chan struct{}, 2)
 	for range 2 {
 		wg.Add(1)
@@ -250,7 +254,7 @@ func TestIntakeMetricsAndConcurrencyCap(t *testing.T) {
 	testwait.Receive(t, 5*time.Second, "the second slow body", started)
 	// Until both slow requests hold their slot, a probe may get through.
 	through := 0
-	testwait.NoError(t, 5*time.Second, "a third request turned away", func() error {
+	testwait.NoError(t, 30*time.Second, "a third request turned away", func() error {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"text":"x"}`))
 		req.Header.Set("Authorization", auth)
 		resp, err := http.DefaultClient.Do(req)
@@ -266,7 +270,7 @@ func TestIntakeMetricsAndConcurrencyCap(t *testing.T) {
 		}
 		return nil
 	})
-	close(release)
+	releaseOnce.Do(func() { close(release) })
 	wg.Wait()
 	for code, want := range map[string]float64{"202": float64(3 + through), "200": 1, "401": 1} {
 		if got := counter(t, reg, code); got != want {
