@@ -16,7 +16,11 @@ import (
 // Records keeps the decision record of every item (router/decisions.Store).
 type Records interface {
 	Get(ctx context.Context, id string) (*decisions.Record, error)
-	Update(ctx context.Context, id string, change func(*decisions.Record) (*decisions.Record, error)) (*decisions.Record, error)
+	// Put stores rec if its record is at sequence expect (0: none yet),
+	// else fails with decisions.ErrConflict.
+	Put(ctx context.Context, rec *decisions.Record, expect uint64) (uint64, error)
+	// UpdateSeq reads, changes and stores the record, retrying conflicts.
+	UpdateSeq(ctx context.Context, id string, change func(*decisions.Record) (*decisions.Record, error)) (uint64, *decisions.Record, error)
 }
 
 // Customers links an item to its customer by the identity keys it carries

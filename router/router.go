@@ -297,6 +297,10 @@ type attemptState struct {
 	stopKeepAlive func()
 	// deliveries are this attempt's target outcomes, for the decision record.
 	deliveries []decisions.Delivery
+	// record is the decision record this attempt wrote, stored at stream
+	// sequence recordSeq (nil, 0: it wrote none).
+	record    *decisions.Record
+	recordSeq uint64
 }
 
 // received is an ingest message as fetched: decoded and registered as in

@@ -126,42 +126,72 @@ func channelOf(id string) (string, bool) {
 	return "", false
 }
 
+// ErrConflict is Put's answer when the record is not at the expected
+// sequence: another writer changed it (or created it) meanwhile.
+var ErrConflict = errors.New("the decision record changed meanwhile")
+
+// Put stores rec as its item's record if the record is still at stream
+// sequence expect (0: the item has no record yet), and returns the
+// sequence it is stored at. It fails with ErrConflict otherwise. It is the
+// one write of a record: a writer that knows the record (it wrote it last)
+// stores the next version without reading it again.
+func (s *Store) Put(ctx context.Context, rec *Record, expect uint64) (uint64, error) {
+	channel, ok := channelOf(rec.ID)
+	if !ok {
+		return 0, fmt.Errorf("storing the decision record of %q: not an envelope id", rec.ID)
+	}
+	rec.V, rec.Channel = RecordVersion, channel
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return 0, fmt.Errorf("encoding the decision record of %s: %w", rec.ID, err)
+	}
+	msg := nats.NewMsg(s.Subject(channel, rec.ID))
+	msg.Data = data
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+	if isWrongLastSequence(err) {
+		return 0, fmt.Errorf("storing the decision record of %s: %w", rec.ID, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storing the decision record of %s: %w", rec.ID, err)
+	}
+	s.observers.notify(rec)
+	return ack.Sequence, nil
+}
+
 // Update applies change to the item's record and stores the result,
 // retrying when another writer changed the record meanwhile. change gets
 // nil when the item has no record yet; it returns the record to store, or
 // nil to store nothing.
 func (s *Store) Update(ctx context.Context, id string, change func(*Record) (*Record, error)) (*Record, error) {
-	channel, ok := channelOf(id)
-	if !ok {
-		return nil, fmt.Errorf("updating the decision record of %q: not an envelope id", id)
+	_, rec, err := s.UpdateSeq(ctx, id, change)
+	return rec, err
+}
+
+// UpdateSeq is Update that also returns the sequence the record is stored
+// at (0 when change stored nothing).
+func (s *Store) UpdateSeq(ctx context.Context, id string, change func(*Record) (*Record, error)) (uint64, *Record, error) {
+	if _, ok := channelOf(id); !ok {
+		return 0, nil, fmt.Errorf("updating the decision record of %q: not an envelope id", id)
 	}
-	subject := s.Subject(channel, id)
 	for range maxUpdateTries {
 		cur, seq, err := s.get(ctx, id)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return 0, nil, err
 		}
 		next, err := change(cur)
 		if err != nil || next == nil {
-			return next, err
+			return 0, next, err
 		}
-		next.V, next.ID, next.Channel = RecordVersion, id, channel
-		data, err := json.Marshal(next)
-		if err != nil {
-			return nil, fmt.Errorf("encoding the decision record of %s: %w", id, err)
-		}
-		msg := nats.NewMsg(subject)
-		msg.Data = data
-		_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(seq))
+		next.ID = id
+		stored, err := s.Put(ctx, next, seq)
 		if err == nil {
-			s.observers.notify(next)
-			return next, nil
+			return stored, next, nil
 		}
-		if !isWrongLastSequence(err) {
-			return nil, fmt.Errorf("storing the decision record of %s: %w", id, err)
+		if !errors.Is(err, ErrConflict) {
+			return 0, nil, err
 		}
 	}
-	return nil, fmt.Errorf("storing the decision record of %s: too many concurrent changes", id)
+	return 0, nil, fmt.Errorf("storing the decision record of %s: too many concurrent changes", id)
 }
 
 // isWrongLastSequence reports a failed optimistic-concurrency check.
