@@ -239,8 +239,9 @@ func (d *daemon) closeBus(context.Context) error {
 }
 
 // monitorStore reads the store's usage for the metrics and readiness. It
-// starts once the streams and buckets exist: nats-server v2.12 reads an
-// account's reserved storage unlocked while a stream update writes it.
+// starts once the streams and buckets exist, so its account-info requests
+// never meet a stream update (nats-server before v2.15 read an account's
+// reserved storage unlocked while an update wrote it: a data race).
 func (d *daemon) monitorStore(ctx context.Context) error {
 	d.bus.Monitor(ctx, time.Duration(d.cfg.Delivery.DepthInterval), telemetry.StoreMetrics{M: d.metrics})
 	return nil

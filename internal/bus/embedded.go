@@ -40,9 +40,11 @@ func startEmbedded(cfg *config.Config, log *zap.Logger) (*embedded, error) {
 		return nil, fmt.Errorf("generating the daemon's NATS key: %w", err)
 	}
 	opts := &server.Options{
-		ServerName:         "switchboard",
-		JetStream:          true,
-		JetStreamMaxStore:  int64(e.MaxStore),
+		ServerName: "switchboard",
+		JetStream:  true,
+		// The server's own store limit stays dynamic (what the disk has):
+		// max_store is the account's limit (limitStore), which nats-server
+		// enforces on publishes and checks against the disk when it is set.
 		JetStreamMaxMemory: -1,
 		NoSigs:             true,
 		MaxPayload:         8 << 20,
@@ -136,10 +138,11 @@ func listenOptions(cfg *config.Config, opts *server.Options) error {
 }
 
 // limitStore makes nats.embedded.max_store real. nats-server enforces a
-// store cap on publishes only as an account's JetStream limit (its own
-// max_store option is ignored when the memory limit is left dynamic), so
-// the cap is set on the account every client uses. A publish that would
-// exceed it is refused (IsStoreFull).
+// store cap on publishes as an account's JetStream limit, so the cap is set
+// on the account every client uses; a publish that would exceed it is
+// refused (IsStoreFull). The server's own max_store is left dynamic:
+// setting both to the same value is refused (the server counts the
+// account's new limit on top of what it already reserves).
 func limitStore(srv *server.Server, maxStore int64) error {
 	if maxStore <= 0 {
 		return nil
