@@ -1,11 +1,12 @@
 package classify
 
 import (
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
+
+	"github.com/switchboard/switchboard/internal/benchtext"
+	"github.com/switchboard/switchboard/internal/cputime"
 )
 
 // Benchmarks: training on 1,000 and 10,000 examples generated from the
@@ -14,48 +15,6 @@ import (
 //	go test ./classify/ -run '^$' -bench . -benchmem
 //
 // Results and the machine: docs/BENCHMARKS.md.
-
-const text300 = "Hei! Tilasin viime viikolla uuden puhelimen verkkokaupastanne, mutta paketti ei ole " +
-	"vieläkään tullut, vaikka seurannan mukaan se lähti jo maanantaina. Asiakaspalvelu ei vastaa " +
-	"puhelimeen. Voitteko tarkistaa, missä lähetys on? Tilausnumero 4481123. Kiitos, Maija"
-
-// text3k is an English mail with a quoted Finnish auto-reply, 3,000 bytes
-// (the rules benchmarks' message).
-func text3k() string {
-	quoted := "\n> Hyvä asiakas, kiitos yhteydenotostasi. Käsittelemme viestisi mahdollisimman pian. " +
-		"Palvelemme arkisin kello 8-18. Voit myös tarkistaa tilauksesi tilan verkkopalvelussamme, " +
-		"jossa näet toimitusajan ja seurantatiedot. Ystävällisin terveisin, asiakaspalvelu\n"
-	body := "Hello, I am writing again because my previous messages were not answered. I ordered two " +
-		"items on the 3rd of March and only one of them arrived. The tracking page says the second " +
-		"parcel was delivered to a pick-up point, but the pick-up point says they never received it. " +
-		"I have now been waiting for almost three weeks and I would like to know whether you can send " +
-		"a replacement or return my money. I have attached the receipt and a screenshot of the tracking " +
-		"page. Please note that I am travelling next week, so email is the best way to reach me.\n"
-	var b strings.Builder
-	for b.Len() < 3000 {
-		b.WriteString(body)
-		b.WriteString(quoted)
-	}
-	return b.String()[:3000]
-}
-
-// cpuTimer reports the CPU time per operation of a benchmark (metric
-// cpu-ns/op), which a busy shared machine inflates less than the wall time.
-// Call start after setup, before the loop, and stop after it.
-type cpuTimer struct{ t0 time.Duration }
-
-func (c *cpuTimer) start() {
-	runtime.LockOSThread()
-	c.t0, _ = threadCPU()
-}
-
-func (c *cpuTimer) stop(b *testing.B) {
-	t1, ok := threadCPU()
-	runtime.UnlockOSThread()
-	if ok && b.N > 0 {
-		b.ReportMetric(float64(t1-c.t0)/float64(b.N), "cpu-ns/op")
-	}
-}
 
 // generated returns n examples perturbed from the corpus, vectorized.
 func generated(b testing.TB, n int) *corpus {
@@ -67,15 +26,15 @@ func benchmarkTrain(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var m *Model
-	var cpu cpuTimer
-	cpu.start()
+	var cpu cputime.Timer
+	cpu.Start()
 	for b.Loop() {
 		var err error
 		if m, err = Train(c.docs, c.labels, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu.stop(b)
+	cpu.Stop(b)
 	b.ReportMetric(float64(m.Epochs()), "epochs")
 	b.ReportMetric(float64(m.SizeBytes())/(1<<20), "model-MiB")
 }
@@ -98,22 +57,22 @@ func benchmarkClassify(b *testing.B, text string, tokenize bool) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	var cpu cpuTimer
-	cpu.start()
+	var cpu cputime.Timer
+	cpu.Start()
 	for b.Loop() {
 		if tokenize {
 			f = tok.features(v, text)
 		}
 		out = m.Scores(f, out)
 	}
-	cpu.stop(b)
+	cpu.Stop(b)
 	b.ReportMetric(float64(len(f)), "features")
 }
 
-func BenchmarkClassify300(b *testing.B) { benchmarkClassify(b, text300, true) }
-func BenchmarkClassify3k(b *testing.B)  { benchmarkClassify(b, text3k(), true) }
-func BenchmarkScores300(b *testing.B)   { benchmarkClassify(b, text300, false) }
-func BenchmarkScores3k(b *testing.B)    { benchmarkClassify(b, text3k(), false) }
+func BenchmarkClassify300(b *testing.B) { benchmarkClassify(b, benchtext.Text300, true) }
+func BenchmarkClassify3k(b *testing.B)  { benchmarkClassify(b, benchtext.Text3K(), true) }
+func BenchmarkScores300(b *testing.B)   { benchmarkClassify(b, benchtext.Text300, false) }
+func BenchmarkScores3k(b *testing.B)    { benchmarkClassify(b, benchtext.Text3K(), false) }
 
 // benchmarkModel measures what this package adds to the caller's folding
 // and stemming: the Vectorizer fed the words and their stems in three
@@ -150,15 +109,15 @@ func benchmarkModel(b *testing.B, text string) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	var cpu cpuTimer
-	cpu.start()
+	var cpu cputime.Timer
+	cpu.Start()
 	for b.Loop() {
 		classify()
 	}
-	cpu.stop(b)
+	cpu.Stop(b)
 	b.ReportMetric(float64(len(words)), "words")
 	b.ReportMetric(float64(len(v.Features())), "features")
 }
 
-func BenchmarkModel300(b *testing.B) { benchmarkModel(b, text300) }
-func BenchmarkModel3k(b *testing.B)  { benchmarkModel(b, text3k()) }
+func BenchmarkModel300(b *testing.B) { benchmarkModel(b, benchtext.Text300) }
+func BenchmarkModel3k(b *testing.B)  { benchmarkModel(b, benchtext.Text3K()) }

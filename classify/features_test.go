@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/benchtext"
 )
 
 // wordFeatures returns the features of words fed to a fresh Vectorizer.
@@ -215,7 +217,7 @@ func fnv(seed uint32, s string) uint32 {
 func TestVectorizerReset(t *testing.T) {
 	tok := newTestTokenizer()
 	used := NewVectorizer()
-	for _, text := range []string{text3k(), text300, "", "Hei! Sama juttu 😡", text300} {
+	for _, text := range []string{benchtext.Text3K(), benchtext.Text300, "", "Hei! Sama juttu 😡", benchtext.Text300} {
 		got := slices.Clone(tok.features(used, text))
 		want := tok.features(NewVectorizer(), text)
 		if !slices.Equal(got, want) {
@@ -227,7 +229,7 @@ func TestVectorizerReset(t *testing.T) {
 // TestVectorizerAllocs: once its buffers have grown, a Vectorizer
 // allocates nothing.
 func TestVectorizerAllocs(t *testing.T) {
-	words := strings.Fields(strings.ToLower(text3k()))
+	words := strings.Fields(strings.ToLower(benchtext.Text3K()))
 	bs := make([][]byte, len(words))
 	for i, w := range words {
 		bs[i] = []byte(w)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/benchtext"
 )
 
 // FuzzVectorizer: any bytes, split into words and stems however, never
@@ -13,7 +15,7 @@ import (
 func FuzzVectorizer(f *testing.F) {
 	for _, seed := range []string{
 		"", "laskussani on virhe", "mun paketti ei oo viel tullu", "myöhässä myohassa",
-		"4481123 😡😡 👍🏽", "\xff\xfe\x00 ä\xc3", "\xc3\xa4\xc3", text300,
+		"4481123 😡😡 👍🏽", "\xff\xfe\x00 ä\xc3", "\xc3\xa4\xc3", benchtext.Text300,
 		string(bytes.Repeat([]byte("x"), 200)), "жд漢 éü ß",
 	} {
 		f.Add(seed, "fi")

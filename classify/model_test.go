@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/benchtext"
 )
 
 func TestTop(t *testing.T) {
@@ -75,7 +77,7 @@ func trainedModel(t testing.TB) (*Model, *corpus) {
 func TestScoresAreProbabilities(t *testing.T) {
 	m, c := trainedModel(t)
 	tok, v := newTestTokenizer(), NewVectorizer()
-	for _, text := range []string{"", "Hei!", text300, text3k(), "😡😡😡", "\xff\xfe"} {
+	for _, text := range []string{"", "Hei!", benchtext.Text300, benchtext.Text3K(), "😡😡😡", "\xff\xfe"} {
 		p := m.Scores(tok.features(v, text), nil)
 		if len(p) != len(c.labels) {
 			t.Fatalf("%d scores for %d labels", len(p), len(c.labels))
@@ -98,7 +100,7 @@ func TestScoresAreProbabilities(t *testing.T) {
 // TestScoresOut: Scores uses the caller's buffer when it is big enough.
 func TestScoresOut(t *testing.T) {
 	m, _ := trainedModel(t)
-	f := vectorize([]string{text300})[0]
+	f := vectorize([]string{benchtext.Text300})[0]
 	buf := make([]float32, 2, 64)
 	got := m.Scores(f, buf)
 	if &got[0] != &buf[0] || len(got) != m.NumLabels() {
@@ -115,7 +117,7 @@ func TestScoresOut(t *testing.T) {
 func TestScoresAllocs(t *testing.T) {
 	m, _ := trainedModel(t)
 	tok, v := newTestTokenizer(), NewVectorizer()
-	text := text3k()
+	text := benchtext.Text3K()
 	f := tok.features(v, text)
 	out := make([]float32, m.NumLabels())
 	top := make([]int, 0, 3)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/benchtext"
 )
 
 // TestDeterministic: the same examples and options give bit-identical
@@ -28,7 +30,7 @@ func TestDeterministic(t *testing.T) {
 	if !slices.Equal(bitsOf(a.w), bitsOf(b.w)) || !slices.Equal(bitsOf(a.bias), bitsOf(b.bias)) || a.Epochs() != b.Epochs() {
 		t.Fatal("two trainings on the same examples differ")
 	}
-	f := vectorize([]string{text300})[0]
+	f := vectorize([]string{benchtext.Text300})[0]
 	if sa, sb := a.Scores(f, nil), b.Scores(f, nil); !slices.Equal(bitsOf(sa), bitsOf(sb)) {
 		t.Errorf("scores %v and %v", sa, sb)
 	}

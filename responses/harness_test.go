@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,37 +14,13 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/testclock"
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/responses"
 	"github.com/switchboard/switchboard/responses/sla"
 	"github.com/switchboard/switchboard/router/conversation"
 	"github.com/switchboard/switchboard/router/decisions"
 )
-
-// clock is the tracker's clock, moved by the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
 
 // defaultPolicy is the example: public 1h, Messenger/DM 4h, email
 // 24h around the clock; billing counts 8h on office hours.
@@ -79,7 +54,7 @@ type harness struct {
 	streams  *responses.Streams
 	pub      *responses.Publisher
 	policy   *sla.Policy
-	clock    *clock
+	clock    *testclock.Clock
 	reg      *prometheus.Registry
 	metrics  *responses.Metrics
 	tracker  *responses.Tracker
@@ -106,7 +81,7 @@ func newHarness(t *testing.T, policyYAML string, start time.Time) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, policy: policy, clock: &clock{t: start}, reg: reg, metrics: m,
+	h := &harness{t: t, cfg: cfg, policy: policy, clock: testclock.New(start), reg: reg, metrics: m,
 		subjects: responses.Subjects{Prefix: "switchboard", ResponseStream: cfg.Responses.Stream,
 			EscalationStream: cfg.Responses.EscalationStream, Bucket: cfg.Responses.Bucket},
 		tcfg: responses.TrackerConfig{

@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard/switchboard/internal/streamstore"
 )
 
 // Dead-letter reasons (the last subject token of <prefix>.dead.<reason>).
@@ -201,43 +203,15 @@ func (d *DeadLetters) List(ctx context.Context, q DeadQuery) ([]DeadEntry, error
 		since := q.Since
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	cons, err := d.js.OrderedConsumer(ctx, d.stream, occ)
-	if err != nil {
-		return nil, fmt.Errorf("reading dead-letter stream %s: %w", d.stream, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading dead-letter stream %s: %w", d.stream, err)
-	}
-	pending := info.NumPending
 	var out []DeadEntry
-	for pending > 0 {
-		fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		batch, err := cons.Fetch(int(min(pending, 256)), jetstream.FetchContext(fctx))
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("reading dead-letter stream %s: %w", d.stream, err)
+	err := streamstore.ReadPending(ctx, d.js, d.stream, occ, 2*time.Second, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
+		out = append(out, decodeDead(meta.Sequence.Stream, meta.Timestamp, m.Data()))
+		if q.Limit > 0 && len(out) > q.Limit {
+			out = out[1:]
 		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			out = append(out, decodeDead(meta.Sequence.Stream, meta.Timestamp, m.Data()))
-			if q.Limit > 0 && len(out) > q.Limit {
-				out = out[1:]
-			}
-			pending = meta.NumPending
-		}
-		cancel()
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			return nil, fmt.Errorf("reading dead-letter stream %s: %w", d.stream, err)
-		}
-		if got == 0 {
-			break // nothing more arrived: the rest was deleted meanwhile
-		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading dead-letter stream %s: %w", d.stream, err)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/internal/benchtext"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -19,28 +20,6 @@ import (
 //	go test ./rules/ -run '^$' -bench . -benchmem
 //
 // Results and the machine: docs/BENCHMARKS.md.
-
-const text300 = "Hei! Tilasin viime viikolla uuden puhelimen verkkokaupastanne, mutta paketti ei ole " +
-	"vieläkään tullut, vaikka seurannan mukaan se lähti jo maanantaina. Asiakaspalvelu ei vastaa " +
-	"puhelimeen. Voitteko tarkistaa, missä lähetys on? Tilausnumero 4481123. Kiitos, Maija"
-
-func text3k() string {
-	quoted := "\n> Hyvä asiakas, kiitos yhteydenotostasi. Käsittelemme viestisi mahdollisimman pian. " +
-		"Palvelemme arkisin kello 8-18. Voit myös tarkistaa tilauksesi tilan verkkopalvelussamme, " +
-		"jossa näet toimitusajan ja seurantatiedot. Ystävällisin terveisin, asiakaspalvelu\n"
-	body := "Hello, I am writing again because my previous messages were not answered. I ordered two " +
-		"items on the 3rd of March and only one of them arrived. The tracking page says the second " +
-		"parcel was delivered to a pick-up point, but the pick-up point says they never received it. " +
-		"I have now been waiting for almost three weeks and I would like to know whether you can send " +
-		"a replacement or return my money. I have attached the receipt and a screenshot of the tracking " +
-		"page. Please note that I am travelling next week, so email is the best way to reach me.\n"
-	var b strings.Builder
-	for b.Len() < 3000 {
-		b.WriteString(body)
-		b.WriteString(quoted)
-	}
-	return b.String()[:3000]
-}
 
 // syntheticWords returns n distinct made-up words that occur in no text.
 func syntheticWords(n int) []string {
@@ -92,7 +71,7 @@ func benchRules(b *testing.B, n int) *benchSet {
 func BenchmarkClassify(b *testing.B) {
 	texts := []struct {
 		name, text string
-	}{{"300B", text300}, {"3KB", text3k()}}
+	}{{"300B", benchtext.Text300}, {"3KB", benchtext.Text3K()}}
 	for _, n := range []int{10, 100, 1000, 10000} {
 		set := benchRules(b, n)
 		for _, tx := range texts {
@@ -140,7 +119,7 @@ func naiveClassify(res []*regexp.Regexp, text string) int {
 // classifying at once through one Rules.
 func BenchmarkClassifyParallel(b *testing.B) {
 	set := benchRules(b, 1000)
-	e := &message.Envelope{Channel: "email", Text: text300 + " " + set.last}
+	e := &message.Envelope{Channel: "email", Text: benchtext.Text300 + " " + set.last}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -176,7 +155,7 @@ func BenchmarkShippedRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := &message.Envelope{Channel: "email", Text: text300}
+	e := &message.Envelope{Channel: "email", Text: benchtext.Text300}
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Classify(e)

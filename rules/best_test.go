@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/internal/benchtext"
 	"github.com/switchboard/switchboard/internal/message"
 )
 
@@ -152,7 +153,7 @@ func TestModeBestDoesNotAllocate(t *testing.T) {
 func BenchmarkModeBest(b *testing.B) {
 	for _, mode := range []string{"first", "best"} {
 		r := bestRules(b, mode)
-		e := &message.Envelope{Channel: "email", Subject: "Re: tilaus", Text: text300 + " maksoin MobilePaylla"}
+		e := &message.Envelope{Channel: "email", Subject: "Re: tilaus", Text: benchtext.Text300 + " maksoin MobilePaylla"}
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

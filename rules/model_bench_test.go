@@ -3,11 +3,11 @@ package rules
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/switchboard/switchboard/internal/benchtext"
+	"github.com/switchboard/switchboard/internal/cputime"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/rules/exampleset"
 )
@@ -21,23 +21,6 @@ import (
 // the same run. BenchmarkTrainModel trains the way a load does (folding,
 // stemming and featurizing every example, then training) on 1,000 and
 // 10,000 examples made from examples.yaml.
-
-// cpuTimer reports the CPU time per operation (cpu-ns/op) of the
-// benchmarking thread.
-type cpuTimer struct{ t0 time.Duration }
-
-func (c *cpuTimer) start() {
-	runtime.LockOSThread()
-	c.t0, _ = threadCPU()
-}
-
-func (c *cpuTimer) stop(b *testing.B) {
-	t1, ok := threadCPU()
-	runtime.UnlockOSThread()
-	if ok && b.N > 0 {
-		b.ReportMetric(float64(t1-c.t0)/float64(b.N), "cpu-ns/op")
-	}
-}
 
 // withoutClassifier returns the shipped rules' text without its
 // classifier: section (it comes right before teams:).
@@ -75,7 +58,7 @@ func shippedWithout(b *testing.B) (withModel, rulesAlone *Rules) {
 
 func BenchmarkModel(b *testing.B) {
 	withModel, rulesAlone := shippedWithout(b)
-	for _, msg := range []struct{ name, text string }{{"300B", text300}, {"3KB", text3k()}} {
+	for _, msg := range []struct{ name, text string }{{"300B", benchtext.Text300}, {"3KB", benchtext.Text3K()}} {
 		for _, rs := range []struct {
 			name string
 			r    *Rules
@@ -85,12 +68,12 @@ func BenchmarkModel(b *testing.B) {
 				rs.r.Classify(e)
 				b.SetBytes(int64(len(msg.text)))
 				b.ReportAllocs()
-				var cpu cpuTimer
-				cpu.start()
+				var cpu cputime.Timer
+				cpu.Start()
 				for b.Loop() {
 					rs.r.Classify(e)
 				}
-				cpu.stop(b)
+				cpu.Stop(b)
 			})
 		}
 	}
@@ -144,14 +127,14 @@ func BenchmarkTrainModel(b *testing.B) {
 			exs := generatedExamples(b, r, n)
 			b.ReportAllocs()
 			var m *TrainedModel
-			var cpu cpuTimer
-			cpu.start()
+			var cpu cputime.Timer
+			cpu.Start()
 			for b.Loop() {
 				if m, err = r.TrainModel(exs); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu.stop(b)
+			cpu.Stop(b)
 			st := m.Stats()
 			b.ReportMetric(float64(st.Epochs), "epochs")
 			b.ReportMetric(float64(st.SizeBytes)/(1<<20), "model-MiB")

@@ -133,7 +133,17 @@ func latin1Letter(b byte) bool {
 }
 
 func (f *folder) addASCII(s string, seg int8) {
-	start := -1
+	if start := foldASCII(f, s, -1, seg); start >= 0 {
+		f.emit(start, seg)
+	}
+}
+
+// foldASCII appends s, all ASCII, to f's folded text, in lower case: a
+// letter or digit opens a token unless one is open (start >= 0), anything
+// else ends the open one. It returns the start of the token still open, -1
+// for none. It takes a run of bytes, not one, to keep the per-byte loop
+// free of calls.
+func foldASCII[S string | []byte](f *folder, s S, start int, seg int8) int {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'A' && c <= 'Z' {
@@ -148,9 +158,7 @@ func (f *folder) addASCII(s string, seg int8) {
 		}
 		f.folded = append(f.folded, c)
 	}
-	if start >= 0 {
-		f.emit(start, seg)
-	}
+	return start
 }
 
 // emit records the token from start to the end of the folded text.
@@ -165,19 +173,14 @@ func (f *folder) addRunes(b []byte, seg int8) {
 		src := b[i : i+size]
 		i += size
 		switch {
-		case r < 0x80:
-			c := byte(r)
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+		case r < utf8.RuneSelf:
+			// The whole run of ASCII from here.
+			j := i
+			for j < len(b) && b[j] < utf8.RuneSelf {
+				j++
 			}
-			word := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-			if word && start < 0 {
-				start = len(f.folded)
-			} else if !word && start >= 0 {
-				f.emit(start, seg)
-				start = -1
-			}
-			f.folded = append(f.folded, c)
+			start = foldASCII(f, b[i-size:j], start, seg)
+			i = j
 		case r == utf8.RuneError:
 			// Invalid UTF-8 (or U+FFFD): a separator, and no stray bytes in
 			// the folded text.

@@ -211,27 +211,11 @@ type List []string
 
 // UnmarshalYAML accepts a sequence of scalars or one scalar.
 func (l *List) UnmarshalYAML(n ast.Node) error {
-	switch v := n.(type) {
-	case *ast.SequenceNode:
-		out := make(List, 0, len(v.Values))
-		for _, el := range v.Values {
-			s, err := scalar(el)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		*l = out
-		return nil
-	case *ast.NullNode:
-		*l = nil
-		return nil
-	}
-	s, err := scalar(n)
+	out, err := oneOrMany(n, scalar, func(s string) string { return s })
 	if err != nil {
 		return err
 	}
-	*l = List{s}
+	*l = out
 	return nil
 }
 
@@ -241,28 +225,41 @@ type Groups []List
 
 // UnmarshalYAML accepts a sequence of scalars and sequences, or one scalar.
 func (g *Groups) UnmarshalYAML(n ast.Node) error {
-	switch v := n.(type) {
-	case *ast.SequenceNode:
-		out := make(Groups, 0, len(v.Values))
-		for _, el := range v.Values {
-			var l List
-			if err := l.UnmarshalYAML(el); err != nil {
-				return err
-			}
-			out = append(out, l)
-		}
-		*g = out
-		return nil
-	case *ast.NullNode:
-		*g = nil
-		return nil
-	}
-	s, err := scalar(n)
+	out, err := oneOrMany(n, func(el ast.Node) (List, error) {
+		var l List
+		err := l.UnmarshalYAML(el)
+		return l, err
+	}, func(s string) List { return List{s} })
 	if err != nil {
 		return err
 	}
-	*g = Groups{{s}}
+	*g = out
 	return nil
+}
+
+// oneOrMany decodes a list that may also be written as one scalar: a
+// sequence, each element by elem; null, nil; a scalar, the one entry
+// single makes of it.
+func oneOrMany[T any](n ast.Node, elem func(ast.Node) (T, error), single func(string) T) ([]T, error) {
+	switch v := n.(type) {
+	case *ast.SequenceNode:
+		out := make([]T, 0, len(v.Values))
+		for _, el := range v.Values {
+			x, err := elem(el)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, x)
+		}
+		return out, nil
+	case *ast.NullNode:
+		return nil, nil
+	}
+	s, err := scalar(n)
+	if err != nil {
+		return nil, err
+	}
+	return []T{single(s)}, nil
 }
 
 func scalar(n ast.Node) (string, error) {

@@ -18,6 +18,24 @@ func dialNATS(ctx context.Context, cfg *config.Config) (*nats.Conn, jetstream.Je
 	return bus.Dial(ctx, cfg, "switchboard-cli")
 }
 
+// loadAndDial loads the configuration at cfgPath and connects a CLI
+// command to the daemon's NATS. On failure it says why on stderr (a
+// connection failure after the command's name) and returns false; on
+// success the caller closes nc.
+func loadAndDial(ctx context.Context, cfgPath, command string, stderr io.Writer) (*config.Config, *nats.Conn, jetstream.JetStream, bool) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, nil, false
+	}
+	nc, js, err := dialNATS(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, command+":", err)
+		return nil, nil, nil, false
+	}
+	return cfg, nc, js, true
+}
+
 // printJSON writes v as indented JSON for a command's -json output; on
 // failure it says so on stderr, prefixed with the command, and returns 1.
 func printJSON(stdout, stderr io.Writer, command string, v any) int {

@@ -38,6 +38,33 @@ func customerFlags(name, usage string, stdout, stderr io.Writer) (*cli.FlagSet, 
 		fs.Bool("json", false, "print the result as JSON")
 }
 
+// What a customers command's usage error asks for when it was not given
+// the one KEY (show, forget) or the two (link, unlink) it takes.
+const (
+	wantOneKey  = "give one KEY, like email:matti@example.fi"
+	wantTwoKeys = "give two KEYs, like email:matti@example.fi x:2001"
+)
+
+// runCustomers parses a customers command's args with fs, checks that they
+// are n KEYs (want says what to give otherwise), opens the customer admin
+// with the configuration at cfgPath, and returns the exit code of do run
+// with it and the keys.
+func runCustomers(ctx context.Context, fs *cli.FlagSet, cfgPath *string, args []string, n int, want string, do func(a *admin.Admin, keys []string) int) int {
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err)
+	}
+	if len(pos) != n {
+		return fs.Usagef("%s", want)
+	}
+	a, closeAll, err := openCustomerAdmin(ctx, *cfgPath)
+	if err != nil {
+		return fs.Failf("%v", err)
+	}
+	defer closeAll()
+	return do(a, pos)
+}
+
 // openCustomerAdmin connects to the daemon's NATS and its customer stores.
 func openCustomerAdmin(ctx context.Context, cfgPath string) (*admin.Admin, func(), error) {
 	cfg, err := config.Load(cfgPath)
@@ -83,27 +110,17 @@ links them, the channels they wrote on, their cases and recent items.`
 
 func customersShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, cfgPath, asJSON := customerFlags("show", customersShowUsage, stdout, stderr)
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) != 1 {
-		return fs.Usagef("give one KEY, like email:matti@example.fi")
-	}
-	a, closeAll, err := openCustomerAdmin(ctx, *cfgPath)
-	if err != nil {
-		return fs.Failf("%v", err)
-	}
-	defer closeAll()
-	p, err := a.Show(ctx, pos[0])
-	if err != nil {
-		return fs.Failf("%v", err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard customers show", p)
-	}
-	printProfile(stdout, p)
-	return cli.ExitOK
+	return runCustomers(ctx, fs, cfgPath, args, 1, wantOneKey, func(a *admin.Admin, keys []string) int {
+		p, err := a.Show(ctx, keys[0])
+		if err != nil {
+			return fs.Failf("%v", err)
+		}
+		if *asJSON {
+			return printJSON(stdout, stderr, "switchboard customers show", p)
+		}
+		printProfile(stdout, p)
+		return cli.ExitOK
+	})
 }
 
 func printProfile(w io.Writer, p *admin.Profile) {
@@ -171,27 +188,17 @@ func customersUnlink(ctx context.Context, args []string, stdout, stderr io.Write
 func customersPair(ctx context.Context, name, usage string, args []string, stdout, stderr io.Writer,
 	do func(a *admin.Admin, x, y string) (result any, summary string, err error)) int {
 	fs, cfgPath, asJSON := customerFlags(name, usage, stdout, stderr)
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) != 2 {
-		return fs.Usagef("give two KEYs, like email:matti@example.fi x:2001")
-	}
-	a, closeAll, err := openCustomerAdmin(ctx, *cfgPath)
-	if err != nil {
-		return fs.Failf("%v", err)
-	}
-	defer closeAll()
-	v, summary, err := do(a, pos[0], pos[1])
-	if err != nil {
-		return fs.Failf("%v", err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard customers "+name, v)
-	}
-	fmt.Fprintln(stdout, summary)
-	return cli.ExitOK
+	return runCustomers(ctx, fs, cfgPath, args, 2, wantTwoKeys, func(a *admin.Admin, keys []string) int {
+		v, summary, err := do(a, keys[0], keys[1])
+		if err != nil {
+			return fs.Failf("%v", err)
+		}
+		if *asJSON {
+			return printJSON(stdout, stderr, "switchboard customers "+name, v)
+		}
+		fmt.Fprintln(stdout, summary)
+		return cli.ExitOK
+	})
 }
 
 const customersForgetUsage = `usage: switchboard customers forget [-config FILE] [-messages] [-json] KEY
@@ -208,30 +215,20 @@ theirs may be arriving at the same moment.`
 func customersForget(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, cfgPath, asJSON := customerFlags("forget", customersForgetUsage, stdout, stderr)
 	messages := fs.Bool("messages", false, "also delete their messages, routed copies and decision records")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) != 1 {
-		return fs.Usagef("give one KEY, like email:matti@example.fi")
-	}
-	a, closeAll, err := openCustomerAdmin(ctx, *cfgPath)
-	if err != nil {
-		return fs.Failf("%v", err)
-	}
-	defer closeAll()
-	out, err := a.Forget(ctx, pos[0], *messages)
-	if err != nil {
-		if out != nil {
-			printErased(stderr, out)
+	return runCustomers(ctx, fs, cfgPath, args, 1, wantOneKey, func(a *admin.Admin, keys []string) int {
+		out, err := a.Forget(ctx, keys[0], *messages)
+		if err != nil {
+			if out != nil {
+				printErased(stderr, out)
+			}
+			return fs.Failf("%v (run it again to finish)", err)
 		}
-		return fs.Failf("%v (run it again to finish)", err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard customers forget", out)
-	}
-	printErased(stdout, out)
-	return cli.ExitOK
+		if *asJSON {
+			return printJSON(stdout, stderr, "switchboard customers forget", out)
+		}
+		printErased(stdout, out)
+		return cli.ExitOK
+	})
 }
 
 func printErased(w io.Writer, out *admin.Erased) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/cli"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/responses"
 	"github.com/switchboard/switchboard/router/decisions"
 )
@@ -37,14 +36,8 @@ func handledCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(ids) != 1 {
 		return fs.Usagef("give one item ID, not %d", len(ids))
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	nc, js, err := dialNATS(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "switchboard handled:", err)
+	cfg, nc, js, ok := loadAndDial(ctx, *cfgPath, "switchboard handled", stderr)
+	if !ok {
 		return 1
 	}
 	defer nc.Close()

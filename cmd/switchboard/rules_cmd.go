@@ -174,19 +174,6 @@ func (m metaFlag) Set(s string) error {
 	return nil
 }
 
-// defaultKind is the usual kind of an item on a channel.
-func defaultKind(channel string) message.Kind {
-	switch channel {
-	case "facebook":
-		return message.KindComment
-	case "x":
-		return message.KindMention
-	case "email":
-		return message.KindEmail
-	}
-	return message.KindWeb
-}
-
 // rulesTest implements "rules test".
 func rulesTest(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("switchboard rules test", `usage: switchboard rules test [flags] TEXT
@@ -247,7 +234,7 @@ at least -min-accuracy), 1 when not, 2 when a file does not load.`, stdout, stde
 			Author: message.Author{Email: *authorEmail, Name: *authorName, Handle: *authorHandle},
 		}
 		if env.Kind == "" {
-			env.Kind = defaultKind(env.Channel)
+			env.Kind = message.DefaultKind(env.Channel)
 		}
 		if len(meta) > 0 {
 			env.Metadata = meta

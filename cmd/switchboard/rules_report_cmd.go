@@ -36,14 +36,8 @@ lost and gained them, the worst first.`, stdout, stderr)
 		fmt.Fprintf(stderr, "switchboard rules report: -since %q: use a duration like 24h or 30d\n", *sinceText)
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	nc, js, err := dialNATS(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules report:", err)
+	cfg, nc, js, ok := loadAndDial(ctx, *cfgPath, "switchboard rules report", stderr)
+	if !ok {
 		return 1
 	}
 	defer nc.Close()

@@ -62,18 +62,12 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		start := time.Now().Add(-d)
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	cfg, nc, js, ok := loadAndDial(ctx, *cfgPath, "switchboard tail", stderr)
+	if !ok {
 		return 1
 	}
 	subjects := bus.NewSubjects(cfg.Streams)
 	occ.FilterSubjects = []string{subjects.Team(team)}
-	nc, js, err := dialNATS(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "switchboard tail:", err)
-		return 1
-	}
 	defer nc.Close()
 	if err := knownTeam(ctx, cfg, js, subjects, team); err != nil {
 		return fs.Failf("%v", err)

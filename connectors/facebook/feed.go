@@ -57,27 +57,13 @@ func (p *Page) pollFeed(ctx context.Context, h *connectors.Handle, g *graphClien
 	}
 	start := p.passStart(g)
 	watched := map[string]bool{}
-	var pg pager
-	for {
-		b, current, err := p.feedPage(ctx, h, g, st, sc, from, e, watched)
-		if err != nil {
-			return err
-		}
-		if err := p.publish(ctx, h, cp, st, b); err != nil {
-			return err
-		}
-		next := e.next()
-		// A page without any post in the window ends the pass: a guard in
-		// case the API ever ignored since.
-		if next == "" || !current {
-			break
-		}
-		if err := pg.ok(next); err != nil {
-			return err
-		}
-		if e, err = g.next(ctx, "feed", what, next); err != nil {
-			return err
-		}
+	// A page without any post in the window ends the pass: a guard in case
+	// the API ever ignored since.
+	err = p.publishPages(ctx, h, g, cp, st, "feed", what, e, func(e *edge) (batch, bool, error) {
+		return p.feedPage(ctx, h, g, st, sc, from, e, watched)
+	})
+	if err != nil {
+		return err
 	}
 	cp.completeFeed(start, p.cfg.WatchWindow, watched)
 	return nil

@@ -37,9 +37,7 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 		return err
 	}
 	start := p.passStart(g)
-	var pg pager
-	for {
-		var b batch
+	err = p.publishPages(ctx, h, g, cp, st, "messages", what, e, func(e *edge) (b batch, more bool, err error) {
 		reachedOld := false
 		for _, raw := range e.Data {
 			conv, err := decodeConversation(raw)
@@ -53,23 +51,14 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 			}
 			items, err := p.messages(ctx, h, g, st, conv)
 			if err != nil {
-				return err
+				return batch{}, false, err
 			}
 			b.add(items...)
 		}
-		if err := p.publish(ctx, h, cp, st, b); err != nil {
-			return err
-		}
-		next := e.next()
-		if reachedOld || next == "" {
-			break
-		}
-		if err := pg.ok(next); err != nil {
-			return err
-		}
-		if e, err = g.next(ctx, "messages", what, next); err != nil {
-			return err
-		}
+		return b, !reachedOld, nil
+	})
+	if err != nil {
+		return err
 	}
 	st.complete(start)
 	return nil

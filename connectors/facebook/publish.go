@@ -37,6 +37,35 @@ func (b *batch) mark(postID string, m postMark) {
 	b.marks[postID] = m
 }
 
+// publishPages publishes a pass over the pages of an edge, from its first
+// page e on: read turns a page into a batch and says whether the pages
+// after it are wanted, and each batch is published with st before the next
+// page is fetched. The pass ends at the last page, at a page read does not
+// want more after, or with an error where paging repeats itself; kind and
+// what name the pass and the edge for errors and metrics.
+func (p *Page) publishPages(ctx context.Context, h *connectors.Handle, g *graphClient, cp *checkpoint, st *kindState, kind, what string, e *edge, read func(*edge) (b batch, more bool, err error)) error {
+	var pg pager
+	for {
+		b, more, err := read(e)
+		if err != nil {
+			return err
+		}
+		if err := p.publish(ctx, h, cp, st, b); err != nil {
+			return err
+		}
+		next := e.next()
+		if next == "" || !more {
+			return nil
+		}
+		if err := pg.ok(next); err != nil {
+			return err
+		}
+		if e, err = g.next(ctx, kind, what, next); err != nil {
+			return err
+		}
+	}
+}
+
 // publish stores the envelopes of a batch in creation order, then its
 // responses, then the checkpoint that marks them read. The checkpoint is
 // saved only after JetStream acked every envelope and response; on failure

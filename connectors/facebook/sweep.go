@@ -59,9 +59,7 @@ func (p *Page) pollSweep(ctx context.Context, h *connectors.Handle, g *graphClie
 		return err
 	}
 	start := p.passStart(g)
-	var pg pager
-	for {
-		var b batch
+	err = p.publishPages(ctx, h, g, cp, sw, "sweep", what, e, func(e *edge) (b batch, more bool, err error) {
 		current, decoded := false, 0
 		for _, raw := range e.Data {
 			post, err := decodePost(raw)
@@ -81,23 +79,14 @@ func (p *Page) pollSweep(ctx context.Context, h *connectors.Handle, g *graphClie
 			current = true
 			items, _, _, err := p.postComments(ctx, h, g, sc, post)
 			if err != nil {
-				return err
+				return batch{}, false, err
 			}
 			b.add(items...)
 		}
-		if err := p.publish(ctx, h, cp, sw, b); err != nil {
-			return err
-		}
-		next := e.next()
-		if next == "" || !(current || decoded == 0) {
-			break
-		}
-		if err := pg.ok(next); err != nil {
-			return err
-		}
-		if e, err = g.next(ctx, "sweep", what, next); err != nil {
-			return err
-		}
+		return b, current || decoded == 0, nil
+	})
+	if err != nil {
+		return err
 	}
 	cp.completeSweep(start)
 	return nil

@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/connectors/facebook"
+	"github.com/switchboard/switchboard/internal/testclock"
 	"github.com/switchboard/switchboard/internal/testwait"
 )
 
@@ -32,24 +32,6 @@ func sign(body string) string {
 	mac := hmac.New(sha256.New, []byte(appSecret))
 	mac.Write([]byte(body))
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// clock is a settable clock for the receiver.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func newWebhook(t *testing.T, pages map[string]facebook.Trigger, now func() time.Time) *facebook.Webhook {
@@ -163,15 +145,15 @@ func TestWebhookNotifications(t *testing.T) {
 // again triggers nothing, however often; a new notification does. Once the
 // first copy is too old to count, a copy is stale anyway.
 func TestReplayedWebhookTriggersNoPoll(t *testing.T) {
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	page := &counter{}
-	w := newWebhook(t, map[string]facebook.Trigger{pageID: page}, c.now)
+	w := newWebhook(t, map[string]facebook.Trigger{pageID: page}, c.Now)
 	body := feedChange(pageID, t0, "123_456")
 	if rec := post(w, body, sign(body)); rec.Code != 200 || page.n.Load() != 1 {
 		t.Fatalf("first delivery: %d, %d triggers", rec.Code, page.n.Load())
 	}
 	for i := range 10 {
-		c.advance(20 * time.Second)
+		c.Advance(20 * time.Second)
 		if rec := post(w, body, sign(body)); rec.Code != 200 {
 			t.Fatalf("replay %d answered %d: Facebook must not be told to send it again", i, rec.Code)
 		}
@@ -179,11 +161,11 @@ func TestReplayedWebhookTriggersNoPoll(t *testing.T) {
 	if n := page.n.Load(); n != 1 {
 		t.Fatalf("10 replays triggered %d more polls, want none", n-1)
 	}
-	next := feedChange(pageID, c.now(), "123_457")
+	next := feedChange(pageID, c.Now(), "123_457")
 	if post(w, next, sign(next)); page.n.Load() != 2 {
 		t.Fatal("a new notification did not trigger")
 	}
-	c.advance(10 * time.Minute)
+	c.Advance(10 * time.Minute)
 	if post(w, body, sign(body)); page.n.Load() != 2 {
 		t.Fatal("an old notification triggered after it was forgotten")
 	}

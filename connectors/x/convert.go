@@ -50,6 +50,31 @@ func (c *converted) skip(reason string) {
 	c.skipped[reason]++
 }
 
+// malformed counts an item skipped as malformed and describes it (format
+// and args, as fmt.Sprintf) for the log.
+func (c *converted) malformed(format string, args ...any) {
+	c.skip("malformed")
+	c.bad = append(c.bad, fmt.Sprintf(format, args...))
+}
+
+// post decodes post i of a page, raw, and marks its id seen. A malformed
+// post (not JSON, or without a valid id) is counted and described, and
+// post reports false for it.
+func (c *converted) post(i int, raw json.RawMessage) (Tweet, bool) {
+	var t Tweet
+	if err := json.Unmarshal(raw, &t); err != nil {
+		c.see(rawID(raw))
+		c.malformed("data[%d] (id %q): %v", i, rawID(raw), err)
+		return Tweet{}, false
+	}
+	if !validID(t.ID) {
+		c.malformed("data[%d]: invalid id %q", i, clip(t.ID, 40))
+		return Tweet{}, false
+	}
+	c.see(t.ID)
+	return t, true
+}
+
 func (c *converted) see(id string) {
 	if !validID(id) {
 		return
@@ -118,19 +143,10 @@ func (f filter) tweets(page *TweetPage) converted {
 	out.see(page.Meta.OldestID)
 	users := usersByID(page.Includes)
 	for i, raw := range page.Data {
-		var t Tweet
-		if err := json.Unmarshal(raw, &t); err != nil {
-			out.see(rawID(raw))
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %q): %v", i, rawID(raw), err))
+		t, ok := out.post(i, raw)
+		if !ok {
 			continue
 		}
-		if !validID(t.ID) {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d]: invalid id %q", i, clip(t.ID, 40)))
-			continue
-		}
-		out.see(t.ID)
 		switch {
 		case !f.includeOwn && f.userID != "" && t.AuthorID == f.userID:
 			out.skip("own")
@@ -141,8 +157,7 @@ func (f filter) tweets(page *TweetPage) converted {
 		}
 		env, err := tweetEnvelope(t, users, f.userID)
 		if err != nil {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): %v", i, t.ID, err))
+			out.malformed("data[%d] (id %s): %v", i, t.ID, err)
 			continue
 		}
 		out.envs = append(out.envs, env)
@@ -165,13 +180,11 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 				break
 			}
 			out.see(id)
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %q): %v", i, id, err))
+			out.malformed("data[%d] (id %q): %v", i, id, err)
 			continue
 		}
 		if !validID(ev.ID) {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d]: invalid id %q", i, clip(ev.ID, 40)))
+			out.malformed("data[%d]: invalid id %q", i, clip(ev.ID, 40))
 			continue
 		}
 		if lastID != "" && compareIDs(ev.ID, lastID) <= 0 {
@@ -198,8 +211,7 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 		}
 		env, err := dmEnvelope(ev, users, f.userID)
 		if err != nil {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): %v", i, ev.ID, err))
+			out.malformed("data[%d] (id %s): %v", i, ev.ID, err)
 			continue
 		}
 		out.envs = append(out.envs, env)

@@ -2,7 +2,6 @@ package x
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,15 +48,8 @@ func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
 		return err
 	}
 	var st dmCheckpoint
-	if raw != nil {
-		if err := json.Unmarshal(raw, &st); err != nil || !validCheckpointIDs(st.LastID, st.Newest) {
-			if err == nil {
-				err = errors.New("invalid event ids")
-			}
-			s.log.Error("the saved checkpoint is unreadable; starting from the newest DMs", zap.Error(err))
-			h.Failed(fmt.Errorf("%s: checkpoint unreadable (%v); restarted from the newest DMs", s.name, err))
-			st = dmCheckpoint{}
-		}
+	if !s.readCheckpoint(h, raw, &st, func() []string { return []string{st.LastID, st.Newest} }, "event", "DMs") {
+		st = dmCheckpoint{}
 	}
 	st.V = 1
 	s.budget.Restore(s.stream, st.Budget.Day, st.Budget.Reads)

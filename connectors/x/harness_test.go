@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testclock"
 	"github.com/switchboard/switchboard/internal/testwait"
 )
 
@@ -29,24 +30,6 @@ var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 // pid returns the id of a post created n seconds after t0.
 func pid(n int) string { return xtest.Snowflake(t0.Add(time.Duration(n)*time.Second), 0) }
 
-// clock is a fake clock shared by the connector and the fake API.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // wait is one non-poll wait a connector asked for.
 type wait struct {
 	name, why string
@@ -57,14 +40,14 @@ type wait struct {
 // sleep hook until the test lets the connector go on. Other waits (rate
 // limits, retries) are recorded and pass at once, moving the clock.
 type stepper struct {
-	clk     *clock
+	clk     *testclock.Clock
 	mu      sync.Mutex
 	polled  map[string]chan struct{}
 	release map[string]chan struct{}
 	waits   []wait
 }
 
-func newStepper(clk *clock) *stepper {
+func newStepper(clk *testclock.Clock) *stepper {
 	return &stepper{clk: clk, polled: map[string]chan struct{}{}, release: map[string]chan struct{}{}}
 }
 
@@ -158,7 +141,7 @@ func (m *memTokens) last() string {
 type env struct {
 	t     *testing.T
 	api   *xtest.Server
-	clk   *clock
+	clk   *testclock.Clock
 	step  *stepper
 	pub   *connectortest.Publisher
 	store *connectortest.Store
@@ -173,7 +156,7 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	api := xtest.New(t)
 	api.Now = clk.Now
 	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme Oy"},

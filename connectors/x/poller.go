@@ -259,3 +259,34 @@ func commit[C comparable](ctx context.Context, h *connectors.Handle, p *poller, 
 	}
 	return nil
 }
+
+// readCheckpoint decodes the saved checkpoint raw (nil: none) into st and
+// checks the X ids that ids returns from it ("" is fine: not reached yet).
+// It reports false for an unreadable checkpoint, after logging it and
+// reporting on h that the stream restarted from its newest items; the
+// caller then starts afresh. idKind names the stream's ids in the error
+// ("post", "event"), items its items ("posts", "DMs").
+func (p *poller) readCheckpoint(h *connectors.Handle, raw []byte, st any, ids func() []string, idKind, items string) bool {
+	if raw == nil {
+		return true
+	}
+	err := json.Unmarshal(raw, st)
+	if err == nil && validCheckpointIDs(ids()...) {
+		return true
+	}
+	if err == nil {
+		err = errors.New("invalid " + idKind + " ids")
+	}
+	p.log.Error("the saved checkpoint is unreadable; starting from the newest "+items, zap.Error(err))
+	h.Failed(fmt.Errorf("%s: checkpoint unreadable (%v); restarted from the newest %s", p.name, err, items))
+	return false
+}
+
+func validCheckpointIDs(ids ...string) bool {
+	for _, id := range ids {
+		if id != "" && !validID(id) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,9 +1,7 @@
 package x
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/switchboard/switchboard/internal/message"
 )
@@ -31,24 +29,14 @@ func (f filter) replies(page *TweetPage) converted {
 	out.see(page.Meta.OldestID)
 	users := usersByID(page.Includes)
 	for i, raw := range page.Data {
-		var t Tweet
-		if err := json.Unmarshal(raw, &t); err != nil {
-			out.see(rawID(raw))
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %q): %v", i, rawID(raw), err))
+		t, ok := out.post(i, raw)
+		if !ok {
 			continue
 		}
-		if !validID(t.ID) {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d]: invalid id %q", i, clip(t.ID, 40)))
-			continue
-		}
-		out.see(t.ID)
 		parent := repliedTo(t)
 		switch {
 		case t.AuthorID != "" && t.AuthorID != f.userID:
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): written by %s, not by the account", i, t.ID, clip(t.AuthorID, 40)))
+			out.malformed("data[%d] (id %s): written by %s, not by the account", i, t.ID, clip(t.AuthorID, 40))
 			continue
 		case parent == "":
 			out.skip("not_reply")
@@ -62,8 +50,7 @@ func (f filter) replies(page *TweetPage) converted {
 		}
 		at := createdAt(t.CreatedAt, t.ID)
 		if at.IsZero() {
-			out.skip("malformed")
-			out.bad = append(out.bad, fmt.Sprintf("data[%d] (id %s): no created_at", i, t.ID))
+			out.malformed("data[%d] (id %s): no created_at", i, t.ID)
 			continue
 		}
 		out.responses = append(out.responses, &message.Response{

@@ -64,28 +64,12 @@ func (s *TweetStream) load(ctx context.Context, h *connectors.Handle) (tweetChec
 		return tweetCheckpoint{}, err
 	}
 	var st tweetCheckpoint
-	if raw != nil {
-		if err := json.Unmarshal(raw, &st); err != nil || !validCheckpointIDs(st.SinceID, st.UntilID, st.Newest) {
-			if err == nil {
-				err = errors.New("invalid post ids")
-			}
-			s.log.Error("the saved checkpoint is unreadable; starting from the newest posts", zap.Error(err))
-			h.Failed(fmt.Errorf("%s: checkpoint unreadable (%v); restarted from the newest posts", s.name, err))
-			st = tweetCheckpoint{}
-		}
+	if !s.readCheckpoint(h, raw, &st, func() []string { return []string{st.SinceID, st.UntilID, st.Newest} }, "post", "posts") {
+		st = tweetCheckpoint{}
 	}
 	st.V = 1
 	s.budget.Restore(s.stream, st.Budget.Day, st.Budget.Reads)
 	return st, nil
-}
-
-func validCheckpointIDs(ids ...string) bool {
-	for _, id := range ids {
-		if id != "" && !validID(id) {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *TweetStream) fetch(ctx context.Context, q PageQuery) (*TweetPage, error) {

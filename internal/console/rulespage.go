@@ -99,7 +99,7 @@ func (s *Server) playground(w http.ResponseWriter, r *http.Request) {
 		f.Channel = "web"
 	}
 	env := message.Envelope{
-		Version: message.SchemaVersion, Channel: f.Channel, Kind: kindFor(f.Channel),
+		Version: message.SchemaVersion, Channel: f.Channel, Kind: message.DefaultKind(f.Channel),
 		Subject: f.Subject, Text: f.Text, Lang: f.Lang,
 	}
 	if f.Thread == "reply" {
@@ -109,19 +109,6 @@ func (s *Server) playground(w http.ResponseWriter, r *http.Request) {
 	d.Decision, d.Trace = &dec, &tr
 	v.Data = d
 	s.render(w, r, http.StatusOK, "rules", "Rules", v)
-}
-
-// kindFor is the usual kind of an item on a channel.
-func kindFor(channel string) message.Kind {
-	switch channel {
-	case "facebook":
-		return message.KindComment
-	case "x":
-		return message.KindMention
-	case "email":
-		return message.KindEmail
-	}
-	return message.KindWeb
 }
 
 func (s *Server) backtest(w http.ResponseWriter, r *http.Request) {

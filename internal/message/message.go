@@ -37,6 +37,20 @@ func (k Kind) Valid() bool {
 	return false
 }
 
+// DefaultKind is the usual kind of an item on channel, for a message
+// written by hand (rules test, the console's rules page) that names none.
+func DefaultKind(channel string) Kind {
+	switch channel {
+	case "facebook":
+		return KindComment
+	case "x":
+		return KindMention
+	case "email":
+		return KindEmail
+	}
+	return KindWeb
+}
+
 // Author is who wrote a message, as far as the channel tells.
 type Author struct {
 	ID     string `json:"id,omitempty"`

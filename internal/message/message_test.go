@@ -93,3 +93,11 @@ func TestResponseValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultKindIsAValidKindForEveryChannel(t *testing.T) {
+	for channel, want := range map[string]Kind{"facebook": KindComment, "x": KindMention, "email": KindEmail, "web": KindWeb, "other": KindWeb} {
+		if got := DefaultKind(channel); got != want || !got.Valid() {
+			t.Errorf("DefaultKind(%q) = %q, want %q", channel, got, want)
+		}
+	}
+}

@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/testclock"
 )
 
 const (
@@ -18,26 +19,13 @@ const (
 	roToken    = "read-only-token-0123456789"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newAuth(t *testing.T, o Options) (*Auth, *clock) {
+func newAuth(t *testing.T, o Options) (*Auth, *testclock.Clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	if o.Tokens == nil {
 		o.Tokens = []Token{{Name: "alice", Role: RoleAdmin, Value: adminToken}, {Name: "grafana", Role: RoleReadOnly, Value: roToken}}
 	}
-	o.Now = c.now
+	o.Now = c.Now
 	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -194,11 +182,11 @@ func TestSessionLifecycle(t *testing.T) {
 	if csrf == "" || csrf == cookie.Value {
 		t.Fatalf("csrf token %q", csrf)
 	}
-	clk.add(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	if code := get(); code != 200 {
 		t.Fatalf("before expiry: %d", code)
 	}
-	clk.add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	if code := get(); code != http.StatusSeeOther {
 		t.Fatalf("after expiry: %d, want the login redirect", code)
 	}
@@ -287,7 +275,7 @@ func TestFailedAttemptsAreLimited(t *testing.T) {
 	if code, _ := attempt("192.0.2.8:1000", adminToken); code != 200 {
 		t.Fatalf("another address: %d", code)
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	if code, _ := attempt("192.0.2.7:1003", adminToken); code != 200 {
 		t.Fatalf("after a minute: %d", code)
 	}
@@ -320,12 +308,12 @@ func TestSessionsAreBounded(t *testing.T) {
 		if i == 0 {
 			first = c
 		}
-		clk.add(time.Second)
+		clk.Advance(time.Second)
 	}
 	if n := a.sessions.len(); n != 3 {
 		t.Fatalf("%d sessions kept, want 3", n)
 	}
-	if _, ok := a.sessions.get(first.Value, clk.now()); ok {
+	if _, ok := a.sessions.get(first.Value, clk.Now()); ok {
 		t.Fatal("the oldest session was kept")
 	}
 }

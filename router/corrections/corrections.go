@@ -16,8 +16,6 @@ package corrections
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard/switchboard/internal/streamstore"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -139,21 +138,17 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	if c.Stream == "" || c.Subjects == "" {
 		return nil, errors.New("corrections: the stream name and subject prefix are required")
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := streamstore.Open(ctx, js, jetstream.StreamConfig{
 		Name:        c.Stream,
 		Description: "Switchboard: operators' corrections (rerouted items), the model's training data",
 		Subjects:    []string{c.Subjects + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
 		MaxAge:      MaxAge,
 		MaxMsgs:     MaxMsgs,
 		Duplicates:  Duplicates,
-		Replicas:    max(c.Replicas, 1),
-		AllowDirect: true,
+		Replicas:    c.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating or updating stream %s: %w", c.Stream, err)
+		return nil, err
 	}
 	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
 }
@@ -162,21 +157,16 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 // creating or changing it: for client tools. jetstream.ErrStreamNotFound
 // means no daemon has started with corrections yet.
 func Attach(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	st, err := js.Stream(ctx, c.Stream)
+	st, err := streamstore.Attach(ctx, js, c.Stream, "corrections")
 	if err != nil {
-		return nil, fmt.Errorf("opening corrections stream %s: %w", c.Stream, err)
+		return nil, err
 	}
 	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
 }
 
 // subject is where a correction of item id to team is kept.
 func (s *Store) subject(team, id string) string {
-	return s.subjects + "." + team + "." + itemHash(id)
-}
-
-func itemHash(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:16])
+	return s.subjects + "." + team + "." + streamstore.Token(id)
 }
 
 // Put stores c and reports whether the stream already held it: the same
@@ -203,7 +193,7 @@ func (s *Store) Put(ctx context.Context, c *Correction) (duplicate bool, err err
 
 // Delete erases every correction of item id (a GDPR erasure).
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.subjects+".*."+itemHash(id))); err != nil {
+	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.subjects+".*."+streamstore.Token(id))); err != nil {
 		return fmt.Errorf("deleting the corrections of %s: %w", id, err)
 	}
 	return nil
@@ -242,44 +232,16 @@ func (s *Store) Newest(ctx context.Context, n int) ([]Correction, error) {
 // read reads what occ delivers, up to the end of the stream as it was
 // when reading began.
 func (s *Store) read(ctx context.Context, occ jetstream.OrderedConsumerConfig) ([]Correction, error) {
-	cons, err := s.js.OrderedConsumer(ctx, s.name, occ)
-	if err != nil {
-		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
-	}
-	pending := info.NumPending
 	var out []Correction
-	for pending > 0 {
-		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		batch, err := cons.Fetch(int(min(pending, 256)), jetstream.FetchContext(fctx))
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
+	err := streamstore.ReadPending(ctx, s.js, s.name, occ, 5*time.Second, func(m jetstream.Msg, _ *jetstream.MsgMetadata) {
+		var c Correction
+		if json.Unmarshal(m.Data(), &c) != nil || c.ID == "" || c.To == "" {
+			return // not a correction this build can read
 		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			pending = meta.NumPending
-			var c Correction
-			if json.Unmarshal(m.Data(), &c) != nil || c.ID == "" || c.To == "" {
-				continue // not a correction this build can read
-			}
-			out = append(out, c)
-		}
-		cancel()
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
-		}
-		if got == 0 {
-			break
-		}
+		out = append(out, c)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
 	}
 	return out, nil
 }

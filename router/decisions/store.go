@@ -2,8 +2,6 @@ package decisions
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/streamstore"
 )
 
 // Config names the stream records are kept in.
@@ -49,20 +48,16 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	if c.Stream == "" || c.Subjects == "" {
 		return nil, errors.New("decision records: the stream name and subject prefix are required")
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := streamstore.Open(ctx, js, jetstream.StreamConfig{
 		Name:              c.Stream,
 		Description:       "Switchboard: the decision record of every routed item, one subject per item",
 		Subjects:          []string{c.Subjects + ".>"},
-		Retention:         jetstream.LimitsPolicy,
-		Storage:           jetstream.FileStorage,
-		Discard:           jetstream.DiscardOld,
 		MaxMsgsPerSubject: 1,
 		MaxAge:            c.MaxAge,
-		Replicas:          max(c.Replicas, 1),
-		AllowDirect:       true,
+		Replicas:          c.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating or updating stream %s: %w", c.Stream, err)
+		return nil, err
 	}
 	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
 }
@@ -71,17 +66,16 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 // or changing it: for client tools, which must not redefine the daemon's
 // stream. jetstream.ErrStreamNotFound means no daemon has recorded yet.
 func Attach(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	st, err := js.Stream(ctx, c.Stream)
+	st, err := streamstore.Attach(ctx, js, c.Stream, "decision records")
 	if err != nil {
-		return nil, fmt.Errorf("opening decision records stream %s: %w", c.Stream, err)
+		return nil, err
 	}
 	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
 }
 
 // Subject is the subject the record of an item of channel with id is kept on.
 func (s *Store) Subject(channel, id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return s.subjects + "." + channel + "." + hex.EncodeToString(sum[:16])
+	return s.subjects + "." + channel + "." + streamstore.Token(id)
 }
 
 // Get returns the record of the item id.

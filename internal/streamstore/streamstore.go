@@ -1,0 +1,108 @@
+// Package streamstore holds what the stores kept in JetStream streams of
+// their own share (the decision records, the corrections, the dead
+// letters): creating or attaching to the stream, naming an item in a
+// subject, and reading what a consumer delivers up to the stream's end.
+package streamstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Open creates (or updates) the stream sc describes and returns its
+// handle. A store's stream keeps its messages within limits, on file, the
+// oldest dropped first, and answers direct gets: Open sets Retention,
+// Storage, Discard and AllowDirect so, and Replicas to at least 1; the
+// caller sets the rest (name, subjects, limits).
+func Open(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) (jetstream.Stream, error) {
+	sc.Retention, sc.Storage, sc.Discard, sc.AllowDirect = jetstream.LimitsPolicy, jetstream.FileStorage, jetstream.DiscardOld, true
+	sc.Replicas = max(sc.Replicas, 1)
+	st, err := js.CreateOrUpdateStream(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("creating or updating stream %s: %w", sc.Name, err)
+	}
+	return st, nil
+}
+
+// Attach returns the handle of the existing stream name without creating
+// or changing it: for client tools, which must not redefine the daemon's
+// stream. what names the stream's content in the error ("decision
+// records"); jetstream.ErrStreamNotFound in it means no daemon has created
+// the stream yet.
+func Attach(ctx context.Context, js jetstream.JetStream, name, what string) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s stream %s: %w", what, name, err)
+	}
+	return st, nil
+}
+
+// Token returns the subject token an item id is kept under: a hash of the
+// id, so any id makes a valid token of a fixed length.
+func Token(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// fetchBatch is how many messages ReadPending asks for at a time.
+const fetchBatch = 256
+
+// ReadPending reads what an ordered consumer of stream configured by occ
+// delivers, up to the end of the stream as it was when reading began, and
+// hands each message with its metadata to fn. Each fetch waits at most
+// wait; a fetch that brings nothing ends the reading (the rest was deleted
+// meanwhile). A message without metadata is skipped. The errors it returns
+// are the stream's; the caller says which stream it was reading.
+func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata)) error {
+	cons, err := js.OrderedConsumer(ctx, stream, occ)
+	if err != nil {
+		return err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	for pending := info.NumPending; pending > 0; {
+		got, err := fetch(ctx, cons, int(min(pending, fetchBatch)), wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
+			pending = meta.NumPending
+			fn(m, meta)
+		})
+		if err != nil {
+			return err
+		}
+		if got == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// fetch fetches up to n messages, waiting at most wait, hands those with
+// metadata to fn and returns how many arrived.
+func fetch(ctx context.Context, cons jetstream.Consumer, n int, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata)) (int, error) {
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		return 0, err
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		fn(m, meta)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+		return got, err
+	}
+	return got, nil
+}
