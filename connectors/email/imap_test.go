@@ -179,21 +179,31 @@ func (s *testServer) deliver(t *testing.T, mailbox string, raw []byte, arrived t
 	return data.UID
 }
 
-// flags returns the flags of every mail in mailbox, by UID, read over IMAP.
-func (s *testServer) flags(t *testing.T, mailbox string) map[imap.UID][]imap.Flag {
+// examine logs in over IMAP and selects mailbox read-only, for a test to
+// look at what the connector left there. The caller closes the client.
+func (s *testServer) examine(t *testing.T, mailbox string) (*imapclient.Client, *imap.SelectData) {
 	t.Helper()
 	cl, err := imapclient.DialInsecure(s.addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
 	if err := cl.Login(testUser, testPassword).Wait(); err != nil {
+		cl.Close()
 		t.Fatal(err)
 	}
 	sel, err := cl.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
+		cl.Close()
 		t.Fatal(err)
 	}
+	return cl, sel
+}
+
+// flags returns the flags of every mail in mailbox, by UID, read over IMAP.
+func (s *testServer) flags(t *testing.T, mailbox string) map[imap.UID][]imap.Flag {
+	t.Helper()
+	cl, sel := s.examine(t, mailbox)
+	defer cl.Close()
 	out := map[imap.UID][]imap.Flag{}
 	if sel.NumMessages == 0 {
 		return out
