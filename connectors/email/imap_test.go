@@ -299,22 +299,9 @@ func (h *harness) responses() connectors.ResponsePublisher {
 // envelopes returns everything in the ingest stream, in order.
 func (h *harness) envelopes() []message.Envelope {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st, err := h.bus.JS.Stream(ctx, h.bus.Subjects.IngestStream)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	_, msgs := connectortest.IngestStream(h.t, h.bus)
 	var out []message.Envelope
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		msg, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			h.t.Fatal(err)
-		}
+	for _, msg := range msgs {
 		var env message.Envelope
 		if err := json.Unmarshal(msg.Data, &env); err != nil {
 			h.t.Fatal(err)
