@@ -580,6 +580,20 @@ func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
 var tweetParams = []string{"since_id", "until_id", "max_results", "start_time", "end_time",
 	"expansions", "tweet.fields", "user.fields", "media.fields", "place.fields", "poll.fields"}
 
+// knownUser reports whether the path's user id is a user of the fake, and
+// answers X's Not Found error (with status 200, as X does) when it is not.
+// s.mu is held.
+func (s *Server) knownUser(w http.ResponseWriter, id string) bool {
+	if _, known := s.users[id]; !known {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
+			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
+		}}})
+		return false
+	}
+	return true
+}
+
 func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, Mentions, nil) || !s.appAuth(w, r) {
 		return
@@ -595,11 +609,7 @@ func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, known := s.users[id]; !known {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
-			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
-			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
-		}}})
+	if !s.knownUser(w, id) {
 		return
 	}
 	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
@@ -630,11 +640,7 @@ func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, known := s.users[id]; !known {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
-			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
-			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
-		}}})
+	if !s.knownUser(w, id) {
 		return
 	}
 	has := func(p Post, typ string) bool {
