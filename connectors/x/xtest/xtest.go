@@ -702,6 +702,23 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// pageStart returns the id a page of endpoint starts below: the one the
+// pagination token in q's tokenParam names, or else below. A token the
+// fake did not hand out is answered with X's invalid-request problem and
+// false.
+func (s *Server) pageStart(w http.ResponseWriter, q url.Values, endpoint, tokenParam, below string) (string, bool) {
+	tok := q.Get(tokenParam)
+	if tok == "" {
+		return below, true
+	}
+	id, ok := s.decodeCursor(endpoint, tok)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, invalidRequest(tokenParam, tok, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", tokenParam, tok)))
+		return "", false
+	}
+	return id, true
+}
+
 // servePosts answers a post list: newest first, bounded by since_id and
 // until_id, one page of n from the cursor. s.mu is held.
 func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, tokenParam string, n int, match func(Post) bool) {
@@ -712,14 +729,9 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 			return
 		}
 	}
-	below := until
-	if tok := q.Get(tokenParam); tok != "" {
-		id, ok := s.decodeCursor(endpoint, tok)
-		if !ok {
-			writeJSON(w, http.StatusBadRequest, invalidRequest(tokenParam, tok, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", tokenParam, tok)))
-			return
-		}
-		below = id
+	below, ok := s.pageStart(w, q, endpoint, tokenParam, until)
+	if !ok {
+		return
 	}
 	var all []Post
 	for _, p := range s.posts {
@@ -877,14 +889,9 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	below := ""
-	if tok := q.Get("pagination_token"); tok != "" {
-		id, ok := s.decodeCursor(DMEvents, tok)
-		if !ok {
-			writeJSON(w, http.StatusBadRequest, invalidRequest("pagination_token", tok, fmt.Sprintf("The `pagination_token` query parameter value [%s] is not valid", tok)))
-			return
-		}
-		below = id
+	below, ok := s.pageStart(w, q, DMEvents, "pagination_token", "")
+	if !ok {
+		return
 	}
 	types := splitList(q.Get("event_types"))
 	var all []DM
