@@ -120,6 +120,14 @@ type DM struct {
 	Filtered bool
 }
 
+// eventType is the DM's event type, MessageCreate when left out.
+func (d DM) eventType() string {
+	if d.EventType == "" {
+		return "MessageCreate"
+	}
+	return d.EventType
+}
+
 // User is an account the fake knows.
 type User struct {
 	ID, Username, Name string
@@ -896,11 +904,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	types := splitList(q.Get("event_types"))
 	var all []DM
 	for _, d := range s.dms {
-		et := d.EventType
-		if et == "" {
-			et = "MessageCreate"
-		}
-		if len(types) > 0 && !slices.Contains(types, et) || below != "" && cmpID(d.ID, below) >= 0 {
+		if len(types) > 0 && !slices.Contains(types, d.eventType()) || below != "" && cmpID(d.ID, below) >= 0 {
 			continue
 		}
 		all = append(all, d)
@@ -921,10 +925,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 			data = append(data, d.Raw)
 			continue
 		}
-		et := d.EventType
-		if et == "" {
-			et = "MessageCreate"
-		}
+		et := d.eventType()
 		m := map[string]any{"id": d.ID, "event_type": et}
 		if et == "MessageCreate" {
 			m["text"] = d.Text
