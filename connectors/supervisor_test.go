@@ -42,6 +42,23 @@ func waitState(t *testing.T, s *Supervisor, name string, want State) Status {
 	return st
 }
 
+// memSupervisor is a supervisor on an in-memory publisher and checkpoint
+// store that retries after 1ms, backing off up to max; o sets the rest.
+func memSupervisor(max time.Duration, o SupervisorOptions) *Supervisor {
+	o.Publisher, o.Checkpoints = &connectortest.Publisher{}, &connectortest.Store{}
+	o.Backoff = backoff.Policy{Min: time.Millisecond, Max: max}
+	return NewSupervisor(o)
+}
+
+// scrubbingLog is supervisor options with an observed debug log and a
+// redactor that knows the secret known, for tests that it never shows.
+func scrubbingLog(known secret.Secret) (SupervisorOptions, *observer.ObservedLogs) {
+	red := secret.NewRedactor()
+	red.Add(known)
+	core, logs := observer.New(zap.DebugLevel)
+	return SupervisorOptions{Log: zap.New(core), Redactor: red}, logs
+}
+
 func envelope(id string) *message.Envelope {
 	return &message.Envelope{ID: "web:" + id, Channel: "web", Kind: message.KindWeb, SourceID: id, Text: "t"}
 }
@@ -49,7 +66,7 @@ func envelope(id string) *message.Envelope {
 func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: 5 * time.Millisecond}})
+	s := memSupervisor(5*time.Millisecond, SupervisorOptions{})
 	restarted := make(chan struct{}, 1)
 	c := &funcConnector{name: "flaky", f: func(ctx context.Context, h *Handle, run int) error {
 		if run == 1 {
@@ -86,7 +103,7 @@ func TestSupervisorRestartsAndKeepsStatus(t *testing.T) {
 func TestSupervisorUnauthorized(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}})
+	s := memSupervisor(time.Hour, SupervisorOptions{})
 	c := &funcConnector{name: "fb.page", f: func(context.Context, *Handle, int) error {
 		return fmt.Errorf("page 123: token expired: %w", ErrUnauthorized)
 	}}
@@ -118,7 +135,7 @@ func TestCheckpointNotAdvancedWhenPublishFails(t *testing.T) {
 }
 
 func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{}, Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}})
+	s := memSupervisor(time.Millisecond, SupervisorOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
@@ -137,11 +154,8 @@ func TestSupervisorRejectsBadAndDuplicateNames(t *testing.T) {
 // secret the redactor knows, and still classify (ErrUnauthorized).
 func TestSupervisorScrubsSecrets(t *testing.T) {
 	const pw = "pw-S3cret"
-	red := secret.NewRedactor()
-	red.Add(pw)
-	core, logs := observer.New(zap.DebugLevel)
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
-		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Hour}, Log: zap.New(core), Redactor: red})
+	o, logs := scrubbingLog(pw)
+	s := memSupervisor(time.Hour, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	paused := make(chan Status, 1)
@@ -198,8 +212,7 @@ func (o *stateLog) get() []string {
 // first connector's state gauge stays where it is.
 func TestSupervisorDuplicateMovesNoState(t *testing.T) {
 	obs := &stateLog{}
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
-		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Observer: obs})
+	s := memSupervisor(time.Millisecond, SupervisorOptions{Observer: obs})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	block := func(ctx context.Context, _ *Handle, _ int) error { <-ctx.Done(); return nil }
@@ -218,11 +231,8 @@ func TestSupervisorDuplicateMovesNoState(t *testing.T) {
 // A panicking connector's stack is logged, scrubbed, and it restarts.
 func TestSupervisorLogsPanicStack(t *testing.T) {
 	const token = "tok-S3cret"
-	red := secret.NewRedactor()
-	red.Add(token)
-	core, logs := observer.New(zap.DebugLevel)
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
-		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Log: zap.New(core), Redactor: red})
+	o, logs := scrubbingLog(token)
+	s := memSupervisor(time.Millisecond, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	restarted := make(chan struct{})
@@ -256,8 +266,7 @@ func TestSupervisorLogsPanicStack(t *testing.T) {
 // until something works; a connector is pending until its first attempt.
 func TestSupervisorUnauthorizedUntilRecoveredAndPending(t *testing.T) {
 	obs := &stateLog{}
-	s := NewSupervisor(SupervisorOptions{Publisher: &connectortest.Publisher{}, Checkpoints: &connectortest.Store{},
-		Backoff: backoff.Policy{Min: time.Millisecond, Max: time.Millisecond}, Observer: obs})
+	s := memSupervisor(time.Millisecond, SupervisorOptions{Observer: obs})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.Wait() }()
 	firstPoll, retrying := make(chan struct{}), make(chan Status)

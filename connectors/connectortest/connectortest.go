@@ -1,6 +1,7 @@
 // Package connectortest gives connector tests in-memory stand-ins for the
 // ingest stream and the checkpoint bucket that behave like the real ones:
 // envelopes are validated and deduplicated by id, checkpoints are copied.
+// For tests on embedded JetStream it also reads the real ingest stream.
 package connectortest
 
 import (

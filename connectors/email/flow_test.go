@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/bus"
@@ -168,17 +167,7 @@ func (h *harness) saveCheckpoint(mc mailboxCheckpoint) {
 // uidValidity returns the UIDVALIDITY of mailbox, read over IMAP.
 func (s *testServer) uidValidity(t *testing.T, mailbox string) uint32 {
 	t.Helper()
-	cl, err := imapclient.DialInsecure(s.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, sel := s.examine(t, mailbox)
 	defer cl.Close()
-	if err := cl.Login(testUser, testPassword).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	sel, err := cl.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
 	return sel.UIDValidity
 }

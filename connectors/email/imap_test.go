@@ -179,21 +179,31 @@ func (s *testServer) deliver(t *testing.T, mailbox string, raw []byte, arrived t
 	return data.UID
 }
 
-// flags returns the flags of every mail in mailbox, by UID, read over IMAP.
-func (s *testServer) flags(t *testing.T, mailbox string) map[imap.UID][]imap.Flag {
+// examine logs in over IMAP and selects mailbox read-only, for a test to
+// look at what the connector left there. The caller closes the client.
+func (s *testServer) examine(t *testing.T, mailbox string) (*imapclient.Client, *imap.SelectData) {
 	t.Helper()
 	cl, err := imapclient.DialInsecure(s.addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
 	if err := cl.Login(testUser, testPassword).Wait(); err != nil {
+		cl.Close()
 		t.Fatal(err)
 	}
 	sel, err := cl.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
+		cl.Close()
 		t.Fatal(err)
 	}
+	return cl, sel
+}
+
+// flags returns the flags of every mail in mailbox, by UID, read over IMAP.
+func (s *testServer) flags(t *testing.T, mailbox string) map[imap.UID][]imap.Flag {
+	t.Helper()
+	cl, sel := s.examine(t, mailbox)
+	defer cl.Close()
 	out := map[imap.UID][]imap.Flag{}
 	if sel.NumMessages == 0 {
 		return out
@@ -289,22 +299,9 @@ func (h *harness) responses() connectors.ResponsePublisher {
 // envelopes returns everything in the ingest stream, in order.
 func (h *harness) envelopes() []message.Envelope {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st, err := h.bus.JS.Stream(ctx, h.bus.Subjects.IngestStream)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	_, msgs := connectortest.IngestStream(h.t, h.bus)
 	var out []message.Envelope
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		msg, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			h.t.Fatal(err)
-		}
+	for _, msg := range msgs {
 		var env message.Envelope
 		if err := json.Unmarshal(msg.Data, &env); err != nil {
 			h.t.Fatal(err)

@@ -25,6 +25,13 @@ func TestSentResponse(t *testing.T) {
 	own := newOwnAddresses([]string{"asiakaspalvelu@yritys.fi", "@teams.yritys.fi"})
 	arrived := time.Date(2014, 2, 3, 13, 0, 5, 0, time.UTC)
 	date := "Mon, 3 Feb 2014 15:00:00 +0200" // 13:00 UTC
+	dated := time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)
+	// reply is the response the support address sent, as Message-ID id,
+	// to the mail parent in thread, dated at.
+	reply := func(id, parent, thread string, at time.Time) *message.Response {
+		return &message.Response{ID: "email:" + id, SourceID: id, InReplyTo: "email:" + parent, ThreadID: thread,
+			By: "asiakaspalvelu@yritys.fi", At: at}
+	}
 	tests := []struct {
 		name    string
 		headers string
@@ -34,32 +41,27 @@ func TestSentResponse(t *testing.T) {
 		{
 			name:    "reply to a customer's first mail",
 			headers: "Message-ID: <r1@yritys.fi>\nIn-Reply-To: <c1@example.fi>\nReferences: <c1@example.fi>\nDate: " + date,
-			want: &message.Response{ID: "email:r1@yritys.fi", SourceID: "r1@yritys.fi", InReplyTo: "email:c1@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply("r1@yritys.fi", "c1@example.fi", "c1@example.fi", dated),
 		},
 		{
 			name:    "reply to a reply links its direct parent, in the thread of the first mail",
 			headers: "Message-ID: <r2@yritys.fi>\nIn-Reply-To: <c2@example.fi>\nReferences: <c1@example.fi> <r1@yritys.fi>\n <c2@example.fi>\nDate: " + date,
-			want: &message.Response{ID: "email:r2@yritys.fi", SourceID: "r2@yritys.fi", InReplyTo: "email:c2@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply("r2@yritys.fi", "c2@example.fi", "c1@example.fi", dated),
 		},
 		{
 			name:    "References only: the last entry is the parent",
 			headers: "Message-ID: <r3@yritys.fi>\nReferences: <c1@example.fi> <c2@example.fi>\nDate: " + date,
-			want: &message.Response{ID: "email:r3@yritys.fi", SourceID: "r3@yritys.fi", InReplyTo: "email:c2@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply("r3@yritys.fi", "c2@example.fi", "c1@example.fi", dated),
 		},
 		{
 			name:    "implausible Date: the arrival time",
 			headers: "Message-ID: <r4@yritys.fi>\nIn-Reply-To: <c1@example.fi>\nDate: Thu, 1 Jan 1970 00:00:00 +0000",
-			want: &message.Response{ID: "email:r4@yritys.fi", SourceID: "r4@yritys.fi", InReplyTo: "email:c1@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: arrived},
+			want:    reply("r4@yritys.fi", "c1@example.fi", "c1@example.fi", arrived),
 		},
 		{
 			name:    "a long Message-ID is hashed as for envelopes",
 			headers: "Message-ID: <" + strings.Repeat("x", 300) + "@yritys.fi>\nIn-Reply-To: <c1@example.fi>\nDate: " + date,
-			want: &message.Response{ID: "email:" + idFromMessageID(strings.Repeat("x", 300)+"@yritys.fi"), SourceID: idFromMessageID(strings.Repeat("x", 300) + "@yritys.fi"),
-				InReplyTo: "email:c1@example.fi", ThreadID: "c1@example.fi", By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply(idFromMessageID(strings.Repeat("x", 300)+"@yritys.fi"), "c1@example.fi", "c1@example.fi", dated),
 		},
 		{
 			name:    "a new conversation",
@@ -89,14 +91,12 @@ func TestSentResponse(t *testing.T) {
 		{
 			name:    "a team in Cc, the customer in To",
 			headers: "Message-ID: <cc@yritys.fi>\nIn-Reply-To: <c1@example.fi>\nCc: laskutus@teams.yritys.fi\nDate: " + date,
-			want: &message.Response{ID: "email:cc@yritys.fi", SourceID: "cc@yritys.fi", InReplyTo: "email:c1@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply("cc@yritys.fi", "c1@example.fi", "c1@example.fi", dated),
 		},
 		{
 			name:    "the customer in Bcc",
 			headers: "Message-ID: <bcc@yritys.fi>\nIn-Reply-To: <c1@example.fi>\nTo: laskutus@teams.yritys.fi\nBcc: matti@example.fi\nDate: " + date,
-			want: &message.Response{ID: "email:bcc@yritys.fi", SourceID: "bcc@yritys.fi", InReplyTo: "email:c1@example.fi", ThreadID: "c1@example.fi",
-				By: "asiakaspalvelu@yritys.fi", At: time.Date(2014, 2, 3, 13, 0, 0, 0, time.UTC)},
+			want:    reply("bcc@yritys.fi", "c1@example.fi", "c1@example.fi", dated),
 		},
 	}
 	for _, tt := range tests {

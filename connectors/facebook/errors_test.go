@@ -13,14 +13,6 @@ import (
 	"github.com/switchboard/switchboard/internal/testwait"
 )
 
-// feedOnly is a page config that reads the feed only, so that faults hit
-// feed requests.
-func feedOnly() facebook.PageConfig {
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	return cfg
-}
-
 // TestRateLimits: a rate-limit error pauses the page's requests for the
 // time the usage header estimates (or a minute, doubling). Meanwhile the
 // page is backing off with the error as last_error, and its restarts make
@@ -101,9 +93,7 @@ func TestSlowsDownBeforeTheWall(t *testing.T) {
 			}
 			fake.SetUsage(pageID, tt.pct)
 			e := newEnv(t, fake)
-			cfg := pageConfig(pageID, pageToken)
-			cfg.Ingest = facebook.Ingest{VisitorPosts: true}
-			e.start(e.opts(), cfg)
+			e.start(e.opts(), ingesting(facebook.Ingest{VisitorPosts: true}))
 			e.mustPoll(pageID)
 			// Two feed pages: one pause between them, none longer.
 			if got := e.sleeps.waited(time.Second); !slices.Equal(got, []time.Duration{tt.pause}) {

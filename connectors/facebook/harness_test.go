@@ -149,6 +149,21 @@ func pageConfig(id, token string) facebook.PageConfig {
 	}
 }
 
+// feedOnly is the test page's config that reads the feed only, so that
+// faults hit feed requests.
+func feedOnly() facebook.PageConfig {
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest.Messages = false
+	return cfg
+}
+
+// ingesting is the test page's config reading only what in asks for.
+func ingesting(in facebook.Ingest) facebook.PageConfig {
+	cfg := pageConfig(pageID, pageToken)
+	cfg.Ingest = in
+	return cfg
+}
+
 // start runs pages until the test ends.
 func (e *tenv) start(opts facebook.Options, cfgs ...facebook.PageConfig) {
 	e.t.Helper()

@@ -23,11 +23,7 @@ func postEnvelope(pageID string, p postNode) *message.Envelope {
 		meta["object"] = "page_post"
 	}
 	if p.Attachments != nil && len(p.Attachments.Data) > 0 {
-		a := p.Attachments.Data[0]
-		addAttachment(meta, firstNonEmpty(a.MediaType, a.Type), a.URL)
-		if text == "" {
-			text = placeholder(firstNonEmpty(a.MediaType, a.Type))
-		}
+		text = withAttachment(meta, text, p.Attachments.Data[0])
 	}
 	if text == "" {
 		text = placeholder("")
@@ -60,10 +56,7 @@ func commentEnvelope(pageID, postID string, c commentNode) *message.Envelope {
 	}
 	text := strings.TrimSpace(c.Message)
 	if c.Attachment != nil {
-		addAttachment(meta, firstNonEmpty(c.Attachment.MediaType, c.Attachment.Type), c.Attachment.URL)
-		if text == "" {
-			text = placeholder(firstNonEmpty(c.Attachment.MediaType, c.Attachment.Type))
-		}
+		text = withAttachment(meta, text, *c.Attachment)
 	}
 	if text == "" {
 		text = placeholder("")
@@ -138,6 +131,17 @@ func addAttachment(meta map[string]string, typ, url string) {
 	if url != "" {
 		meta["attachment_url"] = url
 	}
+}
+
+// withAttachment records a post's or comment's attachment in meta and
+// returns text, or the attachment's placeholder when text is empty.
+func withAttachment(meta map[string]string, text string, a attachment) string {
+	typ := firstNonEmpty(a.MediaType, a.Type)
+	addAttachment(meta, typ, a.URL)
+	if text == "" {
+		return placeholder(typ)
+	}
+	return text
 }
 
 // placeholder is the text of an item that has none (a photo, a sticker), so

@@ -69,9 +69,7 @@ func TestFeedPostsCommentsRepliesAndPaging(t *testing.T) {
 	}
 
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 
 	pub := e.pub.(*memPub)
@@ -134,9 +132,7 @@ func TestFilteredFeedPageDoesNotEndThePass(t *testing.T) {
 		}
 	}
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest = facebook.Ingest{VisitorPosts: true}
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), ingesting(facebook.Ingest{VisitorPosts: true}))
 	e.mustPoll(pageID)
 
 	if got := e.pub.(*memPub).ids(); !slices.Equal(got, sourceIDs(want...)) {
@@ -152,9 +148,7 @@ func TestPagePostsWhenAsked(t *testing.T) {
 	own := fake.AddPost(pageID, fake.PageProfile(pageID), "Uusi tuote", t0.Add(-time.Hour))
 	v := fake.AddPost(pageID, visitor, "Hei", t0.Add(-time.Hour))
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest = facebook.Ingest{PagePosts: true}
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), ingesting(facebook.Ingest{PagePosts: true}))
 	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
 	if got := pub.ids(); !slices.Equal(got, sourceIDs(own)) {
@@ -299,9 +293,7 @@ func TestCommentOrderIsNotTrusted(t *testing.T) {
 	}
 	fake.RankComments(post)
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
 	if n, _ := pub.count(); n != 61 {
@@ -343,9 +335,7 @@ func TestCountMismatchReadsThePostOnce(t *testing.T) {
 		fake.AddComment(post, visitor2, fmt.Sprintf("k%d", i), t0.Add(-2*day+time.Duration(i)*time.Minute), "")
 	}
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 
 	fake.Advance(time.Minute)
@@ -386,9 +376,7 @@ func TestHiddenDeletedAndNestedComments(t *testing.T) {
 	fake.DeleteComment(gone)
 
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
 	if got := pub.ids(); !slices.Equal(got, sourceIDs(post, top, reply, deep, rude)) {
@@ -425,9 +413,7 @@ func TestMessenger(t *testing.T) {
 	fake.AddMessage(pageID, "t_1", visitor, "vanha", t0.Add(-20*day))
 
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest = facebook.Ingest{Messages: true}
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), ingesting(facebook.Ingest{Messages: true}))
 	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
 	if got := pub.ids(); !slices.Equal(got, sourceIDs(want...)) {
@@ -474,9 +460,7 @@ func TestAppsecretProof(t *testing.T) {
 	e := newEnv(t, fake)
 	o := e.opts()
 	o.AppSecret = "app-secret-xyz"
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest = facebook.Ingest{VisitorPosts: true}
-	e.start(o, cfg)
+	e.start(o, ingesting(facebook.Ingest{VisitorPosts: true}))
 	e.mustPoll(pageID)
 	if n, _ := e.pub.(*memPub).count(); n != 130 {
 		t.Fatalf("ingested %d posts, want 130 across two pages (the proof must ride on paging links too)", n)

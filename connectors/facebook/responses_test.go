@@ -24,9 +24,7 @@ func TestPageCommentsAreResponses(t *testing.T) {
 	onPost := fake.AddComment(post, page, "Pahoittelut viivästyksestä!", t0.Add(-60*time.Minute), "")
 
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 
 	rs := e.responses()

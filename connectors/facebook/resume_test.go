@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/testwait"
@@ -17,17 +18,8 @@ import (
 // streamMsgs returns how many envelopes the ingest stream holds.
 func streamMsgs(t *testing.T, b *bus.Bus) uint64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
+	state, _ := connectortest.IngestStream(t, b)
+	return state.Msgs
 }
 
 // TestRestartResumesWithoutGapOrDuplicate runs a page against an embedded

@@ -135,9 +135,7 @@ func TestPostLeavingTheWindow(t *testing.T) {
 	post := fake.AddPost(pageID, visitor, "reunalla", t0.Add(-30*day+30*time.Minute))
 	fake.AddComment(post, visitor2, "ensimmäinen", t0.Add(-time.Hour), "")
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
-	e.start(e.opts(), cfg)
+	e.start(e.opts(), feedOnly())
 	e.mustPoll(pageID)
 	pub := e.pub.(*memPub)
 
@@ -175,8 +173,7 @@ func TestWindowConfiguration(t *testing.T) {
 		ids = append(ids, fake.AddPost(pageID, visitor, "p", t0.Add(-time.Duration(i)*day-time.Hour)))
 	}
 	e := newEnv(t, fake)
-	cfg := pageConfig(pageID, pageToken)
-	cfg.Ingest.Messages = false
+	cfg := feedOnly()
 	cfg.WatchWindow = 3 * day
 	e.start(e.opts(), cfg)
 	e.mustPoll(pageID)

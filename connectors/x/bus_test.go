@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/connectors/connectortest"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/bus"
@@ -78,22 +79,9 @@ func TestOverlapStoredOnceOnJetStream(t *testing.T) {
 // ingestIDs counts the envelope ids on the ingest stream.
 func ingestIDs(t *testing.T, b *bus.Bus) map[string]int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, msgs := connectortest.IngestStream(t, b)
 	out := map[string]int{}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range msgs {
 		var env message.Envelope
 		if err := json.Unmarshal(m.Data, &env); err != nil {
 			t.Fatal(err)

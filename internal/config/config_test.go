@@ -16,6 +16,30 @@ func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
+// secretFiles writes each file (name to content) into a new temporary
+// directory, for configs that read secrets from files, and returns it.
+func secretFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// wantError fails t unless err is an error that contains want.
+func wantError(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want %q", want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error:\n%v\nwant it to contain %q", err, want)
+	}
+}
+
 func TestShippedConfigIsValid(t *testing.T) {
 	cfg, err := Load(filepath.Join("..", "..", "config.yaml"))
 	if err != nil {
@@ -54,12 +78,7 @@ func TestParseErrorsHavePositions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tt.yaml), env(map[string]string{"X": "1"}))
-			if err == nil {
-				t.Fatalf("no error; want %q", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }
@@ -72,10 +91,7 @@ func TestIntakeNeedsToken(t *testing.T) {
 }
 
 func TestEnvAndSecretFile(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tok"), []byte("s3cret-from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := secretFiles(t, map[string]string{"tok": "s3cret-from-file\n"})
 	y := "nats:\n  url: ${NATS_URL}\n  token_file: tok\nconnectors:\n  intake:\n    token: ${TOK:-fallback}\n"
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), env(map[string]string{"NATS_URL": "nats://h:4222"}))
 	if err != nil {

@@ -83,10 +83,7 @@ func TestDeliveryParses(t *testing.T) {
 }
 
 func TestDeliveryRedisURLFile(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "redis-url"), []byte("redis://:filepass@127.0.0.1:6379/0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := secretFiles(t, map[string]string{"redis-url": "redis://:filepass@127.0.0.1:6379/0\n"})
 	y := deliveryBase + "delivery:\n  redis:\n    url_file: redis-url\n"
 	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
 	if err != nil {
@@ -129,9 +126,7 @@ func TestDeliveryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(deliveryBase+tt.yaml), noEnv)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Fatalf("error leaks the password: %v", err)
 			}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,10 +46,7 @@ func TestEmailDefaults(t *testing.T) {
 }
 
 func TestEmailExplicitValues(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "imap.pw"), []byte("pw-from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := secretFiles(t, map[string]string{"imap.pw": "pw-from-file\n"})
 	y := emailYAML("    own_addresses: [switchboard@example.com, '@teams.example.com']\n",
 		"      - name: billing\n        host: 127.0.0.1\n        tls: none\n        username: billing\n        password_file: imap.pw\n"+
 			"        mailboxes: [INBOX, Laskut]\n        after_ingest: move\n        move_to: Archive/Switchboard\n"+
@@ -132,12 +128,7 @@ func TestEmailErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(emailYAML(tt.extra, tt.accounts)), noEnv)
-			if err == nil {
-				t.Fatalf("no error; want %q", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }

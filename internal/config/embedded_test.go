@@ -41,9 +41,7 @@ func TestEmbeddedValidation(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }
@@ -81,9 +79,7 @@ func TestTeamWorkers(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 			if strings.Contains(err.Error(), string(seed)) {
 				t.Fatalf("the error shows a seed: %v", err)
 			}

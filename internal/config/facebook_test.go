@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,12 +52,7 @@ func TestFacebookDefaults(t *testing.T) {
 }
 
 func TestFacebookFilesAndWebhook(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{"page.tok": "EAAfile\n", "verify": "v3rify\n", "app.secret": "appsecret\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := secretFiles(t, map[string]string{"page.tok": "EAAfile\n", "verify": "v3rify\n", "app.secret": "appsecret\n"})
 	y := fbYAML(`    base_url: http://127.0.0.1:9/graph
     appsecret_proof: true
     webhook:
@@ -129,12 +123,7 @@ func TestFacebookErrorsHavePositions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(fbYAML(tt.section)), noEnv)
-			if err == nil {
-				t.Fatalf("no error; want %q", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }

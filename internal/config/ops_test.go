@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,10 +22,7 @@ func TestOpsDefaults(t *testing.T) {
 }
 
 func TestOpsTokens(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "ro"), []byte("read-only-token-from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := secretFiles(t, map[string]string{"ro": "read-only-token-from-file\n"})
 	y := opsBase + `http:
   ops:
     session_ttl: 1h
@@ -69,9 +65,7 @@ func TestOpsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(opsBase+tt.yaml), noEnv)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 			for _, s := range []string{secret, "hunter2", "intake-token-0123456789"} {
 				if strings.Contains(err.Error(), s) {
 					t.Fatalf("error repeats a token: %v", err)

@@ -93,9 +93,7 @@ func TestResponsesErrorsHavePositions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tt.yaml), noEnv)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v\nwant %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 		})
 	}
 }

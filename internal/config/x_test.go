@@ -16,12 +16,7 @@ func xConfig(x string) string {
 }
 
 func TestXValidConfig(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{"bearer": "app-bearer\n", "refresh": "refresh-1\n", "client-secret": "cs\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := secretFiles(t, map[string]string{"bearer": "app-bearer\n", "refresh": "refresh-1\n", "client-secret": "cs\n"})
 	y := xConfig(`    enabled: true
     user_id: 2244994945
     bearer_token_file: bearer
@@ -119,12 +114,7 @@ func TestXConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(xConfig(tt.x)), noEnv)
-			if err == nil {
-				t.Fatalf("no error; want %q", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 			if strings.Contains(err.Error(), "abc\"") && strings.Contains(tt.x, "refresh_token: abc") {
 				t.Fatalf("error shows the refresh token: %v", err)
 			}
@@ -133,10 +123,7 @@ func TestXConfigErrors(t *testing.T) {
 }
 
 func TestXEmptyRefreshTokenFile(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tok"), []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := secretFiles(t, map[string]string{"tok": "\n"})
 	y := xConfig("    enabled: true\n    user_id: '1'\n    dms:\n      enabled: true\n      client_id: c\n      refresh_token_file: tok\n")
 	_, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y), noEnv)
 	if err == nil || !strings.Contains(err.Error(), "is empty") {
@@ -179,12 +166,7 @@ func TestXDocSnippetParses(t *testing.T) {
 // TestXOAuth1 loads OAuth 1.0a user credentials for DMs, the secrets from
 // files, instead of the OAuth 2.0 refresh flow.
 func TestXOAuth1(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{"cs": "consumer-secret-1\n", "ats": "token-secret-1\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := secretFiles(t, map[string]string{"cs": "consumer-secret-1\n", "ats": "token-secret-1\n"})
 	y := xConfig(`    enabled: true
     user_id: '2244994945'
     mentions: false
@@ -230,12 +212,7 @@ func TestXOAuth1Errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(xConfig(tt.x)), noEnv)
-			if err == nil {
-				t.Fatalf("no error; want %q", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error:\n%v\nwant it to contain %q", err, tt.want)
-			}
+			wantError(t, err, tt.want)
 			if strings.Contains(err.Error(), "ats") || strings.Contains(err.Error(), ": cs") {
 				t.Fatalf("error shows a secret: %v", err)
 			}

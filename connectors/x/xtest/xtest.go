@@ -120,6 +120,14 @@ type DM struct {
 	Filtered bool
 }
 
+// eventType is the DM's event type, MessageCreate when left out.
+func (d DM) eventType() string {
+	if d.EventType == "" {
+		return "MessageCreate"
+	}
+	return d.EventType
+}
+
 // User is an account the fake knows.
 type User struct {
 	ID, Username, Name string
@@ -580,6 +588,20 @@ func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
 var tweetParams = []string{"since_id", "until_id", "max_results", "start_time", "end_time",
 	"expansions", "tweet.fields", "user.fields", "media.fields", "place.fields", "poll.fields"}
 
+// knownUser reports whether the path's user id is a user of the fake, and
+// answers X's Not Found error (with status 200, as X does) when it is not.
+// s.mu is held.
+func (s *Server) knownUser(w http.ResponseWriter, id string) bool {
+	if _, known := s.users[id]; !known {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
+			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
+		}}})
+		return false
+	}
+	return true
+}
+
 func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, Mentions, nil) || !s.appAuth(w, r) {
 		return
@@ -595,11 +617,7 @@ func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, known := s.users[id]; !known {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
-			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
-			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
-		}}})
+	if !s.knownUser(w, id) {
 		return
 	}
 	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
@@ -630,11 +648,7 @@ func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, known := s.users[id]; !known {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
-			"value": id, "detail": fmt.Sprintf("Could not find user with id: [%s].", id), "title": "Not Found Error",
-			"resource_type": "user", "parameter": "id", "resource_id": id, "type": TypeNotFound,
-		}}})
+	if !s.knownUser(w, id) {
 		return
 	}
 	has := func(p Post, typ string) bool {
@@ -696,6 +710,23 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// pageStart returns the id a page of endpoint starts below: the one the
+// pagination token in q's tokenParam names, or else below. A token the
+// fake did not hand out is answered with X's invalid-request problem and
+// false.
+func (s *Server) pageStart(w http.ResponseWriter, q url.Values, endpoint, tokenParam, below string) (string, bool) {
+	tok := q.Get(tokenParam)
+	if tok == "" {
+		return below, true
+	}
+	id, ok := s.decodeCursor(endpoint, tok)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, invalidRequest(tokenParam, tok, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", tokenParam, tok)))
+		return "", false
+	}
+	return id, true
+}
+
 // servePosts answers a post list: newest first, bounded by since_id and
 // until_id, one page of n from the cursor. s.mu is held.
 func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, tokenParam string, n int, match func(Post) bool) {
@@ -706,14 +737,9 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 			return
 		}
 	}
-	below := until
-	if tok := q.Get(tokenParam); tok != "" {
-		id, ok := s.decodeCursor(endpoint, tok)
-		if !ok {
-			writeJSON(w, http.StatusBadRequest, invalidRequest(tokenParam, tok, fmt.Sprintf("The `%s` query parameter value [%s] is not valid", tokenParam, tok)))
-			return
-		}
-		below = id
+	below, ok := s.pageStart(w, q, endpoint, tokenParam, until)
+	if !ok {
+		return
 	}
 	var all []Post
 	for _, p := range s.posts {
@@ -871,23 +897,14 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	below := ""
-	if tok := q.Get("pagination_token"); tok != "" {
-		id, ok := s.decodeCursor(DMEvents, tok)
-		if !ok {
-			writeJSON(w, http.StatusBadRequest, invalidRequest("pagination_token", tok, fmt.Sprintf("The `pagination_token` query parameter value [%s] is not valid", tok)))
-			return
-		}
-		below = id
+	below, ok := s.pageStart(w, q, DMEvents, "pagination_token", "")
+	if !ok {
+		return
 	}
 	types := splitList(q.Get("event_types"))
 	var all []DM
 	for _, d := range s.dms {
-		et := d.EventType
-		if et == "" {
-			et = "MessageCreate"
-		}
-		if len(types) > 0 && !slices.Contains(types, et) || below != "" && cmpID(d.ID, below) >= 0 {
+		if len(types) > 0 && !slices.Contains(types, d.eventType()) || below != "" && cmpID(d.ID, below) >= 0 {
 			continue
 		}
 		all = append(all, d)
@@ -908,10 +925,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 			data = append(data, d.Raw)
 			continue
 		}
-		et := d.EventType
-		if et == "" {
-			et = "MessageCreate"
-		}
+		et := d.eventType()
 		m := map[string]any{"id": d.ID, "event_type": et}
 		if et == "MessageCreate" {
 			m["text"] = d.Text
