@@ -246,41 +246,11 @@ func (e *e2eEnv) start() {
 	}
 }
 
-// launch starts the binary (a daemonProc, as kill_test.go's startProc) and
-// waits until /readyz answers 200; nil when it exited first.
+// launch starts the binary (see launchProc) and waits until /readyz answers
+// 200; nil when it exited first.
 func (e *e2eEnv) launch() *daemonProc {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, "run", "-config", e.cfgPath)
-	cmd.Stdout, cmd.Stderr = e.logFile, e.logFile
-	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("starting the daemon: %v", err)
-	}
-	p := &daemonProc{t: e.t, cmd: cmd, done: make(chan struct{}), httpURL: "http://" + e.httpAddr}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	e.t.Cleanup(p.kill)
-	exited := false
-	client := &http.Client{Timeout: 5 * time.Second}
-	testwait.NoError(e.t, 60*time.Second, "the daemon to be ready", func() error {
-		select {
-		case <-p.done:
-			exited = true
-			return nil
-		default:
-		}
-		resp, err := client.Get(p.httpURL + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /readyz: %s", resp.Status)
-		}
-		return nil
-	})
-	if exited {
-		return nil
-	}
-	return p
+	return launchProc(e.t, e.bin, e.cfgPath, e.httpAddr, e.logFile)
 }
 
 // fbNow moves the fake Graph API's clock (the Date of its answers, which

@@ -53,9 +53,7 @@ const testOpsToken = "test-ops-token-0123456789"
 func testConfig(t *testing.T) (*config.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(testRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "rules.yaml", testRules)
 	y := fmt.Sprintf(`data_dir: data
 log: {format: console, level: warn}
 http: {listen: %q, ops: {tokens: [{name: test, role: admin, token: %s}]}}
@@ -65,10 +63,13 @@ shutdown_timeout: 10s
 connectors:
   intake: {enabled: true, token: t0ken}
 `, freeAddr(t), testOpsToken, freeAddr(t))
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return loadTestConfig(t, dir, y)
+}
+
+// loadTestConfig writes y to dir/config.yaml and loads it.
+func loadTestConfig(t *testing.T, dir, y string) (*config.Config, string) {
+	t.Helper()
+	path := writeFile(t, dir, "config.yaml", y)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
