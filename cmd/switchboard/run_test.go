@@ -193,11 +193,20 @@ func postIntake(t *testing.T, addr, body string) (string, int) {
 // with testOpsToken.
 func httpGet(t *testing.T, addr, path string) (int, string) {
 	t.Helper()
+	return httpGetToken(t, addr, path, testOpsToken)
+}
+
+// httpGetToken is httpGet with token as the bearer token, or none when it
+// is empty.
+func httpGetToken(t *testing.T, addr, path, token string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testOpsToken)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -300,13 +309,8 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 	// Without the ops token only the probes answer, and /readyz says no more
 	// than ready or not.
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 401, "/v1/connectors": 401, "/readyz?verbose": 401} {
-		resp, err := http.Get("http://" + d.httpAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET %s without a token = %d, want %d", path, resp.StatusCode, want)
+		if code, _ := httpGetToken(t, d.httpAddr, path, ""); code != want {
+			t.Errorf("GET %s without a token = %d, want %d", path, code, want)
 		}
 	}
 }
