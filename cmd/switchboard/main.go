@@ -98,3 +98,21 @@ func parseNoArgs(fs *cli.FlagSet, args []string) (code int, ok bool) {
 	}
 	return 0, true
 }
+
+// parseFileArg parses args with fs for a command that takes at most one
+// file, dflt when none is given. When ok is false the command ends with
+// code: the flags were wrong, help was asked for, or more files were given.
+func parseFileArg(fs *cli.FlagSet, args []string, dflt string) (path string, code int, ok bool) {
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return "", cli.ExitCode(err), false
+	}
+	switch len(pos) {
+	case 0:
+		return dflt, 0, true
+	case 1:
+		return pos[0], 0, true
+	default:
+		return "", fs.Usagef("give one file, not %d", len(pos)), false
+	}
+}
