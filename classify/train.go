@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -82,30 +83,16 @@ const (
 // withDefaults returns o with zero fields set to their defaults, or an
 // error for a value out of range.
 func (o Options) withDefaults() (Options, error) {
-	if o.Bits == 0 {
-		o.Bits = DefaultBits
-	}
+	o.Bits = cmp.Or(o.Bits, DefaultBits)
 	if o.Bits < MinBits || o.Bits > MaxBits {
 		return o, fmt.Errorf("bits %d: want %d to %d", o.Bits, MinBits, MaxBits)
 	}
-	if o.L2 == 0 {
-		o.L2 = DefaultL2
-	}
-	if o.LearningRate == 0 {
-		o.LearningRate = DefaultLearningRate
-	}
-	if o.MaxEpochs == 0 {
-		o.MaxEpochs = DefaultMaxEpochs
-	}
-	if o.GramWeight == 0 {
-		o.GramWeight = DefaultGramWeight
-	}
-	if o.MaxSteps == 0 {
-		o.MaxSteps = DefaultMaxSteps
-	}
-	if o.Tolerance == 0 {
-		o.Tolerance = DefaultTolerance
-	}
+	o.L2 = cmp.Or(o.L2, DefaultL2)
+	o.LearningRate = cmp.Or(o.LearningRate, DefaultLearningRate)
+	o.MaxEpochs = cmp.Or(o.MaxEpochs, DefaultMaxEpochs)
+	o.GramWeight = cmp.Or(o.GramWeight, DefaultGramWeight)
+	o.MaxSteps = cmp.Or(o.MaxSteps, DefaultMaxSteps)
+	o.Tolerance = cmp.Or(o.Tolerance, DefaultTolerance)
 	switch {
 	case !(o.L2 > 0) || o.L2 >= 1:
 		return o, fmt.Errorf("l2 %g: want more than 0 and less than 1", o.L2)

@@ -22,11 +22,9 @@ import (
 // twice is stored once, an unknown id is 404.
 func TestHandledEndpoint(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	mail := envelope("email", message.KindEmail, "a/b@customer.example", "a/b@customer.example", "", "Soittakaa minulle", t0)
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(mail, nil, "", "billing")
+	h.routeAt(t0.Add(time.Minute), mail, nil, "", "billing")
 	h.waitOpen(1)
 
 	mux := http.NewServeMux()
@@ -96,13 +94,11 @@ func TestHandledEndpoint(t *testing.T) {
 // "No response needed" closes the item, out of the response rate.
 func TestNoResponseNeeded(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	ctx := context.Background()
 	spam := envelope("facebook", message.KindComment, "104_5", "104_0", "104_0", "Voita iPhone!", t0)
 	real := envelope("facebook", message.KindComment, "104_6", "104_0", "104_0", "Onko tätä kokoa?", t0)
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(spam, nil, "", "comms")
+	h.routeAt(t0.Add(time.Minute), spam, nil, "", "comms")
 	h.route(real, nil, "", "comms")
 	h.waitOpen(2)
 	if _, _, err := responses.MarkHandled(ctx, h.records, h.pub, spam.ID, responses.Signal{Status: message.StatusNoResponseNeeded, By: "cli:ops"}, t0.Add(10*time.Minute)); err != nil {
@@ -143,8 +139,7 @@ func TestEscalationWebhook(t *testing.T) {
 			h.tcfg.Webhook = responses.WebhookConfig{URL: srv.URL, Format: format}
 			h.start()
 			dm := envelope("x", message.KindDM, "dm_7", "1-2", "", "Missä tilaukseni?", t0)
-			h.clock.Set(t0.Add(time.Minute))
-			h.route(dm, nil, "high", "logistics")
+			h.routeAt(t0.Add(time.Minute), dm, nil, "high", "logistics")
 			h.waitOpen(1)
 			h.clock.Set(t0.Add(2*time.Hour + time.Minute)) // high priority halves the 4h private target
 			h.tracker.CheckNow(context.Background())

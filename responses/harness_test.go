@@ -150,6 +150,21 @@ func (h *harness) restart() {
 	h.start()
 }
 
+// startHarness is newHarness with defaultPolicy, started.
+func startHarness(t *testing.T, start time.Time) *harness {
+	t.Helper()
+	h := newHarness(t, defaultPolicy, start)
+	h.start()
+	return h
+}
+
+// routeAt sets the clock to at and routes env there (see route).
+func (h *harness) routeAt(at time.Time, env *message.Envelope, parent *decisions.Record, priority string, teams ...string) *decisions.Record {
+	h.t.Helper()
+	h.clock.Set(at)
+	return h.route(env, parent, priority, teams...)
+}
+
 // route stores the decision record the router writes for env routed to
 // teams at the clock's time. parent is the routed item env answers (nil:
 // none).

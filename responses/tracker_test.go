@@ -22,12 +22,10 @@ func realBase() time.Time { return time.Now().UTC().Truncate(time.Minute).Add(-6
 // record, the report and the histogram.
 func TestFacebookCommentAnsweredAfter20Minutes(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	comment := envelope("facebook", message.KindComment, "104_887766", "104_998877", "104_998877",
 		"Laskussani on kaksi kertaa sama tilaus, kenelle voin soittaa?", t0)
-	h.clock.Set(t0.Add(45 * time.Second))
-	h.route(comment, nil, "normal", "billing")
+	h.routeAt(t0.Add(45*time.Second), comment, nil, "normal", "billing")
 	h.waitOpen(1)
 
 	// The page's reply under the comment, as the Facebook connector
@@ -96,15 +94,13 @@ switchboard_first_response_seconds_count{channel="facebook",team="billing"} 1
 // answers that later. Messenger has no reply link: the thread decides.
 func TestMessengerPageAnswersTheSecondMessage(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	msg := func(id, text string, at time.Time) *message.Envelope {
 		return envelope("facebook", message.KindMessage, id, "t_100", "", text, at)
 	}
 	hello := msg("m_1", "Hei", t0)
 	order := msg("m_2", "tilausnumero on 1180442", t0.Add(2*time.Minute))
-	h.clock.Set(t0.Add(3 * time.Minute))
-	h.route(hello, nil, "", "logistics")
+	h.routeAt(t0.Add(3*time.Minute), hello, nil, "", "logistics")
 	h.route(order, nil, "", "logistics")
 	h.waitOpen(2)
 
@@ -121,8 +117,7 @@ func TestMessengerPageAnswersTheSecondMessage(t *testing.T) {
 	h.waitOpen(0)
 
 	again := msg("m_4", "Kiitos! Entä toimitusaika?", t0.Add(20*time.Minute))
-	h.clock.Set(t0.Add(21 * time.Minute))
-	h.route(again, nil, "", "logistics")
+	h.routeAt(t0.Add(21*time.Minute), again, nil, "", "logistics")
 	h.waitOpen(1)
 	h.respond(pageMsg("m_5", t0.Add(50*time.Minute)))
 	if d := h.answered(again.ID).DelaySeconds; d != 30*60 {
@@ -138,12 +133,10 @@ func TestMessengerPageAnswersTheSecondMessage(t *testing.T) {
 // a routed item) is matched by the thread (References).
 func TestEmailAnsweredFromSentFolder(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	first := envelope("email", message.KindEmail, "abc@customer.example", "abc@customer.example", "", "Paketti ei ole tullut", t0)
 	first.Subject = "Tilaus 1180442"
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(first, nil, "", "logistics")
+	h.routeAt(t0.Add(time.Minute), first, nil, "", "logistics")
 	h.waitOpen(1)
 
 	sent := &message.Response{ID: "email:sent1@tuki.example", Channel: "email", Kind: "email", SourceID: "sent1@tuki.example",
@@ -155,8 +148,7 @@ func TestEmailAnsweredFromSentFolder(t *testing.T) {
 
 	// The customer answers the company's mail; the company answers that.
 	second := envelope("email", message.KindEmail, "def@customer.example", "abc@customer.example", "sent1@tuki.example", "Vieläkään ei näy", t0.Add(5*time.Hour))
-	h.clock.Set(t0.Add(5*time.Hour + time.Minute))
-	h.route(second, nil, "", "logistics")
+	h.routeAt(t0.Add(5*time.Hour+time.Minute), second, nil, "", "logistics")
 	h.waitOpen(1)
 	h.respond(&message.Response{ID: "email:sent2@tuki.example", Channel: "email", Kind: "email", SourceID: "sent2@tuki.example",
 		InReplyTo: "email:sent1@tuki.example", ThreadID: "abc@customer.example", By: "tuki@example.com", At: t0.Add(6 * time.Hour)})
@@ -171,12 +163,10 @@ func TestEmailAnsweredFromSentFolder(t *testing.T) {
 // late answer stops the next level.
 func TestUnansweredEscalatesOnceAcrossRestarts(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	ctx := context.Background()
 	mention := envelope("x", message.KindMention, "1860000000000000001", "1860000000000000001", "", "@kauppa missä tilaukseni??", t0)
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(mention, nil, "normal", "logistics")
+	h.routeAt(t0.Add(time.Minute), mention, nil, "normal", "logistics")
 	h.waitOpen(1)
 
 	h.clock.Set(t0.Add(59 * time.Minute))
@@ -239,12 +229,10 @@ func TestUnansweredEscalatesOnceAcrossRestarts(t *testing.T) {
 func TestBusinessHoursEscalateOnMonday(t *testing.T) {
 	hel, _ := time.LoadLocation("Europe/Helsinki")
 	friday := time.Date(2026, 11, 20, 17, 0, 0, 0, hel)
-	h := newHarness(t, defaultPolicy, friday)
-	h.start()
+	h := startHarness(t, friday)
 	ctx := context.Background()
 	mail := envelope("email", message.KindEmail, "inv-1@customer.example", "inv-1@customer.example", "", "Lasku on väärin", friday)
-	h.clock.Set(friday.Add(time.Minute))
-	h.route(mail, nil, "", "billing")
+	h.routeAt(friday.Add(time.Minute), mail, nil, "", "billing")
 	h.waitOpen(1)
 
 	for _, at := range []time.Time{
@@ -271,8 +259,7 @@ func TestBusinessHoursEscalateOnMonday(t *testing.T) {
 // the connectors) answers the item when it is routed.
 func TestResponseBeforeRouting(t *testing.T) {
 	t0 := realBase()
-	h := newHarness(t, defaultPolicy, t0)
-	h.start()
+	h := startHarness(t, t0)
 	dm := envelope("x", message.KindDM, "dm_1", "111-222", "", "Hei, tilaus 1180442?", t0)
 	h.clock.Set(t0.Add(10 * time.Minute))
 	h.respond(&message.Response{ID: "x:dm_2", Channel: "x", Kind: "dm", SourceID: "dm_2", ThreadID: "111-222", By: "@kauppa", At: t0.Add(5 * time.Minute)})
@@ -305,8 +292,7 @@ func TestForgetAfterKeepsTheRecord(t *testing.T) {
 	h.start()
 	ctx := context.Background()
 	post := envelope("facebook", message.KindComment, "104_1", "104_0", "104_0", "Milloin avaatte?", t0)
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(post, nil, "", "comms")
+	h.routeAt(t0.Add(time.Minute), post, nil, "", "comms")
 	h.waitOpen(1)
 	h.clock.Set(t0.Add(5 * time.Hour))
 	h.tracker.CheckNow(ctx)
@@ -328,8 +314,7 @@ func TestResponseClosesTheCase(t *testing.T) {
 	h.cases = closer
 	h.start()
 	mail := envelope("email", message.KindEmail, "c1@customer.example", "c1@customer.example", "", "Palautus?", t0)
-	h.clock.Set(t0.Add(time.Minute))
-	h.route(mail, nil, "", "billing")
+	h.routeAt(t0.Add(time.Minute), mail, nil, "", "billing")
 	if _, err := h.records.Update(context.Background(), mail.ID, func(r *decisions.Record) (*decisions.Record, error) {
 		r.Customer, r.Case = &decisions.Customer{ID: "cust-7"}, &decisions.Case{ID: "case-3", Team: "billing"}
 		return r, nil

@@ -155,22 +155,33 @@ func (e *explainer) siblings(first, stop int32) {
 			}
 			continue
 		}
-		e.matched = append(e.matched, i)
-		if rt.parent >= 0 {
-			e.hasChild[rt.parent] = true
-		}
-		for _, t := range rt.ownTags {
-			e.s.tagBits[t>>6] |= 1 << (t & 63)
-		}
-		if rt.noise {
-			e.noise = i
+		if e.matchRoute(i) {
 			continue
 		}
-		e.siblings(i+1, rt.end)
 		if !rt.cont {
 			stoppedBy = rt.id
 		}
 	}
+}
+
+// matchRoute records that route i matched: its parent has a matching
+// child and its own tags are set. A noise route stops the evaluation
+// (noise is true); any other has its children tried.
+func (e *explainer) matchRoute(i int32) (noise bool) {
+	rt := e.r.routes[i]
+	e.matched = append(e.matched, i)
+	if rt.parent >= 0 {
+		e.hasChild[rt.parent] = true
+	}
+	for _, t := range rt.ownTags {
+		e.s.tagBits[t>>6] |= 1 << (t & 63)
+	}
+	if rt.noise {
+		e.noise = i
+		return true
+	}
+	e.siblings(i+1, rt.end)
+	return false
 }
 
 // bestSiblings evaluates the children of best-mode parent p: each one is
@@ -200,16 +211,7 @@ func (e *explainer) bestSiblings(p int32) {
 				e.skipOne(j, fmt.Sprintf("route %q above it was outscored", rt.id))
 			}
 		default:
-			e.matched = append(e.matched, c)
-			e.hasChild[p] = true
-			for _, t := range rt.ownTags {
-				e.s.tagBits[t>>6] |= 1 << (t & 63)
-			}
-			if rt.noise {
-				e.noise = c
-				continue
-			}
-			e.siblings(c+1, rt.end)
+			e.matchRoute(c)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/targetspec"
+	"github.com/switchboard/switchboard/rules/rulestest"
 )
 
 const head = "default_team: triage\nteams:\n  - name: triage\n  - name: billing\n  - name: sales\n"
@@ -64,18 +65,7 @@ func TestParseErrorsArePositioned(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("r.yaml", []byte(tt.yaml))
-			if err == nil {
-				t.Fatalf("no error, want %q", tt.want)
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != len(tt.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(lines[i], w) {
-					t.Errorf("problem %d: %q, want prefix %q", i, lines[i], w)
-				}
-			}
+			rulestest.WantProblems(t, err, tt.want)
 		})
 	}
 }

@@ -54,13 +54,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up when the run takes longer")
 	variants := fs.String("context", "full", "comma-separated variants to run and compare: none, records, full")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	switch {
-	case len(pos) > 0:
-		return fs.Usagef("unexpected argument %q", pos[0])
 	case *n < 1:
 		return fs.Usagef("-n must be at least 1, got %d", *n)
 	case *size < 1:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,15 +17,8 @@ import (
 func benchFiles(t *testing.T, rulesYAML string) (cfgPath, rulesPath string) {
 	t.Helper()
 	dir := t.TempDir()
-	rulesPath = filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(rulesPath, []byte(rulesYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath = filepath.Join(dir, "config.yaml")
-	cfg := "router:\n  rules_file: rules.yaml\n  workers: 4\nconnectors:\n  intake:\n    enabled: false\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rulesPath = writeFile(t, dir, "rules.yaml", rulesYAML)
+	cfgPath = writeFile(t, dir, "config.yaml", "router:\n  rules_file: rules.yaml\n  workers: 4\nconnectors:\n  intake:\n    enabled: false\n")
 	return cfgPath, rulesPath
 }
 

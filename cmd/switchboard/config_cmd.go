@@ -39,16 +39,9 @@ printed.`
 // configCheck implements "switchboard config check [FILE]".
 func configCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("switchboard config check", configCheckUsage, stdout, stderr)
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 1 {
-		return fs.Usagef("give one file, not %d", len(pos))
-	}
-	path := "config.yaml"
-	if len(pos) == 1 {
-		path = pos[0]
+	path, code, ok := parseFileArg(fs, args, "config.yaml")
+	if !ok {
+		return code
 	}
 	cfg, err := config.Load(path)
 	if err != nil {

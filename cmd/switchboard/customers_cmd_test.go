@@ -50,13 +50,8 @@ func TestCustomersCommandsAndEndpoints(t *testing.T) {
 	if code, body := httpGet(t, d.httpAddr, "/v1/customers/email:maija@example.fi"); code != http.StatusOK || !strings.Contains(body, p.Customer.ID) {
 		t.Fatalf("GET /v1/customers: %d %s", code, body)
 	}
-	resp, err := http.Get("http://" + d.httpAddr + "/v1/customers/email:maija@example.fi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("GET /v1/customers without a token: %d", resp.StatusCode)
+	if code, _ := httpGetToken(t, d.httpAddr, "/v1/customers/email:maija@example.fi", ""); code != http.StatusUnauthorized {
+		t.Fatalf("GET /v1/customers without a token: %d", code)
 	}
 
 	testwait.NoError(t, 0, "the second customer", func() error {

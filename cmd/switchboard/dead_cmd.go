@@ -102,12 +102,8 @@ func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.register(fs.FlagSet)
 	limit := fs.Int("n", 100, "show the most recent N (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON object per dead letter, with the original envelope")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	q, err := f.query(time.Now())
 	if err == nil && *limit < 0 {
@@ -162,12 +158,8 @@ func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	id := fs.String("id", "", "replay one dead letter: its SEQ (as listed) or its envelope id (every dead letter of that envelope)")
 	all := fs.Bool("all", false, "replay every dead letter (with -since: every one since then)")
 	dryRun := fs.Bool("dry-run", false, "show what would be replayed; change nothing")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	n := 0
 	for _, set := range []bool{*id != "", *all, f.reason != ""} {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -33,14 +32,7 @@ func newDeadFixture(t *testing.T) *deadFixture {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	y := fmt.Sprintf("data_dir: data\nhttp: {listen: ''}\nnats: {embedded: {listen: %q}}\nconnectors: {intake: {enabled: false}}\n", addr)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, path := loadTestConfig(t, dir, y)
 	f := &deadFixture{cfgPath: path, b: bustest.Open(t, cfg)}
 	f.put(t, router.DeadLetter{Reason: router.ReasonDeliveryFailed, Team: "billing", Target: "webhook:hooks.example.com", Error: "webhook answered 503\nService Unavailable",
 		Subject: "switchboard.ingest.web", StreamSeq: 7, Deliveries: 10, Envelope: json.RawMessage(`{"v":1,"id":"web:1","channel":"web","kind":"web","source_id":"1","text":"lasku"}`)})

@@ -246,41 +246,11 @@ func (e *e2eEnv) start() {
 	}
 }
 
-// launch starts the binary (a daemonProc, as kill_test.go's startProc) and
-// waits until /readyz answers 200; nil when it exited first.
+// launch starts the binary (see launchProc) and waits until /readyz answers
+// 200; nil when it exited first.
 func (e *e2eEnv) launch() *daemonProc {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, "run", "-config", e.cfgPath)
-	cmd.Stdout, cmd.Stderr = e.logFile, e.logFile
-	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("starting the daemon: %v", err)
-	}
-	p := &daemonProc{t: e.t, cmd: cmd, done: make(chan struct{}), httpURL: "http://" + e.httpAddr}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	e.t.Cleanup(p.kill)
-	exited := false
-	client := &http.Client{Timeout: 5 * time.Second}
-	testwait.NoError(e.t, 60*time.Second, "the daemon to be ready", func() error {
-		select {
-		case <-p.done:
-			exited = true
-			return nil
-		default:
-		}
-		resp, err := client.Get(p.httpURL + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /readyz: %s", resp.Status)
-		}
-		return nil
-	})
-	if exited {
-		return nil
-	}
-	return p
+	return launchProc(e.t, e.bin, e.cfgPath, e.httpAddr, e.logFile)
 }
 
 // fbNow moves the fake Graph API's clock (the Date of its answers, which
@@ -330,6 +300,12 @@ func (e *e2eEnv) dial(ctx context.Context) jetstream.JetStream {
 // routerIdle reports whether the router has nothing left to route: every
 // ingest message was delivered to it and acked.
 func (e *e2eEnv) routerIdle(ctx context.Context, js jetstream.JetStream) error {
+	return e.routerHolding(ctx, js, 0)
+}
+
+// routerHolding reports whether every ingest message was delivered to the
+// router and exactly unacked of them still wait for its ack.
+func (e *e2eEnv) routerHolding(ctx context.Context, js jetstream.JetStream, unacked int) error {
 	cons, err := js.Consumer(ctx, e.cfg.Streams.Ingest.Name, e.cfg.Router.Consumer)
 	if err != nil {
 		return err
@@ -338,7 +314,7 @@ func (e *e2eEnv) routerIdle(ctx context.Context, js jetstream.JetStream) error {
 	if err != nil {
 		return err
 	}
-	if ci.NumPending != 0 || ci.NumAckPending != 0 {
+	if ci.NumPending != 0 || ci.NumAckPending != unacked {
 		return fmt.Errorf("router: %d ingest messages not delivered yet, %d not acked", ci.NumPending, ci.NumAckPending)
 	}
 	return nil

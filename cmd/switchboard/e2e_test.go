@@ -227,18 +227,7 @@ func testSevenKindsAcrossKill(t *testing.T, bin string) {
 				return fmt.Errorf("%s not ingested yet", id)
 			}
 		}
-		cons, err := js.Consumer(ctx, e.cfg.Streams.Ingest.Name, e.cfg.Router.Consumer)
-		if err != nil {
-			return err
-		}
-		ci, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if ci.NumPending != 0 || ci.NumAckPending != len(product) {
-			return fmt.Errorf("router: %d ingest messages not delivered yet, %d not acked", ci.NumPending, ci.NumAckPending)
-		}
-		return nil
+		return e.routerHolding(ctx, js, len(product))
 	})
 	routedBefore := len(e.routedItems(ctx, js))
 	e.proc.kill()

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,17 +37,10 @@ func TestReadinessFirstAttemptAndRejectedCredentials(t *testing.T) {
 	d, _ := startDaemon(t, cfg)
 
 	get := func(path string, token bool) (int, string) {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+d.httpAddr+path, nil)
 		if token {
-			req.Header.Set("Authorization", "Bearer "+testOpsToken)
+			return httpGet(t, d.httpAddr, path)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return httpGetToken(t, d.httpAddr, path, "")
 	}
 	code, body := get("/readyz", false)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"reason": "connectors starting"`) || strings.Contains(body, "facebook") {
@@ -78,17 +70,8 @@ func TestGeneratedOpsTokenOpensOpsEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	for token, want := range map[string]int{"": 401, strings.TrimSpace(string(tok)): 200, testOpsToken: 401, "t0ken": 401} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+d.httpAddr+"/metrics", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET /metrics with %q: %d, want %d", token, resp.StatusCode, want)
+		if code, _ := httpGetToken(t, d.httpAddr, "/metrics", token); code != want {
+			t.Errorf("GET /metrics with %q: %d, want %d", token, code, want)
 		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/bus"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/redistest"
 	"github.com/switchboard/switchboard/internal/testwait"
@@ -50,7 +49,27 @@ type daemonProc struct {
 	httpURL string
 }
 
+// startProc starts the binary on cfgPath (its output to logFile) and waits
+// until it is ready; the test fails when the daemon exits first, and the
+// log's tail is shown when the test fails.
 func startProc(t *testing.T, bin, cfgPath, httpAddr string, logFile *os.File) *daemonProc {
+	t.Helper()
+	p := launchProc(t, bin, cfgPath, httpAddr, logFile)
+	if p == nil {
+		t.Fatalf("daemon exited before ready:\n%s", readTail(logFile.Name()))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", readTail(logFile.Name()))
+		}
+	})
+	return p
+}
+
+// launchProc starts the binary on cfgPath (its output to logFile), kills it
+// when the test ends and waits until /readyz on httpAddr answers 200; nil
+// when the daemon exited first.
+func launchProc(t *testing.T, bin, cfgPath, httpAddr string, logFile *os.File) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "-config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -60,18 +79,16 @@ func startProc(t *testing.T, bin, cfgPath, httpAddr string, logFile *os.File) *d
 	p := &daemonProc{t: t, cmd: cmd, done: make(chan struct{}), httpURL: "http://" + httpAddr}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.kill)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", readTail(logFile.Name()))
-		}
-	})
+	exited := false
+	client := &http.Client{Timeout: 5 * time.Second}
 	testwait.NoError(t, 60*time.Second, "the daemon to be ready", func() error {
 		select {
 		case <-p.done:
-			t.Fatal("daemon exited before ready")
+			exited = true
+			return nil
 		default:
 		}
-		resp, err := http.Get(p.httpURL + "/readyz")
+		resp, err := client.Get(p.httpURL + "/readyz")
 		if err != nil {
 			return err
 		}
@@ -81,6 +98,9 @@ func startProc(t *testing.T, bin, cfgPath, httpAddr string, logFile *os.File) *d
 		}
 		return nil
 	})
+	if exited {
+		return nil
+	}
 	return p
 }
 
@@ -212,9 +232,7 @@ func TestSIGKILLMidBatchEveryMessageExactlyOnce(t *testing.T) {
 	}
 
 	stream := rd.Key("billing")
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(fmt.Sprintf(killRules, stream)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "rules.yaml", fmt.Sprintf(killRules, stream))
 	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
 	cfgYAML := fmt.Sprintf(`data_dir: data
 log: {format: json, level: warn}
@@ -229,14 +247,7 @@ shutdown_timeout: 10s
 connectors:
   intake: {enabled: true, token: t0ken}
 `, httpAddr, natsAddr, rd.URL)
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cfgPath := loadTestConfig(t, dir, cfgYAML)
 	logFile, err := os.Create(filepath.Join(dir, "daemon.log"))
 	if err != nil {
 		t.Fatal(err)

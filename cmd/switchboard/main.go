@@ -77,14 +77,42 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // versionCmd implements "switchboard version".
 func versionCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("switchboard version", "usage: switchboard version\n\nPrint the module version, the commit it was built from and the Go version.", stdout, stderr)
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	bi, _ := debug.ReadBuildInfo()
 	fmt.Fprintln(stdout, cli.Version(bi, version))
 	return cli.ExitOK
+}
+
+// parseNoArgs parses args with fs for a command that takes no positional
+// arguments. When ok is false the command ends with code: the flags were
+// wrong, help was asked for, or an argument was given.
+func parseNoArgs(fs *cli.FlagSet, args []string) (code int, ok bool) {
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return cli.ExitCode(err), false
+	}
+	if len(pos) > 0 {
+		return fs.Usagef("unexpected argument %q", pos[0]), false
+	}
+	return 0, true
+}
+
+// parseFileArg parses args with fs for a command that takes at most one
+// file, dflt when none is given. When ok is false the command ends with
+// code: the flags were wrong, help was asked for, or more files were given.
+func parseFileArg(fs *cli.FlagSet, args []string, dflt string) (path string, code int, ok bool) {
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return "", cli.ExitCode(err), false
+	}
+	switch len(pos) {
+	case 0:
+		return dflt, 0, true
+	case 1:
+		return pos[0], 0, true
+	default:
+		return "", fs.Usagef("give one file, not %d", len(pos)), false
+	}
 }

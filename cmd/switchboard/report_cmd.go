@@ -31,12 +31,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	channel := fs.String("channel", "", "only this channel")
 	oldest := fs.Int("n", 10, "how many of the oldest open items to list")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	now := time.Now()
 	from, err := parseSince(*since, now)

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,20 +30,14 @@ responses:
   service_levels:
     default: {targets: {public: 1h, email: 24h}}
 `, freeAddr(t))
-	cfgPath = filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cfgPath = loadTestConfig(t, dir, y)
 	b := bustest.Open(t, cfg)
 	ctx := context.Background()
-	if _, err = openResponseStreams(ctx, cfg, b.JS); err != nil {
+	if _, err := openResponseStreams(ctx, cfg, b.JS); err != nil {
 		t.Fatal(err)
 	}
-	if records, err = decisions.Open(ctx, b.JS, decisionsConfig(cfg)); err != nil {
+	records, err := decisions.Open(ctx, b.JS, decisionsConfig(cfg))
+	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Now().UTC().Add(-3 * time.Hour)

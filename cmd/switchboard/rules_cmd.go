@@ -57,16 +57,9 @@ FILE:LINE:COL: message, and exit 1. Warnings are printed and do not fail
 the check. -against warns about what FILE would take away from OLD.yaml
 (the rules in use): most routes, all routes, teams.`, stdout, stderr)
 	against := fs.String("against", "", "the rules file in use: warn about what FILE would take away from it (routes, teams)")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 1 {
-		return fs.Usagef("give one file, not %d", len(pos))
-	}
-	path := "rules.yaml"
-	if len(pos) == 1 {
-		path = pos[0]
+	path, code, ok := parseFileArg(fs, args, "rules.yaml")
+	if !ok {
+		return code
 	}
 	r, err := rules.Load(path)
 	if err != nil {

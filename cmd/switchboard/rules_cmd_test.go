@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
-	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/rules"
 	"github.com/switchboard/switchboard/rules/backtest"
@@ -63,6 +62,28 @@ func runRules(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// checkRulesRun runs "switchboard rules ARGS", stops the test unless it
+// exits with code, and reports each of out missing from its stdout and each
+// of errs missing from its stderr. It returns the stderr.
+func checkRulesRun(t *testing.T, args []string, code int, out, errs []string) (stderr string) {
+	t.Helper()
+	gotCode, stdout, stderr := runRules(t, args...)
+	if gotCode != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", gotCode, code, stdout, stderr)
+	}
+	for _, w := range out {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, w := range errs {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	return stderr
+}
+
 func TestRulesCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.yaml", cmdRules)
@@ -99,20 +120,7 @@ func TestRulesCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runRules(t, tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
-			}
-			for _, w := range tt.out {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tt.errs {
-				if !strings.Contains(errs, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errs)
-				}
-			}
+			errs := checkRulesRun(t, tt.args, tt.code, tt.out, tt.errs)
 			if tt.name == "problems, one per line" && strings.Count(strings.TrimSpace(errs), "\n") != 2 {
 				t.Errorf("want exactly 3 lines:\n%s", errs)
 			}
@@ -146,15 +154,7 @@ func TestRulesTest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runRules(t, tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
-			}
-			for _, w := range tt.out {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
+			checkRulesRun(t, tt.args, tt.code, tt.out, nil)
 		})
 	}
 }
@@ -187,11 +187,7 @@ func backtestSetup(t *testing.T, texts []string) (cfgPath string, b *bus.Bus) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "live.yaml", cmdRules)
-	cfgPath = writeFile(t, dir, "config.yaml", fmt.Sprintf("data_dir: data\nnats: {embedded: {listen: %q}}\nrouter: {rules_file: live.yaml}\nconnectors: {intake: {enabled: false}}\n", freeAddr(t)))
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cfgPath := loadTestConfig(t, dir, fmt.Sprintf("data_dir: data\nnats: {embedded: {listen: %q}}\nrouter: {rules_file: live.yaml}\nconnectors: {intake: {enabled: false}}\n", freeAddr(t)))
 	b = bustest.Open(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -345,20 +341,7 @@ func TestRulesTestExamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runRules(t, tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
-			}
-			for _, w := range tt.out {
-				if !strings.Contains(out, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tt.errs {
-				if !strings.Contains(errs, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errs)
-				}
-			}
+			checkRulesRun(t, tt.args, tt.code, tt.out, tt.errs)
 		})
 	}
 }

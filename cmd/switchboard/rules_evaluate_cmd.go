@@ -25,13 +25,10 @@ model alone and of both, and per team.`, stdout, stderr)
 	folds := fs.Int("folds", examples.DefaultFolds, "number of folds (k), at least 2")
 	seed := fs.Uint64("seed", examples.DefaultSeed, "seed of the split into folds")
 	asJSON := fs.Bool("json", false, "print the evaluation as JSON")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	switch {
-	case len(pos) > 0:
-		return fs.Usagef("unexpected argument %q", pos[0])
 	case *folds < 2:
 		return fs.Usagef("-folds must be at least 2")
 	}

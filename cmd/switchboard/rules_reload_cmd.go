@@ -31,12 +31,8 @@ func rulesReload(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := cli.NewFlagSet("switchboard rules reload", rulesReloadUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file (to find the daemon and an ops token)")
 	force := fs.Bool("force", false, "put the file in use even when the reload guard refuses it")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

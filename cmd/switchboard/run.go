@@ -44,12 +44,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("switchboard run", runUsage, stdout, stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file")
 	logFormat := fs.String("log-format", "", "override log.format: auto, json or console")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return cli.ExitCode(err)
-	}
-	if len(pos) > 0 {
-		return fs.Usagef("unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

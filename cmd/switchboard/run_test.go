@@ -53,9 +53,7 @@ const testOpsToken = "test-ops-token-0123456789"
 func testConfig(t *testing.T) (*config.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(testRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "rules.yaml", testRules)
 	y := fmt.Sprintf(`data_dir: data
 log: {format: console, level: warn}
 http: {listen: %q, ops: {tokens: [{name: test, role: admin, token: %s}]}}
@@ -65,10 +63,13 @@ shutdown_timeout: 10s
 connectors:
   intake: {enabled: true, token: t0ken}
 `, freeAddr(t), testOpsToken, freeAddr(t))
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return loadTestConfig(t, dir, y)
+}
+
+// loadTestConfig writes y to dir/config.yaml and loads it.
+func loadTestConfig(t *testing.T, dir, y string) (*config.Config, string) {
+	t.Helper()
+	path := writeFile(t, dir, "config.yaml", y)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -192,11 +193,20 @@ func postIntake(t *testing.T, addr, body string) (string, int) {
 // with testOpsToken.
 func httpGet(t *testing.T, addr, path string) (int, string) {
 	t.Helper()
+	return httpGetToken(t, addr, path, testOpsToken)
+}
+
+// httpGetToken is httpGet with token as the bearer token, or none when it
+// is empty.
+func httpGetToken(t *testing.T, addr, path, token string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testOpsToken)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -299,13 +309,8 @@ func TestEndToEndIntakeToTeamQueue(t *testing.T) {
 	// Without the ops token only the probes answer, and /readyz says no more
 	// than ready or not.
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 401, "/v1/connectors": 401, "/readyz?verbose": 401} {
-		resp, err := http.Get("http://" + d.httpAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET %s without a token = %d, want %d", path, resp.StatusCode, want)
+		if code, _ := httpGetToken(t, d.httpAddr, path, ""); code != want {
+			t.Errorf("GET %s without a token = %d, want %d", path, code, want)
 		}
 	}
 }

@@ -98,30 +98,16 @@ func TestTraceAndMessagesSearch(t *testing.T) {
 
 	// The same over HTTP, with the ops token.
 	tok := testOpsToken
-	get := func(path, token string) (int, string) {
-		req, _ := http.NewRequest("GET", "http://"+d.httpAddr+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
-	}
-	if code, _ := get("/v1/messages/"+id, ""); code != http.StatusUnauthorized {
+	if code, _ := httpGetToken(t, d.httpAddr, "/v1/messages/"+id, ""); code != http.StatusUnauthorized {
 		t.Fatalf("GET /v1/messages/{id} without the ops token: %d", code)
 	}
-	if code, _ := get("/v1/messages?team=billing", "t0ken"); code != http.StatusUnauthorized {
+	if code, _ := httpGetToken(t, d.httpAddr, "/v1/messages?team=billing", "t0ken"); code != http.StatusUnauthorized {
 		t.Fatalf("the intake token opens /v1/messages: %d", code)
 	}
-	if code, body := get("/v1/messages/"+id, tok); code != 200 || !strings.Contains(body, `"billing"`) {
+	if code, body := httpGetToken(t, d.httpAddr, "/v1/messages/"+id, tok); code != 200 || !strings.Contains(body, `"billing"`) {
 		t.Fatalf("GET /v1/messages/{id}: %d %s", code, body)
 	}
-	if code, body := get("/v1/messages?team=logistics", tok); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
+	if code, body := httpGetToken(t, d.httpAddr, "/v1/messages?team=logistics", tok); code != 200 || !strings.Contains(body, other) || strings.Contains(body, id) {
 		t.Fatalf("GET /v1/messages?team=logistics: %d %s", code, body)
 	}
 }

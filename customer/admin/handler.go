@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/switchboard/switchboard/customer"
+	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/opsauth"
 )
 
@@ -65,7 +66,7 @@ func pair(do func(ctx context.Context, x, y string) (any, error)) http.Handler {
 			return
 		}
 		if len(b.Keys) != 2 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `give two keys: {"keys": ["email:a@example.fi", "x:2001"]}`})
+			httpapi.WriteError(w, http.StatusBadRequest, `give two keys: {"keys": ["email:a@example.fi", "x:2001"]}`)
 			return
 		}
 		v, err := do(r.Context(), b.Keys[0], b.Keys[1])
@@ -77,7 +78,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the body must be JSON: " + err.Error()})
+		httpapi.WriteError(w, http.StatusBadRequest, "the body must be JSON: "+err.Error())
 		return false
 	}
 	return true
@@ -87,15 +88,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 func answer(w http.ResponseWriter, v any, err error) {
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	case errors.Is(err, customer.ErrUnknownKey):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		httpapi.WriteError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, customer.ErrSharedKey), errors.Is(err, customer.ErrNotLinked):
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		httpapi.WriteError(w, http.StatusConflict, err.Error())
 	case isKeyError(err):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpapi.WriteError(w, http.StatusBadRequest, err.Error())
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		httpapi.WriteError(w, http.StatusServiceUnavailable, err.Error())
 	}
 }
 
@@ -103,13 +104,4 @@ func answer(w http.ResponseWriter, v any, err error) {
 func isKeyError(err error) bool {
 	var ke *KeyError
 	return errors.As(err, &ke)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }

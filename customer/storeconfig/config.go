@@ -5,6 +5,7 @@
 package storeconfig
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -71,36 +72,16 @@ const (
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
-	if c.Bucket == "" {
-		c.Bucket = DefaultBucket
-	}
-	if c.TTL == 0 {
-		c.TTL = DefaultTTL
-	}
-	if c.ProbableWindow == 0 {
-		c.ProbableWindow = DefaultProbableWindow
-	}
-	if c.MaxKeys == 0 {
-		c.MaxKeys = DefaultMaxKeys
-	}
-	if c.MaxPeers == 0 {
-		c.MaxPeers = DefaultMaxPeers
-	}
-	if c.MaxLinks == 0 {
-		c.MaxLinks = 4 * c.MaxKeys
-	}
-	if c.RecentItems == 0 {
-		c.RecentItems = DefaultRecentItems
-	}
-	if c.CacheEntries == 0 {
-		c.CacheEntries = DefaultCacheEntries
-	}
-	if c.MaxBytes == 0 {
-		c.MaxBytes = DefaultMaxBytes
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
+	c.Bucket = cmp.Or(c.Bucket, DefaultBucket)
+	c.TTL = cmp.Or(c.TTL, DefaultTTL)
+	c.ProbableWindow = cmp.Or(c.ProbableWindow, DefaultProbableWindow)
+	c.MaxKeys = cmp.Or(c.MaxKeys, DefaultMaxKeys)
+	c.MaxPeers = cmp.Or(c.MaxPeers, DefaultMaxPeers)
+	c.MaxLinks = cmp.Or(c.MaxLinks, 4*c.MaxKeys)
+	c.RecentItems = cmp.Or(c.RecentItems, DefaultRecentItems)
+	c.CacheEntries = cmp.Or(c.CacheEntries, DefaultCacheEntries)
+	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
+	c.Replicas = cmp.Or(c.Replicas, 1)
 	return c
 }
 

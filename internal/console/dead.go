@@ -100,21 +100,33 @@ type deadOneData struct {
 	CanAct   bool
 }
 
-func (s *Server) deadOne(w http.ResponseWriter, r *http.Request) {
+// deadLetter reads the dead letter whose sequence number is seqText. When
+// dead letters are not available here, seqText is not a number (badSeq then
+// tells the user what to do) or the letter cannot be read, it answers with
+// an error page and ok is false.
+func (s *Server) deadLetter(ctx context.Context, w http.ResponseWriter, r *http.Request, seqText, badSeq string) (e router.DeadEntry, seq uint64, ok bool) {
 	if s.d.Dead == nil {
 		s.fail(w, r, http.StatusNotFound, "Dead letters are not available here.")
-		return
+		return e, 0, false
 	}
-	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	seq, err := strconv.ParseUint(seqText, 10, 64)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, "A dead letter is named by its sequence number.")
-		return
+		s.fail(w, r, http.StatusBadRequest, badSeq)
+		return e, 0, false
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	e, err := s.d.Dead.Get(ctx, seq)
+	e, err = s.d.Dead.Get(ctx, seq)
 	if err != nil {
 		s.fail(w, r, http.StatusNotFound, err.Error())
+		return e, 0, false
+	}
+	return e, seq, true
+}
+
+func (s *Server) deadOne(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	e, seq, ok := s.deadLetter(ctx, w, r, r.PathValue("seq"), "A dead letter is named by its sequence number.")
+	if !ok {
 		return
 	}
 	who, _ := opsauth.IdentityFrom(r.Context())
@@ -136,20 +148,10 @@ func (s *Server) deadOne(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deadReplay(w http.ResponseWriter, r *http.Request) {
-	if s.d.Dead == nil {
-		s.fail(w, r, http.StatusNotFound, "Dead letters are not available here.")
-		return
-	}
-	seq, err := strconv.ParseUint(r.PostFormValue("seq"), 10, 64)
-	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, "Choose a dead letter to replay.")
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	e, err := s.d.Dead.Get(ctx, seq)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error())
+	e, seq, ok := s.deadLetter(ctx, w, r, r.PostFormValue("seq"), "Choose a dead letter to replay.")
+	if !ok {
 		return
 	}
 	res, err := s.d.Dead.Replay(ctx, e)

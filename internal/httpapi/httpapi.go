@@ -12,7 +12,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,11 +57,11 @@ const readyTimeout = 3 * time.Second
 func NewMux(o Options) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	verbose := o.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ps := o.check(r.Context())
-		writeJSON(w, readyCode(ps), map[string]any{"status": status(ps), "problems": nonNil(ps)})
+		WriteJSON(w, readyCode(ps), map[string]any{"status": status(ps), "problems": nonNil(ps)})
 	}))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("verbose") {
@@ -74,11 +73,11 @@ func NewMux(o Options) *http.ServeMux {
 		if len(ps) > 0 {
 			body["reason"] = reasons(ps)
 		}
-		writeJSON(w, readyCode(ps), body)
+		WriteJSON(w, readyCode(ps), body)
 	})
 	mux.Handle("GET /metrics", o.Guard(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry})))
 	mux.Handle("GET /v1/connectors", o.Guard(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"connectors": o.Checks.Statuses()})
+		WriteJSON(w, http.StatusOK, map[string]any{"connectors": o.Checks.Statuses()})
 	})))
 	return mux
 }
@@ -119,13 +118,4 @@ func nonNil(ps []Problem) []Problem {
 		return []Problem{}
 	}
 	return ps
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }

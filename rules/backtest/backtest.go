@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -235,7 +234,7 @@ func (rep *Report) compare(data []byte, subject string, live, next Classifier, b
 		t.Count++
 		if len(t.Examples) < maxExamples {
 			ex := Example{
-				ID: env.ID, Channel: env.Channel, Text: excerpt(env.Subject, env.Text, 100),
+				ID: env.ID, Channel: env.Channel, Text: message.Excerpt(env.Subject, env.Text, 100),
 				LiveMatched: slices.Clone(a.Matched), NewMatched: slices.Clone(b.Matched),
 			}
 			if a.ModelDecided {
@@ -251,14 +250,4 @@ func (rep *Report) compare(data []byte, subject string, live, next Classifier, b
 	default:
 		rep.Unchanged++
 	}
-}
-
-// excerpt is the start of an item's subject and text on one line.
-func excerpt(subject, text string, max int) string {
-	s := strings.Join(strings.Fields(strings.TrimSpace(subject+" "+text)), " ")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "…"
 }

@@ -10,15 +10,23 @@ import (
 	"github.com/switchboard/switchboard/rules"
 )
 
-func TestEvaluateShipped(t *testing.T) {
+// loadShipped loads the shipped rules.yaml and the examples at path
+// (relative to the repository root) for its teams.
+func loadShipped(t *testing.T, path string) (*rules.Rules, *Set) {
+	t.Helper()
 	r, err := rules.Load("../../rules.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := Load("../../examples.yaml", Teams(r))
+	set, err := Load("../../"+path, Teams(r))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, set
+}
+
+func TestEvaluateShipped(t *testing.T) {
+	r, set := loadShipped(t, "examples.yaml")
 	ev, err := Evaluate(r, set, EvalOptions{Seed: DefaultSeed})
 	if err != nil {
 		t.Fatal(err)

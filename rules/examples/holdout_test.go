@@ -16,14 +16,7 @@ import (
 //
 //	go test ./rules/examples -run Holdout -v
 func TestHoldout(t *testing.T) {
-	r, err := rules.Load("../../rules.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hold, err := Load("../../testdata/routing/holdout.yaml", Teams(r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, hold := loadShipped(t, "testdata/routing/holdout.yaml")
 	with := func(m rules.Model) Decide {
 		return func(r *rules.Rules, env *message.Envelope, parent *Outcome) Outcome {
 			d := r.ClassifyWith(env, m)

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 
+	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/rules"
 )
 
@@ -105,7 +105,7 @@ func newReport(r *rules.Rules, set *Set, outcomes []*Outcome) *Report {
 		}
 		routes, words, note := why(o, ex)
 		rep.Failures = append(rep.Failures, Failure{
-			Line: ex.Line, ID: ex.ID, Channel: ex.Channel, Text: excerpt(ex.Subject, ex.Text, 100),
+			Line: ex.Line, ID: ex.ID, Channel: ex.Channel, Text: message.Excerpt(ex.Subject, ex.Text, 100),
 			Expected: want, Got: got, Why: note, Routes: nonNil(routes), Words: nonNil(words),
 		})
 	}
@@ -146,16 +146,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// excerpt is the start of an item's subject and text on one line.
-func excerpt(subject, text string, max int) string {
-	s := strings.Join(strings.Fields(strings.TrimSpace(subject+" "+text)), " ")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "…"
 }
 
 // WriteText prints the report for people: the summary, the per-team

@@ -39,41 +39,35 @@ func checkSet(t *testing.T, set *Set) {
 }
 
 func FuzzParseYAML(f *testing.F) {
-	for _, s := range []string{
+	fuzzParse(f, "ex.yaml",
 		"examples:\n  - {team: billing, text: x}\n",
 		"examples:\n  - {team: billing, text: x, id: a, reply_to: b}\n  - {noise: true, text: y, id: b}\n",
 		"examples:\n  - {team: billing, text: x, id: a, reply_to: a}\n",
 		"examples:\n  - team: biling\n    text: x\n    channel: web\n    kind: dm\n    lang: fi-FI\n",
 		"examples: [",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, data string) {
-		set, err := Parse("ex.yaml", []byte(data), teams)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "ex.yaml") {
-				t.Fatalf("error without the file name: %v", err)
-			}
-			return
-		}
-		checkSet(t, set)
-	})
+	)
 }
 
 func FuzzParseTSV(f *testing.F) {
-	for _, s := range []string{
+	fuzzParse(f, "ex.tsv",
 		"team\ttext\nbilling\tlasku\n",
 		"text\tteam\tid\treply_to\nx\tbilling\ta\tb\ny\t(noise)\tb\t\n",
 		"team\ttext\tchannel\tkind\tlang\tsubject\tid\treply_to\nlogistics\tx\\ty\\n\\\\\tfacebook\treply\tfi\tRe\ta\ta\n",
 		"# c\r\n\r\nteam\ttext\r\nbilling\tx\r\n",
 		"team\tteam\n",
-	} {
+	)
+}
+
+// fuzzParse fuzzes Parse of a file named file, starting from seeds: an
+// error must name the file, and a set parsed must pass checkSet.
+func fuzzParse(f *testing.F, file string, seeds ...string) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
-		set, err := Parse("ex.tsv", []byte(data), teams)
+		set, err := Parse(file, []byte(data), teams)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "ex.tsv") {
+			if !strings.HasPrefix(err.Error(), file) {
 				t.Fatalf("error without the file name: %v", err)
 			}
 			return

@@ -3,6 +3,8 @@ package exampleset
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/rules/rulestest"
 )
 
 var teams = []string{"triage", "billing", "logistics"}
@@ -87,18 +89,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse(tt.file, []byte(tt.data), teams)
-			if err == nil {
-				t.Fatalf("no error, want %q", tt.want)
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != len(tt.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(lines[i], w) {
-					t.Errorf("problem %d: %q, want prefix %q", i, lines[i], w)
-				}
-			}
+			rulestest.WantProblems(t, err, tt.want)
 		})
 	}
 }
