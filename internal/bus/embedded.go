@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"path/filepath"
 	"time"
@@ -42,9 +43,9 @@ func startEmbedded(cfg *config.Config, log *zap.Logger) (*embedded, error) {
 	opts := &server.Options{
 		ServerName: "switchboard",
 		JetStream:  true,
-		// The server's own store limit stays dynamic (what the disk has):
-		// max_store is the account's limit (limitStore), which nats-server
-		// enforces on publishes and checks against the disk when it is set.
+		// max_store is the account's limit (limitStore), the one nats-server
+		// enforces on publishes; see serverMaxStore for the server's own.
+		JetStreamMaxStore:  serverMaxStore(int64(e.MaxStore)),
 		JetStreamMaxMemory: -1,
 		NoSigs:             true,
 		MaxPayload:         8 << 20,
@@ -80,6 +81,7 @@ func startEmbedded(cfg *config.Config, log *zap.Logger) (*embedded, error) {
 		unlock()
 		return nil, err
 	}
+	warnIfDiskSmaller(srv, opts.StoreDir, int64(e.MaxStore), log)
 	if e.Listen == "" {
 		log.Info("embedded NATS started without a listener (nats.embedded.listen is empty)", zap.String("store_dir", opts.StoreDir))
 	} else {
@@ -140,9 +142,7 @@ func listenOptions(cfg *config.Config, opts *server.Options) error {
 // limitStore makes nats.embedded.max_store real. nats-server enforces a
 // store cap on publishes as an account's JetStream limit, so the cap is set
 // on the account every client uses; a publish that would exceed it is
-// refused (IsStoreFull). The server's own max_store is left dynamic:
-// setting both to the same value is refused (the server counts the
-// account's new limit on top of what it already reserves).
+// refused (IsStoreFull).
 func limitStore(srv *server.Server, maxStore int64) error {
 	if maxStore <= 0 {
 		return nil
@@ -152,7 +152,45 @@ func limitStore(srv *server.Server, maxStore int64) error {
 		MemoryMaxStreamBytes: -1, StoreMaxStreamBytes: -1,
 	}}
 	if err := srv.GlobalAccount().UpdateJetStreamLimits(limits); err != nil {
-		return fmt.Errorf("applying nats.embedded.max_store (%d bytes): %w (is it more than the disk has free?)", maxStore, err)
+		return fmt.Errorf("applying nats.embedded.max_store (%d bytes): %w", maxStore, err)
 	}
 	return nil
+}
+
+// serverMaxStore is the embedded server's own store limit for a max_store
+// of maxStore bytes (0: the server's default, what the disk has). Applying
+// the account limit, nats-server counts it on top of every stream's
+// reserved max_bytes against its own limit — and on a restart the
+// recovered streams are already reserved. Their reservations are at most
+// max_store (config check and the account limit see to that), so twice
+// max_store always leaves room: the server's limit never binds, and the
+// account's does. Leaving it dynamic instead made a daemon that started
+// once refuse to start again when max_store was near the disk's size.
+func serverMaxStore(maxStore int64) int64 {
+	if maxStore <= 0 {
+		return 0
+	}
+	if maxStore > (math.MaxInt64-1)/2 {
+		return math.MaxInt64
+	}
+	return 2*maxStore + 1
+}
+
+// warnIfDiskSmaller logs when the disk under dir cannot hold max_store
+// bytes on top of what the store holds now: the disk would fill before the
+// store is full. It is a warning, not a refusal: a daemon must restart even
+// on a disk its own data has filled.
+func warnIfDiskSmaller(srv *server.Server, dir string, maxStore int64, log *zap.Logger) {
+	if maxStore <= 0 {
+		return
+	}
+	free, ok := diskFree(dir)
+	if !ok {
+		return
+	}
+	used := int64(srv.GlobalAccount().JetStreamUsage().Store)
+	if free+used < maxStore {
+		log.Warn("nats.embedded.max_store is more than the disk can hold: the disk fills before the store does",
+			zap.Int64("max_store", maxStore), zap.Int64("stored", used), zap.Int64("disk_free", free), zap.String("store_dir", dir))
+	}
 }

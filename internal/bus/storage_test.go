@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/testwait"
@@ -119,5 +122,36 @@ func TestNoMaxStoreMeansNoLimit(t *testing.T) {
 	}
 	if s.Limit != -1 {
 		t.Fatalf("limit %d without max_store, want -1", s.Limit)
+	}
+}
+
+// A max_store larger than the disk, with a stream reserving much of it,
+// starts — with a warning — and starts again after a restart, when the
+// recovered stream's reservation is counted before the account limit is
+// applied. (nats-server counts both against its own store limit; left to
+// the disk's size, the restart was refused.)
+func TestMaxStoreBeyondTheDiskStartsAndRestarts(t *testing.T) {
+	const maxStore = 1 << 50 // 1 PiB: more than any test machine's disk
+	cfg := bustest.Config(t)
+	cfg.NATS.Embedded.MaxStore = maxStore
+	cfg.Streams.Ingest.MaxBytes = maxStore / 2
+	ctx := context.Background()
+	for start := 1; start <= 2; start++ {
+		core, logs := observer.New(zap.WarnLevel)
+		b, err := bus.Open(ctx, cfg, zap.New(core))
+		if err != nil {
+			t.Fatalf("start %d: %v", start, err)
+		}
+		s, err := b.Storage(ctx)
+		b.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Limit != maxStore {
+			t.Fatalf("start %d: store limit %d, want %d", start, s.Limit, maxStore)
+		}
+		if logs.FilterMessageSnippet("more than the disk can hold").Len() != 1 {
+			t.Fatalf("start %d: no warning that the disk is smaller than max_store: %v", start, logs.All())
+		}
 	}
 }
