@@ -63,7 +63,7 @@ func BenchmarkRouteContext(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			ctx := context.Background()
 			if fx == nil {
-				fx = prepareContext(outer, v.records, v.customers)
+				fx = prepareContext(outliving{TB: b, owner: outer}, v.records, v.customers)
 			}
 			fx.run++
 			bs := fx.b
@@ -128,7 +128,19 @@ func BenchmarkRouteContext(b *testing.B) {
 // prepareContext starts a backbone and, as asked, the decision records and
 // the customer store with benchCustomers customers, benchOpenCases of them
 // with an open case.
-func prepareContext(b *testing.B, records, customers bool) *contextFixture {
+// outliving reports failures on the running benchmark (they stop that run)
+// but ties temporary directories, cleanups and logs to owner, so that what
+// is made with it outlives the run.
+type outliving struct {
+	testing.TB
+	owner testing.TB
+}
+
+func (o outliving) Cleanup(f func())                { o.owner.Cleanup(f) }
+func (o outliving) TempDir() string                 { return o.owner.TempDir() }
+func (o outliving) Logf(format string, args ...any) { o.owner.Logf(format, args...) }
+
+func prepareContext(b testing.TB, records, customers bool) *contextFixture {
 	b.Helper()
 	ctx := context.Background()
 	fx := &contextFixture{b: bustest.Open(b, nil)}
