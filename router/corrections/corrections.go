@@ -21,11 +21,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/streamstore"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
@@ -105,16 +105,8 @@ func DecidedBy(rec *decisions.Record) string {
 	return "(" + rec.Reason + ")"
 }
 
-// Cut returns s cut to at most n bytes of whole runes.
-func Cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// Cut returns s cut to at most n bytes of whole runes (message.Cut).
+func Cut(s string, n int) string { return message.Cut(s, n) }
 
 // Config names the stream corrections are kept in.
 type Config struct {
