@@ -60,6 +60,16 @@ const fetchBatch = 256
 // meanwhile). A message without metadata is skipped. The errors it returns
 // are the stream's; the caller says which stream it was reading.
 func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata)) error {
+	return ReadWhile(ctx, js, stream, occ, wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		fn(m, meta)
+		return true
+	})
+}
+
+// ReadWhile is ReadPending that also ends the reading when fn returns
+// false: for a reader that knows where what it looks for ends (a time
+// window), so that it need not read the rest of the stream.
+func ReadWhile(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
 	cons, err := js.OrderedConsumer(ctx, stream, occ)
 	if err != nil {
 		return err
@@ -68,10 +78,11 @@ func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ
 	if err != nil {
 		return err
 	}
-	for pending := info.NumPending; pending > 0; {
+	more := true
+	for pending := info.NumPending; more && pending > 0; {
 		got, err := fetch(ctx, cons, int(min(pending, fetchBatch)), wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 			pending = meta.NumPending
-			fn(m, meta)
+			more = more && fn(m, meta)
 		})
 		if err != nil {
 			return err
