@@ -15,6 +15,8 @@ import (
 	// charset.Reader directly.
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // decodeTransfer undoes a Content-Transfer-Encoding leniently: broken
@@ -356,13 +358,6 @@ func quote(s string) string {
 	return `"` + strings.ToValidUTF8(s, "?") + `"`
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// truncateUTF8 cuts s to at most n bytes without splitting a character
+// (message.Cut).
+func truncateUTF8(s string, n int) string { return message.Cut(s, n) }

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/streamstore"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/conversation"
@@ -319,36 +320,22 @@ func (a *Admin) deleteTeamCopies(ctx context.Context, records []*decisions.Recor
 	if err != nil {
 		return 0, fmt.Errorf("opening the team stream: %w", err)
 	}
-	last := st.CachedInfo().State.LastSeq
-	cons, err := a.JS.OrderedConsumer(ctx, a.TeamStream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
+	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start}
+	var found []uint64
+	err = streamstore.ReadWhile(ctx, a.JS, a.TeamStream, occ, time.Second, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		if meta.Timestamp.After(end) {
+			return false
+		}
+		var item struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(m.Data(), &item) == nil && ids[item.ID] {
+			found = append(found, meta.Sequence.Stream)
+		}
+		return true
+	})
 	if err != nil {
 		return 0, fmt.Errorf("reading the team stream: %w", err)
-	}
-	var found []uint64
-	for done := false; !done; {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			return 0, fmt.Errorf("reading the team stream: %w", err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if meta.Timestamp.After(end) || meta.Sequence.Stream >= last {
-				done = true
-			}
-			var item struct {
-				ID string `json:"id"`
-			}
-			if !meta.Timestamp.After(end) && json.Unmarshal(m.Data(), &item) == nil && ids[item.ID] {
-				found = append(found, meta.Sequence.Stream)
-			}
-		}
-		done = done || got == 0
 	}
 	for i, seq := range found {
 		if err := st.DeleteMsg(ctx, seq); err != nil && !isNotFound(err) {

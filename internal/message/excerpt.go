@@ -15,3 +15,15 @@ func Excerpt(subject, text string, max int) string {
 	r := []rune(s)
 	return string(r[:max]) + "…"
 }
+
+// Cut returns s cut to at most n bytes without splitting a character: a
+// field's start that fits a byte limit.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -18,3 +18,21 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+func TestCut(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"Hei", 10, "Hei"},
+		{"Hei", 3, "Hei"},
+		{"väärin", 2, "v"}, // "ä" is two bytes: not split
+		{"väärin", 3, "vä"},
+		{"ä", 0, ""},
+	} {
+		if got := Cut(tt.s, tt.n); got != tt.want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

@@ -174,13 +174,7 @@ func MakeID(channel, sourceID string) string { return channel + ":" + sourceID }
 
 // Validate reports what is missing or wrong in e, naming each field.
 func (e *Envelope) Validate() error {
-	var errs []error
-	if e.Version < 1 || e.Version > SchemaVersion {
-		errs = append(errs, fmt.Errorf("v: unsupported schema version %d", e.Version))
-	}
-	if !validToken(e.Channel) {
-		errs = append(errs, fmt.Errorf("channel: %q must be lowercase letters, digits, '-' or '_'", e.Channel))
-	}
+	errs := validateHead(e.Version, e.Channel)
 	if !e.Kind.Valid() {
 		errs = append(errs, fmt.Errorf("kind: unknown kind %q", e.Kind))
 	}
@@ -194,6 +188,19 @@ func (e *Envelope) Validate() error {
 		errs = append(errs, errors.New("text: missing"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateHead reports what is wrong in the version and channel that an
+// envelope and a response both carry, naming each field.
+func validateHead(version int, channel string) []error {
+	var errs []error
+	if version < 1 || version > SchemaVersion {
+		errs = append(errs, fmt.Errorf("v: unsupported schema version %d", version))
+	}
+	if !validToken(channel) {
+		errs = append(errs, fmt.Errorf("channel: %q must be lowercase letters, digits, '-' or '_'", channel))
+	}
+	return errs
 }
 
 // validToken reports whether s can be used as one NATS subject token.

@@ -57,13 +57,7 @@ type Response struct {
 
 // Validate reports what is missing or wrong in r.
 func (r *Response) Validate() error {
-	var errs []error
-	if r.Version < 1 || r.Version > SchemaVersion {
-		errs = append(errs, fmt.Errorf("v: unsupported schema version %d", r.Version))
-	}
-	if !validToken(r.Channel) {
-		errs = append(errs, fmt.Errorf("channel: %q must be lowercase letters, digits, '-' or '_'", r.Channel))
-	}
+	errs := validateHead(r.Version, r.Channel)
 	if r.ID == "" {
 		errs = append(errs, errors.New("id: missing"))
 	}

@@ -85,18 +85,15 @@ func OneLine(s string) string {
 	if clean(s, false) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || r == '\u0085':
-			b.WriteByte(' ')
+			return ' '
 		case unicode.IsControl(r) || formatting(r) || r == '\u200e' || r == '\u200f':
-		default:
-			b.WriteRune(r)
+			return -1
 		}
-	}
-	return b.String()
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // Text returns s as text: valid UTF-8, newlines, carriage returns and tabs
@@ -106,14 +103,12 @@ func Text(s string) string {
 	if clean(s, true) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' || r == '\r' || !unicode.IsControl(r) && !formatting(r) {
-			b.WriteRune(r)
+			return r
 		}
-	}
-	return b.String()
+		return -1
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // clean reports whether s needs no change (the common case, without

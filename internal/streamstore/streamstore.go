@@ -15,32 +15,67 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Open creates (or updates) the stream sc describes and returns its
-// handle. A store's stream keeps its messages within limits, on file, the
-// oldest dropped first, and answers direct gets: Open sets Retention,
-// Storage, Discard and AllowDirect so, and Replicas to at least 1; the
-// caller sets the rest (name, subjects, limits).
-func Open(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) (jetstream.Stream, error) {
+// Stream is a store's stream as the store uses it: the stream's handle,
+// its name and the prefix of its subjects, which keep each item on
+// <prefix>.<a token of the store's>.<Token(id)>.
+type Stream struct {
+	// JS is the JetStream context the stream was opened through.
+	JS jetstream.JetStream
+	// Handle is the stream's handle, shared by the store's goroutines.
+	Handle jetstream.Stream
+	// Name is the stream's name; Prefix the prefix of its subjects.
+	Name, Prefix string
+}
+
+// Open creates (or updates) the stream sc describes, on the subjects
+// <prefix>.>, and returns it. A store's stream keeps its messages within
+// limits, on file, the oldest dropped first, and answers direct gets: Open
+// sets Subjects, Retention, Storage, Discard and AllowDirect so, and
+// Replicas to at least 1; the caller sets the rest (name, limits). what
+// names the stream's content in the errors ("decision records").
+func Open(ctx context.Context, js jetstream.JetStream, what, prefix string, sc jetstream.StreamConfig) (*Stream, error) {
+	if sc.Name == "" || prefix == "" {
+		return nil, fmt.Errorf("%s: the stream name and subject prefix are required", what)
+	}
+	sc.Subjects = []string{prefix + ".>"}
 	sc.Retention, sc.Storage, sc.Discard, sc.AllowDirect = jetstream.LimitsPolicy, jetstream.FileStorage, jetstream.DiscardOld, true
 	sc.Replicas = max(sc.Replicas, 1)
 	st, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
 		return nil, fmt.Errorf("creating or updating stream %s: %w", sc.Name, err)
 	}
-	return st, nil
+	return &Stream{JS: js, Handle: st, Name: sc.Name, Prefix: prefix}, nil
 }
 
-// Attach returns the handle of the existing stream name without creating
-// or changing it: for client tools, which must not redefine the daemon's
-// stream. what names the stream's content in the error ("decision
-// records"); jetstream.ErrStreamNotFound in it means no daemon has created
-// the stream yet.
-func Attach(ctx context.Context, js jetstream.JetStream, name, what string) (jetstream.Stream, error) {
+// Attach returns the existing stream name, whose subjects start with
+// prefix, without creating or changing it: for client tools, which must
+// not redefine the daemon's stream. what names the stream's content in the
+// error ("decision records"); jetstream.ErrStreamNotFound in it means no
+// daemon has created the stream yet.
+func Attach(ctx context.Context, js jetstream.JetStream, what, name, prefix string) (*Stream, error) {
 	st, err := js.Stream(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s stream %s: %w", what, name, err)
 	}
-	return st, nil
+	return &Stream{JS: js, Handle: st, Name: name, Prefix: prefix}, nil
+}
+
+// Subject returns the subject the item id is kept on under the store's
+// token (a channel, a team).
+func (s *Stream) Subject(token, id string) string {
+	return s.Prefix + "." + token + "." + Token(id)
+}
+
+// Info returns the stream's current state through a handle of its own:
+// the shared handle's Info rewrites the info its other calls (GetMsg)
+// read, which nats.go does not guard, and a store is shared by many
+// goroutines. Its errors are the stream's.
+func (s *Stream) Info(ctx context.Context) (*jetstream.StreamInfo, error) {
+	st, err := s.JS.Stream(ctx, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	return st.CachedInfo(), nil
 }
 
 // Token returns the subject token an item id is kept under: a hash of the
@@ -60,6 +95,16 @@ const fetchBatch = 256
 // meanwhile). A message without metadata is skipped. The errors it returns
 // are the stream's; the caller says which stream it was reading.
 func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata)) error {
+	return ReadWhile(ctx, js, stream, occ, wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		fn(m, meta)
+		return true
+	})
+}
+
+// ReadWhile is ReadPending that also ends the reading when fn returns
+// false: for a reader that knows where what it looks for ends (a time
+// window), so that it need not read the rest of the stream.
+func ReadWhile(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
 	cons, err := js.OrderedConsumer(ctx, stream, occ)
 	if err != nil {
 		return err
@@ -68,10 +113,11 @@ func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ
 	if err != nil {
 		return err
 	}
-	for pending := info.NumPending; pending > 0; {
+	more := true
+	for pending := info.NumPending; more && pending > 0; {
 		got, err := fetch(ctx, cons, int(min(pending, fetchBatch)), wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 			pending = meta.NumPending
-			fn(m, meta)
+			more = more && fn(m, meta)
 		})
 		if err != nil {
 			return err

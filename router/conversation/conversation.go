@@ -16,15 +16,17 @@ import (
 	"slices"
 
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/router/decisions"
 )
 
-// Reasons say which input decided (the decision record's reason).
+// Reasons say which input decided: the decision record's reasons, which
+// package decisions defines and documents.
 const (
-	ReasonText         = "text"
-	ReasonParent       = "parent"
-	ReasonConversation = "conversation"
-	ReasonCase         = "case"
-	ReasonDefault      = "default"
+	ReasonText         = decisions.ReasonText
+	ReasonParent       = decisions.ReasonParent
+	ReasonConversation = decisions.ReasonConversation
+	ReasonCase         = decisions.ReasonCase
+	ReasonDefault      = decisions.ReasonDefault
 )
 
 // Private reports whether env's thread is a private conversation between

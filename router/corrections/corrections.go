@@ -21,11 +21,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/streamstore"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
@@ -105,16 +104,8 @@ func DecidedBy(rec *decisions.Record) string {
 	return "(" + rec.Reason + ")"
 }
 
-// Cut returns s cut to at most n bytes of whole runes.
-func Cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// Cut returns s cut to at most n bytes of whole runes (message.Cut).
+func Cut(s string, n int) string { return message.Cut(s, n) }
 
 // Config names the stream corrections are kept in.
 type Config struct {
@@ -127,21 +118,14 @@ type Config struct {
 
 // Store reads and writes corrections.
 type Store struct {
-	js       jetstream.JetStream
-	stream   jetstream.Stream
-	name     string
-	subjects string
+	stream *streamstore.Stream
 }
 
 // Open creates (or updates) the corrections stream and returns its store.
 func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	if c.Stream == "" || c.Subjects == "" {
-		return nil, errors.New("corrections: the stream name and subject prefix are required")
-	}
-	st, err := streamstore.Open(ctx, js, jetstream.StreamConfig{
+	st, err := streamstore.Open(ctx, js, "corrections", c.Subjects, jetstream.StreamConfig{
 		Name:        c.Stream,
 		Description: "Switchboard: operators' corrections (rerouted items), the model's training data",
-		Subjects:    []string{c.Subjects + ".>"},
 		MaxAge:      MaxAge,
 		MaxMsgs:     MaxMsgs,
 		Duplicates:  Duplicates,
@@ -150,23 +134,18 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
+	return &Store{stream: st}, nil
 }
 
 // Attach returns the store of an existing corrections stream without
 // creating or changing it: for client tools. jetstream.ErrStreamNotFound
 // means no daemon has started with corrections yet.
 func Attach(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	st, err := streamstore.Attach(ctx, js, c.Stream, "corrections")
+	st, err := streamstore.Attach(ctx, js, "corrections", c.Stream, c.Subjects)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
-}
-
-// subject is where a correction of item id to team is kept.
-func (s *Store) subject(team, id string) string {
-	return s.subjects + "." + team + "." + streamstore.Token(id)
+	return &Store{stream: st}, nil
 }
 
 // Put stores c and reports whether the stream already held it: the same
@@ -181,10 +160,8 @@ func (s *Store) Put(ctx context.Context, c *Correction) (duplicate bool, err err
 	if err != nil {
 		return false, fmt.Errorf("encoding the correction of %s: %w", c.ID, err)
 	}
-	m := nats.NewMsg(s.subject(c.To, c.ID))
-	m.Data = data
 	msgID := "correction:" + c.ID + ":" + strings.Join(append([]string{c.To}, c.Also...), ",")
-	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(s.name))
+	ack, err := s.stream.JS.Publish(ctx, s.stream.Subject(c.To, c.ID), data, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(s.stream.Name))
 	if err != nil {
 		return false, fmt.Errorf("storing the correction of %s: %w", c.ID, err)
 	}
@@ -193,7 +170,7 @@ func (s *Store) Put(ctx context.Context, c *Correction) (duplicate bool, err err
 
 // Delete erases every correction of item id (a GDPR erasure).
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.subjects+".*."+streamstore.Token(id))); err != nil {
+	if err := s.stream.Handle.Purge(ctx, jetstream.WithPurgeSubject(s.stream.Subject("*", id))); err != nil {
 		return fmt.Errorf("deleting the corrections of %s: %w", id, err)
 	}
 	return nil
@@ -202,7 +179,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // List returns the corrections stored at or after since (zero: all),
 // oldest first.
 func (s *Store) List(ctx context.Context, since time.Time) ([]Correction, error) {
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.subjects + ".>"}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.stream.Prefix + ".>"}, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !since.IsZero() {
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
@@ -211,13 +188,10 @@ func (s *Store) List(ctx context.Context, since time.Time) ([]Correction, error)
 
 // Newest returns the newest n corrections, oldest first.
 func (s *Store) Newest(ctx context.Context, n int) ([]Correction, error) {
-	// A handle of its own: the shared handle's Info rewrites what its
-	// other calls read, unguarded, and the store is shared.
-	st, err := s.js.Stream(ctx, s.name)
+	info, err := s.stream.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
+		return nil, fmt.Errorf("reading corrections stream %s: %w", s.stream.Name, err)
 	}
-	info := st.CachedInfo()
 	if info.State.Msgs == 0 || n <= 0 {
 		return nil, nil
 	}
@@ -225,7 +199,7 @@ func (s *Store) Newest(ctx context.Context, n int) ([]Correction, error) {
 	if last := info.State.LastSeq; last >= uint64(n) && last-uint64(n)+1 > start {
 		start = last - uint64(n) + 1
 	}
-	return s.read(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.subjects + ".>"},
+	return s.read(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.stream.Prefix + ".>"},
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start})
 }
 
@@ -233,7 +207,7 @@ func (s *Store) Newest(ctx context.Context, n int) ([]Correction, error) {
 // when reading began.
 func (s *Store) read(ctx context.Context, occ jetstream.OrderedConsumerConfig) ([]Correction, error) {
 	var out []Correction
-	err := streamstore.ReadPending(ctx, s.js, s.name, occ, 5*time.Second, func(m jetstream.Msg, _ *jetstream.MsgMetadata) {
+	err := streamstore.ReadPending(ctx, s.stream.JS, s.stream.Name, occ, 5*time.Second, func(m jetstream.Msg, _ *jetstream.MsgMetadata) {
 		var c Correction
 		if json.Unmarshal(m.Data(), &c) != nil || c.ID == "" || c.To == "" {
 			return // not a correction this build can read
@@ -241,7 +215,7 @@ func (s *Store) read(ctx context.Context, occ jetstream.OrderedConsumerConfig) (
 		out = append(out, c)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading corrections stream %s: %w", s.name, err)
+		return nil, fmt.Errorf("reading corrections stream %s: %w", s.stream.Name, err)
 	}
 	return out, nil
 }

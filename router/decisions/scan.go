@@ -22,7 +22,7 @@ const scanIdle = 2 * time.Second
 // records that were stored when it began, or at fn's first error, which it
 // returns. A record that cannot be decoded is skipped.
 func (s *Store) Scan(ctx context.Context, since time.Time, fn func(*Record) error) error {
-	info, err := s.info(ctx)
+	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("scanning decision records: %w", err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) Scan(ctx context.Context, since time.Time, fn func(*Record) erro
 	if !since.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	c, err := s.stream.OrderedConsumer(ctx, cfg)
+	c, err := s.stream.Handle.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("scanning decision records: %w", err)
 	}
@@ -70,4 +70,4 @@ func (s *Store) Scan(ctx context.Context, since time.Time, fn func(*Record) erro
 
 // StreamName is the name of the stream records are kept in, for consumers
 // that follow every change (the response tracker).
-func (s *Store) StreamName() string { return s.name }
+func (s *Store) StreamName() string { return s.stream.Name }

@@ -67,7 +67,7 @@ func (s *Store) Search(ctx context.Context, q Query) (*Page, error) {
 		limit = defaultLimit
 	}
 	limit = min(limit, maxLimit)
-	info, err := s.info(ctx)
+	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("searching decision records: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) Search(ctx context.Context, q Query) (*Page, error) {
 			return nil, fmt.Errorf("searching decision records: %w", err)
 		}
 		page.Scanned++
-		m, err := s.stream.GetMsg(ctx, seq)
+		m, err := s.stream.Handle.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue // superseded by a later change of the same record
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/message"
@@ -30,10 +29,7 @@ type Config struct {
 
 // Store reads and writes decision records.
 type Store struct {
-	js        jetstream.JetStream
-	stream    jetstream.Stream
-	name      string
-	subjects  string
+	stream    *streamstore.Stream
 	observers observers
 }
 
@@ -45,13 +41,9 @@ const maxUpdateTries = 8
 
 // Open creates (or updates) the records stream and returns its store.
 func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	if c.Stream == "" || c.Subjects == "" {
-		return nil, errors.New("decision records: the stream name and subject prefix are required")
-	}
-	st, err := streamstore.Open(ctx, js, jetstream.StreamConfig{
+	st, err := streamstore.Open(ctx, js, "decision records", c.Subjects, jetstream.StreamConfig{
 		Name:              c.Stream,
 		Description:       "Switchboard: the decision record of every routed item, one subject per item",
-		Subjects:          []string{c.Subjects + ".>"},
 		MaxMsgsPerSubject: 1,
 		MaxAge:            c.MaxAge,
 		Replicas:          c.Replicas,
@@ -59,23 +51,23 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
+	return &Store{stream: st}, nil
 }
 
 // Attach returns the store of an existing records stream without creating
 // or changing it: for client tools, which must not redefine the daemon's
 // stream. jetstream.ErrStreamNotFound means no daemon has recorded yet.
 func Attach(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
-	st, err := streamstore.Attach(ctx, js, c.Stream, "decision records")
+	st, err := streamstore.Attach(ctx, js, "decision records", c.Stream, c.Subjects)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{js: js, stream: st, name: c.Stream, subjects: c.Subjects}, nil
+	return &Store{stream: st}, nil
 }
 
 // Subject is the subject the record of an item of channel with id is kept on.
 func (s *Store) Subject(channel, id string) string {
-	return s.subjects + "." + channel + "." + streamstore.Token(id)
+	return s.stream.Subject(channel, id)
 }
 
 // Get returns the record of the item id.
@@ -90,7 +82,7 @@ func (s *Store) get(ctx context.Context, id string) (*Record, uint64, error) {
 	if !ok {
 		return nil, 0, fmt.Errorf("looking up %q: %w", id, ErrNotFound)
 	}
-	m, err := s.stream.GetLastMsgForSubject(ctx, s.Subject(channel, id))
+	m, err := s.stream.Handle.GetLastMsgForSubject(ctx, s.Subject(channel, id))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, 0, fmt.Errorf("looking up %s: %w", id, ErrNotFound)
 	}
@@ -139,9 +131,7 @@ func (s *Store) Put(ctx context.Context, rec *Record, expect uint64) (uint64, er
 	if err != nil {
 		return 0, fmt.Errorf("encoding the decision record of %s: %w", rec.ID, err)
 	}
-	msg := nats.NewMsg(s.Subject(channel, rec.ID))
-	msg.Data = data
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+	ack, err := s.stream.JS.Publish(ctx, s.Subject(channel, rec.ID), data, jetstream.WithExpectLastSequencePerSubject(expect))
 	if isWrongLastSequence(err) {
 		return 0, fmt.Errorf("storing the decision record of %s: %w", rec.ID, ErrConflict)
 	}
@@ -202,22 +192,11 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	subject := s.Subject(channel, id)
-	if _, err := s.stream.GetLastMsgForSubject(ctx, subject); errors.Is(err, jetstream.ErrMsgNotFound) {
+	if _, err := s.stream.Handle.GetLastMsgForSubject(ctx, subject); errors.Is(err, jetstream.ErrMsgNotFound) {
 		return false, nil
 	}
-	if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+	if err := s.stream.Handle.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
 		return false, fmt.Errorf("deleting the decision record of %s: %w", id, err)
 	}
 	return true, nil
-}
-
-// info returns the stream's current state through a handle of its own:
-// the shared handle's Info rewrites the info its GetMsg reads, which
-// nats.go does not guard, and the store is used by many goroutines.
-func (s *Store) info(ctx context.Context) (*jetstream.StreamInfo, error) {
-	st, err := s.js.Stream(ctx, s.name)
-	if err != nil {
-		return nil, err
-	}
-	return st.CachedInfo(), nil
 }
