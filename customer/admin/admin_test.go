@@ -109,23 +109,7 @@ func mail(id, from, thread, text string) *message.Envelope {
 // streamHolds reports whether any message in stream contains s.
 func streamHolds(t *testing.T, js jetstream.JetStream, stream, s string) bool {
 	t.Helper()
-	ctx := context.Background()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range bustest.Messages(context.Background(), t, js, stream) {
 		h, _ := json.Marshal(m.Header)
 		if strings.Contains(string(m.Data)+string(h)+m.Subject, s) {
 			return true
