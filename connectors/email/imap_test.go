@@ -3,17 +3,11 @@ package email
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -37,6 +31,7 @@ import (
 	"github.com/switchboard/switchboard/internal/metrictest"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/testwait"
+	"github.com/switchboard/switchboard/internal/tlstest"
 )
 
 const (
@@ -702,7 +697,7 @@ func TestOverSizeMail(t *testing.T) {
 // certificate comes from a private CA, and refuses a certificate for
 // another host.
 func TestTLS(t *testing.T) {
-	cert, pool := selfSigned(t, "127.0.0.1")
+	cert, pool := tlstest.SelfSigned(t, "127.0.0.1")
 	for _, mode := range []TLSMode{TLSImplicit, TLSStartTLS} {
 		t.Run(string(mode), func(t *testing.T) {
 			s := startServer(t, serverOpts{tls: string(mode), cert: cert})
@@ -715,7 +710,7 @@ func TestTLS(t *testing.T) {
 		})
 	}
 	t.Run("wrong host", func(t *testing.T) {
-		other, otherPool := selfSigned(t, "10.9.9.9")
+		other, otherPool := tlstest.SelfSigned(t, "10.9.9.9")
 		s := startServer(t, serverOpts{tls: "implicit", cert: other})
 		h := newHarness(t)
 		o := h.options(s)
@@ -723,32 +718,6 @@ func TestTLS(t *testing.T) {
 		sup, _ := h.run(o)
 		testwait.Until(t, waitFor, "a TLS error", func() bool { return strings.Contains(status(sup).LastError, "certificate") })
 	})
-}
-
-// selfSigned makes a certificate for ip and a pool trusting it.
-func selfSigned(t *testing.T, ip string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP(ip)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
