@@ -175,6 +175,18 @@ func (s *testServer) deliver(t *testing.T, mailbox string, raw []byte, arrived t
 	return data.UID
 }
 
+// recreate deletes mailbox and creates it again, empty: the server gives
+// it a new UIDVALIDITY, as a rebuilt mailbox gets.
+func (s *testServer) recreate(t *testing.T, mailbox string) {
+	t.Helper()
+	if err := s.user.Delete(mailbox); err != nil {
+		t.Fatalf("deleting %s: %v", mailbox, err)
+	}
+	if err := s.user.Create(mailbox, nil); err != nil {
+		t.Fatalf("creating %s: %v", mailbox, err)
+	}
+}
+
 // examine logs in over IMAP and selects mailbox read-only, for a test to
 // look at what the connector left there. The caller closes the client.
 func (s *testServer) examine(t *testing.T, mailbox string) (*imapclient.Client, *imap.SelectData) {
@@ -552,12 +564,7 @@ func TestUIDValidityResync(t *testing.T) {
 	stop()
 
 	// Rebuild the mailbox: same mail, same arrival times, new UIDs.
-	if err := s.user.Delete("INBOX"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	s.recreate(t, "INBOX")
 	s.deliver(t, "INBOX", a, t1, imap.FlagSeen)
 	s.deliver(t, "INBOX", b, t2, imap.FlagSeen)
 	s.deliver(t, "INBOX", readFixture(t, "apple_mail_qp.eml"), time.Now().Add(-time.Hour))
