@@ -22,14 +22,10 @@ import (
 // hour either side of now, and a pool that trusts it.
 func SelfSigned(t testing.TB, ip string) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, der := generate(t, ip)
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parsing the certificate: %v", err)
-	}
+	key, leaf := generate(t, ip)
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}, pool
 }
 
 // WriteSelfSigned writes a self-signed server certificate for ip, as
@@ -37,14 +33,14 @@ func SelfSigned(t testing.TB, ip string) (tls.Certificate, *x509.CertPool) {
 // of t and returns their paths.
 func WriteSelfSigned(t testing.TB, ip string) (certFile, keyFile string) {
 	t.Helper()
-	key, der := generate(t, ip)
+	key, leaf := generate(t, ip)
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		t.Fatalf("encoding the key: %v", err)
 	}
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), 0o600); err != nil {
 		t.Fatalf("writing the certificate: %v", err)
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
@@ -53,9 +49,9 @@ func WriteSelfSigned(t testing.TB, ip string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// generate makes a key and a self-signed server certificate for ip (DER),
-// a plain leaf rather than a CA: the clients under test trust it as it is.
-func generate(t testing.TB, ip string) (*ecdsa.PrivateKey, []byte) {
+// generate makes a key and a self-signed server certificate for ip, a
+// plain leaf rather than a CA: the clients under test trust it as it is.
+func generate(t testing.TB, ip string) (*ecdsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -74,5 +70,9 @@ func generate(t testing.TB, ip string) (*ecdsa.PrivateKey, []byte) {
 	if err != nil {
 		t.Fatalf("creating a certificate: %v", err)
 	}
-	return key, der
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("parsing the certificate: %v", err)
+	}
+	return key, leaf
 }
