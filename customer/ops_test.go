@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/identity"
+	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/testwait"
 )
 
@@ -89,23 +90,8 @@ func TestShowUnknownKey(t *testing.T) {
 // headers and data of every message still stored.
 func rawContents(t *testing.T, ctx context.Context, js jetstream.JetStream, bucket string) string {
 	t.Helper()
-	st, err := js.Stream(ctx, "KV_"+bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range bustest.Messages(ctx, t, js, "KV_"+bucket) {
 		h, _ := json.Marshal(m.Header)
 		b.WriteString(m.Subject + " " + string(h) + " " + string(m.Data) + "\n")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/metrictest"
 	"github.com/switchboard/switchboard/internal/testclock"
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/responses"
@@ -283,34 +284,7 @@ func envelope(channel string, kind message.Kind, sourceID, thread, parent, text 
 // pairs given (0 when there is none).
 func (h *harness) metric(name string, labels ...string) float64 {
 	h.t.Helper()
-	mfs, err := h.reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if have[labels[i]] != labels[i+1] {
-					continue next
-				}
-			}
-			switch {
-			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return metrictest.Value(h.t, h.reg, name, metrictest.Labels(labels...))
 }
 
 // pendingResponses is how many responses the tracker has not acked yet.

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/bustest"
+	"github.com/switchboard/switchboard/internal/casetest"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router/cases"
@@ -23,16 +23,7 @@ func TestCustomerAcrossChannelsIsOneCase(t *testing.T) {
 	ctx := context.Background()
 	rs := &fakeRules{version: "v1", teams: []rules.Team{natsTeam("triage"), natsTeam("billing"), natsTeam("logistics")}}
 	b := bustest.Open(t, nil)
-	custs, err := customer.Open(ctx, b.JS, customer.Config{Identity: identity.Config{
-		Patterns: map[string]string{"order": `\b11\d{5}\b`}, OwnDomains: []string{"yritys.fi"}}, MaxBytes: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = custs.Close(context.Background()) })
-	cs, err := cases.Open(ctx, b.JS, cases.Config{Bucket: "test_cases", Window: 2 * time.Hour, TTL: 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	custs, cs := casetest.Open(ctx, t, b.JS, identity.Config{Patterns: map[string]string{"order": `\b11\d{5}\b`}, OwnDomains: []string{"yritys.fi"}})
 	opts := harnessOpts{customers: cases.Linker{Customers: custs, Cases: cs}, cases: cs}
 	h := startRouter(t, b, Static(rs), opts)
 

@@ -355,27 +355,14 @@ func teamIDs(t *testing.T, b *bus.Bus, team string) []string {
 // teamItemsOf returns the routed items in team's NATS queue, in order.
 func teamItemsOf(t *testing.T, b *bus.Bus, team string) []message.Routed {
 	t.Helper()
-	ctx := context.Background()
-	s, err := b.JS.Stream(ctx, b.Subjects.TeamStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var items []message.Routed
-	if info.State.Msgs == 0 {
-		return nil
-	}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil || m.Subject != b.Subjects.Team(team) {
+	for _, m := range bustest.Messages(context.Background(), t, b.JS, b.Subjects.TeamStream) {
+		if m.Subject != b.Subjects.Team(team) {
 			continue
 		}
 		var r message.Routed
 		if err := json.Unmarshal(m.Data, &r); err != nil {
-			t.Fatalf("team item %d is not a routed item: %v", seq, err)
+			t.Fatalf("team item %d is not a routed item: %v", m.Sequence, err)
 		}
 		if r.Team != team {
 			t.Fatalf("item for %s on %s's subject", r.Team, team)

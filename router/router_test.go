@@ -787,14 +787,7 @@ func TestRedeliveredMessageKeepsItsDecision(t *testing.T) {
 	if _, err := b.PublishIngest(ctx, env); err != nil {
 		t.Fatal(err)
 	}
-	st, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, info := bustest.Stream(ctx, t, b.JS, b.Subjects.IngestStream)
 	records, err := decisions.Open(ctx, b.JS, decisions.Config{Stream: b.Subjects.DecisionStream, Subjects: b.Subjects.Decisions(), MaxAge: time.Hour})
 	if err != nil {
 		t.Fatal(err)

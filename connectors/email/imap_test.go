@@ -3,17 +3,11 @@ package email
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -34,8 +28,10 @@ import (
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/metrictest"
 	"github.com/switchboard/switchboard/internal/secret"
 	"github.com/switchboard/switchboard/internal/testwait"
+	"github.com/switchboard/switchboard/internal/tlstest"
 )
 
 const (
@@ -177,6 +173,18 @@ func (s *testServer) deliver(t *testing.T, mailbox string, raw []byte, arrived t
 		t.Fatalf("delivering to %s: %v", mailbox, err)
 	}
 	return data.UID
+}
+
+// recreate deletes mailbox and creates it again, empty: the server gives
+// it a new UIDVALIDITY, as a rebuilt mailbox gets.
+func (s *testServer) recreate(t *testing.T, mailbox string) {
+	t.Helper()
+	if err := s.user.Delete(mailbox); err != nil {
+		t.Fatalf("deleting %s: %v", mailbox, err)
+	}
+	if err := s.user.Create(mailbox, nil); err != nil {
+		t.Fatalf("creating %s: %v", mailbox, err)
+	}
 }
 
 // examine logs in over IMAP and selects mailbox read-only, for a test to
@@ -343,25 +351,7 @@ func (h *harness) checkpoint() checkpoint {
 // counter returns the value of a metric with the given labels.
 func (h *harness) counter(name string, labels map[string]string) float64 {
 	h.t.Helper()
-	mfs, err := h.reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
+	return metrictest.Value(h.t, h.reg, name, labels)
 }
 
 func status(sup *connectors.Supervisor) connectors.Status { return sup.Statuses()[0] }
@@ -574,12 +564,7 @@ func TestUIDValidityResync(t *testing.T) {
 	stop()
 
 	// Rebuild the mailbox: same mail, same arrival times, new UIDs.
-	if err := s.user.Delete("INBOX"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	s.recreate(t, "INBOX")
 	s.deliver(t, "INBOX", a, t1, imap.FlagSeen)
 	s.deliver(t, "INBOX", b, t2, imap.FlagSeen)
 	s.deliver(t, "INBOX", readFixture(t, "apple_mail_qp.eml"), time.Now().Add(-time.Hour))
@@ -719,7 +704,7 @@ func TestOverSizeMail(t *testing.T) {
 // certificate comes from a private CA, and refuses a certificate for
 // another host.
 func TestTLS(t *testing.T) {
-	cert, pool := selfSigned(t, "127.0.0.1")
+	cert, pool := tlstest.SelfSigned(t, "127.0.0.1")
 	for _, mode := range []TLSMode{TLSImplicit, TLSStartTLS} {
 		t.Run(string(mode), func(t *testing.T) {
 			s := startServer(t, serverOpts{tls: string(mode), cert: cert})
@@ -732,7 +717,7 @@ func TestTLS(t *testing.T) {
 		})
 	}
 	t.Run("wrong host", func(t *testing.T) {
-		other, otherPool := selfSigned(t, "10.9.9.9")
+		other, otherPool := tlstest.SelfSigned(t, "10.9.9.9")
 		s := startServer(t, serverOpts{tls: "implicit", cert: other})
 		h := newHarness(t)
 		o := h.options(s)
@@ -740,32 +725,6 @@ func TestTLS(t *testing.T) {
 		sup, _ := h.run(o)
 		testwait.Until(t, waitFor, "a TLS error", func() bool { return strings.Contains(status(sup).LastError, "certificate") })
 	})
-}
-
-// selfSigned makes a certificate for ip and a pool trusting it.
-func selfSigned(t *testing.T, ip string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP(ip)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {

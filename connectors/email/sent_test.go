@@ -160,12 +160,7 @@ func TestSentUIDValidityResync(t *testing.T) {
 	before := h.checkpoint().Sent["Sent"]
 	stop()
 
-	if err := s.user.Delete("Sent"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.user.Create("Sent", nil); err != nil {
-		t.Fatal(err)
-	}
+	s.recreate(t, "Sent")
 	s.deliver(t, "Sent", a, t1)
 	s.deliver(t, "Sent", b, t2)
 	s.deliver(t, "Sent", sentReply("r3@yritys.fi", "c3@example.fi", "", t2.Add(time.Hour)), t2.Add(time.Hour))

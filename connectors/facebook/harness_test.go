@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/connectors/facebook/fbtest"
 	"github.com/switchboard/switchboard/internal/backoff"
 	"github.com/switchboard/switchboard/internal/message"
+	"github.com/switchboard/switchboard/internal/metrictest"
 	"github.com/switchboard/switchboard/internal/testwait"
 )
 
@@ -269,30 +270,7 @@ func (e *tenv) waitState(id string, state connectors.State) connectors.Status {
 // metric returns the value of a metric with the given labels (0 if absent).
 func (e *tenv) metric(name string, labels map[string]string) float64 {
 	e.t.Helper()
-	mfs, err := e.reg.Gather()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
-					continue next
-				}
-			}
-			switch {
-			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return metrictest.Value(e.t, e.reg, name, labels)
 }
 
 // assertNoLeak fails if a secret shows in logs, statuses or metrics.

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
+	"github.com/switchboard/switchboard/internal/casetest"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router"
@@ -52,15 +53,7 @@ func start(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	custs, err := customer.Open(ctx, b.JS, customer.Config{Identity: identity.Config{Patterns: map[string]string{"order": `\b11\d{5}\b`}}, MaxBytes: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = custs.Close(context.Background()) })
-	cs, err := cases.Open(ctx, b.JS, cases.Config{Bucket: "test_cases", Window: 2 * time.Hour, TTL: 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	custs, cs := casetest.Open(ctx, t, b.JS, identity.Config{Patterns: map[string]string{"order": `\b11\d{5}\b`}})
 	progress, threads, err := router.OpenState(ctx, b.JS, router.StateConfig{ProgressBucket: "test_progress", ThreadBucket: "test_threads", ThreadTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -109,23 +102,7 @@ func mail(id, from, thread, text string) *message.Envelope {
 // streamHolds reports whether any message in stream contains s.
 func streamHolds(t *testing.T, js jetstream.JetStream, stream, s string) bool {
 	t.Helper()
-	ctx := context.Background()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range bustest.Messages(context.Background(), t, js, stream) {
 		h, _ := json.Marshal(m.Header)
 		if strings.Contains(string(m.Data)+string(h)+m.Subject, s) {
 			return true

@@ -38,14 +38,7 @@ func TestFullIngestStreamRefusesInsteadOfDropping(t *testing.T) {
 	if !errors.As(refusal, &full) || full.Full() != bus.FullStream || full.Stream != "SWITCHBOARD_INGEST" || b.Full() != bus.FullStream {
 		t.Fatalf("refusal %#v, Full() %q", refusal, b.Full())
 	}
-	st, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, info := bustest.Stream(ctx, t, b.JS, b.Subjects.IngestStream)
 	if info.State.FirstSeq != 1 || info.State.Msgs != uint64(stored) {
 		t.Fatalf("stream holds %d messages from seq %d; want all %d stored, none dropped", info.State.Msgs, info.State.FirstSeq, stored)
 	}

@@ -4,8 +4,7 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
+	"github.com/switchboard/switchboard/internal/metrictest"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -15,39 +14,7 @@ var _ router.Metrics = RouterMetrics{}
 // (name=value pairs), and whether it exists.
 func value(t *testing.T, m *Metrics, name string, labels ...string) (float64, bool) {
 	t.Helper()
-	fams, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, s := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range s.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			if len(got) != len(labels)/2 {
-				continue
-			}
-			for i := 0; i < len(labels); i += 2 {
-				if v, ok := got[labels[i]]; !ok || v != labels[i+1] {
-					continue series
-				}
-			}
-			switch f.GetType() {
-			case dto.MetricType_COUNTER:
-				return s.GetCounter().GetValue(), true
-			case dto.MetricType_GAUGE:
-				return s.GetGauge().GetValue(), true
-			case dto.MetricType_HISTOGRAM:
-				return float64(s.GetHistogram().GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
+	return metrictest.Exact(t, m.Registry, name, metrictest.Labels(labels...))
 }
 
 func TestRouterMetrics(t *testing.T) {
