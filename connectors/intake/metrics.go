@@ -16,13 +16,12 @@ type Metrics struct {
 
 // NewMetrics registers the intake's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	r := telemetry.NewRegistrar(reg, "intake")
 	m := &Metrics{
-		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_intake_responses_total",
-			Help: "Answers of POST /v1/messages by HTTP status: 202 stored, 200 duplicate, 4xx refused, 503 not stored (retry).",
-		}, []string{"code"}),
+		responses: r.CounterVec("switchboard_intake_responses_total",
+			"Answers of POST /v1/messages by HTTP status: 202 stored, 200 duplicate, 4xx refused, 503 not stored (retry).", "code"),
 	}
-	if err := telemetry.Register(reg, "intake", m.responses); err != nil {
+	if err := r.Err(); err != nil {
 		return nil, err
 	}
 	return m, nil
