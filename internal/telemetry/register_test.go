@@ -29,34 +29,44 @@ func TestRegister(t *testing.T) {
 	}
 }
 
-func TestRegistrar(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	r := NewRegistrar(reg, "test")
-	c := r.CounterVec("switchboard_test_things_total", "Things, by kind.", "kind")
-	r.Gauge("switchboard_test_level", "Level.")
-	if err := r.Err(); err != nil {
-		t.Fatalf("Err = %v, want nil", err)
+func TestBuildMetrics(t *testing.T) {
+	type metrics struct{ things *prometheus.CounterVec }
+	build := func(r *Registrar) *metrics {
+		m := &metrics{things: r.CounterVec("switchboard_test_things_total", "Things, by kind.", "kind")}
+		r.Gauge("switchboard_test_level", "Level.")
+		return m
 	}
-	c.WithLabelValues("a").Inc()
+	reg := prometheus.NewRegistry()
+	m, err := BuildMetrics(reg, "test", build)
+	if err != nil || m == nil {
+		t.Fatalf("BuildMetrics = %v, %v; want the metrics", m, err)
+	}
+	m.things.WithLabelValues("a").Inc()
 	if mfs, err := reg.Gather(); err != nil || len(mfs) != 2 {
 		t.Fatalf("Gather = %d families, %v; want both collectors registered", len(mfs), err)
 	}
 
-	r.CounterVec("switchboard_test_things_total", "Things, by kind.", "kind")
-	r.Counter("switchboard_test_other_total", "Registered after the error.")
-	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "registering test metrics: duplicate metrics collector registration") {
-		t.Errorf("Err after a duplicate = %v, want the duplicate", err)
+	m, err = BuildMetrics(reg, "test", build)
+	if m != nil || err == nil || !strings.Contains(err.Error(), "registering test metrics: duplicate metrics collector registration") {
+		t.Errorf("BuildMetrics again = %v, %v; want nil and the duplicate", m, err)
 	}
-	if mfs, _ := reg.Gather(); len(mfs) != 2 {
-		t.Errorf("%d families registered, want 2: registering stops at the first error", len(mfs))
+	m, err = BuildMetrics(nil, "test", build)
+	if m != nil || err == nil || !strings.Contains(err.Error(), "registering test metrics: no registry") {
+		t.Errorf("BuildMetrics with no registry = %v, %v; want nil and no registry", m, err)
 	}
 
-	if err := NewRegistrar(nil, "test").Err(); err != nil {
-		t.Errorf("Err before registering = %v, want nil", err)
+	// Registering stops at the first error: the gauge after a duplicate
+	// counter is not registered.
+	reg = prometheus.NewRegistry()
+	if _, err := BuildMetrics(reg, "test", func(r *Registrar) *metrics {
+		r.Counter("switchboard_test_things_total", "Things.")
+		r.Counter("switchboard_test_things_total", "Things.")
+		r.Gauge("switchboard_test_level", "Level.")
+		return &metrics{}
+	}); err == nil {
+		t.Fatal("BuildMetrics registering a name twice: no error")
 	}
-	none := NewRegistrar(nil, "test")
-	none.Gauge("switchboard_test_level", "Level.")
-	if err := none.Err(); err == nil || !strings.Contains(err.Error(), "registering test metrics: no registry") {
-		t.Errorf("Err with no registry = %v, want no registry", err)
+	if mfs, _ := reg.Gather(); len(mfs) != 1 {
+		t.Errorf("%d families registered, want 1", len(mfs))
 	}
 }

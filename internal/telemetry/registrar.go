@@ -2,42 +2,43 @@ package telemetry
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Registrar builds a package's collectors from their name, help and labels
-// and registers each on a registry (through Register) as it is built, so
-// that a collector cannot be defined and forgotten at registration.
-// Registering stops at the first error, which Err returns. NewMetrics of
-// every package builds its metrics with one:
+// BuildMetrics is how every package's NewMetrics builds its metrics: build
+// creates them with r's constructors (r.CounterVec and the like), each of
+// which registers what it creates on reg, so that no collector is defined
+// and left unregistered. It returns what build returned, or the first
+// error registering failed with, naming what ("email") was registered (see
+// Register):
 //
-//	r := telemetry.NewRegistrar(reg, "email")
-//	m := &Metrics{
-//		mailsRead: r.CounterVec("switchboard_email_mails_read_total", "Mails ...", "account"),
-//	}
-//	if err := r.Err(); err != nil {
-//		return nil, err
-//	}
+//	return telemetry.BuildMetrics(reg, "email", func(r *telemetry.Registrar) *Metrics {
+//		return &Metrics{
+//			mailsRead: r.CounterVec("switchboard_email_mails_read_total", "Mails ...", "account"),
+//		}
+//	})
+func BuildMetrics[M any](reg prometheus.Registerer, what string, build func(r *Registrar) *M) (*M, error) {
+	r := &Registrar{reg: reg, what: what}
+	m := build(r)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return m, nil
+}
+
+// Registrar creates collectors from their name, help and labels and
+// registers each as it is created; registering stops at the first error.
+// BuildMetrics hands one to a package's build function.
 type Registrar struct {
 	reg  prometheus.Registerer
 	what string
 	err  error
 }
 
-// NewRegistrar returns a Registrar registering what's ("email") metrics on
-// reg.
-func NewRegistrar(reg prometheus.Registerer, what string) *Registrar {
-	return &Registrar{reg: reg, what: what}
-}
-
-// Register registers collectors r did not build (such as the Go
+// Register registers collectors r did not create (such as the Go
 // collector), unless registering already failed.
 func (r *Registrar) Register(cs ...prometheus.Collector) {
 	if r.err == nil {
 		r.err = Register(r.reg, r.what, cs...)
 	}
 }
-
-// Err returns the first error registering failed with (see Register), or
-// nil when every collector is registered.
-func (r *Registrar) Err() error { return r.err }
 
 // Counter returns a registered counter.
 func (r *Registrar) Counter(name, help string) prometheus.Counter {
