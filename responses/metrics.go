@@ -1,11 +1,12 @@
 package responses
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard/switchboard/internal/telemetry"
 )
 
 // Metrics are the tracker's Prometheus metrics. A nil *Metrics records
@@ -25,42 +26,31 @@ var firstResponseBuckets = []float64{60, 300, 600, 1800, 3600, 2 * 3600, 4 * 360
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
-		opened: counterVec("switchboard_response_awaited_total",
-			"Routed items the tracker began awaiting a first response for, by team and channel (the denominator of the response rate).",
-			"team", "channel"),
-		responded: counterVec("switchboard_responded_total",
-			"Routed items that got their first response, by team, channel and status (responded, resolved, no_response_needed).",
-			"team", "channel", "status"),
-		firstResp: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "switchboard_first_response_seconds",
-			Help:    "Seconds from the customer's message (created_at) to the first response, by team and channel (no_response_needed not observed).",
-			Buckets: firstResponseBuckets,
-		}, []string{"team", "channel"}),
-		unanswered: counterVec("switchboard_unanswered_total",
-			"Routed items that left the open set without a response (older than responses.forget_after), by team and channel.",
-			"team", "channel"),
-		escalated: counterVec("switchboard_escalated_total",
-			"Escalations of items past their first-response target, by team, channel and level.",
-			"team", "channel", "level"),
-		unmatched: counterVec("switchboard_responses_unmatched_total",
-			"Responses that answered no routed item within responses.match_window (or were invalid), by channel and reason.",
-			"channel", "reason"),
-		webhook: counterVec("switchboard_escalation_webhook_total",
-			"Escalation webhook calls by result (ok, retry, rejected, gave_up).",
-			"result"),
-	}
-	for _, c := range []prometheus.Collector{m.opened, m.responded, m.firstResp, m.unanswered, m.escalated, m.unmatched, m.webhook} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering response metrics: %w", err)
+	return telemetry.BuildMetrics(reg, "response", func(r *telemetry.Registrar) *Metrics {
+		return &Metrics{
+			opened: r.CounterVec("switchboard_response_awaited_total",
+				"Routed items the tracker began awaiting a first response for, by team and channel (the denominator of the response rate).",
+				"team", "channel"),
+			responded: r.CounterVec("switchboard_responded_total",
+				"Routed items that got their first response, by team, channel and status (responded, resolved, no_response_needed).",
+				"team", "channel", "status"),
+			firstResp: r.HistogramVec("switchboard_first_response_seconds",
+				"Seconds from the customer's message (created_at) to the first response, by team and channel (no_response_needed not observed).",
+				firstResponseBuckets, "team", "channel"),
+			unanswered: r.CounterVec("switchboard_unanswered_total",
+				"Routed items that left the open set without a response (older than responses.forget_after), by team and channel.",
+				"team", "channel"),
+			escalated: r.CounterVec("switchboard_escalated_total",
+				"Escalations of items past their first-response target, by team, channel and level.",
+				"team", "channel", "level"),
+			unmatched: r.CounterVec("switchboard_responses_unmatched_total",
+				"Responses that answered no routed item within responses.match_window (or were invalid), by channel and reason.",
+				"channel", "reason"),
+			webhook: r.CounterVec("switchboard_escalation_webhook_total",
+				"Escalation webhook calls by result (ok, retry, rejected, gave_up).",
+				"result"),
 		}
-	}
-	return m, nil
-}
-
-// counterVec is a counter by the labels, named name and described by help.
-func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	})
 }
 
 func (m *Metrics) awaited(team, channel string) {

@@ -20,45 +20,26 @@ type Metrics struct {
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
-		mailsRead: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_mails_read_total",
-			Help: "Mails fetched from IMAP and parsed, by account (ingested or dropped).",
-		}, []string{"account"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_dropped_total",
-			Help: "Mails not ingested, by account and reason (own_address, bounce, auto_reply, list).",
-		}, []string{"account", "reason"}),
-		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_flagged_total",
-			Help: "Mails ingested with a flag, by account and flag (truncated, malformed, charset_guessed, text_truncated, undecodable).",
-		}, []string{"account", "flag"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_skipped_total",
-			Help: "Mails of which not even the header could be turned into a valid envelope, left in the mailbox and passed by the checkpoint, by account (a bug: see the error log).",
-		}, []string{"account"}),
-		mailboxActionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_mailbox_action_failures_total",
-			Help: "Times the server refused marking ingested mail seen or moving it, by account and action (seen, move).",
-		}, []string{"account", "action"}),
-		uidvalidityResyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_uidvalidity_resyncs_total",
-			Help: "Times a mailbox's UIDVALIDITY changed and the mailbox was resynchronised, by account.",
-		}, []string{"account"}),
-		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_responses_total",
-			Help: "Responses read from the Sent mailbox and stored (a mail read again is stored once, but counted again), by account.",
-		}, []string{"account"}),
-		sentSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_email_sent_skipped_total",
-			Help: "Mails in the Sent mailbox that are no response, by account and reason (no_reference, auto_reply, internal, unreadable).",
-		}, []string{"account", "reason"}),
-	}
-	if err := telemetry.Register(reg, "email", m.mailsRead, m.dropped, m.flagged, m.skipped, m.mailboxActionFailures, m.uidvalidityResyncs,
-		m.responses, m.sentSkipped); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return telemetry.BuildMetrics(reg, "email", func(r *telemetry.Registrar) *Metrics {
+		return &Metrics{
+			mailsRead: r.CounterVec("switchboard_email_mails_read_total",
+				"Mails fetched from IMAP and parsed, by account (ingested or dropped).", "account"),
+			dropped: r.CounterVec("switchboard_email_dropped_total",
+				"Mails not ingested, by account and reason (own_address, bounce, auto_reply, list).", "account", "reason"),
+			flagged: r.CounterVec("switchboard_email_flagged_total",
+				"Mails ingested with a flag, by account and flag (truncated, malformed, charset_guessed, text_truncated, undecodable).", "account", "flag"),
+			skipped: r.CounterVec("switchboard_email_skipped_total",
+				"Mails of which not even the header could be turned into a valid envelope, left in the mailbox and passed by the checkpoint, by account (a bug: see the error log).", "account"),
+			mailboxActionFailures: r.CounterVec("switchboard_email_mailbox_action_failures_total",
+				"Times the server refused marking ingested mail seen or moving it, by account and action (seen, move).", "account", "action"),
+			uidvalidityResyncs: r.CounterVec("switchboard_email_uidvalidity_resyncs_total",
+				"Times a mailbox's UIDVALIDITY changed and the mailbox was resynchronised, by account.", "account"),
+			responses: r.CounterVec("switchboard_email_responses_total",
+				"Responses read from the Sent mailbox and stored (a mail read again is stored once, but counted again), by account.", "account"),
+			sentSkipped: r.CounterVec("switchboard_email_sent_skipped_total",
+				"Mails in the Sent mailbox that are no response, by account and reason (no_reference, auto_reply, internal, unreadable).", "account", "reason"),
+		}
+	})
 }
 
 func (m *Metrics) mailRead(account string) {

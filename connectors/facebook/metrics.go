@@ -21,48 +21,28 @@ type Metrics struct {
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
-		graphRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_graph_requests_total",
-			Help: "Graph API requests by page, kind (feed, sweep, messages) and outcome (ok, transient, rate_limited, token_rejected, permission_denied, malformed, error).",
-		}, []string{"page", "kind", "outcome"}),
-		usagePercent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_facebook_usage_percent",
-			Help: "Highest usage percentage in the latest Graph API usage header, by page and header (app: X-App-Usage, business_use_case: X-Business-Use-Case-Usage).",
-		}, []string{"page", "header"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_rate_limited_total",
-			Help: "Times polling of a page paused because the Graph API rate limit was hit (or the usage headers reached 100%).",
-		}, []string{"page"}),
-		tokenRejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_facebook_token_rejected",
-			Help: "1 while a page's access token is rejected (expired, revoked, missing permission); 0 once a request succeeds.",
-		}, []string{"page"}),
-		ownItemsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_own_items_skipped_total",
-			Help: "Items written by the page itself (its posts, comments, replies and Messenger answers) that were not ingested as customer items (its answers are published as responses when responses are tracked).",
-		}, []string{"page"}),
-		malformedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_malformed_items_total",
-			Help: "Items in Graph API answers that could not be read and were skipped, by page.",
-		}, []string{"page"}),
-		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_webhook_requests_total",
-			Help: "Page webhook requests by result (verified, verify_failed, accepted, ignored, stale, replayed, bad_signature, malformed, too_large, busy).",
-		}, []string{"result"}),
-		triggers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_triggers_total",
-			Help: "Webhook triggers of a page's poll by result: polled (brought the poll forward, at least 10s after the previous one) or deferred (usage is high: the scheduled poll reads it).",
-		}, []string{"page", "result"}),
-		fullReads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_facebook_comment_full_reads_total",
-			Help: "Posts whose comments were read to the end, by page and reason: unordered (the Graph API did not answer newest first) or count_mismatch (total_count grew by more than the new comments found).",
-		}, []string{"page", "reason"}),
-	}
-	if err := telemetry.Register(reg, "facebook", m.graphRequests, m.usagePercent, m.rateLimited, m.tokenRejected, m.ownItemsSkipped, m.malformedItems, m.webhookRequests, m.triggers, m.fullReads); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return telemetry.BuildMetrics(reg, "facebook", func(r *telemetry.Registrar) *Metrics {
+		return &Metrics{
+			graphRequests: r.CounterVec("switchboard_facebook_graph_requests_total",
+				"Graph API requests by page, kind (feed, sweep, messages) and outcome (ok, transient, rate_limited, token_rejected, permission_denied, malformed, error).", "page", "kind", "outcome"),
+			usagePercent: r.GaugeVec("switchboard_facebook_usage_percent",
+				"Highest usage percentage in the latest Graph API usage header, by page and header (app: X-App-Usage, business_use_case: X-Business-Use-Case-Usage).", "page", "header"),
+			rateLimited: r.CounterVec("switchboard_facebook_rate_limited_total",
+				"Times polling of a page paused because the Graph API rate limit was hit (or the usage headers reached 100%).", "page"),
+			tokenRejected: r.GaugeVec("switchboard_facebook_token_rejected",
+				"1 while a page's access token is rejected (expired, revoked, missing permission); 0 once a request succeeds.", "page"),
+			ownItemsSkipped: r.CounterVec("switchboard_facebook_own_items_skipped_total",
+				"Items written by the page itself (its posts, comments, replies and Messenger answers) that were not ingested as customer items (its answers are published as responses when responses are tracked).", "page"),
+			malformedItems: r.CounterVec("switchboard_facebook_malformed_items_total",
+				"Items in Graph API answers that could not be read and were skipped, by page.", "page"),
+			webhookRequests: r.CounterVec("switchboard_facebook_webhook_requests_total",
+				"Page webhook requests by result (verified, verify_failed, accepted, ignored, stale, replayed, bad_signature, malformed, too_large, busy).", "result"),
+			triggers: r.CounterVec("switchboard_facebook_triggers_total",
+				"Webhook triggers of a page's poll by result: polled (brought the poll forward, at least 10s after the previous one) or deferred (usage is high: the scheduled poll reads it).", "page", "result"),
+			fullReads: r.CounterVec("switchboard_facebook_comment_full_reads_total",
+				"Posts whose comments were read to the end, by page and reason: unordered (the Graph API did not answer newest first) or count_mismatch (total_count grew by more than the new comments found).", "page", "reason"),
+		}
+	})
 }
 
 func (m *Metrics) request(page, kind, outcome string) {

@@ -16,16 +16,12 @@ type Metrics struct {
 
 // NewMetrics registers the intake's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
-		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_intake_responses_total",
-			Help: "Answers of POST /v1/messages by HTTP status: 202 stored, 200 duplicate, 4xx refused, 503 not stored (retry).",
-		}, []string{"code"}),
-	}
-	if err := telemetry.Register(reg, "intake", m.responses); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return telemetry.BuildMetrics(reg, "intake", func(r *telemetry.Registrar) *Metrics {
+		return &Metrics{
+			responses: r.CounterVec("switchboard_intake_responses_total",
+				"Answers of POST /v1/messages by HTTP status: 202 stored, 200 duplicate, 4xx refused, 503 not stored (retry).", "code"),
+		}
+	})
 }
 
 // answered counts one answer.

@@ -21,40 +21,28 @@ type Metrics struct {
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
-		reads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_reads_total", Help: "Posts and DM events read from the X API (billed reads), by stream.",
-		}, []string{"stream"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_skipped_total", Help: "X items read but not ingested, by stream and reason (own, retweet, malformed, event_type; for replies not_reply, own_thread, edit).",
-		}, []string{"stream", "reason"}),
-		readBudgetRemaining: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_x_read_budget_remaining", Help: "Reads left in today's (UTC) X read budget over all streams.",
-		}),
-		readBudgetPerDay: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_x_read_budget_per_day", Help: "The configured daily X read budget.",
-		}),
-		rateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_x_rate_limit_remaining", Help: "The last x-rate-limit-remaining X sent, by endpoint.",
-		}, []string{"endpoint"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_rate_limited_total", Help: "Waits for an X rate-limit window to reset (429 or remaining 0), by endpoint.",
-		}, []string{"endpoint"}),
-		tokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_token_refreshes_total", Help: "OAuth 2.0 user-token refreshes for X DMs, by result.",
-		}, []string{"result"}),
-		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_responses_total", Help: "The account's own replies and sent DMs published as responses, by stream.",
-		}, []string{"stream"}),
-		pollsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_x_polls_skipped_total", Help: "Polls a stream skipped, by stream and reason (budget: the read budget is kept for the customer streams; not_tracked: responses are not tracked).",
-		}, []string{"stream", "reason"}),
-	}
-	if err := telemetry.Register(reg, "x", m.reads, m.skipped, m.readBudgetRemaining, m.readBudgetPerDay,
-		m.rateLimitRemaining, m.rateLimited, m.tokenRefreshes, m.responses, m.pollsSkipped); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return telemetry.BuildMetrics(reg, "x", func(r *telemetry.Registrar) *Metrics {
+		return &Metrics{
+			reads: r.CounterVec("switchboard_x_reads_total",
+				"Posts and DM events read from the X API (billed reads), by stream.", "stream"),
+			skipped: r.CounterVec("switchboard_x_skipped_total",
+				"X items read but not ingested, by stream and reason (own, retweet, malformed, event_type; for replies not_reply, own_thread, edit).", "stream", "reason"),
+			readBudgetRemaining: r.Gauge("switchboard_x_read_budget_remaining",
+				"Reads left in today's (UTC) X read budget over all streams."),
+			readBudgetPerDay: r.Gauge("switchboard_x_read_budget_per_day",
+				"The configured daily X read budget."),
+			rateLimitRemaining: r.GaugeVec("switchboard_x_rate_limit_remaining",
+				"The last x-rate-limit-remaining X sent, by endpoint.", "endpoint"),
+			rateLimited: r.CounterVec("switchboard_x_rate_limited_total",
+				"Waits for an X rate-limit window to reset (429 or remaining 0), by endpoint.", "endpoint"),
+			tokenRefreshes: r.CounterVec("switchboard_x_token_refreshes_total",
+				"OAuth 2.0 user-token refreshes for X DMs, by result.", "result"),
+			responses: r.CounterVec("switchboard_x_responses_total",
+				"The account's own replies and sent DMs published as responses, by stream.", "stream"),
+			pollsSkipped: r.CounterVec("switchboard_x_polls_skipped_total",
+				"Polls a stream skipped, by stream and reason (budget: the read budget is kept for the customer streams; not_tracked: responses are not tracked).", "stream", "reason"),
+		}
+	})
 }
 
 func (m *Metrics) read(stream string, n int) {

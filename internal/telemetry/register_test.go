@@ -28,3 +28,45 @@ func TestRegister(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildMetrics(t *testing.T) {
+	type metrics struct{ things *prometheus.CounterVec }
+	build := func(r *Registrar) *metrics {
+		m := &metrics{things: r.CounterVec("switchboard_test_things_total", "Things, by kind.", "kind")}
+		r.Gauge("switchboard_test_level", "Level.")
+		return m
+	}
+	reg := prometheus.NewRegistry()
+	m, err := BuildMetrics(reg, "test", build)
+	if err != nil || m == nil {
+		t.Fatalf("BuildMetrics = %v, %v; want the metrics", m, err)
+	}
+	m.things.WithLabelValues("a").Inc()
+	if mfs, err := reg.Gather(); err != nil || len(mfs) != 2 {
+		t.Fatalf("Gather = %d families, %v; want both collectors registered", len(mfs), err)
+	}
+
+	m, err = BuildMetrics(reg, "test", build)
+	if m != nil || err == nil || !strings.Contains(err.Error(), "registering test metrics: duplicate metrics collector registration") {
+		t.Errorf("BuildMetrics again = %v, %v; want nil and the duplicate", m, err)
+	}
+	m, err = BuildMetrics(nil, "test", build)
+	if m != nil || err == nil || !strings.Contains(err.Error(), "registering test metrics: no registry") {
+		t.Errorf("BuildMetrics with no registry = %v, %v; want nil and no registry", m, err)
+	}
+
+	// Registering stops at the first error: the gauge after a duplicate
+	// counter is not registered.
+	reg = prometheus.NewRegistry()
+	if _, err := BuildMetrics(reg, "test", func(r *Registrar) *metrics {
+		r.Counter("switchboard_test_things_total", "Things.")
+		r.Counter("switchboard_test_things_total", "Things.")
+		r.Gauge("switchboard_test_level", "Level.")
+		return &metrics{}
+	}); err == nil {
+		t.Fatal("BuildMetrics registering a name twice: no error")
+	}
+	if mfs, _ := reg.Gather(); len(mfs) != 1 {
+		t.Errorf("%d families registered, want 1", len(mfs))
+	}
+}

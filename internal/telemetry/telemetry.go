@@ -1,6 +1,6 @@
 // Package telemetry builds the daemon's logger (scrubbing secrets, see
 // Redact) and its own Prometheus metrics, and holds the convention every
-// package's metrics follow (Register).
+// package's metrics follow (BuildMetrics).
 package telemetry
 
 import (
@@ -60,10 +60,10 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// Register is how every package's NewMetrics registers its collectors: all
-// of them on reg, or the reason they could not be (a nil reg, a name
-// registered twice), as an error naming what ("email") was registered.
-// See docs/architecture.md for the whole convention.
+// Register registers all of cs on reg, or returns the reason they could not
+// be (a nil reg, a name registered twice) as an error naming what ("email")
+// was registered. Every package's NewMetrics registers through it, by way of
+// BuildMetrics; see docs/architecture.md for the whole convention.
 func Register(reg prometheus.Registerer, what string, cs ...prometheus.Collector) error {
 	if reg == nil {
 		return fmt.Errorf("registering %s metrics: no registry", what)
@@ -135,84 +135,53 @@ func (m *Metrics) Noise() (float64, error) {
 
 // NewMetrics creates the daemon's registry and metrics.
 func NewMetrics() (*Metrics, error) {
-	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
-		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_ingested_total", Help: "Messages stored in the ingest stream, by channel.",
-		}, []string{"channel"}),
-		ingestDuplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_ingest_duplicates_total", Help: "Publishes the ingest stream already held (re-polled items), by channel.",
-		}, []string{"channel"}),
-		routed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_routed_total", Help: "Items delivered to a team queue, by team.",
-		}, []string{"team"}),
-		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_dead_lettered_total", Help: "Items (or one team's copy) sent to the dead-letter stream, by reason, team and target.",
-		}, []string{"reason", "team", "target"}),
-		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_delivered_total", Help: "Routed items a team's delivery target accepted, by team and target.",
-		}, []string{"team", "target"}),
-		deliveryRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_delivery_retries_total", Help: "Failed delivery attempts that will be retried, by team, target and reason (error, circuit_open).",
-		}, []string{"team", "target", "reason"}),
-		deliverySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "switchboard_delivery_seconds",
-			Help:    "Seconds a successful delivery attempt at a target took, by team and target.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"team", "target"}),
-		queueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_queue_depth", Help: "Items a team's queue holds at a target, where the backend can tell (NATS: kept in the team stream; Redis: XLEN).",
-		}, []string{"team", "target"}),
-		targetCircuitOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_target_circuit_open", Help: "1 while attempts at a team's target are paused because it keeps failing.",
-		}, []string{"team", "target"}),
-		connectorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_connector_errors_total", Help: "Connector runs that ended in an error, by connector.",
-		}, []string{"connector"}),
-		connectorState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_connector_state", Help: "1 for the connector's current state (running, backing_off, unauthorized, stopped).",
-		}, []string{"connector", "state"}),
-		ingestToQueueSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "switchboard_ingest_to_queue_seconds",
-			Help:    "Seconds from ingest (received_at) to the team queue's ack.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
-		}),
-		ingestRedeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_ingest_redeliveries_total", Help: "Ingest messages the router handed back for a later attempt, by reason.",
-		}, []string{"reason"}),
-		noise: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_noise_total", Help: "Items the rules marked as noise: kept in the ingest stream, delivered to no team.",
-		}),
-		rulesReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_rules_reloads_total", Help: "Rules file reload attempts (file change or SIGHUP), by result: ok, or error when the file was rejected and the previous rules kept running.",
-		}, []string{"result"}),
-		rulesInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_rules_info", Help: "1 for the version (content hash) of the rules in force.",
-		}, []string{"version"}),
-		ingestRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchboard_ingest_refused_total", Help: "Messages the ingest stream refused for lack of room (nothing stored; the connector pauses, the intake answers 503), by channel and reason: store_full or stream_full.",
-		}, []string{"channel", "reason"}),
-		storeUsed: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_store_used_bytes", Help: "JetStream file storage in use by every stream and bucket, in bytes.",
-		}),
-		storeLimit: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_store_limit_bytes", Help: "The most JetStream file storage may use (nats.embedded.max_store, or the account's limit); -1 when there is none.",
-		}),
-		storeFull: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_store_full", Help: "1 while new messages are refused because the JetStream store is full.",
-		}),
-	}
-	err := Register(m.Registry, "daemon",
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.ingested, m.ingestDuplicates, m.routed, m.deadLettered, m.connectorErrors,
-		m.connectorState, m.ingestToQueueSeconds, m.ingestRedeliveries, m.noise,
-		m.delivered, m.deliveryRetries, m.deliverySeconds, m.queueDepth, m.targetCircuitOpen,
-		m.rulesReloads, m.rulesInfo,
-		m.ingestRefused, m.storeUsed, m.storeLimit, m.storeFull,
-	)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
+	reg := prometheus.NewRegistry()
+	return BuildMetrics(reg, "daemon", func(r *Registrar) *Metrics {
+		r.Register(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		return &Metrics{
+			Registry: reg,
+			ingested: r.CounterVec("switchboard_ingested_total",
+				"Messages stored in the ingest stream, by channel.", "channel"),
+			ingestDuplicates: r.CounterVec("switchboard_ingest_duplicates_total",
+				"Publishes the ingest stream already held (re-polled items), by channel.", "channel"),
+			routed: r.CounterVec("switchboard_routed_total",
+				"Items delivered to a team queue, by team.", "team"),
+			deadLettered: r.CounterVec("switchboard_dead_lettered_total",
+				"Items (or one team's copy) sent to the dead-letter stream, by reason, team and target.", "reason", "team", "target"),
+			delivered: r.CounterVec("switchboard_delivered_total",
+				"Routed items a team's delivery target accepted, by team and target.", "team", "target"),
+			deliveryRetries: r.CounterVec("switchboard_delivery_retries_total",
+				"Failed delivery attempts that will be retried, by team, target and reason (error, circuit_open).", "team", "target", "reason"),
+			deliverySeconds: r.HistogramVec("switchboard_delivery_seconds",
+				"Seconds a successful delivery attempt at a target took, by team and target.",
+				[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "team", "target"),
+			queueDepth: r.GaugeVec("switchboard_queue_depth",
+				"Items a team's queue holds at a target, where the backend can tell (NATS: kept in the team stream; Redis: XLEN).", "team", "target"),
+			targetCircuitOpen: r.GaugeVec("switchboard_target_circuit_open",
+				"1 while attempts at a team's target are paused because it keeps failing.", "team", "target"),
+			connectorErrors: r.CounterVec("switchboard_connector_errors_total",
+				"Connector runs that ended in an error, by connector.", "connector"),
+			connectorState: r.GaugeVec("switchboard_connector_state",
+				"1 for the connector's current state (running, backing_off, unauthorized, stopped).", "connector", "state"),
+			ingestToQueueSeconds: r.Histogram("switchboard_ingest_to_queue_seconds",
+				"Seconds from ingest (received_at) to the team queue's ack.",
+				[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}),
+			ingestRedeliveries: r.CounterVec("switchboard_ingest_redeliveries_total",
+				"Ingest messages the router handed back for a later attempt, by reason.", "reason"),
+			noise: r.Counter("switchboard_noise_total",
+				"Items the rules marked as noise: kept in the ingest stream, delivered to no team."),
+			rulesReloads: r.CounterVec("switchboard_rules_reloads_total",
+				"Rules file reload attempts (file change or SIGHUP), by result: ok, or error when the file was rejected and the previous rules kept running.", "result"),
+			rulesInfo: r.GaugeVec("switchboard_rules_info",
+				"1 for the version (content hash) of the rules in force.", "version"),
+			ingestRefused: r.CounterVec("switchboard_ingest_refused_total",
+				"Messages the ingest stream refused for lack of room (nothing stored; the connector pauses, the intake answers 503), by channel and reason: store_full or stream_full.", "channel", "reason"),
+			storeUsed: r.Gauge("switchboard_store_used_bytes",
+				"JetStream file storage in use by every stream and bucket, in bytes."),
+			storeLimit: r.Gauge("switchboard_store_limit_bytes",
+				"The most JetStream file storage may use (nats.embedded.max_store, or the account's limit); -1 when there is none."),
+			storeFull: r.Gauge("switchboard_store_full",
+				"1 while new messages are refused because the JetStream store is full."),
+		}
+	})
 }
