@@ -21,20 +21,39 @@ func generated(b testing.TB, n int) *corpus {
 	return newCorpus(perturb(readExamples(b, "corpus.tsv"), n, 1))
 }
 
-func benchmarkTrain(b *testing.B, n int) {
-	c := generated(b, n)
+// trained returns a model trained on 1,000 generated examples, the one
+// the classification benchmarks measure.
+func trained(b *testing.B) *Model {
+	c := generated(b, 1000)
+	m, err := Train(c.docs, c.labels, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// measure runs op in b's loop, reporting allocations and the CPU time
+// besides the wall time; what came before is setup.
+func measure(b *testing.B, op func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	var m *Model
 	var cpu cputime.Timer
 	cpu.Start()
 	for b.Loop() {
+		op()
+	}
+	cpu.Stop(b)
+}
+
+func benchmarkTrain(b *testing.B, n int) {
+	c := generated(b, n)
+	var m *Model
+	measure(b, func() {
 		var err error
 		if m, err = Train(c.docs, c.labels, Options{}); err != nil {
 			b.Fatal(err)
 		}
-	}
-	cpu.Stop(b)
+	})
 	b.ReportMetric(float64(m.Epochs()), "epochs")
 	b.ReportMetric(float64(m.SizeBytes())/(1<<20), "model-MiB")
 }
@@ -46,26 +65,17 @@ func BenchmarkTrain10k(b *testing.B) { benchmarkTrain(b, 10000) }
 // splitting, cached stems in three languages), the Vectorizer, and Scores.
 // BenchmarkScores* measure Scores alone.
 func benchmarkClassify(b *testing.B, text string, tokenize bool) {
-	c := generated(b, 1000)
-	m, err := Train(c.docs, c.labels, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := trained(b)
 	tok, v := newTestTokenizer(), NewVectorizer()
 	f := tok.features(v, text)
 	out := make([]float32, m.NumLabels())
 	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	var cpu cputime.Timer
-	cpu.Start()
-	for b.Loop() {
+	measure(b, func() {
 		if tokenize {
 			f = tok.features(v, text)
 		}
 		out = m.Scores(f, out)
-	}
-	cpu.Stop(b)
+	})
 	b.ReportMetric(float64(len(f)), "features")
 }
 
@@ -78,11 +88,7 @@ func BenchmarkScores3k(b *testing.B)    { benchmarkClassify(b, benchtext.Text3K(
 // and stemming: the Vectorizer fed the words and their stems in three
 // languages (computed before), and Scores.
 func benchmarkModel(b *testing.B, text string) {
-	c := generated(b, 1000)
-	m, err := Train(c.docs, c.labels, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := trained(b)
 	tok := newTestTokenizer()
 	type word struct{ w, fi, en, sv []byte }
 	var words []word
@@ -107,14 +113,7 @@ func benchmarkModel(b *testing.B, text string) {
 	}
 	classify() // grow the buffers
 	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	var cpu cputime.Timer
-	cpu.Start()
-	for b.Loop() {
-		classify()
-	}
-	cpu.Stop(b)
+	measure(b, classify)
 	b.ReportMetric(float64(len(words)), "words")
 	b.ReportMetric(float64(len(v.Features())), "features")
 }

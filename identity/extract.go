@@ -345,28 +345,29 @@ func (x *Extractor) authorKeys(env *message.Envelope) (keys []Key, skipped []Ski
 	a := env.Author
 	id := strings.TrimSpace(a.ID)
 	bad := func(k string) { skipped = append(skipped, Skip{Key: Key(k), Reason: ReasonBadAuthorID}) }
+	// platformID keys the author's numeric id on a platform as kind, or
+	// skips it when it is not digits; it reports true instead when the id
+	// is the company's own account, ownID.
+	platformID := func(kind, ownID string) (company bool) {
+		switch {
+		case id == "":
+		case id == ownID:
+			return true
+		case digitsOnly(id):
+			keys = append(keys, Key(kind+":"+id))
+		default:
+			bad(kind + ":" + clip(id))
+		}
+		return false
+	}
 	switch env.Channel {
 	case "facebook":
-		if id != "" {
-			if id == env.Metadata["page_id"] {
-				return nil, nil, true
-			}
-			if digitsOnly(id) {
-				keys = append(keys, Key(KindFacebook+":"+id))
-			} else {
-				bad(KindFacebook + ":" + clip(id))
-			}
+		if platformID(KindFacebook, env.Metadata["page_id"]) {
+			return nil, nil, true
 		}
 	case "x":
-		if id != "" {
-			if id == env.Metadata["account_id"] {
-				return nil, nil, true
-			}
-			if digitsOnly(id) {
-				keys = append(keys, Key(KindX+":"+id))
-			} else {
-				bad(KindX + ":" + clip(id))
-			}
+		if platformID(KindX, env.Metadata["account_id"]) {
+			return nil, nil, true
 		}
 		if h, ok := xHandle(a.Handle); ok {
 			keys = append(keys, Key(KindXHandle+":"+h))

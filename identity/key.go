@@ -135,46 +135,44 @@ func xHandle(s string) (string, bool) {
 // ("phone:040 123 4567", "email:Matti@Example.FI", "xh:@Matti") and
 // returns the canonical key.
 func parseKey(s string) (Key, error) {
-	kind, value, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok || kind == "" {
+	kind, value, found := strings.Cut(strings.TrimSpace(s), ":")
+	if !found || kind == "" {
 		return "", fmt.Errorf("identity key %q: want KIND:VALUE (fb, x, xh, email, phone, web or a pattern name)", s)
 	}
 	kind = strings.ToLower(kind)
+	// v is the canonical value and ok whether there is one; problem
+	// says what is wrong with the value when there is not.
+	var (
+		v       string
+		ok      bool
+		problem string
+	)
 	switch kind {
 	case KindFacebook, KindX:
-		v := strings.TrimSpace(value)
-		if !digitsOnly(v) {
-			return "", fmt.Errorf("identity key %q: a %s id is digits", s, kind)
-		}
-		return Key(kind + ":" + v), nil
+		v = strings.TrimSpace(value)
+		ok, problem = digitsOnly(v), fmt.Sprintf("a %s id is digits", kind)
 	case KindXHandle:
-		h, ok := xHandle(value)
-		if !ok {
-			return "", fmt.Errorf("identity key %q: an X handle is 1-15 letters, digits or '_'", s)
-		}
-		return Key(KindXHandle + ":" + h), nil
+		v, ok = xHandle(value)
+		problem = "an X handle is 1-15 letters, digits or '_'"
 	case KindEmail:
-		a, ok := canonicalEmail(value)
-		if !ok {
-			return "", fmt.Errorf("identity key %q: not an email address", s)
-		}
-		return Key(KindEmail + ":" + a), nil
+		v, ok = canonicalEmail(value)
+		problem = "not an email address"
 	case KindPhone:
-		p, ok := ParsePhone(value)
-		if !ok {
-			return "", fmt.Errorf("identity key %q: not a phone number (Finnish national like 040 123 4567, or +country)", s)
+		v, ok = ParsePhone(value)
+		problem = "not a phone number (Finnish national like 040 123 4567, or +country)"
+	default:
+		// A pattern's kind, "web", or the author key of a channel this
+		// build has no special case for ("<channel>:<id>"). A kind nobody
+		// uses is not an error here: the key is simply unknown to the
+		// store.
+		if !validKind(kind) {
+			return "", fmt.Errorf("identity key %q: invalid kind %q", s, kind)
 		}
-		return Key(KindPhone + ":" + p), nil
+		v, ok = patternValue(value)
+		problem = "empty or invalid value"
 	}
-	// A pattern's kind, "web", or the author key of a channel this build
-	// has no special case for ("<channel>:<id>"). A kind nobody uses is
-	// not an error here: the key is simply unknown to the store.
-	if !validKind(kind) {
-		return "", fmt.Errorf("identity key %q: invalid kind %q", s, kind)
-	}
-	v, ok := patternValue(value)
 	if !ok {
-		return "", fmt.Errorf("identity key %q: empty or invalid value", s)
+		return "", fmt.Errorf("identity key %q: %s", s, problem)
 	}
 	return Key(kind + ":" + v), nil
 }

@@ -85,7 +85,7 @@ func implies(b, a *cond) bool {
 
 // listImplies: b's list condition implies a's when a has none, or b allows
 // only values a allows.
-func listImplies(b, a []string) bool {
+func listImplies[T comparable](b, a []T) bool {
 	if len(a) == 0 {
 		return true
 	}
@@ -100,24 +100,12 @@ func listImplies(b, a []string) bool {
 	return true
 }
 
+// globsImply is listImplies for globs, where a "*" in a allows every value.
 func globsImply(b, a []glob) bool {
-	if len(a) == 0 {
+	if slices.ContainsFunc(a, func(g glob) bool { return g.pat == "*" }) {
 		return true
 	}
-	for _, g := range a {
-		if g.pat == "*" {
-			return true
-		}
-	}
-	if len(b) == 0 {
-		return false
-	}
-	for _, g := range b {
-		if !slices.Contains(a, g) {
-			return false
-		}
-	}
-	return true
+	return listImplies(b, a)
 }
 
 func authorImplies(b, a *cond) bool {

@@ -22,7 +22,6 @@ import (
 	"fmt"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/token"
 
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
@@ -275,18 +274,5 @@ func scalar(n ast.Node) (string, error) {
 	case *ast.TagNode:
 		return scalar(v.Value)
 	}
-	return "", &nodeError{n.GetToken(), fmt.Sprintf("expected a word or a list of words, got %s", n.Type())}
+	return "", yamlfile.ValueError(n.GetToken(), fmt.Sprintf("expected a word or a list of words, got %s", n.Type()))
 }
-
-// nodeError is a bad value positioned at its token; yamlfile reports it as
-// FILE:LINE:COL.
-type nodeError struct {
-	tk  *token.Token
-	msg string
-}
-
-// Error, GetToken and GetMessage are what yamlfile reads from a positioned
-// error.
-func (e *nodeError) Error() string          { return e.msg }
-func (e *nodeError) GetToken() *token.Token { return e.tk }
-func (e *nodeError) GetMessage() string     { return e.msg }

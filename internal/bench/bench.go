@@ -202,13 +202,9 @@ func pipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, build 
 	if err := publishAll(ctx, b, envs); err != nil {
 		return err
 	}
-	stream, err := b.JS.Stream(ctx, b.Subjects.IngestStream)
+	_, info, err := streamInfo(ctx, b, b.Subjects.IngestStream)
 	if err != nil {
-		return fmt.Errorf("looking up stream %s: %w", b.Subjects.IngestStream, err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("reading stream %s: %w", b.Subjects.IngestStream, err)
+		return err
 	}
 	if info.State.Msgs != uint64(len(envs)) {
 		return fmt.Errorf("stream %s holds %d messages after publishing %d", b.Subjects.IngestStream, info.State.Msgs, len(envs))
@@ -232,13 +228,9 @@ func pipeline(ctx context.Context, cfg *config.Config, rs router.Ruleset, build 
 		return err
 	}
 	rep.Noise = int(noise)
-	dead, err := b.JS.Stream(ctx, b.Subjects.DeadStream)
+	_, deadInfo, err := streamInfo(ctx, b, b.Subjects.DeadStream)
 	if err != nil {
-		return fmt.Errorf("looking up stream %s: %w", b.Subjects.DeadStream, err)
-	}
-	deadInfo, err := dead.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("reading stream %s: %w", b.Subjects.DeadStream, err)
+		return err
 	}
 	rep.DeadLettered = int(deadInfo.State.Msgs)
 	return nil
@@ -316,18 +308,28 @@ func waitAcked(ctx context.Context, b *bus.Bus, consumer string, last uint64, ro
 	}
 }
 
+// streamInfo looks up the stream name on b and reads its info; the
+// stream is returned for reading it further.
+func streamInfo(ctx context.Context, b *bus.Bus, name string) (jetstream.Stream, *jetstream.StreamInfo, error) {
+	stream, err := b.JS.Stream(ctx, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("looking up stream %s: %w", name, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading stream %s: %w", name, err)
+	}
+	return stream, info, nil
+}
+
 // readTeamQueues reads every item of the team stream and returns, per
 // item, the time from received_at to the stream's timestamp; it counts
 // items per team into teams and returns how many distinct envelopes arrived.
 func readTeamQueues(ctx context.Context, b *bus.Bus, teams map[string]int) (lat []time.Duration, distinct int, err error) {
 	name := b.Subjects.TeamStream
-	stream, err := b.JS.Stream(ctx, name)
+	stream, info, err := streamInfo(ctx, b, name)
 	if err != nil {
-		return nil, 0, fmt.Errorf("looking up stream %s: %w", name, err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading stream %s: %w", name, err)
+		return nil, 0, err
 	}
 	want := int(info.State.Msgs)
 	if want == 0 {

@@ -10,7 +10,13 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// valueError is a bad scalar, positioned at its token.
+// ValueError returns the error an UnmarshalYAML method returns for a bad
+// value: Decode reports it as FILE:LINE:COL: msg, at the token tk.
+func ValueError(tk *token.Token, msg string) error {
+	return &valueError{tk, msg}
+}
+
+// valueError is a bad value, positioned at its token.
 type valueError struct {
 	tk  *token.Token
 	msg string
@@ -19,6 +25,21 @@ type valueError struct {
 func (e *valueError) Error() string          { return e.msg }
 func (e *valueError) GetToken() *token.Token { return e.tk }
 func (e *valueError) GetMessage() string     { return e.msg }
+
+// parseScalar reads n as a scalar and parses it, reporting a bad value at
+// its position.
+func parseScalar[T any](n ast.Node, parse func(string) (T, error)) (T, error) {
+	var zero T
+	s, err := scalar(n)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(s)
+	if err != nil {
+		return zero, &valueError{n.GetToken(), err.Error()}
+	}
+	return v, nil
+}
 
 func scalar(n ast.Node) (string, error) {
 	switch v := n.(type) {
@@ -38,13 +59,9 @@ type Duration time.Duration
 
 // UnmarshalYAML parses the duration, reporting a bad value at its position.
 func (d *Duration) UnmarshalYAML(n ast.Node) error {
-	s, err := scalar(n)
+	v, err := parseScalar(n, ParseDuration)
 	if err != nil {
 		return err
-	}
-	v, err := ParseDuration(s)
-	if err != nil {
-		return &valueError{n.GetToken(), err.Error()}
 	}
 	*d = Duration(v)
 	return nil
@@ -75,13 +92,9 @@ type ByteSize int64
 
 // UnmarshalYAML parses the size, reporting a bad value at its position.
 func (b *ByteSize) UnmarshalYAML(n ast.Node) error {
-	s, err := scalar(n)
+	v, err := parseScalar(n, ParseByteSize)
 	if err != nil {
 		return err
-	}
-	v, err := ParseByteSize(s)
-	if err != nil {
-		return &valueError{n.GetToken(), err.Error()}
 	}
 	*b = ByteSize(v)
 	return nil

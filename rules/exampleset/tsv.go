@@ -43,6 +43,7 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 	at := func(line, col int, format string, args ...any) {
 		ps.Add(&yamlfile.Error{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 	}
+	unescape := tsvUnescaper()
 	line := 0
 	for rest := data; len(rest) > 0 && ps.Len() < yamlfile.MaxErrors; {
 		var raw []byte
@@ -72,34 +73,18 @@ func parseTSV(file string, data []byte, teams []string) (*Set, error) {
 			at(line, fields[len(header)].col, "%d fields, but the header names %d columns; a tab inside a text is written \\t", len(fields), len(header))
 			continue
 		}
-		ex := Example{Line: line}
 		byName := map[string]field{}
 		for i, f := range fields {
-			name := header[i]
-			byName[name] = f
-			v := unescapeTSV(f.value)
-			switch name {
-			case "team":
-				if v == NoiseLabel {
-					ex.Noise = true
-				} else {
-					ex.Team = v
-				}
-			case "text":
-				ex.Text = v
-			case "channel":
-				ex.Channel = v
-			case "kind":
-				ex.Kind = v
-			case "lang":
-				ex.Lang = v
-			case "subject":
-				ex.Subject = v
-			case "id":
-				ex.ID = v
-			case "reply_to":
-				ex.ReplyTo = v
-			}
+			byName[header[i]] = f
+		}
+		// cell is a column's value; empty when the line stops before it.
+		cell := func(name string) string { return unescape.Replace(byName[name].value) }
+		ex := Example{Text: cell("text"), Subject: cell("subject"), Channel: cell("channel"), Kind: cell("kind"),
+			Lang: cell("lang"), ID: cell("id"), ReplyTo: cell("reply_to"), Line: line}
+		if team := cell("team"); team == NoiseLabel {
+			ex.Noise = true
+		} else {
+			ex.Team = team
 		}
 		set.Examples = append(set.Examples, ex)
 		cells = append(cells, byName)
@@ -164,30 +149,8 @@ func splitTSV(raw []byte) []field {
 	return out
 }
 
-// unescapeTSV turns \t, \n and \\ into a tab, a line break and a backslash.
-func unescapeTSV(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			switch s[i+1] {
-			case 't':
-				b.WriteByte('\t')
-				i++
-				continue
-			case 'n':
-				b.WriteByte('\n')
-				i++
-				continue
-			case '\\':
-				b.WriteByte('\\')
-				i++
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+// tsvUnescaper turns \t, \n and \\ into a tab, a line break and a
+// backslash, left to right; any other backslash is itself.
+func tsvUnescaper() *strings.Replacer {
+	return strings.NewReplacer(`\t`, "\t", `\n`, "\n", `\\`, `\`)
 }
