@@ -8,6 +8,8 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // MaxMatchBytes bounds how much of an item's subject and text is matched:
@@ -62,13 +64,7 @@ func (f *folder) add(s string, seg int8) {
 	if budget <= 0 {
 		return
 	}
-	if len(s) > budget {
-		cut := budget
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
+	s = message.Cut(s, budget)
 	if isASCII(s) {
 		f.addASCII(s, seg)
 		return

@@ -353,11 +353,7 @@ func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 // quote renders s for a problem description: quoted, at most 60 bytes.
 func quote(s string) string {
 	if len(s) > 60 {
-		s = truncateUTF8(s, 60) + "…"
+		s = message.Cut(s, 60) + "…"
 	}
 	return `"` + strings.ToValidUTF8(s, "?") + `"`
 }
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character
-// (message.Cut).
-func truncateUTF8(s string, n int) string { return message.Cut(s, n) }

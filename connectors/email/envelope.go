@@ -168,7 +168,7 @@ func (m *parsedMail) envelope(o origin, now time.Time) *message.Envelope {
 		ThreadID:   thread,
 		ParentID:   parent,
 		Author:     m.author(),
-		Subject:    truncateUTF8(m.Subject, maxSubject),
+		Subject:    message.Cut(m.Subject, maxSubject),
 		Text:       text,
 		Lang:       m.Lang,
 		CreatedAt:  created.UTC(),
@@ -259,7 +259,7 @@ func capText(s string, n int) (out string, cut bool) {
 	if len(s) <= n {
 		return s, false
 	}
-	return truncateUTF8(s, n-len("…")) + "…", true
+	return message.Cut(s, n-len("…")) + "…", true
 }
 
 func capMeta(s string) string {

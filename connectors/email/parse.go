@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Limits of the MIME walk, so that a hostile mail costs bounded work.
@@ -316,7 +318,7 @@ func (w *mimeWalker) leaf(h textproto.Header, body []byte, mt string, params map
 	if name == "" {
 		name = params["name"]
 	}
-	name = truncateUTF8(decodeHeaderText(name), maxNameLen)
+	name = message.Cut(decodeHeaderText(name), maxNameLen)
 	data, problem := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 	if problem != "" {
 		w.m.problem(problem)
@@ -354,7 +356,7 @@ func (w *mimeWalker) leaf(h textproto.Header, body []byte, mt string, params map
 		// A forwarded or bounced mail: name it by its subject.
 		ih, _, _ := splitHeader(data)
 		if s := decodeHeaderText(ih.Get("Subject")); s != "" {
-			a.Name = truncateUTF8(s, maxNameLen-4) + ".eml"
+			a.Name = message.Cut(s, maxNameLen-4) + ".eml"
 		}
 	}
 	w.m.Attachments = append(w.m.Attachments, a)

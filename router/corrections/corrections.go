@@ -24,7 +24,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/streamstore"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/rules"
@@ -103,9 +102,6 @@ func DecidedBy(rec *decisions.Record) string {
 	}
 	return "(" + rec.Reason + ")"
 }
-
-// Cut returns s cut to at most n bytes of whole runes (message.Cut).
-func Cut(s string, n int) string { return message.Cut(s, n) }
 
 // Config names the stream corrections are kept in.
 type Config struct {

@@ -168,8 +168,8 @@ func (rr *Rerouter) Do(ctx context.Context, req Request) (Result, error) {
 		ID: req.ID, From: rec.Teams, To: teams[0], Also: teams[1:], DecidedBy: corrections.DecidedBy(rec),
 		RulesVersion: rec.RulesVersion, Model: rec.Model, By: req.By, Note: req.Note, At: rr.now().UTC(),
 		Channel: env.Channel, Kind: string(env.Kind), Lang: firstOf(env.Lang, rec.Lang),
-		Subject: corrections.Cut(env.Subject, corrections.MaxTextBytes),
-		Text:    corrections.Cut(env.Text, corrections.MaxTextBytes),
+		Subject: message.Cut(env.Subject, corrections.MaxTextBytes),
+		Text:    message.Cut(env.Text, corrections.MaxTextBytes),
 	}
 	for _, r := range rec.Routes {
 		c.Routes = append(c.Routes, r.ID)
@@ -237,7 +237,7 @@ func clean(s string, n int) string {
 		}
 		return r
 	}, strings.TrimSpace(s))
-	return corrections.Cut(s, n)
+	return message.Cut(s, n)
 }
 
 func firstOf(s ...string) string {

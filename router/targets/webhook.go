@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/targetspec"
@@ -228,11 +227,7 @@ func SlackBody(item *message.Routed) ([]byte, error) {
 	}
 	text := item.Text
 	if len(text) > slackTextLimit {
-		cut := slackTextLimit
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut] + "…"
+		text = message.Cut(text, slackTextLimit) + "…"
 	}
 	for _, line := range strings.Split(slackEscape(text), "\n") {
 		b.WriteString("> ")
