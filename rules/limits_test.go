@@ -4,35 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/yamlfile/yamlfiletest"
 )
-
-// aliasBomb is the "billion laughs" through routes: nine levels of nine
-// aliases, 9^9 routes once expanded, in about 600 bytes (issue 17).
-func aliasBomb() string {
-	s := head + "routes:\n  - &a0 {id: x}\n"
-	for i := 1; i < 9; i++ {
-		s += fmt.Sprintf("  - &a%d {id: x, routes: [%s]}\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
-	}
-	return s
-}
-
-// flowBomb is 80 KB of nested flow sequences under routes.
-func flowBomb() string {
-	return head + "routes: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000) + "\n"
-}
-
-// allocated reports the bytes f allocates.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
 
 // TestBombsAreRefusedCheaply: files that took the daemon to 3.4 and 4.9 GB
 // are refused with a positioned error, allocating almost nothing.
@@ -41,15 +17,15 @@ func TestBombsAreRefusedCheaply(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"alias bomb", aliasBomb(), `r.yaml:7:5: "&a0" is an anchor: YAML anchors (&name) and aliases (*name) are not accepted here; quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`},
-		{"flow bomb", flowBomb(), "r.yaml:6:"},
+		{"alias bomb", yamlfiletest.AliasBomb(head), `r.yaml:7:5: "&a0" is an anchor: YAML anchors (&name) and aliases (*name) are not accepted here; quote a word that starts with * ("*lasku"), and share words through a vocabulary ($name)`},
+		{"flow bomb", yamlfiletest.FlowBomb(head), "r.yaml:6:"},
 		{"too big", head + "# " + strings.Repeat("x", MaxFileBytes) + "\n", "r.yaml: the file is"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
 			data := []byte(tt.data)
-			n := allocated(func() { _, err = Parse("r.yaml", data) })
+			n := yamlfiletest.Allocated(func() { _, err = Parse("r.yaml", data) })
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("got %v, want prefix %q", err, tt.want)
 			}
@@ -61,7 +37,7 @@ func TestBombsAreRefusedCheaply(t *testing.T) {
 }
 
 func BenchmarkParseBombs(b *testing.B) {
-	for name, data := range map[string][]byte{"alias": []byte(aliasBomb()), "flow": []byte(flowBomb())} {
+	for name, data := range map[string][]byte{"alias": []byte(yamlfiletest.AliasBomb(head)), "flow": []byte(yamlfiletest.FlowBomb(head))} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -121,7 +97,7 @@ func TestBombReloadKeepsRulesRunning(t *testing.T) {
 	live := loadLive(t, path)
 	v1 := live.Current().Version()
 	_, results, _ := watching(t, path, live)
-	for _, bomb := range []string{aliasBomb(), flowBomb()} {
+	for _, bomb := range []string{yamlfiletest.AliasBomb(head), yamlfiletest.FlowBomb(head)} {
 		writeReplace(t, path, bomb)
 		r := next(t, results)
 		if r.ok || r.err == nil || !strings.Contains(r.err.Error(), path+":") {

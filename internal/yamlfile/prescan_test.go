@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/switchboard/switchboard/internal/yamlfile/yamlfiletest"
 )
+
+// bombHead makes the alias bomb a valid rules file but for the bomb.
+const bombHead = "default_team: t\nteams: [{name: t}]\n"
 
 var testLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 16, AliasHelp: "write it out"}
 
@@ -77,40 +81,15 @@ func TestPrescanCapsErrors(t *testing.T) {
 	}
 }
 
-// aliasBomb is the "billion laughs" through routes: nine levels of nine
-// aliases each, 9^9 routes once expanded, in about 600 bytes.
-func aliasBomb() string {
-	s := "default_team: t\nteams: [{name: t}]\nroutes:\n  - &a0 {id: x}\n"
-	for i := 1; i < 9; i++ {
-		s += fmt.Sprintf("  - &a%d {id: x, routes: [%s]}\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
-	}
-	return s
-}
-
-// flowBomb is 80 KB of nested flow sequences.
-func flowBomb() string {
-	return "routes: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000) + "\n"
-}
-
-// allocated reports the bytes f allocates.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
-
 // TestBombsAreRefusedCheaply: the files that once took gigabytes are refused
 // by the pre-scan with a clear error, allocating almost nothing (the
 // decoder reached 3.4 and 4.9 GB on them). BenchmarkPrescanBombs has the
 // time.
 func TestBombsAreRefusedCheaply(t *testing.T) {
-	for name, data := range map[string]string{"alias bomb": aliasBomb(), "flow bomb": flowBomb()} {
+	for name, data := range map[string]string{"alias bomb": yamlfiletest.AliasBomb(bombHead), "flow bomb": yamlfiletest.FlowBomb("")} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			n := allocated(func() {
+			n := yamlfiletest.Allocated(func() {
 				var v map[string]any
 				_, err = Decode("f.yaml", []byte(data), &v)
 			})
@@ -125,7 +104,7 @@ func TestBombsAreRefusedCheaply(t *testing.T) {
 }
 
 func BenchmarkPrescanBombs(b *testing.B) {
-	for name, data := range map[string][]byte{"alias": []byte(aliasBomb()), "flow": []byte(flowBomb())} {
+	for name, data := range map[string][]byte{"alias": []byte(yamlfiletest.AliasBomb(bombHead)), "flow": []byte(yamlfiletest.FlowBomb(""))} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
