@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/switchboard/switchboard/internal/lifecycle"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/router/decisions"
 )
@@ -60,16 +61,7 @@ type Escalation struct {
 // escalationLoop looks for due escalations and items to forget every
 // CheckInterval until ctx ends.
 func (t *Tracker) escalationLoop(ctx context.Context) {
-	tick := time.NewTicker(t.cfg.CheckInterval)
-	defer tick.Stop()
-	for {
-		t.checkDue(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	lifecycle.Every(ctx, t.cfg.CheckInterval, t.checkDue)
 }
 
 // dueBatch bounds the items attended to per check; the rest wait for the

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/lifecycle"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
@@ -790,16 +791,7 @@ func (r *Router) ack(ctx context.Context, a *attemptState) bool {
 
 // depthLoop reports queue depths every DepthInterval until ctx ends.
 func (r *Router) depthLoop(ctx context.Context) {
-	t := time.NewTicker(r.cfg.DepthInterval)
-	defer t.Stop()
-	for {
-		r.reportDepths(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	lifecycle.Every(ctx, r.cfg.DepthInterval, r.reportDepths)
 }
 
 func (r *Router) reportDepths(ctx context.Context) {

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"github.com/switchboard/switchboard/internal/lifecycle"
 	"sync/atomic"
 	"time"
 
@@ -166,21 +167,14 @@ func (b *Bus) Monitor(ctx context.Context, every time.Duration, obs StorageObser
 	if every <= 0 {
 		every = DefaultMonitorInterval
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	lifecycle.Every(ctx, every, func(ctx context.Context) {
 		b.recheck(ctx)
 		if s, err := b.Storage(ctx); err != nil {
 			b.log.Debug("store usage not read", zap.Error(err))
 		} else {
 			obs.StoreUsage(s.Used, s.Limit, b.Full())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // publishSize estimates what a message needs in the store: its data,

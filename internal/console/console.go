@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/internal/lifecycle"
 	"github.com/switchboard/switchboard/internal/opsauth"
 	"github.com/switchboard/switchboard/internal/trace"
 	"github.com/switchboard/switchboard/router"
@@ -151,16 +152,7 @@ const sampleEvery = time.Minute
 // Run samples the counters the overview shows as "last hour" and "last
 // day" until ctx ends.
 func (s *Server) Run(ctx context.Context) {
-	t := time.NewTicker(sampleEvery)
-	defer t.Stop()
-	for {
-		s.window.add(s.d.Now(), s.counters())
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	lifecycle.Every(ctx, sampleEvery, func(context.Context) { s.window.add(s.d.Now(), s.counters()) })
 }
 
 // Handler returns the console's routes, all under /ui/; mount it with
