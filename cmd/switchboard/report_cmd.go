@@ -72,13 +72,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if *oldest == 0 {
 		rep.Oldest = rep.Oldest[:0]
 	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard report", rep)
-	}
-	if err := rep.WriteText(stdout); err != nil {
-		return fs.Failf("%v", err)
-	}
-	return 0
+	return printResult(stdout, stderr, "switchboard report", *asJSON, rep, rep.WriteText)
 }
 
 // parseSince reads a duration back from now, or an RFC 3339 time.

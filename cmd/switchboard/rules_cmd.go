@@ -389,7 +389,8 @@ nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 	}
 	live, err := rules.Load(*livePath)
 	if err != nil {
-		return fs.Failf("the live rules do not load:\n%v", err)
+		fmt.Fprintf(stderr, "switchboard rules backtest: the live rules do not load:\n%v\n", err)
+		return 1
 	}
 	next, err := rules.Load(*newPath)
 	if err != nil {

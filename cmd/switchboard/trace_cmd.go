@@ -47,13 +47,7 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fs.Failf("%v", err)
 	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard trace", t)
-	}
-	if err := trace.WriteText(stdout, t); err != nil {
-		return fs.Failf("%v", err)
-	}
-	return 0
+	return printResult(stdout, stderr, "switchboard trace", *asJSON, t, func(w io.Writer) error { return trace.WriteText(w, t) })
 }
 
 // openTrace connects to the daemon's NATS and its decision records.
