@@ -47,3 +47,17 @@ func printJSON(stdout, stderr io.Writer, command string, v any) int {
 	}
 	return 0
 }
+
+// printResult prints a command's result on stdout: v as indented JSON
+// when asJSON (its -json flag), else as text by writeText. On failure it
+// says so on stderr, prefixed with the command, and returns 1.
+func printResult(stdout, stderr io.Writer, command string, asJSON bool, v any, writeText func(io.Writer) error) int {
+	if asJSON {
+		return printJSON(stdout, stderr, command, v)
+	}
+	if err := writeText(stdout); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", command, err)
+		return 1
+	}
+	return 0
+}

@@ -31,11 +31,23 @@ func customersGroup() *cli.Group {
 	}
 }
 
-// customerFlags are the flags every customers command has.
-func customerFlags(name, usage string, stdout, stderr io.Writer) (*cli.FlagSet, *string, *bool) {
+// customersCmd is one customers command: the flags every customers
+// command has, and where it prints.
+type customersCmd struct {
+	fs             *cli.FlagSet
+	cfgPath        *string
+	asJSON         *bool
+	stdout, stderr io.Writer
+}
+
+// newCustomersCmd returns "switchboard customers <name>" with its shared
+// flags; the command adds its own to fs.
+func newCustomersCmd(name, usage string, stdout, stderr io.Writer) *customersCmd {
 	fs := cli.NewFlagSet("switchboard customers "+name, usage, stdout, stderr)
-	return fs, fs.String("config", "config.yaml", "configuration file (to find NATS and the customer store)"),
-		fs.Bool("json", false, "print the result as JSON")
+	return &customersCmd{fs: fs,
+		cfgPath: fs.String("config", "config.yaml", "configuration file (to find NATS and the customer store)"),
+		asJSON:  fs.Bool("json", false, "print the result as JSON"),
+		stdout:  stdout, stderr: stderr}
 }
 
 // What a customers command's usage error asks for when it was not given
@@ -45,11 +57,17 @@ const (
 	wantTwoKeys = "give two KEYs, like email:matti@example.fi x:2001"
 )
 
-// runCustomers parses a customers command's args with fs, checks that they
-// are n KEYs (want says what to give otherwise), opens the customer admin
-// with the configuration at cfgPath, and returns the exit code of do run
-// with it and the keys.
-func runCustomers(ctx context.Context, fs *cli.FlagSet, cfgPath *string, args []string, n int, want string, do func(a *admin.Admin, keys []string) int) int {
+// customersDo is what a customers command does with the customer admin
+// and its KEYs: its result v, printed as JSON with -json, and writeText,
+// which prints it otherwise.
+type customersDo func(a *admin.Admin, keys []string) (v any, writeText func(io.Writer), err error)
+
+// run parses the command's args, checks that they are n KEYs (want says
+// what to give otherwise), opens the customer admin with the configuration
+// at -config, runs do with it and the keys and prints the result (as JSON
+// with -json).
+func (c *customersCmd) run(ctx context.Context, args []string, n int, want string, do customersDo) int {
+	fs := c.fs
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return cli.ExitCode(err)
@@ -57,12 +75,19 @@ func runCustomers(ctx context.Context, fs *cli.FlagSet, cfgPath *string, args []
 	if len(pos) != n {
 		return fs.Usagef("%s", want)
 	}
-	a, closeAll, err := openCustomerAdmin(ctx, *cfgPath)
+	a, closeAll, err := openCustomerAdmin(ctx, *c.cfgPath)
 	if err != nil {
 		return fs.Failf("%v", err)
 	}
 	defer closeAll()
-	return do(a, pos)
+	v, writeText, err := do(a, pos)
+	if err != nil {
+		return fs.Failf("%v", err)
+	}
+	return printResult(c.stdout, c.stderr, fs.Name(), *c.asJSON, v, func(w io.Writer) error {
+		writeText(w)
+		return nil
+	})
 }
 
 // openCustomerAdmin connects to the daemon's NATS and its customer stores.
@@ -109,17 +134,12 @@ The customer holding KEY: their keys (earliest first) and the evidence that
 links them, the channels they wrote on, their cases and recent items.`
 
 func customersShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, cfgPath, asJSON := customerFlags("show", customersShowUsage, stdout, stderr)
-	return runCustomers(ctx, fs, cfgPath, args, 1, wantOneKey, func(a *admin.Admin, keys []string) int {
+	return newCustomersCmd("show", customersShowUsage, stdout, stderr).run(ctx, args, 1, wantOneKey, func(a *admin.Admin, keys []string) (any, func(io.Writer), error) {
 		p, err := a.Show(ctx, keys[0])
 		if err != nil {
-			return fs.Failf("%v", err)
+			return nil, nil, err
 		}
-		if *asJSON {
-			return printJSON(stdout, stderr, "switchboard customers show", p)
-		}
-		printProfile(stdout, p)
-		return cli.ExitOK
+		return p, func(w io.Writer) { printProfile(w, p) }, nil
 	})
 }
 
@@ -187,17 +207,9 @@ func customersUnlink(ctx context.Context, args []string, stdout, stderr io.Write
 // customersPair runs a command that takes two keys.
 func customersPair(ctx context.Context, name, usage string, args []string, stdout, stderr io.Writer,
 	do func(a *admin.Admin, x, y string) (result any, summary string, err error)) int {
-	fs, cfgPath, asJSON := customerFlags(name, usage, stdout, stderr)
-	return runCustomers(ctx, fs, cfgPath, args, 2, wantTwoKeys, func(a *admin.Admin, keys []string) int {
+	return newCustomersCmd(name, usage, stdout, stderr).run(ctx, args, 2, wantTwoKeys, func(a *admin.Admin, keys []string) (any, func(io.Writer), error) {
 		v, summary, err := do(a, keys[0], keys[1])
-		if err != nil {
-			return fs.Failf("%v", err)
-		}
-		if *asJSON {
-			return printJSON(stdout, stderr, "switchboard customers "+name, v)
-		}
-		fmt.Fprintln(stdout, summary)
-		return cli.ExitOK
+		return v, func(w io.Writer) { fmt.Fprintln(w, summary) }, err
 	})
 }
 
@@ -213,21 +225,17 @@ the team's to delete. Stop the customer's channel first if a message of
 theirs may be arriving at the same moment.`
 
 func customersForget(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, cfgPath, asJSON := customerFlags("forget", customersForgetUsage, stdout, stderr)
-	messages := fs.Bool("messages", false, "also delete their messages, routed copies and decision records")
-	return runCustomers(ctx, fs, cfgPath, args, 1, wantOneKey, func(a *admin.Admin, keys []string) int {
+	c := newCustomersCmd("forget", customersForgetUsage, stdout, stderr)
+	messages := c.fs.Bool("messages", false, "also delete their messages, routed copies and decision records")
+	return c.run(ctx, args, 1, wantOneKey, func(a *admin.Admin, keys []string) (any, func(io.Writer), error) {
 		out, err := a.Forget(ctx, keys[0], *messages)
 		if err != nil {
 			if out != nil {
 				printErased(stderr, out)
 			}
-			return fs.Failf("%v (run it again to finish)", err)
+			return nil, nil, fmt.Errorf("%w (run it again to finish)", err)
 		}
-		if *asJSON {
-			return printJSON(stdout, stderr, "switchboard customers forget", out)
-		}
-		printErased(stdout, out)
-		return cli.ExitOK
+		return out, func(w io.Writer) { printErased(w, out) }, nil
 	})
 }
 

@@ -115,14 +115,12 @@ func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	q.Limit = *limit
 	dead, closeNATS, err := f.open(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard dead list:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer closeNATS()
 	entries, err := dead.List(ctx, q)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard dead list:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
@@ -130,8 +128,7 @@ func deadList(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		enc := json.NewEncoder(out)
 		for _, e := range entries {
 			if err := enc.Encode(e); err != nil {
-				fmt.Fprintln(stderr, "switchboard dead list:", err)
-				return 1
+				return fs.Failf("%v", err)
 			}
 		}
 		return 0
@@ -176,8 +173,7 @@ func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	dead, closeNATS, err := f.open(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard dead replay:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer closeNATS()
 
@@ -185,15 +181,13 @@ func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if seq, perr := strconv.ParseUint(*id, 10, 64); *id != "" && perr == nil {
 		e, err := dead.Get(ctx, seq)
 		if err != nil {
-			fmt.Fprintln(stderr, "switchboard dead replay:", err)
-			return 1
+			return fs.Failf("%v", err)
 		}
 		entries = append(entries, e)
 	} else {
 		list, err := dead.List(ctx, q)
 		if err != nil {
-			fmt.Fprintln(stderr, "switchboard dead replay:", err)
-			return 1
+			return fs.Failf("%v", err)
 		}
 		for _, e := range list {
 			if *id == "" || e.EnvelopeID() == *id {
@@ -201,8 +195,7 @@ func deadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			}
 		}
 		if *id != "" && len(entries) == 0 {
-			fmt.Fprintf(stderr, "switchboard dead replay: no dead letter for envelope %q\n", *id)
-			return 1
+			return fs.Failf("no dead letter for envelope %q", *id)
 		}
 	}
 	failed := 0

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -180,20 +181,9 @@ connectors:
         access_token: %q
         access_token_secret: %q
     poll_interval: 10s
-  email:
-    enabled: true
-    own_addresses: ["@teams.yritys.fi"]
-    accounts:
-      - name: tuki
-        host: %s
-        port: %s
-        tls: none
-        username: %s
-        password: %q
-        poll_interval: 1s
 `, e.fb.URL(), e2ePageID, e2ePageToken,
-		e.x.URL, e2eXAccount, e.x.AppToken, e.x.ConsumerKey, e.x.ConsumerSecret, e.x.AccessToken, e.x.AccessTokenSecret,
-		imapHost, imapPort, e2eMailbox, e2eMailPW)
+		e.x.URL, e2eXAccount, e.x.AppToken, e.x.ConsumerKey, e.x.ConsumerSecret, e.x.AccessToken, e.x.AccessTokenSecret) +
+		emailSection(imapHost, imapPort, e2eMailbox, strconv.Quote(e2eMailPW), "1s")
 	e.cfgPath = filepath.Join(e.dir, "config.yaml")
 	e.writeConfig()
 	if e.logFile, err = os.Create(filepath.Join(e.dir, "daemon.log")); err != nil {
@@ -289,10 +279,7 @@ func customerMail(from, msgID, inReplyTo, subject, body string, extraHeaders ...
 // dial connects to the daemon's embedded NATS as the CLI does.
 func (e *e2eEnv) dial(ctx context.Context) jetstream.JetStream {
 	e.t.Helper()
-	nc, js, err := bus.Dial(ctx, e.cfg, "e2e-test")
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	nc, js := dialBus(ctx, e.t, e.cfg, "e2e-test")
 	e.t.Cleanup(nc.Close)
 	return js
 }

@@ -43,8 +43,7 @@ func handledCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer nc.Close()
 	records, err := decisions.Attach(ctx, js, decisionsConfig(cfg))
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard handled:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	pub := responses.NewPublisher(js, responseSubjects(cfg))
 	r, dup, err := responses.MarkHandled(ctx, records, pub, ids[0], responses.Signal{Status: *status, By: *by, Note: *note}, time.Now())
@@ -53,8 +52,7 @@ func handledCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "switchboard handled:", err)
 		return 2
 	case err != nil:
-		fmt.Fprintln(stderr, "switchboard handled:", err)
-		return 1
+		return fs.Failf("%v", err)
 	case dup:
 		fmt.Fprintf(stdout, "%s was already marked %s\n", ids[0], r.Status)
 	default:

@@ -329,10 +329,7 @@ connectors:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	nc, js, err := bus.Dial(ctx, cfg, "kill-test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := dialBus(ctx, t, cfg, "kill-test")
 	defer nc.Close()
 	subjects := bus.NewSubjects(cfg.Streams)
 	done := func() bool {

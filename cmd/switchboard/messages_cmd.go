@@ -72,21 +72,18 @@ func messagesSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	src, closeNATS, err := openTrace(ctx, *cfgPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard messages search:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer closeNATS()
 	p, err := src.Search(ctx, q)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard messages search:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	if *asJSON {
 		return printJSON(stdout, stderr, "switchboard messages search", p)
 	}
 	if err := trace.WriteList(stdout, p); err != nil {
-		fmt.Fprintln(stderr, "switchboard messages search:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	fmt.Fprintf(stderr, "%d item(s), newest change first", len(p.Records))
 	if p.Next != 0 {

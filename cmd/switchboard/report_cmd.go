@@ -54,36 +54,25 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	policy, err := sla.New(cfg.Responses)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	nc, js, err := dialNATS(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer nc.Close()
 	records, err := decisions.Attach(ctx, js, decisionsConfig(cfg))
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	rep, err := report.Build(ctx, records, policy, report.Options{Since: from, Now: now, Team: *team, Channel: *channel, Oldest: max(*oldest, 1)})
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	if *oldest == 0 {
 		rep.Oldest = rep.Oldest[:0]
 	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard report", rep)
-	}
-	if err := rep.WriteText(stdout); err != nil {
-		fmt.Fprintln(stderr, "switchboard report:", err)
-		return 1
-	}
-	return 0
+	return printResult(stdout, stderr, "switchboard report", *asJSON, rep, rep.WriteText)
 }
 
 // parseSince reads a duration back from now, or an RFC 3339 time.

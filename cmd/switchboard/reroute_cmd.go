@@ -53,14 +53,12 @@ func rerouteCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	rr, closeNATS, err := openRerouter(ctx, *cfgPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard reroute:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer closeNATS()
 	res, err := rr.Do(ctx, reroute.Request{ID: pos[0], Team: pos[1], Also: alsoTeams, By: *by, Note: *note})
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard reroute:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	if *asJSON {
 		return printJSON(stdout, stderr, "switchboard reroute", res)

@@ -72,8 +72,7 @@ the check. -against warns about what FILE would take away from OLD.yaml
 	if *against != "" {
 		old, err := rules.Load(*against)
 		if err != nil {
-			fmt.Fprintf(stderr, "switchboard rules check: the file to compare against does not load:\n%v\n", err)
-			return 1
+			return fs.Failf("the file to compare against does not load:\n%v", err)
 		}
 		for _, reason := range rules.GuardReload(old, r, nil) {
 			fmt.Fprintf(stderr, "%s: warning: compared with %s (the daemon refuses such a reload unless forced): %s\n", path, *against, reason)
@@ -215,8 +214,7 @@ at least -min-accuracy), 1 when not, 2 when a file does not load.`, stdout, stde
 		return fs.Usagef("give TEXT or -message, not both")
 	case *msgFile != "":
 		if err := readEnvelope(*msgFile, &env); err != nil {
-			fmt.Fprintln(stderr, "switchboard rules test:", err)
-			return 1
+			return fs.Failf("%v", err)
 		}
 	case len(pos) == 0:
 		return fs.Usagef("give the TEXT of a message, or -message FILE.json")
@@ -401,8 +399,7 @@ nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 	}
 	nc, js, err := bus.Dial(ctx, cfg, "rules-backtest")
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer nc.Close()
 	// With the operators' corrections, as the daemon's models have them.
@@ -410,8 +407,7 @@ nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 		next, err = withCorrections(ctx, js, cfg, *newPath, next)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	subjects := bus.NewSubjects(cfg.Streams)
 	rep, err := backtest.Run(ctx, js, live, next, backtest.Options{
@@ -420,8 +416,7 @@ nothing; reads the daemon's NATS like tail and dead.`, stdout, stderr)
 		Skipped: func(why string) { fmt.Fprintln(stderr, why) },
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules backtest:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	rep.LiveRules, rep.NewRules = *livePath, *newPath
 	if *asJSON {

@@ -43,18 +43,15 @@ lost and gained them, the worst first.`, stdout, stderr)
 	defer nc.Close()
 	store, err := corrections.Attach(ctx, js, correctionsConfig(cfg))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		fmt.Fprintln(stderr, "switchboard rules report: no corrections stream yet: start the daemon (switchboard run) first")
-		return 1
+		return fs.Failf("no corrections stream yet: start the daemon (switchboard run) first")
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	from := time.Now().Add(-since)
 	cs, err := store.List(ctx, from)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard rules report:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	rep := corrections.NewReport(cs, from)
 	if *asJSON {

@@ -11,8 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/bustest"
@@ -131,17 +135,12 @@ func tryStartDaemon(t *testing.T, cfg *config.Config, options ...func(*daemon)) 
 		return nil, nil, early
 	}
 	t.Cleanup(cancel)
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if err := testwait.Receive(t, 30*time.Second, "the daemon to stop", done); err != nil {
 			t.Errorf("daemon run: %v", err)
 		}
-	}
+	})
 	t.Cleanup(stop)
 	return d, stop, nil
 }
@@ -219,15 +218,23 @@ func httpGetToken(t *testing.T, addr, path, token string) (int, string) {
 	return resp.StatusCode, b.String()
 }
 
+// dialBus connects to the daemon's NATS as a client named name, like the
+// CLI does; the caller closes nc.
+func dialBus(ctx context.Context, t *testing.T, cfg *config.Config, name string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js, err := bus.Dial(ctx, cfg, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
 // teamItems reads every routed item in the team stream (via a fresh client).
 func teamItems(t *testing.T, cfg *config.Config, team string, want int) []message.Routed {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nc, js, err := bus.Dial(ctx, cfg, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := dialBus(ctx, t, cfg, "test")
 	defer nc.Close()
 	stream, err := js.Stream(ctx, cfg.Streams.Team.Name)
 	if err != nil {

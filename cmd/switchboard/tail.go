@@ -74,8 +74,7 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cons, err := js.OrderedConsumer(ctx, subjects.TeamStream, occ)
 	if err != nil {
-		fmt.Fprintf(stderr, "switchboard tail: reading stream %s: %v\n", subjects.TeamStream, err)
-		return 1
+		return fs.Failf("reading stream %s: %v", subjects.TeamStream, err)
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
@@ -86,8 +85,7 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if ctx.Err() != nil {
 				return 0
 			}
-			fmt.Fprintln(stderr, "switchboard tail:", err)
-			return 1
+			return fs.Failf("%v", err)
 		}
 		for m := range msgs.Messages() {
 			out.Write(m.Data())
@@ -98,8 +96,7 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		if err := msgs.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
-			fmt.Fprintln(stderr, "switchboard tail:", err)
-			return 1
+			return fs.Failf("%v", err)
 		}
 		out.Flush()
 		if ctx.Err() != nil {

@@ -37,27 +37,17 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	src, closeNATS, err := openTrace(ctx, *cfgPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard trace:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
 	defer closeNATS()
 	t, err := src.Trace(ctx, pos[0])
 	if errors.Is(err, decisions.ErrNotFound) {
-		fmt.Fprintf(stderr, "switchboard trace: no decision record for %s: the router has not decided it yet, it expired, or it is not an item id (find one with: switchboard messages search)\n", trace.Clean(pos[0]))
-		return 1
+		return fs.Failf("no decision record for %s: the router has not decided it yet, it expired, or it is not an item id (find one with: switchboard messages search)", trace.Clean(pos[0]))
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "switchboard trace:", err)
-		return 1
+		return fs.Failf("%v", err)
 	}
-	if *asJSON {
-		return printJSON(stdout, stderr, "switchboard trace", t)
-	}
-	if err := trace.WriteText(stdout, t); err != nil {
-		fmt.Fprintln(stderr, "switchboard trace:", err)
-		return 1
-	}
-	return 0
+	return printResult(stdout, stderr, "switchboard trace", *asJSON, t, func(w io.Writer) error { return trace.WriteText(w, t) })
 }
 
 // openTrace connects to the daemon's NATS and its decision records.

@@ -19,6 +19,24 @@ import (
 
 type imapLiteral struct{ *bytes.Reader }
 
+// emailSection is the connectors.email section of a test configuration:
+// one account, tuki, reading the test IMAP server at host:port without TLS
+// as username with password (as written in YAML), every poll.
+func emailSection(host, port, username, password, poll string) string {
+	return fmt.Sprintf(`  email:
+    enabled: true
+    own_addresses: ["@teams.yritys.fi"]
+    accounts:
+      - name: tuki
+        host: %s
+        port: %s
+        tls: none
+        username: %s
+        password: %s
+        poll_interval: %s
+`, host, port, username, password, poll)
+}
+
 // TestEndToEndEmailToTeamQueue runs the daemon against an in-process IMAP
 // server: a customer's reply is read and routed to the team queue with its
 // thread id and new text, an auto-reply is dropped, and the account shows in
@@ -62,18 +80,7 @@ func TestEndToEndEmailToTeamQueue(t *testing.T) {
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	t.Setenv("TEST_IMAP_PW", "imap-pw-123")
-	cfg := withConfig(t, path, fmt.Sprintf(`  email:
-    enabled: true
-    own_addresses: ["@teams.yritys.fi"]
-    accounts:
-      - name: tuki
-        host: %s
-        port: %s
-        tls: none
-        username: tuki@yritys.fi
-        password: ${TEST_IMAP_PW}
-        poll_interval: 1h
-`, host, port))
+	cfg := withConfig(t, path, emailSection(host, port, "tuki@yritys.fi", "${TEST_IMAP_PW}", "1h"))
 	d, _ := startDaemon(t, cfg)
 
 	got := teamItems(t, cfg, "triage", 1)
