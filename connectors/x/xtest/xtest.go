@@ -741,15 +741,9 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 	if !ok {
 		return
 	}
-	var all []Post
-	for _, p := range s.posts {
-		if !match(p) || since != "" && cmpID(p.ID, since) <= 0 || below != "" && cmpID(p.ID, below) >= 0 {
-			continue
-		}
-		all = append(all, p)
-	}
-	page, next := pageOf(all, n, func(p Post) string { return p.ID }, func(p Post) bool { return p.Filtered },
-		func(last string) string { return s.cursor(endpoint, last) })
+	page, next := pageOf(s.posts, n, func(p Post) bool {
+		return match(p) && (since == "" || cmpID(p.ID, since) > 0) && (below == "" || cmpID(p.ID, below) < 0)
+	}, func(last string) string { return s.cursor(endpoint, last) })
 	if len(page) == 0 {
 		writeEmptyPage(w, next)
 		return
@@ -807,10 +801,8 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 	if len(errs) > 0 {
 		resp["errors"] = errs
 	}
-	meta := map[string]any{"result_count": len(page), "newest_id": page[0].ID, "oldest_id": page[len(page)-1].ID}
-	if next != "" {
-		meta["next_token"] = next
-	}
+	meta := pageMeta(len(page), next)
+	meta["newest_id"], meta["oldest_id"] = page[0].ID, page[len(page)-1].ID
 	resp["meta"] = meta
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -841,11 +833,7 @@ func (s *Server) postJSON(p Post, fields []string) any {
 		m["conversation_id"] = conv
 	}
 	if has("created_at") {
-		at := p.CreatedAt
-		if at.IsZero() {
-			at = idTime(p.ID)
-		}
-		m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+		m["created_at"] = createdAt(p.CreatedAt, p.ID)
 	}
 	if has("lang") && p.Lang != "" {
 		m["lang"] = p.Lang
@@ -902,15 +890,9 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	types := splitList(q.Get("event_types"))
-	var all []DM
-	for _, d := range s.dms {
-		if len(types) > 0 && !slices.Contains(types, d.eventType()) || below != "" && cmpID(d.ID, below) >= 0 {
-			continue
-		}
-		all = append(all, d)
-	}
-	page, next := pageOf(all, n, func(d DM) string { return d.ID }, func(d DM) bool { return d.Filtered },
-		func(last string) string { return s.cursor(DMEvents, last) })
+	page, next := pageOf(s.dms, n, func(d DM) bool {
+		return (len(types) == 0 || slices.Contains(types, d.eventType())) && (below == "" || cmpID(d.ID, below) < 0)
+	}, func(last string) string { return s.cursor(DMEvents, last) })
 	if len(page) == 0 {
 		writeEmptyPage(w, next)
 		return
@@ -937,11 +919,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 			m["dm_conversation_id"] = d.ConversationID
 		}
 		if has("created_at") {
-			at := d.CreatedAt
-			if at.IsZero() {
-				at = idTime(d.ID)
-			}
-			m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+			m["created_at"] = createdAt(d.CreatedAt, d.ID)
 		}
 		if has("referenced_tweets") && d.RefTweetID != "" {
 			m["referenced_tweets"] = []any{map[string]string{"id": d.RefTweetID}}
@@ -956,11 +934,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	if len(users) > 0 {
 		resp["includes"] = map[string]any{"users": users}
 	}
-	meta := map[string]any{"result_count": len(page)}
-	if next != "" {
-		meta["next_token"] = next
-	}
-	resp["meta"] = meta
+	resp["meta"] = pageMeta(len(page), next)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -1009,23 +983,56 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// pageOf sorts all newest first and returns the first n, without the
-// filtered ones (X filters after paging, so a page can come back short or
-// empty), and the cursor to the rest ("" when there is none).
-func pageOf[T any](all []T, n int, id func(T) string, filtered func(T) bool, cursor func(lastID string) string) (page []T, next string) {
-	slices.SortFunc(all, func(a, b T) int { return cmpID(id(b), id(a)) })
+// pageItem is what the fake pages: a Post or a DM.
+type pageItem interface {
+	itemID() string
+	filtered() bool
+}
+
+func (p Post) itemID() string { return p.ID }
+func (p Post) filtered() bool { return p.Filtered }
+func (d DM) itemID() string   { return d.ID }
+func (d DM) filtered() bool   { return d.Filtered }
+
+// pageOf takes the items keep accepts, sorts them newest first and returns
+// the first n, without the filtered ones (X filters after paging, so a page
+// can come back short or empty), and the cursor to the rest ("" when there
+// is none).
+func pageOf[T pageItem](items map[string]T, n int, keep func(T) bool, cursor func(lastID string) string) (page []T, next string) {
+	var all []T
+	for _, it := range items {
+		if keep(it) {
+			all = append(all, it)
+		}
+	}
+	slices.SortFunc(all, func(a, b T) int { return cmpID(b.itemID(), a.itemID()) })
 	paged := all[:min(n, len(all))]
 	if len(all) > len(paged) {
-		next = cursor(id(paged[len(paged)-1]))
+		next = cursor(paged[len(paged)-1].itemID())
 	}
-	return slices.DeleteFunc(slices.Clone(paged), filtered), next
+	return slices.DeleteFunc(slices.Clone(paged), T.filtered), next
+}
+
+// pageMeta is the meta of a page of count items: result_count, and
+// next_token when there is more.
+func pageMeta(count int, next string) map[string]any {
+	meta := map[string]any{"result_count": count}
+	if next != "" {
+		meta["next_token"] = next
+	}
+	return meta
 }
 
 // writeEmptyPage answers a page with no data, as X does: only meta.
 func writeEmptyPage(w http.ResponseWriter, next string) {
-	meta := map[string]any{"result_count": 0}
-	if next != "" {
-		meta["next_token"] = next
+	writeJSON(w, http.StatusOK, map[string]any{"meta": pageMeta(0, next)})
+}
+
+// createdAt renders an item's created_at as X does: at, or else the time
+// in its Snowflake id, in UTC with milliseconds.
+func createdAt(at time.Time, id string) string {
+	if at.IsZero() {
+		at = idTime(id)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
+	return at.UTC().Format("2006-01-02T15:04:05.000Z")
 }
