@@ -602,15 +602,24 @@ func (s *Server) knownUser(w http.ResponseWriter, id string) bool {
 	return true
 }
 
+// timelineQuery begins a request for a user's timeline (endpoint Mentions
+// or UserTweets): it authenticates the app and checks the parameters
+// (pagination_token, tweetParams and the timeline's extra ones) and
+// max_results (5-100, default 10). On false it has answered.
+func (s *Server) timelineQuery(w http.ResponseWriter, r *http.Request, endpoint string, extra ...string) (q url.Values, n int, ok bool) {
+	if s.begin(w, r, endpoint, nil) || !s.appAuth(w, r) {
+		return nil, 0, false
+	}
+	q = r.URL.Query()
+	if !checkParams(w, q, slices.Concat([]string{"pagination_token"}, extra, tweetParams)...) {
+		return nil, 0, false
+	}
+	n, ok = maxResults(w, q, 5, 100, 10)
+	return q, n, ok
+}
+
 func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
-	if s.begin(w, r, Mentions, nil) || !s.appAuth(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	if !checkParams(w, q, append([]string{"pagination_token"}, tweetParams...)...) {
-		return
-	}
-	n, ok := maxResults(w, q, 5, 100, 10)
+	q, n, ok := s.timelineQuery(w, r, Mentions)
 	if !ok {
 		return
 	}
@@ -626,14 +635,7 @@ func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
 // serveUserTweets answers the posts a user wrote, newest first; exclude
 // leaves out retweets and/or replies before paging, as X does.
 func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
-	if s.begin(w, r, UserTweets, nil) || !s.appAuth(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	if !checkParams(w, q, append([]string{"pagination_token", "exclude"}, tweetParams...)...) {
-		return
-	}
-	n, ok := maxResults(w, q, 5, 100, 10)
+	q, n, ok := s.timelineQuery(w, r, UserTweets, "exclude")
 	if !ok {
 		return
 	}
