@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,31 @@ func (c *converted) post(i int, raw json.RawMessage) (Tweet, bool) {
 	return t, true
 }
 
+// posts yields the posts of page that decode, with their index in data,
+// after marking the page's newest_id and oldest_id seen. Malformed posts
+// are counted and described (see post) and not yielded.
+func (c *converted) posts(page *TweetPage) iter.Seq2[int, Tweet] {
+	return func(yield func(int, Tweet) bool) {
+		c.see(page.Meta.NewestID)
+		c.see(page.Meta.OldestID)
+		for i, raw := range page.Data {
+			if t, ok := c.post(i, raw); ok && !yield(i, t) {
+				return
+			}
+		}
+	}
+}
+
+// addEnvelope adds env, the envelope of item i (id), or, when err says
+// why the item has none, counts and describes the item as malformed.
+func (c *converted) addEnvelope(i int, id string, env *message.Envelope, err error) {
+	if err != nil {
+		c.malformed("data[%d] (id %s): %v", i, id, err)
+		return
+	}
+	c.envs = append(c.envs, env)
+}
+
 func (c *converted) see(id string) {
 	if !validID(id) {
 		return
@@ -139,14 +165,8 @@ func usersByID(inc Includes) map[string]User {
 // account's own posts and retweets as f says and malformed posts always.
 func (f filter) tweets(page *TweetPage) converted {
 	var out converted
-	out.see(page.Meta.NewestID)
-	out.see(page.Meta.OldestID)
 	users := usersByID(page.Includes)
-	for i, raw := range page.Data {
-		t, ok := out.post(i, raw)
-		if !ok {
-			continue
-		}
+	for i, t := range out.posts(page) {
 		switch {
 		case !f.includeOwn && f.userID != "" && t.AuthorID == f.userID:
 			out.skip("own")
@@ -156,11 +176,7 @@ func (f filter) tweets(page *TweetPage) converted {
 			continue
 		}
 		env, err := tweetEnvelope(t, users, f.userID)
-		if err != nil {
-			out.malformed("data[%d] (id %s): %v", i, t.ID, err)
-			continue
-		}
-		out.envs = append(out.envs, env)
+		out.addEnvelope(i, t.ID, env, err)
 	}
 	reverse(out.envs)
 	return out
@@ -210,11 +226,7 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 			}
 		}
 		env, err := dmEnvelope(ev, users, f.userID)
-		if err != nil {
-			out.malformed("data[%d] (id %s): %v", i, ev.ID, err)
-			continue
-		}
-		out.envs = append(out.envs, env)
+		out.addEnvelope(i, ev.ID, env, err)
 	}
 	reverse(out.envs)
 	reverse(out.responses)
@@ -241,17 +253,7 @@ func tweetEnvelope(t Tweet, users map[string]User, account string) (*message.Env
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("post has no text")
 	}
-	author := message.Author{ID: t.AuthorID}
-	if !validID(author.ID) {
-		author.ID = ""
-	}
-	u, ok := users[t.AuthorID]
-	if ok {
-		author.Name = u.Name
-		if validUsername(u.Username) {
-			author.Handle = u.Username
-		}
-	}
+	author := authorOf(t.AuthorID, users)
 	link := "https://x.com/i/web/status/" + t.ID
 	if author.Handle != "" {
 		link = "https://x.com/" + author.Handle + "/status/" + t.ID
@@ -319,16 +321,7 @@ func dmEnvelope(ev DMEvent, users map[string]User, account string) (*message.Env
 		}
 		text = "[attachment]"
 	}
-	author := message.Author{}
-	if validID(ev.SenderID) {
-		author.ID = ev.SenderID
-	}
-	if u, ok := users[ev.SenderID]; ok {
-		author.Name = u.Name
-		if validUsername(u.Username) {
-			author.Handle = u.Username
-		}
-	}
+	author := authorOf(ev.SenderID, users)
 	meta := map[string]string{"account_id": account}
 	env := &message.Envelope{
 		Version:   message.SchemaVersion,
@@ -356,6 +349,22 @@ func dmEnvelope(ev DMEvent, users map[string]User, account string) (*message.Env
 	}
 	env.Metadata = meta
 	return env, nil
+}
+
+// authorOf is the author of an item written by the user id: the id when
+// it is valid, and the name and handle when the page expanded the user.
+func authorOf(id string, users map[string]User) message.Author {
+	var a message.Author
+	if validID(id) {
+		a.ID = id
+	}
+	if u, ok := users[id]; ok {
+		a.Name = u.Name
+		if validUsername(u.Username) {
+			a.Handle = u.Username
+		}
+	}
+	return a
 }
 
 // twitterEpoch is the Snowflake epoch in Unix milliseconds.
