@@ -13,11 +13,31 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 )
 
+// deduped keeps what was published in publish order, each id once, as a
+// stream's duplicate window does.
+type deduped[T any] struct {
+	items []T
+	seen  map[string]bool
+}
+
+// add stores item under id unless id was stored before, and reports
+// whether it was.
+func (d *deduped[T]) add(id string, item T) (duplicate bool) {
+	if d.seen[id] {
+		return true
+	}
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[id] = true
+	d.items = append(d.items, item)
+	return false
+}
+
 // Publisher is an in-memory connectors.Publisher.
 type Publisher struct {
 	mu       sync.Mutex
-	envs     []*message.Envelope
-	seen     map[string]bool
+	envs     deduped[*message.Envelope]
 	attempts int
 	fail     error
 }
@@ -41,22 +61,14 @@ func (p *Publisher) PublishIngest(_ context.Context, env *message.Envelope) (boo
 	if err := env.Validate(); err != nil {
 		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
 	}
-	if p.seen == nil {
-		p.seen = map[string]bool{}
-	}
-	if p.seen[env.ID] {
-		return true, nil
-	}
-	p.seen[env.ID] = true
-	p.envs = append(p.envs, env)
-	return false, nil
+	return p.envs.add(env.ID, env), nil
 }
 
 // Envelopes returns the stored envelopes in publish order.
 func (p *Publisher) Envelopes() []*message.Envelope {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.envs)
+	return slices.Clone(p.envs.items)
 }
 
 // SourceIDs returns the stored envelopes' source ids in publish order.
@@ -112,9 +124,8 @@ func (s *Store) Save(_ context.Context, name string, checkpoint []byte) error {
 // Responses is an in-memory connectors.ResponsePublisher: responses are
 // validated and deduplicated by id, as the responses stream does.
 type Responses struct {
-	mu   sync.Mutex
-	rs   []*message.Response
-	seen map[string]bool
+	mu sync.Mutex
+	rs deduped[*message.Response]
 }
 
 // Publish stores r unless its id was stored before; an invalid response is
@@ -128,20 +139,12 @@ func (p *Responses) Publish(_ context.Context, r *message.Response) (bool, error
 	if err := r.Validate(); err != nil {
 		return false, fmt.Errorf("invalid response %s: %w", r.ID, err)
 	}
-	if p.seen == nil {
-		p.seen = map[string]bool{}
-	}
-	if p.seen[r.ID] {
-		return true, nil
-	}
-	p.seen[r.ID] = true
-	p.rs = append(p.rs, r)
-	return false, nil
+	return p.rs.add(r.ID, r), nil
 }
 
 // All returns the stored responses in publish order.
 func (p *Responses) All() []*message.Response {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.rs)
+	return slices.Clone(p.rs.items)
 }
