@@ -113,27 +113,26 @@ func (c *converted) see(id string) {
 	}
 }
 
-// decodeTweetPage decodes the body of a 200 answer of the mentions or
-// recent-search endpoint. A body that is not a JSON object of the expected
-// shape is a *DecodeError; malformed posts inside data are left for the
-// converter to skip one by one.
+// decodeTweetPage decodes the body of a 200 answer of the mentions,
+// user-tweets or recent-search endpoint (see decodePage).
 func decodeTweetPage(endpoint string, body []byte) (*TweetPage, error) {
-	if err := expectObject(body); err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
-	}
-	var p TweetPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
-	}
-	return &p, nil
+	return decodePage[TweetPage](endpoint, body)
 }
 
 // decodeDMPage decodes the body of a 200 answer of GET /2/dm_events.
 func decodeDMPage(endpoint string, body []byte) (*DMPage, error) {
+	return decodePage[DMPage](endpoint, body)
+}
+
+// decodePage decodes the body of a 200 answer of endpoint into a P. A
+// body that is not a JSON object of the expected shape is a *DecodeError;
+// malformed items inside data are left for the converter to skip one by
+// one.
+func decodePage[P any](endpoint string, body []byte) (*P, error) {
 	if err := expectObject(body); err != nil {
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
-	var p DMPage
+	var p P
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
