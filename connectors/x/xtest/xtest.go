@@ -602,40 +602,46 @@ func (s *Server) knownUser(w http.ResponseWriter, id string) bool {
 	return true
 }
 
-// timelineQuery begins a request for a user's timeline (endpoint Mentions
-// or UserTweets): it authenticates the app and checks the parameters
-// (pagination_token, tweetParams and the timeline's extra ones) and
-// max_results (5-100, default 10). On false it has answered.
-func (s *Server) timelineQuery(w http.ResponseWriter, r *http.Request, endpoint string, extra ...string) (q url.Values, n int, ok bool) {
+// timelineQuery begins a request for the timeline (endpoint Mentions or
+// UserTweets) of the user id in the path: it authenticates the app and
+// checks the parameters (pagination_token, tweetParams and the timeline's
+// extra ones) and max_results (5-100, default 10). On false it has
+// answered.
+func (s *Server) timelineQuery(w http.ResponseWriter, r *http.Request, endpoint string, extra ...string) (q url.Values, id string, n int, ok bool) {
 	if s.begin(w, r, endpoint, nil) || !s.appAuth(w, r) {
-		return nil, 0, false
+		return nil, "", 0, false
 	}
 	q = r.URL.Query()
 	if !checkParams(w, q, slices.Concat([]string{"pagination_token"}, extra, tweetParams)...) {
-		return nil, 0, false
+		return nil, "", 0, false
 	}
 	n, ok = maxResults(w, q, 5, 100, 10)
-	return q, n, ok
+	return q, r.PathValue("id"), n, ok
 }
 
-func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
-	q, n, ok := s.timelineQuery(w, r, Mentions)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
+// serveTimeline answers the timeline of user id: a page of n of the posts
+// that match, or X's not-found answer for a user it does not know.
+func (s *Server) serveTimeline(w http.ResponseWriter, q url.Values, endpoint, id string, n int, match func(Post) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.knownUser(w, id) {
 		return
 	}
-	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
+	s.servePosts(w, q, endpoint, "pagination_token", n, match)
+}
+
+func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
+	q, id, n, ok := s.timelineQuery(w, r, Mentions)
+	if !ok {
+		return
+	}
+	s.serveTimeline(w, q, Mentions, id, n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
 }
 
 // serveUserTweets answers the posts a user wrote, newest first; exclude
 // leaves out retweets and/or replies before paging, as X does.
 func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
-	q, n, ok := s.timelineQuery(w, r, UserTweets, "exclude")
+	q, id, n, ok := s.timelineQuery(w, r, UserTweets, "exclude")
 	if !ok {
 		return
 	}
@@ -647,16 +653,10 @@ func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id := r.PathValue("id")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.knownUser(w, id) {
-		return
-	}
 	has := func(p Post, typ string) bool {
 		return slices.ContainsFunc(p.Refs, func(r Ref) bool { return r.Type == typ })
 	}
-	s.servePosts(w, q, UserTweets, "pagination_token", n, func(p Post) bool {
+	s.serveTimeline(w, q, UserTweets, id, n, func(p Post) bool {
 		return p.AuthorID == id &&
 			!(slices.Contains(exclude, "retweets") && has(p, "retweeted")) &&
 			!(slices.Contains(exclude, "replies") && has(p, "replied_to"))
