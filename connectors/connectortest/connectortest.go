@@ -15,23 +15,27 @@ import (
 
 // deduped keeps what was published in publish order, each id once, as a
 // stream's duplicate window does.
-type deduped[T any] struct {
+type deduped[T interface{ Validate() error }] struct {
 	items []T
 	seen  map[string]bool
 }
 
 // add stores item under id unless id was stored before, and reports
-// whether it was.
-func (d *deduped[T]) add(id string, item T) (duplicate bool) {
+// whether it was. An invalid item is an error; what names its kind in it
+// ("envelope", "response").
+func (d *deduped[T]) add(what, id string, item T) (duplicate bool, err error) {
+	if err := item.Validate(); err != nil {
+		return false, fmt.Errorf("invalid %s %s: %w", what, id, err)
+	}
 	if d.seen[id] {
-		return true
+		return true, nil
 	}
 	if d.seen == nil {
 		d.seen = map[string]bool{}
 	}
 	d.seen[id] = true
 	d.items = append(d.items, item)
-	return false
+	return false, nil
 }
 
 // Publisher is an in-memory connectors.Publisher.
@@ -58,10 +62,7 @@ func (p *Publisher) PublishIngest(_ context.Context, env *message.Envelope) (boo
 	if p.fail != nil {
 		return false, p.fail
 	}
-	if err := env.Validate(); err != nil {
-		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
-	}
-	return p.envs.add(env.ID, env), nil
+	return p.envs.add("envelope", env.ID, env)
 }
 
 // Envelopes returns the stored envelopes in publish order.
@@ -136,10 +137,7 @@ func (p *Responses) Publish(_ context.Context, r *message.Response) (bool, error
 	if r.Version == 0 {
 		r.Version = message.SchemaVersion
 	}
-	if err := r.Validate(); err != nil {
-		return false, fmt.Errorf("invalid response %s: %w", r.ID, err)
-	}
-	return p.rs.add(r.ID, r), nil
+	return p.rs.add("response", r.ID, r)
 }
 
 // All returns the stored responses in publish order.
