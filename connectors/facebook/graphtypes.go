@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // graphTimeLayout is how the Graph API writes times: "2026-11-20T10:15:30+0000".
@@ -244,13 +246,11 @@ func rawID(raw json.RawMessage) string {
 	return truncate(string(v.ID), 60)
 }
 
-// truncate shortens s to at most n bytes on a rune boundary.
+// truncate shortens s to at most n bytes on a rune boundary, marking the
+// cut with "…".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return message.Cut(s, n) + "…"
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/internal/message"
 )
@@ -467,15 +466,13 @@ func rawID(raw json.RawMessage) string {
 	return clip(string(v.ID), 40)
 }
 
-// clip shortens s to at most n bytes (on a rune boundary) for messages.
+// clip shortens s to at most n bytes (on a rune boundary) for messages,
+// marking the cut with "…".
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return message.Cut(s, n) + "…"
 }
 
 func reverse[T any](s []T) {
