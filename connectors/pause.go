@@ -63,14 +63,7 @@ func (st *status) pause(why string, err error, now time.Time, next *time.Time) {
 }
 
 // resume ends a pause after a publish was stored.
-func (st *status) resume() {
-	st.mu.Lock()
-	paused := st.s.State == StatePaused
-	st.mu.Unlock()
-	if paused {
-		st.setState(StateRunning)
-	}
-}
+func (st *status) resume() { st.leave(StatePaused) }
 
 // refused tells the observer about a refused publish.
 func (st *status) refused(channel, why string) {

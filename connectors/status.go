@@ -92,11 +92,15 @@ func (st *status) attempted(now time.Time) {
 
 // recovered ends the unauthorized state once something worked: the
 // credentials were accepted.
-func (st *status) recovered() {
+func (st *status) recovered() { st.leave(StateUnauthorized) }
+
+// leave sets the state to running when it is from: something worked that
+// from (paused, unauthorized) said would not.
+func (st *status) leave(from State) {
 	st.mu.Lock()
-	unauthorized := st.s.State == StateUnauthorized
+	in := st.s.State == from
 	st.mu.Unlock()
-	if unauthorized {
+	if in {
 		st.setState(StateRunning)
 	}
 }

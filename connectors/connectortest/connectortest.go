@@ -13,11 +13,35 @@ import (
 	"github.com/switchboard/switchboard/internal/message"
 )
 
+// deduped keeps what was published in publish order, each id once, as a
+// stream's duplicate window does.
+type deduped[T interface{ Validate() error }] struct {
+	items []T
+	seen  map[string]bool
+}
+
+// add stores item under id unless id was stored before, and reports
+// whether it was. An invalid item is an error; what names its kind in it
+// ("envelope", "response").
+func (d *deduped[T]) add(what, id string, item T) (duplicate bool, err error) {
+	if err := item.Validate(); err != nil {
+		return false, fmt.Errorf("invalid %s %s: %w", what, id, err)
+	}
+	if d.seen[id] {
+		return true, nil
+	}
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[id] = true
+	d.items = append(d.items, item)
+	return false, nil
+}
+
 // Publisher is an in-memory connectors.Publisher.
 type Publisher struct {
 	mu       sync.Mutex
-	envs     []*message.Envelope
-	seen     map[string]bool
+	envs     deduped[*message.Envelope]
 	attempts int
 	fail     error
 }
@@ -38,25 +62,14 @@ func (p *Publisher) PublishIngest(_ context.Context, env *message.Envelope) (boo
 	if p.fail != nil {
 		return false, p.fail
 	}
-	if err := env.Validate(); err != nil {
-		return false, fmt.Errorf("invalid envelope %s: %w", env.ID, err)
-	}
-	if p.seen == nil {
-		p.seen = map[string]bool{}
-	}
-	if p.seen[env.ID] {
-		return true, nil
-	}
-	p.seen[env.ID] = true
-	p.envs = append(p.envs, env)
-	return false, nil
+	return p.envs.add("envelope", env.ID, env)
 }
 
 // Envelopes returns the stored envelopes in publish order.
 func (p *Publisher) Envelopes() []*message.Envelope {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.envs)
+	return slices.Clone(p.envs.items)
 }
 
 // SourceIDs returns the stored envelopes' source ids in publish order.
@@ -112,9 +125,8 @@ func (s *Store) Save(_ context.Context, name string, checkpoint []byte) error {
 // Responses is an in-memory connectors.ResponsePublisher: responses are
 // validated and deduplicated by id, as the responses stream does.
 type Responses struct {
-	mu   sync.Mutex
-	rs   []*message.Response
-	seen map[string]bool
+	mu sync.Mutex
+	rs deduped[*message.Response]
 }
 
 // Publish stores r unless its id was stored before; an invalid response is
@@ -125,23 +137,12 @@ func (p *Responses) Publish(_ context.Context, r *message.Response) (bool, error
 	if r.Version == 0 {
 		r.Version = message.SchemaVersion
 	}
-	if err := r.Validate(); err != nil {
-		return false, fmt.Errorf("invalid response %s: %w", r.ID, err)
-	}
-	if p.seen == nil {
-		p.seen = map[string]bool{}
-	}
-	if p.seen[r.ID] {
-		return true, nil
-	}
-	p.seen[r.ID] = true
-	p.rs = append(p.rs, r)
-	return false, nil
+	return p.rs.add("response", r.ID, r)
 }
 
 // All returns the stored responses in publish order.
 func (p *Responses) All() []*message.Response {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.rs)
+	return slices.Clone(p.rs.items)
 }

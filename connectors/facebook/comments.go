@@ -77,12 +77,7 @@ func (p *Page) postComments(ctx context.Context, h *connectors.Handle, g *graphC
 	var prev time.Time // the previous comment's time, across pages
 	for {
 		reachedOld := false
-		for _, raw := range e.Data {
-			c, err := decodeComment(raw)
-			if err != nil {
-				p.malformed(h, what, err)
-				continue
-			}
+		for c := range readable(p, h, what, e.Data, decodeComment) {
 			t := c.CreatedTime.Time
 			if ordered && !prev.IsZero() && t.After(prev) {
 				ordered, full = false, true // not newest first after all

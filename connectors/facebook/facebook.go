@@ -35,8 +35,10 @@ package facebook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 	"time"
@@ -281,6 +283,23 @@ func (p *Page) malformed(h *connectors.Handle, what string, err error) {
 	p.opts.Metrics.malformedItem(p.cfg.ID)
 	p.log.Warn("facebook item skipped: unreadable", zap.String("in", what), zap.Error(err))
 	h.Failed(fmt.Errorf("page %s, %s: %w", p.cfg.ID, what, err))
+}
+
+// readable yields the items of data that decode, reporting each one that
+// does not as an unreadable item in what (see malformed).
+func readable[T any](p *Page, h *connectors.Handle, what string, data []json.RawMessage, decode func(json.RawMessage) (T, error)) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, raw := range data {
+			v, err := decode(raw)
+			if err != nil {
+				p.malformed(h, what, err)
+				continue
+			}
+			if !yield(v) {
+				return
+			}
+		}
+	}
 }
 
 // own reports whether a profile is the page itself.

@@ -76,12 +76,7 @@ func (p *Page) pollFeed(ctx context.Context, h *connectors.Handle, g *graphClien
 // nothing about the pages after it.
 func (p *Page) feedPage(ctx context.Context, h *connectors.Handle, g *graphClient, st *kindState, sc commentScan, from int64, e *edge, watched map[string]bool) (b batch, current bool, err error) {
 	decoded := 0
-	for _, raw := range e.Data {
-		post, err := decodePost(raw)
-		if err != nil {
-			p.malformed(h, "feed", err)
-			continue
-		}
+	for post := range readable(p, h, "feed", e.Data, decodePost) {
 		decoded++
 		created := post.CreatedTime.Unix()
 		if created < from {

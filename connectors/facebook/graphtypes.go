@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // graphTimeLayout is how the Graph API writes times: "2026-11-20T10:15:30+0000".
@@ -182,65 +184,44 @@ func parseEdge(body []byte) (*edge, error) {
 
 // decodePost decodes and checks one feed item.
 func decodePost(raw json.RawMessage) (postNode, error) {
-	var p postNode
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return p, fmt.Errorf("malformed post %s: %v", rawID(raw), err)
-	}
-	if err := checkID(p.ID); err != nil {
-		return p, fmt.Errorf("malformed post: %v", err)
-	}
-	if p.CreatedTime.IsZero() {
-		return p, fmt.Errorf("malformed post %s: no created_time", p.ID)
-	}
-	if p.UpdatedTime.Before(p.CreatedTime.Time) {
+	p, err := decodeNode(raw, "post", "created_time", func(p postNode) (string, time.Time) { return p.ID, p.CreatedTime.Time })
+	if err == nil && p.UpdatedTime.Before(p.CreatedTime.Time) {
 		p.UpdatedTime = p.CreatedTime
 	}
-	return p, nil
+	return p, err
 }
 
 // decodeComment decodes and checks one comment.
 func decodeComment(raw json.RawMessage) (commentNode, error) {
-	var c commentNode
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("malformed comment %s: %v", rawID(raw), err)
-	}
-	if err := checkID(c.ID); err != nil {
-		return c, fmt.Errorf("malformed comment: %v", err)
-	}
-	if c.CreatedTime.IsZero() {
-		return c, fmt.Errorf("malformed comment %s: no created_time", c.ID)
-	}
-	return c, nil
+	return decodeNode(raw, "comment", "created_time", func(c commentNode) (string, time.Time) { return c.ID, c.CreatedTime.Time })
 }
 
 // decodeConversation decodes and checks one conversation.
 func decodeConversation(raw json.RawMessage) (conversationNode, error) {
-	var c conversationNode
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("malformed conversation %s: %v", rawID(raw), err)
-	}
-	if err := checkID(c.ID); err != nil {
-		return c, fmt.Errorf("malformed conversation: %v", err)
-	}
-	if c.UpdatedTime.IsZero() {
-		return c, fmt.Errorf("malformed conversation %s: no updated_time", c.ID)
-	}
-	return c, nil
+	return decodeNode(raw, "conversation", "updated_time", func(c conversationNode) (string, time.Time) { return c.ID, c.UpdatedTime.Time })
 }
 
 // decodeMessage decodes and checks one Messenger message.
 func decodeMessage(raw json.RawMessage) (messageNode, error) {
-	var m messageNode
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, fmt.Errorf("malformed message %s: %v", rawID(raw), err)
+	return decodeNode(raw, "message", "created_time", func(m messageNode) (string, time.Time) { return m.ID, m.CreatedTime.Time })
+}
+
+// decodeNode decodes one Graph object of a kind ("post", "comment", ...)
+// and checks it: a valid id, and a time in its field timeField. stamp
+// returns the object's id and that time.
+func decodeNode[T any](raw json.RawMessage, kind, timeField string, stamp func(T) (id string, at time.Time)) (T, error) {
+	var n T
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return n, fmt.Errorf("malformed %s %s: %v", kind, rawID(raw), err)
 	}
-	if err := checkID(m.ID); err != nil {
-		return m, fmt.Errorf("malformed message: %v", err)
+	id, at := stamp(n)
+	if err := checkID(id); err != nil {
+		return n, fmt.Errorf("malformed %s: %v", kind, err)
 	}
-	if m.CreatedTime.IsZero() {
-		return m, fmt.Errorf("malformed message %s: no created_time", m.ID)
+	if at.IsZero() {
+		return n, fmt.Errorf("malformed %s %s: no %s", kind, id, timeField)
 	}
-	return m, nil
+	return n, nil
 }
 
 // checkID accepts Graph object ids: printable, no spaces, bounded.
@@ -265,13 +246,11 @@ func rawID(raw json.RawMessage) string {
 	return truncate(string(v.ID), 60)
 }
 
-// truncate shortens s to at most n bytes on a rune boundary.
+// truncate shortens s to at most n bytes on a rune boundary, marking the
+// cut with "…".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return message.Cut(s, n) + "…"
 }

@@ -39,12 +39,7 @@ func (p *Page) pollMessages(ctx context.Context, h *connectors.Handle, g *graphC
 	start := p.passStart(g)
 	err = p.publishPages(ctx, h, g, cp, st, "messages", what, e, func(e *edge) (b batch, more bool, err error) {
 		reachedOld := false
-		for _, raw := range e.Data {
-			conv, err := decodeConversation(raw)
-			if err != nil {
-				p.malformed(h, "conversations", err)
-				continue
-			}
+		for conv := range readable(p, h, "conversations", e.Data, decodeConversation) {
 			if conv.UpdatedTime.Unix() < since {
 				reachedOld = true
 				continue
@@ -73,12 +68,7 @@ func (p *Page) messages(ctx context.Context, h *connectors.Handle, g *graphClien
 	var pg pager
 	for e := conv.Messages; e != nil; {
 		reachedOld := false
-		for _, raw := range e.Data {
-			m, err := decodeMessage(raw)
-			if err != nil {
-				p.malformed(h, what, err)
-				continue
-			}
+		for m := range readable(p, h, what, e.Data, decodeMessage) {
 			if m.CreatedTime.Unix() < st.since() {
 				reachedOld = true
 				continue

@@ -2,6 +2,7 @@ package facebook
 
 import (
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/message"
 )
@@ -25,22 +26,9 @@ func postEnvelope(pageID string, p postNode) *message.Envelope {
 	if p.Attachments != nil && len(p.Attachments.Data) > 0 {
 		text = withAttachment(meta, text, p.Attachments.Data[0])
 	}
-	if text == "" {
-		text = placeholder("")
-	}
-	return &message.Envelope{
-		Version:   message.SchemaVersion,
-		ID:        message.MakeID(Channel, p.ID),
-		Channel:   Channel,
-		Kind:      message.KindPost,
-		SourceID:  p.ID,
-		ThreadID:  p.ID,
-		URL:       p.PermalinkURL,
-		Author:    author(p.From),
-		Text:      text,
-		CreatedAt: p.CreatedTime.Time,
-		Metadata:  meta,
-	}
+	env := envelope(message.KindPost, p.ID, p.From, text, p.CreatedTime.Time, meta)
+	env.ThreadID, env.URL = p.ID, p.PermalinkURL
+	return env
 }
 
 // commentEnvelope normalizes a comment or reply on post postID. A comment
@@ -58,23 +46,9 @@ func commentEnvelope(pageID, postID string, c commentNode) *message.Envelope {
 	if c.Attachment != nil {
 		text = withAttachment(meta, text, *c.Attachment)
 	}
-	if text == "" {
-		text = placeholder("")
-	}
-	return &message.Envelope{
-		Version:   message.SchemaVersion,
-		ID:        message.MakeID(Channel, c.ID),
-		Channel:   Channel,
-		Kind:      kind,
-		SourceID:  c.ID,
-		ThreadID:  postID,
-		ParentID:  parent,
-		URL:       c.PermalinkURL,
-		Author:    author(c.From),
-		Text:      text,
-		CreatedAt: c.CreatedTime.Time,
-		Metadata:  meta,
-	}
+	env := envelope(kind, c.ID, c.From, text, c.CreatedTime.Time, meta)
+	env.ThreadID, env.ParentID, env.URL = postID, parent, c.PermalinkURL
+	return env
 }
 
 // messageEnvelope normalizes a Messenger message of conversation conv.
@@ -95,24 +69,31 @@ func messageEnvelope(pageID string, conv conversationNode, m messageNode) *messa
 		meta["sticker_url"] = m.Sticker
 		text = placeholder("sticker")
 	}
-	if text == "" {
-		text = placeholder("")
-	}
 	link := conv.Link
 	if strings.HasPrefix(link, "/") {
 		link = facebookWeb + link
 	}
+	env := envelope(message.KindMessage, m.ID, m.From, text, m.CreatedTime.Time, meta)
+	env.ThreadID, env.URL = conv.ID, link
+	return env
+}
+
+// envelope is the envelope of the facebook item id of kind, written by
+// from at created, with its text (the no-text placeholder when empty) and
+// meta; the caller adds the thread, parent and URL.
+func envelope(kind message.Kind, id string, from *profile, text string, created time.Time, meta map[string]string) *message.Envelope {
+	if text == "" {
+		text = placeholder("")
+	}
 	return &message.Envelope{
 		Version:   message.SchemaVersion,
-		ID:        message.MakeID(Channel, m.ID),
+		ID:        message.MakeID(Channel, id),
 		Channel:   Channel,
-		Kind:      message.KindMessage,
-		SourceID:  m.ID,
-		ThreadID:  conv.ID,
-		URL:       link,
-		Author:    author(m.From),
+		Kind:      kind,
+		SourceID:  id,
+		Author:    author(from),
 		Text:      text,
-		CreatedAt: m.CreatedTime.Time,
+		CreatedAt: created,
 		Metadata:  meta,
 	}
 }

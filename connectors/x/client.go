@@ -122,15 +122,7 @@ type PageQuery struct {
 
 // Mentions returns one page of posts mentioning userID, newest first.
 func (c *Client) Mentions(ctx context.Context, userID string, q PageQuery) (*TweetPage, error) {
-	v := tweetValues(q)
-	if q.Token != "" {
-		v.Set("pagination_token", q.Token)
-	}
-	data, err := c.get(ctx, EndpointMentions, "/2/users/"+url.PathEscape(userID)+"/mentions", v, c.App)
-	if err != nil {
-		return nil, err
-	}
-	return decodeTweetPage(EndpointMentions, data)
+	return c.tweetPage(ctx, EndpointMentions, "/2/users/"+url.PathEscape(userID)+"/mentions", tweetValues(q, "pagination_token"))
 }
 
 // UserTweets returns one page of the posts userID wrote, newest first,
@@ -138,36 +130,35 @@ func (c *Client) Mentions(ctx context.Context, userID string, q PageQuery) (*Twe
 // not read).
 // It asks only for the fields that link a reply to the post it answers.
 func (c *Client) UserTweets(ctx context.Context, userID string, q PageQuery) (*TweetPage, error) {
-	v := tweetValues(q)
+	v := tweetValues(q, "pagination_token")
 	v.Set("tweet.fields", replyFields)
 	v.Set("expansions", replyExpansions)
 	v.Set("exclude", "retweets")
-	if q.Token != "" {
-		v.Set("pagination_token", q.Token)
-	}
-	data, err := c.get(ctx, EndpointUserTweets, "/2/users/"+url.PathEscape(userID)+"/tweets", v, c.App)
-	if err != nil {
-		return nil, err
-	}
-	return decodeTweetPage(EndpointUserTweets, data)
+	return c.tweetPage(ctx, EndpointUserTweets, "/2/users/"+url.PathEscape(userID)+"/tweets", v)
 }
 
 // SearchRecent returns one page of posts of the last 7 days matching query,
 // newest first.
 func (c *Client) SearchRecent(ctx context.Context, query string, q PageQuery) (*TweetPage, error) {
-	v := tweetValues(q)
+	v := tweetValues(q, "next_token")
 	v.Set("query", query)
-	if q.Token != "" {
-		v.Set("next_token", q.Token)
-	}
-	data, err := c.get(ctx, EndpointSearch, "/2/tweets/search/recent", v, c.App)
+	return c.tweetPage(ctx, EndpointSearch, "/2/tweets/search/recent", v)
+}
+
+// tweetPage gets one page of posts from endpoint (at path, with the
+// query v) with the app's bearer token.
+func (c *Client) tweetPage(ctx context.Context, endpoint, path string, v url.Values) (*TweetPage, error) {
+	data, err := c.get(ctx, endpoint, path, v, c.App)
 	if err != nil {
 		return nil, err
 	}
-	return decodeTweetPage(EndpointSearch, data)
+	return decodeTweetPage(endpoint, data)
 }
 
-func tweetValues(q PageQuery) url.Values {
+// tweetValues is the query of a page of posts: the fields and expansions
+// the connector reads and q's bounds, with q's token in tokenParam (the
+// endpoint's name for it: pagination_token or next_token).
+func tweetValues(q PageQuery, tokenParam string) url.Values {
 	v := url.Values{}
 	v.Set("tweet.fields", tweetFields)
 	v.Set("expansions", tweetExpansions)
@@ -180,6 +171,9 @@ func tweetValues(q PageQuery) url.Values {
 	}
 	if q.UntilID != "" {
 		v.Set("until_id", q.UntilID)
+	}
+	if q.Token != "" {
+		v.Set(tokenParam, q.Token)
 	}
 	return v
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/internal/message"
 )
@@ -75,6 +75,31 @@ func (c *converted) post(i int, raw json.RawMessage) (Tweet, bool) {
 	return t, true
 }
 
+// posts yields the posts of page that decode, with their index in data,
+// after marking the page's newest_id and oldest_id seen. Malformed posts
+// are counted and described (see post) and not yielded.
+func (c *converted) posts(page *TweetPage) iter.Seq2[int, Tweet] {
+	return func(yield func(int, Tweet) bool) {
+		c.see(page.Meta.NewestID)
+		c.see(page.Meta.OldestID)
+		for i, raw := range page.Data {
+			if t, ok := c.post(i, raw); ok && !yield(i, t) {
+				return
+			}
+		}
+	}
+}
+
+// addEnvelope adds env, the envelope of item i (id), or, when err says
+// why the item has none, counts and describes the item as malformed.
+func (c *converted) addEnvelope(i int, id string, env *message.Envelope, err error) {
+	if err != nil {
+		c.malformed("data[%d] (id %s): %v", i, id, err)
+		return
+	}
+	c.envs = append(c.envs, env)
+}
+
 func (c *converted) see(id string) {
 	if !validID(id) {
 		return
@@ -87,27 +112,26 @@ func (c *converted) see(id string) {
 	}
 }
 
-// decodeTweetPage decodes the body of a 200 answer of the mentions or
-// recent-search endpoint. A body that is not a JSON object of the expected
-// shape is a *DecodeError; malformed posts inside data are left for the
-// converter to skip one by one.
+// decodeTweetPage decodes the body of a 200 answer of the mentions,
+// user-tweets or recent-search endpoint (see decodePage).
 func decodeTweetPage(endpoint string, body []byte) (*TweetPage, error) {
-	if err := expectObject(body); err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
-	}
-	var p TweetPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
-	}
-	return &p, nil
+	return decodePage[TweetPage](endpoint, body)
 }
 
 // decodeDMPage decodes the body of a 200 answer of GET /2/dm_events.
 func decodeDMPage(endpoint string, body []byte) (*DMPage, error) {
+	return decodePage[DMPage](endpoint, body)
+}
+
+// decodePage decodes the body of a 200 answer of endpoint into a P. A
+// body that is not a JSON object of the expected shape is a *DecodeError;
+// malformed items inside data are left for the converter to skip one by
+// one.
+func decodePage[P any](endpoint string, body []byte) (*P, error) {
 	if err := expectObject(body); err != nil {
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
-	var p DMPage
+	var p P
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
@@ -139,14 +163,8 @@ func usersByID(inc Includes) map[string]User {
 // account's own posts and retweets as f says and malformed posts always.
 func (f filter) tweets(page *TweetPage) converted {
 	var out converted
-	out.see(page.Meta.NewestID)
-	out.see(page.Meta.OldestID)
 	users := usersByID(page.Includes)
-	for i, raw := range page.Data {
-		t, ok := out.post(i, raw)
-		if !ok {
-			continue
-		}
+	for i, t := range out.posts(page) {
 		switch {
 		case !f.includeOwn && f.userID != "" && t.AuthorID == f.userID:
 			out.skip("own")
@@ -156,11 +174,7 @@ func (f filter) tweets(page *TweetPage) converted {
 			continue
 		}
 		env, err := tweetEnvelope(t, users, f.userID)
-		if err != nil {
-			out.malformed("data[%d] (id %s): %v", i, t.ID, err)
-			continue
-		}
-		out.envs = append(out.envs, env)
+		out.addEnvelope(i, t.ID, env, err)
 	}
 	reverse(out.envs)
 	return out
@@ -210,11 +224,7 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 			}
 		}
 		env, err := dmEnvelope(ev, users, f.userID)
-		if err != nil {
-			out.malformed("data[%d] (id %s): %v", i, ev.ID, err)
-			continue
-		}
-		out.envs = append(out.envs, env)
+		out.addEnvelope(i, ev.ID, env, err)
 	}
 	reverse(out.envs)
 	reverse(out.responses)
@@ -241,17 +251,7 @@ func tweetEnvelope(t Tweet, users map[string]User, account string) (*message.Env
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("post has no text")
 	}
-	author := message.Author{ID: t.AuthorID}
-	if !validID(author.ID) {
-		author.ID = ""
-	}
-	u, ok := users[t.AuthorID]
-	if ok {
-		author.Name = u.Name
-		if validUsername(u.Username) {
-			author.Handle = u.Username
-		}
-	}
+	author := authorOf(t.AuthorID, users)
 	link := "https://x.com/i/web/status/" + t.ID
 	if author.Handle != "" {
 		link = "https://x.com/" + author.Handle + "/status/" + t.ID
@@ -319,16 +319,7 @@ func dmEnvelope(ev DMEvent, users map[string]User, account string) (*message.Env
 		}
 		text = "[attachment]"
 	}
-	author := message.Author{}
-	if validID(ev.SenderID) {
-		author.ID = ev.SenderID
-	}
-	if u, ok := users[ev.SenderID]; ok {
-		author.Name = u.Name
-		if validUsername(u.Username) {
-			author.Handle = u.Username
-		}
-	}
+	author := authorOf(ev.SenderID, users)
 	meta := map[string]string{"account_id": account}
 	env := &message.Envelope{
 		Version:   message.SchemaVersion,
@@ -356,6 +347,22 @@ func dmEnvelope(ev DMEvent, users map[string]User, account string) (*message.Env
 	}
 	env.Metadata = meta
 	return env, nil
+}
+
+// authorOf is the author of an item written by the user id: the id when
+// it is valid, and the name and handle when the page expanded the user.
+func authorOf(id string, users map[string]User) message.Author {
+	var a message.Author
+	if validID(id) {
+		a.ID = id
+	}
+	if u, ok := users[id]; ok {
+		a.Name = u.Name
+		if validUsername(u.Username) {
+			a.Handle = u.Username
+		}
+	}
+	return a
 }
 
 // twitterEpoch is the Snowflake epoch in Unix milliseconds.
@@ -459,15 +466,13 @@ func rawID(raw json.RawMessage) string {
 	return clip(string(v.ID), 40)
 }
 
-// clip shortens s to at most n bytes (on a rune boundary) for messages.
+// clip shortens s to at most n bytes (on a rune boundary) for messages,
+// marking the cut with "…".
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return message.Cut(s, n) + "…"
 }
 
 func reverse[T any](s []T) {

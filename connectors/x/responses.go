@@ -25,14 +25,8 @@ const (
 // an earlier version and malformed posts are skipped and counted.
 func (f filter) replies(page *TweetPage) converted {
 	var out converted
-	out.see(page.Meta.NewestID)
-	out.see(page.Meta.OldestID)
 	users := usersByID(page.Includes)
-	for i, raw := range page.Data {
-		t, ok := out.post(i, raw)
-		if !ok {
-			continue
-		}
+	for i, t := range out.posts(page) {
 		parent := repliedTo(t)
 		switch {
 		case t.AuthorID != "" && t.AuthorID != f.userID:

@@ -62,23 +62,24 @@ func (in *Includes) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*in = Includes{}
-	for _, r := range raw.Users {
-		var u User
-		if json.Unmarshal(r, &u) != nil {
-			in.Malformed++
-			continue
-		}
-		in.Users = append(in.Users, u)
-	}
-	for _, r := range raw.Tweets {
-		var t Tweet
-		if json.Unmarshal(r, &t) != nil {
-			in.Malformed++
-			continue
-		}
-		in.Tweets = append(in.Tweets, t)
-	}
+	in.Users = decodeEach[User](raw.Users, &in.Malformed)
+	in.Tweets = decodeEach[Tweet](raw.Tweets, &in.Malformed)
 	return nil
+}
+
+// decodeEach decodes each of raws into a T, leaving out (and adding to
+// *malformed) the ones that do not decode.
+func decodeEach[T any](raws []json.RawMessage, malformed *int) []T {
+	var out []T
+	for _, r := range raws {
+		var v T
+		if json.Unmarshal(r, &v) != nil {
+			*malformed++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // Meta is the meta object of a list response. DM responses carry only

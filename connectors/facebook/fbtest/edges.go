@@ -50,6 +50,25 @@ func cloneValues(q url.Values) url.Values {
 	return c
 }
 
+// listPage answers one page of an edge: the items of all from offset on,
+// at most limit, each as render makes it (nil leaves it out: the Graph API
+// filters after paging), and the paging, with next's URL of the page after
+// it (from end on) when there is more.
+func listPage[T any](all []T, offset, limit int, render func(T) map[string]any, next func(end int) string) map[string]any {
+	data := []map[string]any{}
+	end := min(offset+limit, len(all))
+	for _, v := range all[min(offset, len(all)):end] {
+		if item := render(v); item != nil {
+			data = append(data, item)
+		}
+	}
+	nextURL := ""
+	if end < len(all) {
+		nextURL = next(end)
+	}
+	return map[string]any{"data": data, "paging": paging(nextURL, offset, end)}
+}
+
 func paging(next string, before, after int) map[string]any {
 	p := map[string]any{"cursors": map[string]string{"before": encodeCursor(before), "after": encodeCursor(after)}}
 	if next != "" {
@@ -163,11 +182,9 @@ func (s *Server) feed(pg *page, q url.Values, limit, offset int) map[string]any 
 	slices.SortStableFunc(posts, func(a, b *Post) int { return key(b).Compare(key(a)) })
 	fields := q.Get("fields")
 	copts, commentFields, expand := nestedComments(fields)
-	data := []map[string]any{}
-	end := min(offset+limit, len(posts))
-	for _, p := range posts[min(offset, len(posts)):end] {
+	return listPage(posts, offset, limit, func(p *Post) map[string]any {
 		if p.Filtered {
-			continue
+			return nil
 		}
 		item := map[string]any{
 			"id": p.ID, "created_time": ts(p.Created), "updated_time": ts(p.Updated),
@@ -180,13 +197,8 @@ func (s *Server) feed(pg *page, q url.Values, limit, offset int) map[string]any 
 				item["comments"] = c
 			}
 		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(posts) {
-		next = s.nextURL(pg.id+"/feed", q, pg.token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+		return item
+	}, func(end int) string { return s.nextURL(pg.id+"/feed", q, pg.token, end) })
 }
 
 // commentsEdge answers GET /{post-id}/comments.
@@ -216,11 +228,9 @@ func (s *Server) listComments(p *Post, o commentOpts, fields string, offset int,
 	default:
 		slices.SortStableFunc(all, func(a, b *Comment) int { return a.Created.Compare(b.Created) })
 	}
-	data := []map[string]any{}
-	end := min(offset+o.limit, len(all))
-	for _, c := range all[min(offset, len(all)):end] {
+	out := listPage(all, offset, o.limit, func(c *Comment) map[string]any {
 		if c.Withheld || c.Deleted {
-			continue
+			return nil
 		}
 		item := map[string]any{"id": c.ID, "created_time": ts(c.Created)}
 		if hasField(fields, "message", "message") {
@@ -238,10 +248,8 @@ func (s *Server) listComments(p *Post, o commentOpts, fields string, offset int,
 		if c.Parent != "" && hasField(fields, "parent") {
 			item["parent"] = map[string]string{"id": c.Parent}
 		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(all) {
+		return item
+	}, func(end int) string {
 		q := url.Values{"limit": {strconv.Itoa(o.limit)}}
 		if !nested {
 			if fields != "" {
@@ -257,9 +265,8 @@ func (s *Server) listComments(p *Post, o commentOpts, fields string, offset int,
 				q.Set("summary", "true")
 			}
 		}
-		next = s.nextURL(p.ID+"/comments", q, token, end)
-	}
-	out := map[string]any{"data": data, "paging": paging(next, offset, end)}
+		return s.nextURL(p.ID+"/comments", q, token, end)
+	})
 	if o.summary {
 		out["summary"] = map[string]any{"order": order, "total_count": len(all), "can_comment": true}
 	}
@@ -277,20 +284,13 @@ func (s *Server) conversations(pg *page, q url.Values, limit, offset int) map[st
 			msgLimit = n
 		}
 	}
-	data := []map[string]any{}
-	end := min(offset+limit, len(convs))
-	for _, c := range convs[min(offset, len(convs)):end] {
+	return listPage(convs, offset, limit, func(c *Conversation) map[string]any {
 		item := map[string]any{"id": c.ID, "updated_time": ts(c.Updated), "link": "/" + pg.id + "/inbox/" + c.ID}
 		if msgLimit > 0 {
 			item["messages"] = s.listMessages(c, msgLimit, msgFields, 0, pg.token, true)
 		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(convs) {
-		next = s.nextURL(pg.id+"/conversations", q, pg.token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+		return item
+	}, func(end int) string { return s.nextURL(pg.id+"/conversations", q, pg.token, end) })
 }
 
 // messagesEdge answers GET /{conversation-id}/messages.
@@ -303,9 +303,7 @@ func (s *Server) messagesEdge(c *Conversation, limit int, fields string, offset 
 func (s *Server) listMessages(c *Conversation, limit int, fields string, offset int, token string, nested bool) map[string]any {
 	ms := append([]*Message(nil), c.Messages...)
 	slices.SortStableFunc(ms, func(a, b *Message) int { return b.Created.Compare(a.Created) })
-	data := []map[string]any{}
-	end := min(offset+limit, len(ms))
-	for _, m := range ms[min(offset, len(ms)):end] {
+	return listPage(ms, offset, limit, func(m *Message) map[string]any {
 		item := map[string]any{"id": m.ID, "created_time": ts(m.Created)}
 		if hasField(fields, "message") {
 			item["message"] = m.Text
@@ -313,15 +311,12 @@ func (s *Server) listMessages(c *Conversation, limit int, fields string, offset 
 		if hasField(fields, "from") {
 			item["from"] = map[string]string{"id": m.From.ID, "name": m.From.Name, "email": m.From.ID + "@facebook.com"}
 		}
-		data = append(data, item)
-	}
-	next := ""
-	if end < len(ms) {
+		return item
+	}, func(end int) string {
 		q := url.Values{"limit": {strconv.Itoa(limit)}}
 		if !nested && fields != "" {
 			q.Set("fields", fields)
 		}
-		next = s.nextURL(c.ID+"/messages", q, token, end)
-	}
-	return map[string]any{"data": data, "paging": paging(next, offset, end)}
+		return s.nextURL(c.ID+"/messages", q, token, end)
+	})
 }

@@ -48,6 +48,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/testclock"
 )
 
 // TimeLayout is how the Graph API writes times.
@@ -123,9 +125,9 @@ type page struct {
 type Server struct {
 	srv     *httptest.Server
 	version string
+	clock   *testclock.Clock
 
 	mu         sync.Mutex
-	now        time.Time
 	pages      map[string]*page
 	posts      map[string]*Post
 	postPage   map[string]string
@@ -145,7 +147,7 @@ type Server struct {
 func New(tb testing.TB, version string, now time.Time) *Server {
 	tb.Helper()
 	s := &Server{
-		version: version, now: now.UTC(),
+		version: version, clock: testclock.New(now.UTC()),
 		pages: map[string]*page{}, posts: map[string]*Post{}, postPage: map[string]string{},
 		comments: map[string]*Comment{}, convs: map[string]*Conversation{}, convPage: map[string]string{},
 	}
@@ -177,18 +179,10 @@ func (s *Server) RequireAppsecretProof(secret string) {
 }
 
 // Now returns the fake clock.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now
-}
+func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // Advance moves the fake clock forward.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = s.now.Add(d)
-}
+func (s *Server) Advance(d time.Duration) { s.clock.Advance(d) }
 
 // AddPage creates a page answering to token.
 func (s *Server) AddPage(id, name, token string) {
@@ -254,26 +248,16 @@ func (s *Server) AddPost(pageID string, from Profile, msg string, created time.T
 
 // Unpublish marks a post as not published (scheduled or an ad's dark post).
 func (s *Server) Unpublish(postID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.posts[postID].Unpublished = true
+	s.updatePost(postID, func(p *Post) { p.Unpublished = true })
 }
 
 // Filter makes a post count in the feed's paging but be left out of the
 // answers (the Graph API's privacy filtering after paging).
-func (s *Server) Filter(postID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.posts[postID].Filtered = true
-}
+func (s *Server) Filter(postID string) { s.updatePost(postID, func(p *Post) { p.Filtered = true }) }
 
 // RankComments makes the comments of a post come in ranked order whatever
 // order is asked for.
-func (s *Server) RankComments(postID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.posts[postID].Ranked = true
-}
+func (s *Server) RankComments(postID string) { s.updatePost(postID, func(p *Post) { p.Ranked = true }) }
 
 // AddComment adds a comment on a post (a reply when parent is a comment id;
 // a reply to a reply becomes a reply to its top-level comment) and moves the
@@ -297,24 +281,26 @@ func (s *Server) AddComment(postID string, from Profile, msg string, created tim
 }
 
 // HideComment sets a comment's is_hidden; it is still returned.
-func (s *Server) HideComment(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.comments[id].Hidden = true
-}
+func (s *Server) HideComment(id string) { s.updateComment(id, func(c *Comment) { c.Hidden = true }) }
 
 // Withhold makes a comment count in total_count but never be returned.
-func (s *Server) Withhold(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.comments[id].Withheld = true
-}
+func (s *Server) Withhold(id string) { s.updateComment(id, func(c *Comment) { c.Withheld = true }) }
 
 // DeleteComment removes a comment from answers (total_count keeps it).
-func (s *Server) DeleteComment(id string) {
+func (s *Server) DeleteComment(id string) { s.updateComment(id, func(c *Comment) { c.Deleted = true }) }
+
+// updatePost changes post postID under the server's lock.
+func (s *Server) updatePost(postID string, change func(*Post)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.comments[id].Deleted = true
+	change(s.posts[postID])
+}
+
+// updateComment changes comment id under the server's lock.
+func (s *Server) updateComment(id string, change func(*Comment)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change(s.comments[id])
 }
 
 // AddMessage adds a Messenger message to conversation convID of a page
@@ -371,7 +357,7 @@ var pathRE = regexp.MustCompile(`^/(v[0-9]+\.[0-9]+)/([A-Za-z0-9_]+)/(feed|comme
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w.Header().Set("Date", s.now.Format(http.TimeFormat))
+	w.Header().Set("Date", s.clock.Now().Format(http.TimeFormat))
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	m := pathRE.FindStringSubmatch(r.URL.Path)
 	if r.Method != http.MethodGet || m == nil {

@@ -602,38 +602,46 @@ func (s *Server) knownUser(w http.ResponseWriter, id string) bool {
 	return true
 }
 
-func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
-	if s.begin(w, r, Mentions, nil) || !s.appAuth(w, r) {
-		return
+// timelineQuery begins a request for the timeline (endpoint Mentions or
+// UserTweets) of the user id in the path: it authenticates the app and
+// checks the parameters (pagination_token, tweetParams and the timeline's
+// extra ones) and max_results (5-100, default 10). On false it has
+// answered.
+func (s *Server) timelineQuery(w http.ResponseWriter, r *http.Request, endpoint string, extra ...string) (q url.Values, id string, n int, ok bool) {
+	if s.begin(w, r, endpoint, nil) || !s.appAuth(w, r) {
+		return nil, "", 0, false
 	}
-	q := r.URL.Query()
-	if !checkParams(w, q, append([]string{"pagination_token"}, tweetParams...)...) {
-		return
+	q = r.URL.Query()
+	if !checkParams(w, q, slices.Concat([]string{"pagination_token"}, extra, tweetParams)...) {
+		return nil, "", 0, false
 	}
-	n, ok := maxResults(w, q, 5, 100, 10)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
+	n, ok = maxResults(w, q, 5, 100, 10)
+	return q, r.PathValue("id"), n, ok
+}
+
+// serveTimeline answers the timeline of user id: a page of n of the posts
+// that match, or X's not-found answer for a user it does not know.
+func (s *Server) serveTimeline(w http.ResponseWriter, q url.Values, endpoint, id string, n int, match func(Post) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.knownUser(w, id) {
 		return
 	}
-	s.servePosts(w, q, Mentions, "pagination_token", n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
+	s.servePosts(w, q, endpoint, "pagination_token", n, match)
+}
+
+func (s *Server) serveMentions(w http.ResponseWriter, r *http.Request) {
+	q, id, n, ok := s.timelineQuery(w, r, Mentions)
+	if !ok {
+		return
+	}
+	s.serveTimeline(w, q, Mentions, id, n, func(p Post) bool { return slices.Contains(p.Mentions, id) })
 }
 
 // serveUserTweets answers the posts a user wrote, newest first; exclude
 // leaves out retweets and/or replies before paging, as X does.
 func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
-	if s.begin(w, r, UserTweets, nil) || !s.appAuth(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	if !checkParams(w, q, append([]string{"pagination_token", "exclude"}, tweetParams...)...) {
-		return
-	}
-	n, ok := maxResults(w, q, 5, 100, 10)
+	q, id, n, ok := s.timelineQuery(w, r, UserTweets, "exclude")
 	if !ok {
 		return
 	}
@@ -645,16 +653,10 @@ func (s *Server) serveUserTweets(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id := r.PathValue("id")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.knownUser(w, id) {
-		return
-	}
 	has := func(p Post, typ string) bool {
 		return slices.ContainsFunc(p.Refs, func(r Ref) bool { return r.Type == typ })
 	}
-	s.servePosts(w, q, UserTweets, "pagination_token", n, func(p Post) bool {
+	s.serveTimeline(w, q, UserTweets, id, n, func(p Post) bool {
 		return p.AuthorID == id &&
 			!(slices.Contains(exclude, "retweets") && has(p, "retweeted")) &&
 			!(slices.Contains(exclude, "replies") && has(p, "replied_to"))
@@ -741,15 +743,9 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 	if !ok {
 		return
 	}
-	var all []Post
-	for _, p := range s.posts {
-		if !match(p) || since != "" && cmpID(p.ID, since) <= 0 || below != "" && cmpID(p.ID, below) >= 0 {
-			continue
-		}
-		all = append(all, p)
-	}
-	page, next := pageOf(all, n, func(p Post) string { return p.ID }, func(p Post) bool { return p.Filtered },
-		func(last string) string { return s.cursor(endpoint, last) })
+	page, next := pageOf(s.posts, n, func(p Post) bool {
+		return match(p) && (since == "" || cmpID(p.ID, since) > 0) && (below == "" || cmpID(p.ID, below) < 0)
+	}, func(last string) string { return s.cursor(endpoint, last) })
 	if len(page) == 0 {
 		writeEmptyPage(w, next)
 		return
@@ -807,10 +803,8 @@ func (s *Server) servePosts(w http.ResponseWriter, q url.Values, endpoint, token
 	if len(errs) > 0 {
 		resp["errors"] = errs
 	}
-	meta := map[string]any{"result_count": len(page), "newest_id": page[0].ID, "oldest_id": page[len(page)-1].ID}
-	if next != "" {
-		meta["next_token"] = next
-	}
+	meta := pageMeta(len(page), next)
+	meta["newest_id"], meta["oldest_id"] = page[0].ID, page[len(page)-1].ID
 	resp["meta"] = meta
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -841,11 +835,7 @@ func (s *Server) postJSON(p Post, fields []string) any {
 		m["conversation_id"] = conv
 	}
 	if has("created_at") {
-		at := p.CreatedAt
-		if at.IsZero() {
-			at = idTime(p.ID)
-		}
-		m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+		m["created_at"] = createdAt(p.CreatedAt, p.ID)
 	}
 	if has("lang") && p.Lang != "" {
 		m["lang"] = p.Lang
@@ -902,15 +892,9 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	types := splitList(q.Get("event_types"))
-	var all []DM
-	for _, d := range s.dms {
-		if len(types) > 0 && !slices.Contains(types, d.eventType()) || below != "" && cmpID(d.ID, below) >= 0 {
-			continue
-		}
-		all = append(all, d)
-	}
-	page, next := pageOf(all, n, func(d DM) string { return d.ID }, func(d DM) bool { return d.Filtered },
-		func(last string) string { return s.cursor(DMEvents, last) })
+	page, next := pageOf(s.dms, n, func(d DM) bool {
+		return (len(types) == 0 || slices.Contains(types, d.eventType())) && (below == "" || cmpID(d.ID, below) < 0)
+	}, func(last string) string { return s.cursor(DMEvents, last) })
 	if len(page) == 0 {
 		writeEmptyPage(w, next)
 		return
@@ -937,11 +921,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 			m["dm_conversation_id"] = d.ConversationID
 		}
 		if has("created_at") {
-			at := d.CreatedAt
-			if at.IsZero() {
-				at = idTime(d.ID)
-			}
-			m["created_at"] = at.UTC().Format("2006-01-02T15:04:05.000Z")
+			m["created_at"] = createdAt(d.CreatedAt, d.ID)
 		}
 		if has("referenced_tweets") && d.RefTweetID != "" {
 			m["referenced_tweets"] = []any{map[string]string{"id": d.RefTweetID}}
@@ -956,11 +936,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	if len(users) > 0 {
 		resp["includes"] = map[string]any{"users": users}
 	}
-	meta := map[string]any{"result_count": len(page)}
-	if next != "" {
-		meta["next_token"] = next
-	}
-	resp["meta"] = meta
+	resp["meta"] = pageMeta(len(page), next)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -1009,23 +985,56 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// pageOf sorts all newest first and returns the first n, without the
-// filtered ones (X filters after paging, so a page can come back short or
-// empty), and the cursor to the rest ("" when there is none).
-func pageOf[T any](all []T, n int, id func(T) string, filtered func(T) bool, cursor func(lastID string) string) (page []T, next string) {
-	slices.SortFunc(all, func(a, b T) int { return cmpID(id(b), id(a)) })
+// pageItem is what the fake pages: a Post or a DM.
+type pageItem interface {
+	itemID() string
+	filtered() bool
+}
+
+func (p Post) itemID() string { return p.ID }
+func (p Post) filtered() bool { return p.Filtered }
+func (d DM) itemID() string   { return d.ID }
+func (d DM) filtered() bool   { return d.Filtered }
+
+// pageOf takes the items keep accepts, sorts them newest first and returns
+// the first n, without the filtered ones (X filters after paging, so a page
+// can come back short or empty), and the cursor to the rest ("" when there
+// is none).
+func pageOf[T pageItem](items map[string]T, n int, keep func(T) bool, cursor func(lastID string) string) (page []T, next string) {
+	var all []T
+	for _, it := range items {
+		if keep(it) {
+			all = append(all, it)
+		}
+	}
+	slices.SortFunc(all, func(a, b T) int { return cmpID(b.itemID(), a.itemID()) })
 	paged := all[:min(n, len(all))]
 	if len(all) > len(paged) {
-		next = cursor(id(paged[len(paged)-1]))
+		next = cursor(paged[len(paged)-1].itemID())
 	}
-	return slices.DeleteFunc(slices.Clone(paged), filtered), next
+	return slices.DeleteFunc(slices.Clone(paged), T.filtered), next
+}
+
+// pageMeta is the meta of a page of count items: result_count, and
+// next_token when there is more.
+func pageMeta(count int, next string) map[string]any {
+	meta := map[string]any{"result_count": count}
+	if next != "" {
+		meta["next_token"] = next
+	}
+	return meta
 }
 
 // writeEmptyPage answers a page with no data, as X does: only meta.
 func writeEmptyPage(w http.ResponseWriter, next string) {
-	meta := map[string]any{"result_count": 0}
-	if next != "" {
-		meta["next_token"] = next
+	writeJSON(w, http.StatusOK, map[string]any{"meta": pageMeta(0, next)})
+}
+
+// createdAt renders an item's created_at as X does: at, or else the time
+// in its Snowflake id, in UTC with milliseconds.
+func createdAt(at time.Time, id string) string {
+	if at.IsZero() {
+		at = idTime(id)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"meta": meta})
+	return at.UTC().Format("2006-01-02T15:04:05.000Z")
 }
