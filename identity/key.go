@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Key is one canonical identity key, "<kind>:<value>": "fb:7011223344",
@@ -101,17 +103,7 @@ func cleanValue(s string) (string, bool) {
 }
 
 // digitsOnly reports whether s is 1-30 ASCII digits.
-func digitsOnly(s string) bool {
-	if s == "" || len(s) > 30 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func digitsOnly(s string) bool { return message.Digits(s, 30) }
 
 // xHandle canonicalizes an X handle: without "@", lowercased, 1-15 of
 // [a-z0-9_].

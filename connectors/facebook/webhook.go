@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Trigger is what a webhook wakes up: the poller of one page.
@@ -314,14 +316,5 @@ func entryTime(raw json.RawMessage) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-func numericID(s string) bool {
-	if s == "" || len(s) > 30 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
+// numericID reports whether s is a Graph id: 1-30 digits.
+func numericID(s string) bool { return message.Digits(s, 30) }

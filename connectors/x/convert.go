@@ -396,17 +396,7 @@ func normalizeLang(l string) string {
 }
 
 // validID reports whether s is an X id: 1-19 digits.
-func validID(s string) bool {
-	if s == "" || len(s) > 19 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validID(s string) bool { return message.Digits(s, 19) }
 
 // validConversationID accepts "<id>-<id>" (one-to-one) or "<id>" (group).
 func validConversationID(s string) bool {

@@ -27,3 +27,17 @@ func Cut(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Digits reports whether s is 1 to max ASCII digits: the form of Facebook
+// and X ids and of the numbers in mail headers.
+func Digits(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

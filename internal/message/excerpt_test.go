@@ -36,3 +36,23 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+func TestDigits(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		max  int
+		want bool
+	}{
+		{"1869205558311475", 19, true},
+		{"0", 1, true},
+		{"", 19, false},
+		{"12345", 4, false},
+		{"12a4", 19, false},
+		{"١٢٣", 19, false}, // Arabic-Indic digits are not ASCII digits
+		{"-12", 19, false},
+	} {
+		if got := Digits(tt.s, tt.max); got != tt.want {
+			t.Errorf("Digits(%q, %d) = %v, want %v", tt.s, tt.max, got, tt.want)
+		}
+	}
+}
