@@ -153,7 +153,7 @@ func benchRouter(daemonCfg *config.Config, variant string) bench.BuildRouter {
 				return nil, nil, err
 			}
 			closeCustomers = func() { _ = custs.Close(context.Background()) }
-			cs, err := cases.Open(ctx, b.JS, cases.Config{Bucket: c.Cases.Bucket, Window: time.Duration(c.Cases.Window), TTL: time.Duration(c.Cases.TTL)})
+			cs, err := cases.Open(ctx, b.JS, casesConfig(c, cfg.Streams))
 			if err != nil {
 				closeCustomers()
 				return nil, nil, err

@@ -110,8 +110,7 @@ func openCustomerAdmin(ctx context.Context, cfgPath string) (*admin.Admin, func(
 		return nil, nil, err
 	}
 	closeAll = func() { _ = custs.Close(context.Background()); nc.Close() }
-	c := cfg.Customers.Cases
-	cs, err := cases.Open(ctx, js, cases.Config{Bucket: c.Bucket, Window: time.Duration(c.Window), TTL: time.Duration(c.TTL), Replicas: cfg.Streams.Replicas})
+	cs, err := cases.Open(ctx, js, casesConfig(cfg.Customers, cfg.Streams))
 	if err != nil {
 		closeAll()
 		return nil, nil, err

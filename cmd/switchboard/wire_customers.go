@@ -34,9 +34,15 @@ func (d *daemon) openCustomers(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	d.cases, err = cases.Open(ctx, d.bus.JS, cases.Config{Bucket: c.Cases.Bucket, Window: time.Duration(c.Cases.Window),
-		TTL: time.Duration(c.Cases.TTL), Replicas: d.cfg.Streams.Replicas})
+	d.cases, err = cases.Open(ctx, d.bus.JS, casesConfig(c, d.cfg.Streams))
 	return err
+}
+
+// casesConfig is the case store's configuration from the customers section
+// and the streams' replica count.
+func casesConfig(c config.Customers, streams config.Streams) cases.Config {
+	return cases.Config{Bucket: c.Cases.Bucket, Window: time.Duration(c.Cases.Window), TTL: time.Duration(c.Cases.TTL),
+		Replicas: streams.Replicas}
 }
 
 // closeCustomers stops the customer store's cache watch after the router stopped.
