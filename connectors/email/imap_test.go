@@ -512,6 +512,11 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	s.deliver(t, "INBOX", readFixture(t, "apple_mail_qp.eml"), time.Now())
 	sup, _ := h.run(o)
 	h.waitEnvelopes(3)
+	// The envelope is in the stream before the status and the metric count
+	// it: wait for both, then check nothing more was read.
+	testwait.Until(t, waitFor, "the new mail counted", func() bool {
+		return status(sup).Ingested >= 1 && h.counter("switchboard_email_mails_read_total", nil)-read >= 1
+	})
 	if st := status(sup); st.Ingested != 1 || st.Duplicates != 0 {
 		t.Fatalf("status %+v: want only the new mail read", st)
 	}
