@@ -65,9 +65,9 @@ func (c Customers) Store(streams Streams) storeconfig.Config {
 	return storeconfig.Config{
 		Identity: identity.Config{Patterns: c.Patterns, OwnDomains: c.OwnDomains, OwnKeys: c.OwnKeys,
 			MetadataFields: c.MetadataFields, MaxTextKeys: c.MaxTextKeys},
-		Bucket: c.Bucket, TTL: time.Duration(c.TTL), ProbableWindow: time.Duration(c.ProbableWindow),
+		Bucket: c.Bucket, TTL: c.TTL, ProbableWindow: c.ProbableWindow,
 		MaxKeys: c.MaxKeys, MaxPeers: c.MaxPeers, MaxLinks: c.MaxLinks, RecentItems: c.RecentItems,
-		CacheEntries: c.CacheEntries, MaxBytes: int64(c.MaxBytes), Replicas: streams.Replicas,
+		CacheEntries: c.CacheEntries, MaxBytes: c.MaxBytes, Replicas: streams.Replicas,
 	}
 }
 
