@@ -1,7 +1,7 @@
 // Package storeconfig is the customer store's configuration: its fields,
-// defaults and validation, kept apart from the store (package customer) so
-// that the daemon's configuration can validate it without importing the
-// runtime.
+// their keys in the configuration file, defaults and validation. It is kept
+// apart from the store (package customer) so that the daemon's
+// configuration can embed and validate it without importing the runtime.
 package storeconfig
 
 import (
@@ -17,9 +17,10 @@ import (
 )
 
 // Config configures the customer store. Zero values take the defaults
-// documented on each field; Validate names every field it rejects. Its
-// durations and sizes decode from YAML as the configuration file writes
-// them ("365d", "48h", "1GiB" or plain bytes).
+// documented on each field; Validate names every field it rejects. It is
+// the customers section of the daemon's configuration file (config.Customers
+// embeds it inline), so its yaml tags are the file's keys: durations are
+// written like "365d" or "48h", sizes like "1GiB" or in plain bytes.
 type Config struct {
 	// Identity says what counts as an identity key (patterns, the
 	// company's own identifiers).
@@ -57,8 +58,8 @@ type Config struct {
 	// is full, new customers are not stored (Observe returns an error and
 	// routing goes on without customer context) until entries expire.
 	MaxBytes yamlfile.ByteSize `yaml:"max_bytes"`
-	// Replicas is the buckets' replica count (default 1). It is not a
-	// configuration key of its own: the daemon sets it from streams.replicas.
+	// Replicas is the buckets' replica count (default 1). It is not a key
+	// of the customers section: the daemon sets it from streams.replicas.
 	Replicas int `yaml:"-"`
 }
 
