@@ -95,44 +95,70 @@ func TestCustomersPlainValues(t *testing.T) {
 	}
 }
 
-// Every problem in the customers section is reported at its key, and a key
-// the section does not have (replicas among them: it is streams.replicas)
-// is refused where it is written. A problem with one element of a list
-// (own_domains[1]) is reported at the section, whose first key here is the
-// list.
-func TestCustomersErrorsHavePositions(t *testing.T) {
-	tests := []struct{ name, yaml, want string }{
-		{"unknown key", "customers:\n  ttl: 2h\n  colour: red\n", `c.yaml:3:3: unknown field "colour"`},
-		{"replicas", "customers:\n  replicas: 3\n", `c.yaml:2:3: unknown field "replicas"`},
-		{"unknown key under cases", "customers:\n  cases:\n    size: 3\n", `c.yaml:3:5: unknown field "size"`},
-		{"bad duration", "customers:\n  ttl: forever\n", `c.yaml:2:8: invalid duration "forever"`},
-		{"bad size", "customers:\n  max_bytes: lots\n", `c.yaml:2:14: invalid size "lots"`},
-		{"wrong type", "customers:\n  max_keys: many\n", "c.yaml:2:13: want a whole number here"},
-		{"unset env", "customers:\n  patterns:\n    order: ${NOPE}\n", "c.yaml:3:12: environment variable NOPE is not set"},
-		{"unset env in bucket", "customers:\n  bucket: ${NOPE}\n", "c.yaml:2:11: environment variable NOPE is not set"},
-		{"pattern", "customers:\n  patterns:\n    order: '('\n", "c.yaml:3:12: error parsing regexp"},
-		{"pattern name", "customers:\n  patterns:\n    Order: 'x'\n", "c.yaml:3:12: a name is a lowercase letter"},
-		{"own domain", "customers:\n  own_domains: [example.com, 'not a domain']\n", `c.yaml:2:3: "not a domain" is not a domain name`},
-		{"own key", "customers:\n  own_keys: ['nonsense']\n", `c.yaml:2:3: identity key "nonsense"`},
-		{"metadata field", "customers:\n  metadata_fields: [signature, '']\n", "c.yaml:2:3: empty field name"},
-		{"max text keys", "customers:\n  max_text_keys: -1\n", "c.yaml:2:18: -1 must not be negative"},
-		{"bucket", "customers:\n  bucket: bad.name\n", `c.yaml:2:11: "bad.name" must be letters, digits, '-' or '_'`},
-		{"ttl", "customers:\n  ttl: 30m\n", "c.yaml:2:8: 30m0s must be at least 1h"},
-		{"probable window", "customers:\n  probable_window: 30s\n", "c.yaml:2:20: 30s must be at least 1m"},
-		{"window over ttl", "customers:\n  ttl: 2h\n  probable_window: 3h\n", "c.yaml:3:20: 3h0m0s is longer than ttl 2h0m0s"},
-		{"max keys", "customers:\n  max_keys: 1\n", "c.yaml:2:13: 1 must be at least 2"},
-		{"max peers", "customers:\n  max_peers: -1\n", "c.yaml:2:14: -1 must not be negative"},
-		{"max links", "customers:\n  max_links: 10\n", "c.yaml:2:14: 10 must be at least max_keys (50)"},
-		{"recent items", "customers:\n  recent_items: 65\n", "c.yaml:2:17: 65 must be -1 (none) to 64"},
-		{"cache entries", "customers:\n  cache_entries: -1\n", "c.yaml:2:18: -1 must not be negative"},
-		{"max bytes", "customers:\n  max_bytes: 1KiB\n", "c.yaml:2:14: 1024 must be at least 1 MiB"},
-		{"cases window", "customers:\n  cases:\n    window: 40d\n", "c.yaml:3:13: window must be between 1m and 30d"},
-		{"cases ttl", "customers:\n  cases:\n    window: 3h\n    ttl: 1h\n", "c.yaml:4:10: ttl must be at least the window"},
+// A key the customers section does not have (replicas among them: it is
+// streams.replicas) or a value its field cannot hold stops the decoding,
+// reported where it is written.
+func TestCustomersRefusedKeysAndValues(t *testing.T) {
+	refused := map[string]string{
+		"customers:\n  ttl: 2h\n  colour: red\n":    `c.yaml:3:3: unknown field "colour"`,
+		"customers:\n  replicas: 3\n":               `c.yaml:2:3: unknown field "replicas"`,
+		"customers:\n  ttl: forever\n":              `c.yaml:2:8: invalid duration "forever"`,
+		"customers:\n  cases: {}\n  max_bytes: x\n": `c.yaml:3:14: invalid size "x"`,
+		"customers:\n  max_keys: many\n":            "c.yaml:2:13: want a whole number here, not a string",
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("c.yaml", []byte(tt.yaml+opsBase), noEnv)
-			wantError(t, err, tt.want)
-		})
+	for y, want := range refused {
+		_, err := Parse("c.yaml", []byte(y+opsBase), noEnv)
+		wantError(t, err, want)
+	}
+}
+
+// Every problem of the customers section's values is reported at its key,
+// all of them at once; a problem with one element of a list (own_domains[1])
+// at the section.
+func TestCustomersProblemsHavePositions(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{{`customers:
+  own_domains: [example.com, 'not a domain']
+  own_keys: [nonsense]
+  metadata_fields: [signature, '']
+  patterns:
+    order: '('
+    Order: x
+  max_text_keys: -1
+  bucket: ${NOPE}
+  ttl: 30m
+  probable_window: 3h
+  max_keys: 1
+  max_peers: -1
+  recent_items: 65
+  cache_entries: -1
+  max_bytes: 1KiB
+  cases:
+    window: 40d
+    ttl: 1h
+`, `c.yaml:2:3: "not a domain" is not a domain name
+c.yaml:2:3: identity key "nonsense": want KIND:VALUE (fb, x, xh, email, phone, web or a pattern name)
+c.yaml:2:3: empty field name
+c.yaml:6:12: error parsing regexp: missing closing ): ` + "`(`" + `
+c.yaml:7:12: a name is a lowercase letter followed by lowercase letters, digits, '-' or '_'
+c.yaml:8:18: -1 must not be negative
+c.yaml:9:11: environment variable NOPE is not set (write ${NOPE:-default} to give a default)
+c.yaml:9:11: "${NOPE}" must be letters, digits, '-' or '_'
+c.yaml:10:8: 30m0s must be at least 1h
+c.yaml:11:20: 3h0m0s is longer than ttl 30m0s
+c.yaml:12:13: 1 must be at least 2
+c.yaml:13:14: -1 must not be negative
+c.yaml:14:17: 65 must be -1 (none) to 64
+c.yaml:15:18: -1 must not be negative
+c.yaml:16:14: 1024 must be at least 1 MiB
+c.yaml:18:13: window must be between 1m and 30d
+c.yaml:19:10: ttl must be at least the window`}, {`customers:
+  probable_window: 30s
+  max_links: 10
+`, `c.yaml:2:20: 30s must be at least 1m
+c.yaml:3:14: 10 must be at least max_keys (50)`}} {
+		_, err := Parse("c.yaml", []byte(tt.yaml+opsBase), noEnv)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("errors:\n%v\nwant:\n%s", err, tt.want)
+		}
 	}
 }
