@@ -381,11 +381,11 @@ func subsetOfMembers(keys []string, r *record) bool {
 // stale reports whether an entry should be rewritten so that it does not
 // expire while in use.
 func (s *Store) stale(e entry) bool {
-	return !e.absent && !e.created.IsZero() && s.now().Sub(e.created) > s.cfg.TTL/4
+	return !e.absent && !e.created.IsZero() && s.now().Sub(e.created) > time.Duration(s.cfg.TTL)/4
 }
 
 // lastSlack is how far a "last seen" time may lag before it is rewritten.
-func (s *Store) lastSlack() time.Duration { return min(s.cfg.TTL/16, time.Hour) }
+func (s *Store) lastSlack() time.Duration { return min(time.Duration(s.cfg.TTL)/16, time.Hour) }
 
 // merge merges the customer at src into the one at dst (dst < src); via
 // is the link that joins them.

@@ -79,8 +79,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		Bucket:      cfg.Bucket,
 		Description: "Switchboard: customer identities (identity key → customer, customers, display-name index)",
 		History:     1,
-		TTL:         cfg.TTL,
-		MaxBytes:    cfg.MaxBytes,
+		TTL:         time.Duration(cfg.TTL),
+		MaxBytes:    int64(cfg.MaxBytes),
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 	})
@@ -97,8 +97,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 			Bucket:      bucket,
 			Description: "Switchboard: recent item ids per customer identity key",
 			History:     uint8(cfg.RecentItems),
-			TTL:         cfg.TTL,
-			MaxBytes:    cfg.MaxBytes,
+			TTL:         time.Duration(cfg.TTL),
+			MaxBytes:    int64(cfg.MaxBytes),
 			Storage:     jetstream.FileStorage,
 			Replicas:    cfg.Replicas,
 		})
@@ -115,7 +115,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 			return nil, fmt.Errorf("opening JetStream for recent items: %w", err)
 		}
 	}
-	if s.v, err = openView(ctx, kv, cfg.TTL, cfg.CacheEntries); err != nil {
+	if s.v, err = openView(ctx, kv, time.Duration(cfg.TTL), cfg.CacheEntries); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/bustest"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/testwait"
+	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -328,8 +329,8 @@ func TestConfigValidate(t *testing.T) {
 	err := Config{
 		Identity:       identity.Config{Patterns: map[string]string{"order": "("}},
 		Bucket:         "bad.name",
-		TTL:            time.Minute,
-		ProbableWindow: time.Second,
+		TTL:            yamlfile.Duration(time.Minute),
+		ProbableWindow: yamlfile.Duration(time.Second),
 		MaxKeys:        1,
 		MaxPeers:       -1,
 		MaxLinks:       -1,
@@ -350,7 +351,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := (Config{}).Validate(); err != nil {
 		t.Fatalf("the zero config: %v", err)
 	}
-	if err := (Config{TTL: time.Hour, ProbableWindow: 2 * time.Hour}).Validate(); err == nil || !strings.Contains(err.Error(), "probable_window") {
+	if err := (Config{TTL: yamlfile.Duration(time.Hour), ProbableWindow: yamlfile.Duration(2 * time.Hour)}).Validate(); err == nil || !strings.Contains(err.Error(), "probable_window") {
 		t.Fatalf("window longer than ttl: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Package storeconfig is the customer store's configuration: its fields,
-// defaults and validation, kept apart from the store (package customer) so
-// that the daemon's configuration can validate it without importing the
-// runtime.
+// their keys in the configuration file, defaults and validation. It is kept
+// apart from the store (package customer) so that the daemon's
+// configuration can embed and validate it without importing the runtime.
 package storeconfig
 
 import (
@@ -13,10 +13,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/identity"
+	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
 // Config configures the customer store. Zero values take the defaults
-// documented on each field; Validate names every field it rejects.
+// documented on each field; Validate names every field it rejects. It is
+// the customers section of the daemon's configuration file (config.Customers
+// embeds it inline), so its yaml tags are the file's keys: durations are
+// written like "365d" or "48h", sizes like "1GiB" or in plain bytes.
 type Config struct {
 	// Identity says what counts as an identity key (patterns, the
 	// company's own identifiers).
@@ -27,12 +31,12 @@ type Config struct {
 	// TTL is how long a customer, key or name entry is kept after it last
 	// changed or was last seen in a message (default 365 days). Entries of
 	// active customers are rewritten every TTL/4 so they do not expire.
-	TTL time.Duration `yaml:"ttl"`
+	TTL yamlfile.Duration `yaml:"ttl"`
 	// ProbableWindow is how close in time two messages with the same
 	// display name on two channels must be for a probable link (default
 	// 48h); it is measured in steps of a quarter of the window, so two
 	// messages up to 1¼ windows apart can link.
-	ProbableWindow time.Duration `yaml:"probable_window"`
+	ProbableWindow yamlfile.Duration `yaml:"probable_window"`
 	// MaxKeys caps a customer's keys (default 50). A link that would make a
 	// customer bigger is refused and reported: a customer that large is
 	// more likely several people glued together than one.
@@ -53,9 +57,10 @@ type Config struct {
 	// MaxBytes bounds the bucket's size on disk (default 1 GiB). When it
 	// is full, new customers are not stored (Observe returns an error and
 	// routing goes on without customer context) until entries expire.
-	MaxBytes int64 `yaml:"max_bytes"`
-	// Replicas is the buckets' replica count (default 1).
-	Replicas int `yaml:"replicas"`
+	MaxBytes yamlfile.ByteSize `yaml:"max_bytes"`
+	// Replicas is the buckets' replica count (default 1). It is not a key
+	// of the customers section: the daemon sets it from streams.replicas.
+	Replicas int `yaml:"-"`
 }
 
 // Defaults.
@@ -73,8 +78,8 @@ const (
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
 	c.Bucket = cmp.Or(c.Bucket, DefaultBucket)
-	c.TTL = cmp.Or(c.TTL, DefaultTTL)
-	c.ProbableWindow = cmp.Or(c.ProbableWindow, DefaultProbableWindow)
+	c.TTL = cmp.Or(c.TTL, yamlfile.Duration(DefaultTTL))
+	c.ProbableWindow = cmp.Or(c.ProbableWindow, yamlfile.Duration(DefaultProbableWindow))
 	c.MaxKeys = cmp.Or(c.MaxKeys, DefaultMaxKeys)
 	c.MaxPeers = cmp.Or(c.MaxPeers, DefaultMaxPeers)
 	c.MaxLinks = cmp.Or(c.MaxLinks, 4*c.MaxKeys)
@@ -95,10 +100,10 @@ func (c Config) Validate() error {
 	if !validBucket(d.Bucket) {
 		errs = append(errs, fmt.Errorf("bucket: %q must be letters, digits, '-' or '_'", c.Bucket))
 	}
-	if c.TTL < 0 || d.TTL > 0 && d.TTL < time.Hour {
+	if c.TTL < 0 || d.TTL > 0 && d.TTL < yamlfile.Duration(time.Hour) {
 		errs = append(errs, fmt.Errorf("ttl: %s must be at least 1h", c.TTL))
 	}
-	if c.ProbableWindow < 0 || d.ProbableWindow > 0 && d.ProbableWindow < time.Minute {
+	if c.ProbableWindow < 0 || d.ProbableWindow > 0 && d.ProbableWindow < yamlfile.Duration(time.Minute) {
 		errs = append(errs, fmt.Errorf("probable_window: %s must be at least 1m", c.ProbableWindow))
 	}
 	if d.ProbableWindow > d.TTL {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/customer/storeconfig"
-	"github.com/switchboard/switchboard/identity"
 	"github.com/switchboard/switchboard/internal/yamlfile"
 )
 
@@ -17,29 +16,12 @@ import (
 type Customers struct {
 	// Enabled turns the customer model on (default true).
 	Enabled *bool `yaml:"enabled"`
-	// Patterns are named regular expressions for identifiers in text, such
-	// as order numbers: {order: '\b11\d{5}\b'}.
-	Patterns map[string]string `yaml:"patterns"`
-	// OwnDomains are the company's own mail domains; OwnKeys its own
-	// identifiers ("phone:09 123 4567"): never customer keys.
-	OwnDomains []string `yaml:"own_domains"`
-	OwnKeys    []string `yaml:"own_keys"`
-	// MetadataFields are the envelope metadata fields searched like the
-	// text (default: signature, phone, email, customer_number).
-	MetadataFields []string `yaml:"metadata_fields"`
-	// MaxTextKeys caps the identifiers one message's text may yield.
-	MaxTextKeys int `yaml:"max_text_keys"`
-	// Bucket, TTL, ProbableWindow, MaxKeys, MaxPeers, MaxLinks,
-	// RecentItems, CacheEntries, MaxBytes: see docs/customers.md.
-	Bucket         string            `yaml:"bucket"`
-	TTL            yamlfile.Duration `yaml:"ttl"`
-	ProbableWindow yamlfile.Duration `yaml:"probable_window"`
-	MaxKeys        int               `yaml:"max_keys"`
-	MaxPeers       int               `yaml:"max_peers"`
-	MaxLinks       int               `yaml:"max_links"`
-	RecentItems    int               `yaml:"recent_items"`
-	CacheEntries   int               `yaml:"cache_entries"`
-	MaxBytes       yamlfile.ByteSize `yaml:"max_bytes"`
+	// Config is the customer store's configuration, its keys written
+	// directly in the section (patterns, own_domains, bucket, ttl, ...):
+	// one spec, whose fields, defaults and validation are the store's. Its
+	// replica count is not a key here: read it through Store, which sets
+	// that from streams.replicas.
+	storeconfig.Config `yaml:",inline"`
 	// Cases configures customers' cases.
 	Cases Cases `yaml:"cases"`
 }
@@ -59,16 +41,12 @@ type Cases struct {
 // On reports whether the customer model is on (the default).
 func (c Customers) On() bool { return c.Enabled == nil || *c.Enabled }
 
-// Store returns the customer store's configuration; streams are the
-// configured streams (for the replica count).
+// Store returns the customer store's configuration, with the replica count
+// of the configured streams.
 func (c Customers) Store(streams Streams) storeconfig.Config {
-	return storeconfig.Config{
-		Identity: identity.Config{Patterns: c.Patterns, OwnDomains: c.OwnDomains, OwnKeys: c.OwnKeys,
-			MetadataFields: c.MetadataFields, MaxTextKeys: c.MaxTextKeys},
-		Bucket: c.Bucket, TTL: time.Duration(c.TTL), ProbableWindow: time.Duration(c.ProbableWindow),
-		MaxKeys: c.MaxKeys, MaxPeers: c.MaxPeers, MaxLinks: c.MaxLinks, RecentItems: c.RecentItems,
-		CacheEntries: c.CacheEntries, MaxBytes: int64(c.MaxBytes), Replicas: streams.Replicas,
-	}
+	s := c.Config
+	s.Replicas = streams.Replicas
+	return s
 }
 
 func (c *Customers) applyDefaults() {

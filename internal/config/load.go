@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -63,7 +64,7 @@ func expandEnv(v reflect.Value, p yamlfile.Path, lookup func(string) (string, bo
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			expandEnv(v.Field(i), p.Child(yamlKey(t.Field(i))), lookup, report)
+			expandEnv(v.Field(i), fieldPath(p, t.Field(i)), lookup, report)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
@@ -115,8 +116,14 @@ func resolveFiles(v reflect.Value, p yamlfile.Path, base string, report func(yam
 	t := v.Type()
 	byKey := map[string]reflect.Value{}
 	for i := 0; i < t.NumField(); i++ {
-		key := yamlKey(t.Field(i))
 		f := v.Field(i)
+		if inline(t.Field(i)) {
+			// Its keys are written at p; a secret and its X_file
+			// sibling are both in it or both outside it.
+			resolveFiles(f, p, base, report)
+			continue
+		}
+		key := yamlKey(t.Field(i))
 		byKey[key] = f
 		if f.Kind() == reflect.String && (strings.HasSuffix(key, "_file") || strings.HasSuffix(key, "_dir") || key == "data_dir") && f.String() != "" {
 			f.SetString(absPath(base, f.String()))
@@ -148,6 +155,7 @@ func absPath(base, p string) string {
 	return filepath.Join(base, p)
 }
 
+// yamlKey is the key f is written under in the file.
 func yamlKey(f reflect.StructField) string {
 	tag := f.Tag.Get("yaml")
 	name, _, _ := strings.Cut(tag, ",")
@@ -155,6 +163,22 @@ func yamlKey(f reflect.StructField) string {
 		return strings.ToLower(f.Name)
 	}
 	return name
+}
+
+// inline reports whether f's keys are written in its parent's mapping
+// (`yaml:",inline"`), as the customer store's are in customers.
+func inline(f reflect.StructField) bool {
+	_, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return slices.Contains(strings.Split(opts, ","), "inline")
+}
+
+// fieldPath is the path of f's value in the struct at p: p itself when f
+// is inline.
+func fieldPath(p yamlfile.Path, f reflect.StructField) yamlfile.Path {
+	if inline(f) {
+		return p
+	}
+	return p.Child(yamlKey(f))
 }
 
 // validate checks values that decode fine but make no sense.
