@@ -103,7 +103,9 @@ func ReadPending(ctx context.Context, js jetstream.JetStream, stream string, occ
 
 // ReadWhile is ReadPending that also ends the reading when fn returns
 // false: for a reader that knows where what it looks for ends (a time
-// window), so that it need not read the rest of the stream.
+// window), so that it need not read the rest of the stream. The batch in
+// which fn returned false is still handed to fn to its end, so a message
+// stored a little out of order (a server's clock stepping back) is seen.
 func ReadWhile(ctx context.Context, js jetstream.JetStream, stream string, occ jetstream.OrderedConsumerConfig, wait time.Duration, fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
 	cons, err := js.OrderedConsumer(ctx, stream, occ)
 	if err != nil {
@@ -117,7 +119,7 @@ func ReadWhile(ctx context.Context, js jetstream.JetStream, stream string, occ j
 	for pending := info.NumPending; more && pending > 0; {
 		got, err := fetch(ctx, cons, int(min(pending, fetchBatch)), wait, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 			pending = meta.NumPending
-			more = more && fn(m, meta)
+			more = fn(m, meta) && more
 		})
 		if err != nil {
 			return err
