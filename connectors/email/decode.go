@@ -352,8 +352,5 @@ func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 
 // quote renders s for a problem description: quoted, at most 60 bytes.
 func quote(s string) string {
-	if len(s) > 60 {
-		s = message.Cut(s, 60) + "…"
-	}
-	return `"` + strings.ToValidUTF8(s, "?") + `"`
+	return `"` + strings.ToValidUTF8(message.Clip(s, 60), "?") + `"`
 }

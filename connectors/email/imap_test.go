@@ -706,8 +706,8 @@ func TestOverSizeMail(t *testing.T) {
 }
 
 // TestTLS connects with implicit TLS and STARTTLS to a server whose
-// certificate comes from a private CA, and refuses a certificate for
-// another host.
+// self-signed certificate the client trusts, and refuses a
+// certificate for another host.
 func TestTLS(t *testing.T) {
 	cert, pool := tlstest.SelfSigned(t, "127.0.0.1")
 	for _, mode := range []TLSMode{TLSImplicit, TLSStartTLS} {

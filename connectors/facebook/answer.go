@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // errorBody is a Graph API error answer: {"error": {...}} (Graph API
@@ -29,8 +31,8 @@ func decodeAnswer(what string, status int, body []byte) (*edge, *graphError) {
 	isJSON := json.Unmarshal(body, &eb) == nil
 	if isJSON && eb.Error != nil {
 		fe := eb.Error
-		ge.code, ge.subcode, ge.typ, ge.trace = fe.Code, fe.ErrorSubcode, truncate(fe.Type, 80), truncate(fe.TraceID, 80)
-		ge.msg = truncate(fe.Message, 300)
+		ge.code, ge.subcode, ge.typ, ge.trace = fe.Code, fe.ErrorSubcode, message.Clip(fe.Type, 80), message.Clip(fe.TraceID, 80)
+		ge.msg = message.Clip(fe.Message, 300)
 		ge.class = classifyCode(status, fe.Code, fe.IsTransient)
 		if ge.code == 0 && ge.class == classOther && status < 300 {
 			ge.class = classMalformed // an error object without a code on a 2xx

@@ -27,11 +27,11 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] != '"' {
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("time %s: not a string or number", truncate(string(b), 40))
+			return fmt.Errorf("time %s: not a string or number", message.Clip(string(b), 40))
 		}
 		secs, err := n.Int64()
 		if err != nil || secs < 0 || secs > 1<<40 {
-			return fmt.Errorf("time %s: not a unix timestamp", truncate(n.String(), 40))
+			return fmt.Errorf("time %s: not a unix timestamp", message.Clip(n.String(), 40))
 		}
 		t.Time = time.Unix(secs, 0).UTC()
 		return nil
@@ -46,7 +46,7 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("time %q: want the Graph API format like 2026-11-20T10:15:30+0000", truncate(s, 40))
+	return fmt.Errorf("time %q: want the Graph API format like 2026-11-20T10:15:30+0000", message.Clip(s, 40))
 }
 
 // profile is a "from" object: a person or a page.
@@ -230,7 +230,7 @@ func checkID(id string) error {
 		return errors.New("no id")
 	}
 	if len(id) > 200 || !utf8.ValidString(id) || strings.ContainsAny(id, " \t\r\n/?#") {
-		return fmt.Errorf("unusable id %q", truncate(id, 40))
+		return fmt.Errorf("unusable id %q", message.Clip(id, 40))
 	}
 	return nil
 }
@@ -243,14 +243,5 @@ func rawID(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &v) != nil || len(v.ID) == 0 {
 		return "(no id)"
 	}
-	return truncate(string(v.ID), 60)
-}
-
-// truncate shortens s to at most n bytes on a rune boundary, marking the
-// cut with "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return message.Cut(s, n) + "…"
+	return message.Clip(string(v.ID), 60)
 }

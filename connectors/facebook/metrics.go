@@ -2,6 +2,7 @@ package facebook
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard/switchboard/internal/telemetry"
 )
 

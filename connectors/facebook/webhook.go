@@ -279,7 +279,7 @@ func ParseWebhook(body []byte) ([]WebhookEntry, error) {
 		return nil, fmt.Errorf("webhook body is not the JSON Facebook sends: %v", err)
 	}
 	if b.Object != "page" {
-		return nil, fmt.Errorf("webhook object %q: only page notifications are handled", truncate(b.Object, 40))
+		return nil, fmt.Errorf("webhook object %q: only page notifications are handled", message.Clip(b.Object, 40))
 	}
 	var out []WebhookEntry
 	at := map[string]int{}

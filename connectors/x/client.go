@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/internal/backoff"
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // The endpoints the client calls, as named in errors, logs and metrics.
@@ -152,7 +153,7 @@ func (c *Client) tweetPage(ctx context.Context, endpoint, path string, v url.Val
 	if err != nil {
 		return nil, err
 	}
-	return decodeTweetPage(endpoint, data)
+	return decodePage[TweetPage](endpoint, data)
 }
 
 // tweetValues is the query of a page of posts: the fields and expansions
@@ -196,7 +197,7 @@ func (c *Client) DMEvents(ctx context.Context, token string, maxResults int) (*D
 	if err != nil {
 		return nil, err
 	}
-	return decodeDMPage(EndpointDMEvents, data)
+	return decodePage[DMPage](EndpointDMEvents, data)
 }
 
 // RefreshToken trades a refresh token for a new access token (and a new
@@ -478,7 +479,7 @@ func (e *OAuthError) Error() string {
 		msg += ": " + e.Code
 	}
 	if e.Description != "" {
-		msg += ": " + clip(e.Description, 300)
+		msg += ": " + message.Clip(e.Description, 300)
 	}
 	return msg
 }

@@ -68,7 +68,7 @@ func (c *converted) post(i int, raw json.RawMessage) (Tweet, bool) {
 		return Tweet{}, false
 	}
 	if !validID(t.ID) {
-		c.malformed("data[%d]: invalid id %q", i, clip(t.ID, 40))
+		c.malformed("data[%d]: invalid id %q", i, message.Clip(t.ID, 40))
 		return Tweet{}, false
 	}
 	c.see(t.ID)
@@ -112,17 +112,6 @@ func (c *converted) see(id string) {
 	}
 }
 
-// decodeTweetPage decodes the body of a 200 answer of the mentions,
-// user-tweets or recent-search endpoint (see decodePage).
-func decodeTweetPage(endpoint string, body []byte) (*TweetPage, error) {
-	return decodePage[TweetPage](endpoint, body)
-}
-
-// decodeDMPage decodes the body of a 200 answer of GET /2/dm_events.
-func decodeDMPage(endpoint string, body []byte) (*DMPage, error) {
-	return decodePage[DMPage](endpoint, body)
-}
-
 // decodePage decodes the body of a 200 answer of endpoint into a P. A
 // body that is not a JSON object of the expected shape is a *DecodeError;
 // malformed items inside data are left for the converter to skip one by
@@ -146,7 +135,7 @@ func expectObject(body []byte) error {
 		return errors.New("empty body")
 	}
 	if b[0] != '{' {
-		return fmt.Errorf("body is not a JSON object (starts with %q)", clip(string(b), 20))
+		return fmt.Errorf("body is not a JSON object (starts with %q)", message.Clip(string(b), 20))
 	}
 	return nil
 }
@@ -198,7 +187,7 @@ func (f filter) dms(page *DMPage, lastID string) converted {
 			continue
 		}
 		if !validID(ev.ID) {
-			out.malformed("data[%d]: invalid id %q", i, clip(ev.ID, 40))
+			out.malformed("data[%d]: invalid id %q", i, message.Clip(ev.ID, 40))
 			continue
 		}
 		if lastID != "" && compareIDs(ev.ID, lastID) <= 0 {
@@ -451,18 +440,9 @@ func rawID(raw json.RawMessage) string {
 	}
 	var s string
 	if json.Unmarshal(v.ID, &s) == nil {
-		return clip(s, 40)
+		return message.Clip(s, 40)
 	}
-	return clip(string(v.ID), 40)
-}
-
-// clip shortens s to at most n bytes (on a rune boundary) for messages,
-// marking the cut with "…".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return message.Cut(s, n) + "…"
+	return message.Clip(string(v.ID), 40)
 }
 
 func reverse[T any](s []T) {

@@ -30,7 +30,7 @@ func FuzzDecodeTweetPage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		page, err := decodeTweetPage(EndpointMentions, body)
+		page, err := decodePage[TweetPage](EndpointMentions, body)
 		if err != nil {
 			if page != nil {
 				t.Fatal("page and error")
@@ -77,7 +77,7 @@ func FuzzDecodeDMPage(f *testing.F) {
 		f.Add([]byte(s), "1582835469712138240")
 	}
 	f.Fuzz(func(t *testing.T, body []byte, lastID string) {
-		page, err := decodeDMPage(EndpointDMEvents, body)
+		page, err := decodePage[DMPage](EndpointDMEvents, body)
 		if err != nil {
 			return
 		}

@@ -2,6 +2,7 @@ package x
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard/switchboard/internal/telemetry"
 )
 

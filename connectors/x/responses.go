@@ -30,7 +30,7 @@ func (f filter) replies(page *TweetPage) converted {
 		parent := repliedTo(t)
 		switch {
 		case t.AuthorID != "" && t.AuthorID != f.userID:
-			out.malformed("data[%d] (id %s): written by %s, not by the account", i, t.ID, clip(t.AuthorID, 40))
+			out.malformed("data[%d] (id %s): written by %s, not by the account", i, t.ID, message.Clip(t.AuthorID, 40))
 			continue
 		case parent == "":
 			out.skip("not_reply")

@@ -303,7 +303,7 @@ func TestRepliesConvert(t *testing.T) {
 			if tt.users != "" {
 				body += `,"includes":{"users":` + tt.users + `}`
 			}
-			page, err := decodeTweetPage(EndpointUserTweets, []byte(body+`}`))
+			page, err := decodePage[TweetPage](EndpointUserTweets, []byte(body+`}`))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/switchboard/switchboard/internal/message"
 )
 
 // Tweet is a post object as the v2 API returns it with the fields this
@@ -138,7 +140,7 @@ func (p Problem) String() string {
 	if p.Type != "" && p.Type != "about:blank" {
 		fmt.Fprintf(&b, " (%s)", p.Type)
 	}
-	return clip(b.String(), 600)
+	return message.Clip(b.String(), 600)
 }
 
 // Problems is the "errors" array of a response. It decodes entry by entry:
@@ -156,7 +158,7 @@ func (ps *Problems) UnmarshalJSON(b []byte) error {
 	for _, r := range raw {
 		var p Problem
 		if err := json.Unmarshal(r, &p); err != nil {
-			p = Problem{Title: "malformed error object", Detail: clip(string(r), 200)}
+			p = Problem{Title: "malformed error object", Detail: message.Clip(string(r), 200)}
 		}
 		out = append(out, p)
 	}

@@ -3,11 +3,12 @@ package bus
 import (
 	"context"
 	"fmt"
-	"github.com/switchboard/switchboard/internal/lifecycle"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/switchboard/switchboard/internal/lifecycle"
 )
 
 // Storage is how much of the JetStream store the backbone uses.

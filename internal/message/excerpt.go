@@ -29,7 +29,7 @@ func Cut(s string, n int) string {
 }
 
 // Digits reports whether s is 1 to max ASCII digits: the form of Facebook
-// and X ids and of the numbers in mail headers.
+// and X ids.
 func Digits(s string, max int) bool {
 	if s == "" || len(s) > max {
 		return false
@@ -40,4 +40,14 @@ func Digits(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// Clip returns s when it is at most n bytes, else s cut to n bytes of
+// whole runes and an ellipsis: for quoting untrusted text in errors and
+// previews.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return Cut(s, n) + "…"
 }

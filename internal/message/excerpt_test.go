@@ -56,3 +56,20 @@ func TestDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"Hei", 3, "Hei"},
+		{"Hei!", 3, "Hei…"},
+		{"äääää", 3, "ä…"}, // a rune is never split
+		{"", 0, ""},
+	} {
+		if got := Clip(tt.s, tt.n); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

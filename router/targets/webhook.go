@@ -225,10 +225,7 @@ func SlackBody(item *message.Routed) ([]byte, error) {
 	if item.Subject != "" {
 		fmt.Fprintf(&b, "*%s*\n", slackEscape(item.Subject))
 	}
-	text := item.Text
-	if len(text) > slackTextLimit {
-		text = message.Cut(text, slackTextLimit) + "…"
-	}
+	text := message.Clip(item.Text, slackTextLimit)
 	for _, line := range strings.Split(slackEscape(text), "\n") {
 		b.WriteString("> ")
 		b.WriteString(line)
