@@ -216,6 +216,36 @@ func (d *DeadLetters) List(ctx context.Context, q DeadQuery) ([]DeadEntry, error
 	return out, nil
 }
 
+// Forget deletes the dead letters whose envelope is one of the items ids
+// names (a GDPR erasure) and returns their sequences. A dead letter whose
+// body does not decode names no item and stays.
+func (d *DeadLetters) Forget(ctx context.Context, ids map[string]bool) ([]uint64, error) {
+	entries, err := d.List(ctx, DeadQuery{})
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil // nothing was ever dead-lettered
+	}
+	if err != nil {
+		return nil, err
+	}
+	var deleted []uint64
+	var s jetstream.Stream
+	for _, e := range entries {
+		if !ids[e.EnvelopeID()] {
+			continue
+		}
+		if s == nil {
+			if s, err = d.js.Stream(ctx, d.stream); err != nil {
+				return nil, fmt.Errorf("opening dead-letter stream %s: %w", d.stream, err)
+			}
+		}
+		if err := s.DeleteMsg(ctx, e.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return deleted, fmt.Errorf("deleting dead letter %d from %s: %w", e.Seq, d.stream, err)
+		}
+		deleted = append(deleted, e.Seq)
+	}
+	return deleted, nil
+}
+
 // Get returns the dead letter at seq.
 func (d *DeadLetters) Get(ctx context.Context, seq uint64) (DeadEntry, error) {
 	s, err := d.js.Stream(ctx, d.stream)

@@ -252,4 +252,6 @@ func printErased(w io.Writer, out *admin.Erased) {
 	fmt.Fprintf(w, "decision records removed or cleared: %d\n", out.Records)
 	fmt.Fprintf(w, "messages deleted from the ingest stream: %d\n", len(out.Messages))
 	fmt.Fprintf(w, "routed copies deleted from the team queues: %d\n", out.TeamCopies)
+	fmt.Fprintf(w, "operators' corrections deleted: %d\n", out.Corrections)
+	fmt.Fprintf(w, "dead letters deleted: %d\n", len(out.DeadLetters))
 }

@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/customer/admin"
+	"github.com/switchboard/switchboard/internal/bus"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
 )
 
@@ -57,8 +61,16 @@ func (d *daemon) closeCustomers(ctx context.Context) error {
 // (or a command) has open: the conversation map is opened here, the rest
 // is given. Without a customer store there is nothing to administer.
 func newCustomerAdmin(ctx context.Context, cfg *config.Config, js jetstream.JetStream, custs *customer.Store, cs *cases.Store, records *decisions.Store) (*admin.Admin, error) {
+	subjects := bus.NewSubjects(cfg.Streams)
 	a := &admin.Admin{Customers: custs, Cases: cs, Records: records, JS: js,
-		IngestStream: cfg.Streams.Ingest.Name, TeamStream: cfg.Streams.Team.Name}
+		IngestStream: cfg.Streams.Ingest.Name, TeamStream: cfg.Streams.Team.Name,
+		Dead: router.NewDeadLetters(js, subjects.DeadStream, subjects.IngestStream, subjects.Dead)}
+	switch corr, err := corrections.Attach(ctx, js, correctionsConfig(cfg)); {
+	case err == nil:
+		a.Corrections = corr
+	case !errors.Is(err, jetstream.ErrStreamNotFound): // none: nobody rerouted yet
+		return nil, fmt.Errorf("opening the corrections stream: %w", err)
+	}
 	if ts := cfg.Delivery.ThreadStickiness; ts.On() {
 		_, threads, err := router.OpenState(ctx, js, router.StateConfig{ProgressBucket: cfg.Delivery.ProgressBucket,
 			ThreadBucket: ts.Bucket, ThreadTTL: time.Duration(ts.TTL), Replicas: cfg.Streams.Replicas})

@@ -24,16 +24,20 @@ import (
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/conversation"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
 )
 
-// Admin works on customers. Customers is required; a nil Cases, Records
-// or Threads is skipped (that part of Switchboard is off).
+// Admin works on customers. Customers is required; a nil Cases, Records,
+// Threads, Corrections or Dead is skipped (that part of Switchboard is off,
+// or has stored nothing yet).
 type Admin struct {
-	Customers *customer.Store
-	Cases     *cases.Store
-	Records   *decisions.Store
-	Threads   *router.Threads
+	Customers   *customer.Store
+	Cases       *cases.Store
+	Records     *decisions.Store
+	Threads     *router.Threads
+	Corrections *corrections.Store
+	Dead        *router.DeadLetters
 	// JS, IngestStream and TeamStream locate the ingest stream and the
 	// NATS team queues, for forgetting messages.
 	JS                       jetstream.JetStream
@@ -159,14 +163,22 @@ type Erased struct {
 	// TeamCopies counts routed copies deleted from the NATS team queues
 	// (with messages).
 	TeamCopies int `json:"team_copies,omitempty"`
+	// Corrections counts operators' corrections of the items deleted (with
+	// messages): they hold the start of the text.
+	Corrections int `json:"corrections,omitempty"`
+	// DeadLetters are the dead-letter stream sequences deleted (with
+	// messages): they hold the whole envelope.
+	DeadLetters []uint64 `json:"dead_letters,omitempty"`
 }
 
 // Forget erases the customer holding key: their identity record and keys,
 // cases and conversation-map entries; with messages also their messages in
-// the ingest stream (per-message delete) and their decision records
-// (which hold a snippet of the text); without, the decision records only
-// lose the link to the customer. Messages already delivered to team queues
-// are the teams' to delete (docs/customers.md). It returns what it removed
+// the ingest stream (per-message delete), their routed copies in the NATS
+// team queues, their decision records (which hold a snippet of the text),
+// the operators' corrections of them and their dead letters; without, the
+// decision records only lose the link to the customer. Copies already
+// delivered to a Redis stream or a webhook are the teams' to delete
+// (docs/customers.md). It returns what it removed
 // even when it stops on an error; run it again to finish.
 func (a *Admin) Forget(ctx context.Context, key string, messages bool) (*Erased, error) {
 	k, err := a.parseKey(key)
@@ -240,7 +252,38 @@ func (a *Admin) Forget(ctx context.Context, key string, messages bool) (*Erased,
 			return out, fmt.Errorf("forgetting %s: %w", key, err)
 		}
 	}
+	if messages {
+		if err := a.forgetKept(ctx, out); err != nil {
+			return out, fmt.Errorf("forgetting %s: %w", key, err)
+		}
+	}
 	return out, nil
+}
+
+// forgetKept deletes what ops kept of out's items besides the messages:
+// the operators' corrections and the dead letters.
+func (a *Admin) forgetKept(ctx context.Context, out *Erased) error {
+	if a.Corrections != nil {
+		for _, item := range out.Items {
+			n, err := a.Corrections.Delete(ctx, item)
+			out.Corrections += n
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if a.Dead != nil && len(out.Items) > 0 {
+		ids := make(map[string]bool, len(out.Items))
+		for _, item := range out.Items {
+			ids[item] = true
+		}
+		seqs, err := a.Dead.Forget(ctx, ids)
+		out.DeadLetters = append(out.DeadLetters, seqs...)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // forgetItem removes what one item left behind.

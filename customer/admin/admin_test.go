@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/internal/testwait"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
@@ -26,9 +27,10 @@ import (
 
 // world is a router with every kind of context, on an embedded backbone.
 type world struct {
-	b       *bus.Bus
-	admin   *Admin
-	records *decisions.Store
+	b           *bus.Bus
+	admin       *Admin
+	records     *decisions.Store
+	corrections *corrections.Store
 }
 
 const testRules = `default_team: triage
@@ -71,8 +73,35 @@ func start(t *testing.T) *world {
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(runCtx, 5*time.Second) }()
 	t.Cleanup(func() { stop(); testwait.Receive(t, 0, "the router to stop", done) })
-	return &world{b: b, records: records, admin: &Admin{Customers: custs, Cases: cs, Records: records, Threads: threads,
+	corrs, err := corrections.Open(ctx, b.JS, corrections.Config{Stream: b.Subjects.CorrectionStream, Subjects: b.Subjects.Corrections()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{b: b, records: records, corrections: corrs, admin: &Admin{Customers: custs, Cases: cs, Records: records, Threads: threads,
+		Corrections: corrs, Dead: router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
 		JS: b.JS, IngestStream: b.Subjects.IngestStream, TeamStream: b.Subjects.TeamStream}}
+}
+
+// keep stores what ops keep of env besides its message: a correction
+// (which quotes the text) and a dead letter (which holds the envelope).
+func (w *world) keep(t *testing.T, env *message.Envelope) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.corrections.Put(ctx, &corrections.Correction{ID: env.ID, From: []string{"logistics"}, To: "billing",
+		Channel: env.Channel, Subject: env.Subject, Text: env.Text, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := json.Marshal(router.DeadLetter{Reason: router.ReasonDeliveryFailed, Error: "target down", Envelope: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.JS.Publish(ctx, w.b.Subjects.Dead(router.ReasonDeliveryFailed), dead); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (w *world) publish(t *testing.T, envs ...*message.Envelope) {
@@ -160,17 +189,20 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 	}
 	other := mail("o1@x", "kalle@example.fi", "o1@x", "Tilaus 1170001 on rikki")
 	w.publish(t, append(mine, other)...)
+	w.keep(t, mine[1])
+	w.keep(t, other)
 
 	out, err := w.admin.Forget(ctx, "email:maija@example.fi", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.Customer == nil || len(out.Customer.Keys) < 2 || len(out.Cases) != 1 || len(out.Messages) != 2 ||
-		out.Records != 2 || out.TeamCopies != 2 || len(out.Conversations) != 1 {
+		out.Records != 2 || out.TeamCopies != 2 || len(out.Conversations) != 1 || out.Corrections != 1 || len(out.DeadLetters) != 1 {
 		t.Fatalf("forget removed %+v", out)
 	}
 	for _, trace := range []string{"maija@example.fi", "1180442", "Vieläkin odotan"} {
 		for _, stream := range []string{w.b.Subjects.IngestStream, w.b.Subjects.TeamStream, w.b.Subjects.DecisionStream,
+			w.b.Subjects.CorrectionStream, w.b.Subjects.DeadStream,
 			"KV_" + customer.DefaultBucket, "KV_" + customer.DefaultBucket + "_items", "KV_test_cases", "KV_test_threads"} {
 			if streamHolds(t, w.b.JS, stream, trace) {
 				t.Errorf("%s still holds %q", stream, trace)
@@ -182,8 +214,10 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 		t.Error("the customer's id survives")
 	}
 	// Another customer is untouched.
-	if !streamHolds(t, w.b.JS, w.b.Subjects.IngestStream, "1170001") {
-		t.Error("another customer's message was deleted")
+	for _, stream := range []string{w.b.Subjects.IngestStream, w.b.Subjects.CorrectionStream, w.b.Subjects.DeadStream} {
+		if !streamHolds(t, w.b.JS, stream, "1170001") {
+			t.Errorf("another customer's copy in %s was deleted", stream)
+		}
 	}
 	if _, err := w.admin.Show(ctx, "email:kalle@example.fi"); err != nil {
 		t.Fatalf("another customer: %v", err)

@@ -164,12 +164,25 @@ func (s *Store) Put(ctx context.Context, c *Correction) (duplicate bool, err err
 	return ack.Duplicate, nil
 }
 
-// Delete erases every correction of item id (a GDPR erasure).
-func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.stream.Handle.Purge(ctx, jetstream.WithPurgeSubject(s.stream.Subject("*", id))); err != nil {
-		return fmt.Errorf("deleting the corrections of %s: %w", id, err)
+// Delete erases every correction of item id (a GDPR erasure) and returns
+// how many there were.
+func (s *Store) Delete(ctx context.Context, id string) (int, error) {
+	subject := s.stream.Subject("*", id)
+	info, err := s.stream.Handle.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, fmt.Errorf("counting the corrections of %s: %w", id, err)
 	}
-	return nil
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.stream.Handle.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+		return 0, fmt.Errorf("deleting the corrections of %s: %w", id, err)
+	}
+	return n, nil
 }
 
 // List returns the corrections stored at or after since (zero: all),

@@ -52,8 +52,11 @@ func TestStore(t *testing.T) {
 	if got, _ := s.List(ctx, time.Now().Add(time.Hour)); len(got) != 0 {
 		t.Errorf("list since the future: %d", len(got))
 	}
-	if err := s.Delete(ctx, "web:2"); err != nil {
-		t.Fatal(err)
+	if n, err := s.Delete(ctx, "web:2"); err != nil || n != 1 {
+		t.Fatalf("deleting web:2: %d, %v; want 1", n, err)
+	}
+	if n, err := s.Delete(ctx, "web:2"); err != nil || n != 0 {
+		t.Fatalf("deleting web:2 again: %d, %v; want 0", n, err)
 	}
 	all, _ = s.List(ctx, time.Time{})
 	if len(all) != 4 || slices.ContainsFunc(all, func(c Correction) bool { return c.ID == "web:2" }) {
