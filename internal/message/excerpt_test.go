@@ -19,20 +19,28 @@ func TestExcerpt(t *testing.T) {
 	}
 }
 
-func TestCut(t *testing.T) {
+// TestCutAndClip: Cut keeps whole runes within n bytes; Clip does the
+// same and marks the cut with an ellipsis, and leaves a short s alone.
+func TestCutAndClip(t *testing.T) {
 	for _, tt := range []struct {
-		s    string
-		n    int
-		want string
+		s         string
+		n         int
+		cut, clip string
 	}{
-		{"Hei", 10, "Hei"},
-		{"Hei", 3, "Hei"},
-		{"väärin", 2, "v"}, // "ä" is two bytes: not split
-		{"väärin", 3, "vä"},
-		{"ä", 0, ""},
+		{"Hei", 10, "Hei", "Hei"},
+		{"Hei", 3, "Hei", "Hei"},
+		{"Hei!", 3, "Hei", "Hei…"},
+		{"väärin", 2, "v", "v…"}, // "ä" is two bytes: not split
+		{"väärin", 3, "vä", "vä…"},
+		{"äääää", 3, "ä", "ä…"},
+		{"ä", 0, "", "…"},
+		{"", 0, "", ""},
 	} {
-		if got := Cut(tt.s, tt.n); got != tt.want {
-			t.Errorf("Cut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		if got := Cut(tt.s, tt.n); got != tt.cut {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.cut)
+		}
+		if got := Clip(tt.s, tt.n); got != tt.clip {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.clip)
 		}
 	}
 }
@@ -53,23 +61,6 @@ func TestDigits(t *testing.T) {
 	} {
 		if got := Digits(tt.s, tt.max); got != tt.want {
 			t.Errorf("Digits(%q, %d) = %v, want %v", tt.s, tt.max, got, tt.want)
-		}
-	}
-}
-
-func TestClip(t *testing.T) {
-	for _, tt := range []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"Hei", 3, "Hei"},
-		{"Hei!", 3, "Hei…"},
-		{"äääää", 3, "ä…"}, // a rune is never split
-		{"", 0, ""},
-	} {
-		if got := Clip(tt.s, tt.n); got != tt.want {
-			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
 	}
 }
