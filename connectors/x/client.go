@@ -25,6 +25,7 @@ const (
 	EndpointUserTweets = "GET /2/users/:id/tweets"
 	EndpointSearch     = "GET /2/tweets/search/recent"
 	EndpointDMEvents   = "GET /2/dm_events"
+	EndpointMe         = "GET /2/users/me"
 	EndpointToken      = "POST /2/oauth2/token"
 )
 
@@ -149,7 +150,7 @@ func (c *Client) SearchRecent(ctx context.Context, query string, q PageQuery) (*
 // tweetPage gets one page of posts from endpoint (at path, with the
 // query v) with the app's bearer token.
 func (c *Client) tweetPage(ctx context.Context, endpoint, path string, v url.Values) (*TweetPage, error) {
-	data, err := c.get(ctx, endpoint, path, v, c.App)
+	data, err := c.get(ctx, endpoint, path, v, c.App, c.Retries)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +194,36 @@ func (c *Client) DMEvents(ctx context.Context, token string, maxResults int) (*D
 	if token != "" {
 		v.Set("pagination_token", token)
 	}
-	data, err := c.get(ctx, EndpointDMEvents, "/2/dm_events", v, c.User)
+	data, err := c.get(ctx, EndpointDMEvents, "/2/dm_events", v, c.User, c.Retries)
 	if err != nil {
 		return nil, err
 	}
 	return decodePage[DMPage](EndpointDMEvents, data)
+}
+
+// Me returns the user the User credentials act for (GET /2/users/me, with
+// the default fields id, name and username). It asks once: a 5xx or
+// network failure is returned, not retried, since the caller can do
+// without the answer. An answer without a numeric data.id is a
+// DecodeError; one with only errors names X's first.
+func (c *Client) Me(ctx context.Context) (*User, error) {
+	data, err := c.get(ctx, EndpointMe, "/2/users/me", url.Values{}, c.User, 0)
+	if err != nil {
+		return nil, err
+	}
+	me, err := decodePage[struct {
+		Data   *User    `json:"data"`
+		Errors Problems `json:"errors"`
+	}](EndpointMe, data)
+	switch {
+	case err != nil:
+		return nil, err
+	case me.Data == nil && len(me.Errors) > 0:
+		return nil, fmt.Errorf("%s: X answered with errors only: %s", EndpointMe, me.Errors[0])
+	case me.Data == nil || !validID(me.Data.ID):
+		return nil, &DecodeError{Endpoint: EndpointMe, Err: errors.New("no numeric data.id")}
+	}
+	return me.Data, nil
 }
 
 // RefreshToken trades a refresh token for a new access token (and a new
@@ -225,7 +251,7 @@ func (c *Client) RefreshToken(ctx context.Context, clientID, clientSecret, refre
 			if err == nil {
 				err = &APIError{Endpoint: EndpointToken, Status: status, Problem: problemOf(data, status)}
 			}
-			if again, err := c.retry(ctx, attempt, err); !again {
+			if again, err := c.retry(ctx, attempt, c.Retries, err); !again {
 				return nil, err
 			}
 			continue
@@ -253,9 +279,9 @@ func (c *Client) RefreshToken(ctx context.Context, clientID, clientSecret, refre
 
 const userAgent = "switchboard-x/1"
 
-// get performs a GET with auth, retrying 5xx and network failures, and
-// returns the body of a 200 answer.
-func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, auth Auth) ([]byte, error) {
+// get performs a GET with auth, retrying 5xx and network failures up to
+// retries times, and returns the body of a 200 answer.
+func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, auth Auth, retries int) ([]byte, error) {
 	if auth == nil {
 		return nil, fmt.Errorf("%s: no credentials configured", endpoint)
 	}
@@ -282,7 +308,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, a
 			} else {
 				err = fmt.Errorf("%s: %w", endpoint, err)
 			}
-			if again, err := c.retry(ctx, attempt, err); !again {
+			if again, err := c.retry(ctx, attempt, retries, err); !again {
 				return nil, err
 			}
 			continue
@@ -495,14 +521,14 @@ func (e *OAuthError) Unwrap() error {
 	return nil
 }
 
-// retry decides after a failed attempt (5xx or network): it waits and
-// returns true when another attempt may follow, else the error to give up
-// with (the context's, when it ended).
-func (c *Client) retry(ctx context.Context, attempt int, err error) (bool, error) {
+// retry decides after a failed attempt (5xx or network) of at most
+// retries+1: it waits and returns true when another attempt may follow,
+// else the error to give up with (the context's, when it ended).
+func (c *Client) retry(ctx context.Context, attempt, retries int, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if attempt >= c.Retries {
+	if attempt >= retries {
 		return false, err
 	}
 	if serr := c.sleep(ctx, c.Backoff.Delay(attempt+1)); serr != nil {

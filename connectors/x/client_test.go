@@ -229,7 +229,7 @@ func TestRateLimitWait(t *testing.T) {
 	c.now = func() time.Time { return now }
 	get := func(left string) {
 		t.Helper()
-		if _, err := c.get(t.Context(), EndpointSearch, "/", map[string][]string{"left": {left}}, c.App); err != nil {
+		if _, err := c.get(t.Context(), EndpointSearch, "/", map[string][]string{"left": {left}}, c.App, c.Retries); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,5 +302,56 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		if strings.Contains(s, "secret") && !strings.Contains(s, "[redacted]") || strings.Contains(s, "app-secret") || strings.Contains(s, "refresh-secret") || strings.Contains(s, "client-secret") {
 			t.Fatalf("printed a secret: %s", s)
 		}
+	}
+}
+
+// TestMe: GET /2/users/me names the user the user token acts for; X's
+// failures come back as they are, a 5xx without a retry.
+func TestMe(t *testing.T) {
+	api := xtest.New(t)
+	api.AddUser(xtest.User{ID: account, Username: "acme", Name: "Acme Oy"})
+	c := testClient(api)
+	tr, err := c.RefreshToken(t.Context(), api.ClientID, "", api.IssueRefreshToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.User = StaticToken(tr.AccessToken)
+	me, err := c.Me(t.Context())
+	if err != nil || *me != (User{ID: account, Name: "Acme Oy", Username: "acme"}) {
+		t.Fatalf("Me: %+v, %v", me, err)
+	}
+	if q := api.Requests(xtest.Me)[0].Query; len(q) != 0 {
+		t.Fatalf("query %v: the default fields are all it needs", q)
+	}
+
+	var de *DecodeError
+	var ae *APIError
+	for _, tt := range []struct {
+		name  string
+		fault xtest.Fault
+		is    func(error) bool
+	}{
+		{"503", xtest.Fault{Status: 503, Body: `{"title":"Service Unavailable"}`}, func(err error) bool { return errors.As(err, &ae) && ae.Status == 503 }},
+		{"HTML", xtest.Fault{Body: `<html>`}, func(err error) bool { return errors.As(err, &de) }},
+		{"no data", xtest.Fault{Body: `{"data":{"name":"x"}}`}, func(err error) bool { return errors.As(err, &de) }},
+		{"errors only", xtest.Fault{Body: `{"errors":[{"title":"Not Found Error","detail":"gone"}]}`}, func(err error) bool {
+			return strings.Contains(err.Error(), "errors only: Not Found Error: gone")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(api.Requests(xtest.Me))
+			api.Fail(xtest.Me, tt.fault)
+			if _, err := c.Me(t.Context()); err == nil || !tt.is(err) {
+				t.Fatalf("Me: %v", err)
+			}
+			if n := len(api.Requests(xtest.Me)) - before; n != 1 {
+				t.Fatalf("%d requests, want 1: Me is not retried", n)
+			}
+		})
+	}
+
+	c.User = c.App
+	if _, err := c.Me(t.Context()); !errors.Is(err, connectors.ErrUnauthorized) {
+		t.Fatalf("Me with the app-only token: %v", err)
 	}
 }

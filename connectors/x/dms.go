@@ -36,10 +36,23 @@ type DMStream struct {
 	oauth1 bool
 	// tokenFile names where the refresh token lives, for messages.
 	tokenFile string
+	// owner is the account the OAuth 2.0 token acts for, once X said so.
+	// The refresh token rotates within that one grant, so the account
+	// cannot change while the daemon runs: a restart of the stream does
+	// not ask again, and a token of another account stays refused until
+	// the daemon starts with new credentials. Only Run uses it, and the
+	// supervisor never runs a connector twice at once.
+	owner *User
 }
 
 // Run polls until ctx ends.
 func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
+	if err := s.checkAccount(ctx, h); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	raw, err := h.Checkpoint(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -62,6 +75,67 @@ func (s *DMStream) Run(ctx context.Context, h *connectors.Handle) error {
 		}
 		return err
 	})
+}
+
+// checkAccount makes sure, before the first poll of a start, that the
+// OAuth 2.0 user token acts for user_id: a token authorized logged in as
+// another account (a developer's own) would read that person's DMs beside
+// user_id's mentions. It asks X (GET /2/users/me) until X has answered
+// once (see owner). The refusal wraps connectors.ErrUnauthorized: the
+// credentials must be replaced, and the supervisor retries slowly
+// meanwhile. OAuth 1.0a is not asked: config check matches its access
+// token's leading user id against user_id.
+func (s *DMStream) checkAccount(ctx context.Context, h *connectors.Handle) error {
+	if s.user == nil {
+		return nil
+	}
+	if s.owner == nil {
+		owner, err := s.askOwner(ctx, h)
+		if owner == nil {
+			return err
+		}
+		s.owner = owner
+	}
+	if s.owner.ID == s.filter.userID {
+		return nil
+	}
+	who := s.owner.ID
+	if s.owner.Username != "" {
+		who += " (@" + s.owner.Username + ")"
+	}
+	return fmt.Errorf("%s: the OAuth 2.0 token acts for user %s, not user_id %s, so no DMs are read: it was authorized "+
+		"logged in as another account; authorize again logged in as the account user_id names (OAuth 2.0 scopes tweet.read "+
+		"users.read dm.read offline.access), write the new refresh token to %s and restart the daemon: %w",
+		s.name, who, s.filter.userID, s.tokenFile, connectors.ErrUnauthorized)
+}
+
+// askOwner asks X whom the token acts for. Without an answer it returns
+// nil, and the error that ends the start or nil to poll unchecked: when X
+// cannot say (network, 5xx, 429, a malformed or refused answer) it logs a
+// warning and the stream polls, for the check must not make an X outage
+// worse; the next start asks again. Getting the token is not part of the
+// check: it fails as the first poll would.
+func (s *DMStream) askOwner(ctx context.Context, h *connectors.Handle) (*User, error) {
+	if err := s.call(ctx, h, func() error {
+		_, err := s.user.Token(ctx)
+		return err
+	}); err != nil {
+		return nil, s.failed(ctx, err)
+	}
+	const unchecked = "could not check which X account the OAuth 2.0 token acts for; reading DMs anyway, the next start checks again"
+	if d, reset := s.client.RateLimitWait(EndpointMe); d > 0 {
+		s.log.Warn(unchecked, zap.String("endpoint", EndpointMe), zap.String("reason", "x-rate-limit-remaining is 0"), zap.Time("until", reset))
+		return nil, nil
+	}
+	me, err := s.client.Me(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.log.Warn(unchecked, zap.String("endpoint", EndpointMe), zap.Error(err))
+		return nil, nil
+	}
+	return me, nil
 }
 
 // fetch gets one page, refreshing an OAuth 2.0 user token once when X

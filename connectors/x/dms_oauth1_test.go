@@ -64,6 +64,9 @@ func TestDMsOAuth1(t *testing.T) {
 	if n := len(e.api.Requests(xtest.Token)); n != 0 {
 		t.Fatalf("%d OAuth 2.0 token requests with OAuth 1.0a", n)
 	}
+	if n := len(e.api.Requests(xtest.Me)); n != 0 {
+		t.Fatalf("%d /2/users/me requests with OAuth 1.0a: config check matches its access token to user_id", n)
+	}
 	if st := r.status(t, dmsName); st.State != connectors.StateRunning || st.LastError != "" {
 		t.Fatalf("status %+v", st)
 	}

@@ -2,17 +2,24 @@ package x
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/x/xtest"
 	"github.com/switchboard/switchboard/internal/message"
 	"github.com/switchboard/switchboard/internal/secret"
+	"github.com/switchboard/switchboard/internal/testwait"
 )
 
 const dmsName = "x.dms"
@@ -337,5 +344,100 @@ func TestFileTokenStore(t *testing.T) {
 	err = FileTokenStore{Path: filepath.Join(dir, "missing", "tok")}.SaveRefreshToken(t.Context(), "secret-token")
 	if err == nil || !strings.Contains(err.Error(), "missing/tok") || strings.Contains(err.Error(), "secret-token") {
 		t.Fatalf("error %v: want the path and never the token", err)
+	}
+}
+
+// uncheckedMsg is the warning of a start whose account check X could not
+// answer.
+const uncheckedMsg = "could not check which X account the OAuth 2.0 token acts for; reading DMs anyway, the next start checks again"
+
+// TestDMAccountChecked: with an OAuth 2.0 token the DM stream asks X whom
+// it acts for before its first DM request. The account's token polls as
+// always; when X cannot answer, a warning says why and the stream polls
+// anyway, and the next start (here: a restart after a failed poll) asks
+// again, unless the answer was had or the window is spent.
+func TestDMAccountChecked(t *testing.T) {
+	spent := http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {strconv.FormatInt(t0.Add(15*time.Minute).Unix(), 10)}}
+	tests := []struct {
+		name  string
+		fault *xtest.Fault
+		// reason is in the warning; asked is how many times /2/users/me
+		// was asked after the restart.
+		reason string
+		asked  int
+	}{
+		{name: "the account's token", asked: 1},
+		{name: "503", fault: &xtest.Fault{Status: 503, Body: `{"title":"Service Unavailable"}`}, reason: "HTTP 503", asked: 2},
+		{name: "429", fault: &xtest.Fault{Status: 429, Body: `{"title":"Too Many Requests"}`, Header: spent}, reason: "rate limited", asked: 1},
+		{name: "malformed", fault: &xtest.Fault{Body: `<html>maintenance</html>`}, reason: "malformed response", asked: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			core, logs := observer.New(zapcore.WarnLevel)
+			e.log = zap.New(core)
+			e.api.AddDM(dms(1, 2)...)
+			if tt.fault != nil {
+				e.api.Fail(xtest.Me, *tt.fault)
+			}
+			r := e.start(dmOptions(e, &memTokens{}))
+			e.step.waitPolled(t, dmsName)
+			if got := e.pub.SourceIDs(); !equal(got, ids(1, 2)) {
+				t.Fatalf("published %v", got)
+			}
+			all := e.api.Requests("")
+			me := slices.IndexFunc(all, func(r xtest.Request) bool { return r.Endpoint == xtest.Me })
+			first := slices.IndexFunc(all, func(r xtest.Request) bool { return r.Endpoint == xtest.DMEvents })
+			if me < 0 || me > first || !strings.HasPrefix(all[me].Auth, "Bearer at-") {
+				t.Fatalf("requests %v: /2/users/me must come first, with the user token", all)
+			}
+			warned := logs.FilterMessage(uncheckedMsg).All()
+			if tt.fault == nil && len(warned) != 0 || tt.fault != nil && (len(warned) != 1 || !strings.Contains(warned[0].ContextMap()["error"].(string), tt.reason)) {
+				t.Fatalf("warnings %v, want one saying %q", warned, tt.reason)
+			}
+			if st := r.status(t, dmsName); st.State != connectors.StateRunning || st.LastError != "" {
+				t.Fatalf("status %+v", st)
+			}
+
+			// A DM poll fails for good: the supervisor starts the stream again.
+			e.api.Fail(xtest.DMEvents, xtest.Fault{Status: 503}, xtest.Fault{Status: 503}, xtest.Fault{Status: 503})
+			e.step.next(t, dmsName)
+			if st := r.status(t, dmsName); st.Restarts != 1 {
+				t.Fatalf("status %+v, want one restart", st)
+			}
+			if n := len(e.api.Requests(xtest.Me)); n != tt.asked {
+				t.Fatalf("/2/users/me asked %d times after the restart, want %d", n, tt.asked)
+			}
+		})
+	}
+}
+
+// TestDMTokenOfAnotherAccount: a token authorized as another account reads
+// nothing; the status names both accounts and no secret, the stream is
+// unauthorized, and its restarts do not ask X again.
+func TestDMTokenOfAnotherAccount(t *testing.T) {
+	e := newEnv(t)
+	e.api.AddDM(dms(1, 2)...)
+	o := dmOptions(e, &memTokens{})
+	o.DMs.RefreshToken = secret.Secret(e.api.IssueRefreshTokenFor("2001"))
+	r := e.start(o)
+	st := r.waitState(t, dmsName, connectors.StateUnauthorized)
+	want := "x.dms: the OAuth 2.0 token acts for user 2001 (@maija), not user_id " + account + ", so no DMs are read"
+	if !strings.HasPrefix(st.LastError, want) || !strings.Contains(st.LastError, o.DMs.StoreName) {
+		t.Fatalf("last error %q\nwant it to begin %q and name the refresh token file", st.LastError, want)
+	}
+	testwait.Until(t, 0, "the supervisor to retry", func() bool { return r.status(t, dmsName).Restarts >= 3 })
+	r.stop()
+	if n := len(e.api.Requests(xtest.Me)); n != 1 {
+		t.Fatalf("/2/users/me asked %d times, want once: the token's account cannot change", n)
+	}
+	if n := len(e.api.Requests(xtest.DMEvents)); n != 0 || len(e.pub.SourceIDs()) != 0 {
+		t.Fatalf("%d DM requests, %d published: another account's DMs were read", n, len(e.pub.SourceIDs()))
+	}
+	tokens := append(e.api.ValidRefreshTokens(), o.DMs.RefreshToken.Reveal(), strings.TrimPrefix(e.api.Requests(xtest.Me)[0].Auth, "Bearer "))
+	for _, tok := range tokens {
+		if strings.Contains(r.status(t, dmsName).LastError, tok) {
+			t.Fatal("the status shows a token")
+		}
 	}
 }

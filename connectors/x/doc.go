@@ -17,6 +17,8 @@
 //   - GET /2/dm_events (the account's user context: requests signed with
 //     OAuth 1.0a, oauth1.go, or an OAuth 2.0 user token)
 //   - POST /2/oauth2/token (refreshing that OAuth 2.0 user token)
+//   - GET /2/users/me (once per start of the DM stream with an OAuth 2.0
+//     token: whom it acts for; DMs are not read with another account's)
 //
 // # Streams and checkpoints
 //

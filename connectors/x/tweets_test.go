@@ -37,6 +37,9 @@ func TestMentionsPagingAndSinceID(t *testing.T) {
 	if got, want := e.pub.SourceIDs(), ids(11, 5); !equal(got, want) {
 		t.Fatalf("first start published %v, want the newest page oldest first %v", got, want)
 	}
+	if n := len(e.api.Requests(xtest.Me)); n != 0 {
+		t.Fatalf("%d /2/users/me requests: the app bearer token acts for no user", n)
+	}
 	var cp tweetCheckpoint
 	e.checkpoint(mentionsName, &cp)
 	if cp.SinceID != pid(15) || cp.UntilID != "" || cp.Newest != "" {

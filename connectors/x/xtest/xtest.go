@@ -15,8 +15,16 @@
 //   - GET /2/dm_events: newest first, max_results 1-100, pagination_token,
 //     event_types, dm_event.fields, expansions=sender_id; no since_id (an
 //     unknown parameter is a 400 invalid-request problem, as on X);
+//   - GET /2/users/me: the user a request's user context acts for (data
+//     with id, name and username, the default fields); user context only,
+//     so the app-only token is a 403, as the reference says; where it is
+//     silent the fake is strict: an OAuth 2.0 token must hold the scopes
+//     the reference lists (tweet.read, users.read), and the user limit of
+//     75 requests per 15 minutes applies by default;
 //   - POST /2/oauth2/token with grant_type=refresh_token: single-use,
-//     rotating refresh tokens; access tokens that expire;
+//     rotating refresh tokens, each acting for the user it was issued for
+//     (AccountID, or another account: IssueRefreshTokenFor); access tokens
+//     that expire;
 //   - OAuth 1.0a user context (RFC 5849, HMAC-SHA1) on every endpoint that
 //     takes a user: signatures verified, stale timestamps and reused nonces
 //     refused with a 401 (oauth1.go);
@@ -50,6 +58,7 @@ const (
 	UserTweets = "user_tweets"
 	Search     = "search"
 	DMEvents   = "dm_events"
+	Me         = "users_me"
 	Token      = "token"
 )
 
@@ -159,6 +168,10 @@ type Server struct {
 	URL string
 	// AppToken is the app-only bearer token mentions and search accept.
 	AppToken string
+	// AccountID is the user the account's user context acts for: the
+	// OAuth 1.0a access token (which begins with it) and the refresh tokens
+	// IssueRefreshToken hands out.
+	AccountID string
 	// ClientID and ClientSecret are the OAuth 2.0 client; with a secret the
 	// token endpoint requires HTTP basic authentication.
 	ClientID, ClientSecret string
@@ -191,12 +204,13 @@ type Server struct {
 
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	users    map[string]User
-	posts    map[string]Post
-	dms      map[string]DM
-	refresh  map[string]bool
-	access   map[string]time.Time
+	mu    sync.Mutex
+	users map[string]User
+	posts map[string]Post
+	dms   map[string]DM
+	// refresh maps each valid refresh token to the user it acts for.
+	refresh  map[string]string
+	access   map[string]userToken
 	faults   map[string][]Fault
 	requests []Request
 	counts   map[string]int
@@ -209,6 +223,12 @@ type Server struct {
 	oauth1Failures []string
 }
 
+// userToken is an issued OAuth 2.0 user access token.
+type userToken struct {
+	user, scope string
+	expiry      time.Time
+}
+
 type window struct {
 	used  int
 	reset time.Time
@@ -216,27 +236,29 @@ type window struct {
 
 // New starts a fake X API that t closes at its end.
 func New(t testing.TB) *Server {
+	const account = "1500000000000000001"
 	s := &Server{
 		AppToken:    "app-token-" + randHex(),
+		AccountID:   account,
 		ClientID:    "client-id",
 		ConsumerKey: "consumer-key-" + randHex(),
 		// The secrets hold characters that percent-encoding must handle.
 		ConsumerSecret:    "consumer secret+" + randHex(),
-		AccessToken:       "1500000000000000001-" + randHex(),
+		AccessToken:       account + "-" + randHex(),
 		AccessTokenSecret: "token/secret~" + randHex(),
 		OAuth1Window:      5 * time.Minute,
 		nonces:            map[string]bool{},
 		AccessTTL:         2 * time.Hour,
 		Scope:             "tweet.read users.read dm.read offline.access",
-		Limits:            map[string]int{},
+		Limits:            map[string]int{Me: 75},
 		Window:            15 * time.Minute,
 		SearchWindow:      7 * 24 * time.Hour,
 		Now:               time.Now,
 		users:             map[string]User{},
 		posts:             map[string]Post{},
 		dms:               map[string]DM{},
-		refresh:           map[string]bool{},
-		access:            map[string]time.Time{},
+		refresh:           map[string]string{},
+		access:            map[string]userToken{},
 		faults:            map[string][]Fault{},
 		counts:            map[string]int{},
 		windows:           map[string]*window{},
@@ -246,6 +268,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /2/users/{id}/tweets", s.serveUserTweets)
 	mux.HandleFunc("GET /2/tweets/search/recent", s.serveSearch)
 	mux.HandleFunc("GET /2/dm_events", s.serveDMEvents)
+	mux.HandleFunc("GET /2/users/me", s.serveMe)
 	mux.HandleFunc("POST /2/oauth2/token", s.serveToken)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
@@ -286,13 +309,20 @@ func (s *Server) AddDM(ds ...DM) {
 	}
 }
 
-// IssueRefreshToken returns a new valid refresh token (as the authorization
-// flow would).
+// IssueRefreshToken returns a new valid refresh token of the account
+// (AccountID), as the authorization flow would.
 func (s *Server) IssueRefreshToken() string {
+	return s.IssueRefreshTokenFor(s.AccountID)
+}
+
+// IssueRefreshTokenFor returns a new valid refresh token acting for user
+// (as the authorization flow would, logged in as that user): the access
+// tokens and rotated refresh tokens issued for it act for user too.
+func (s *Server) IssueRefreshTokenFor(user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := "rt-" + randHex()
-	s.refresh[tok] = true
+	s.refresh[tok] = user
 	return tok
 }
 
@@ -312,7 +342,7 @@ func (s *Server) ValidRefreshTokens() []string {
 func (s *Server) ExpireAccessTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.access = map[string]time.Time{}
+	s.access = map[string]userToken{}
 }
 
 // RevokeRefreshTokens makes every refresh token invalid (the user revoked
@@ -320,7 +350,7 @@ func (s *Server) ExpireAccessTokens() {
 func (s *Server) RevokeRefreshTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refresh = map[string]bool{}
+	s.refresh = map[string]string{}
 }
 
 // RevokeOAuth1 makes the OAuth 1.0a access token invalid (the account
@@ -544,31 +574,61 @@ const (
 	callerUser        // an OAuth 2.0 user access token or an OAuth 1.0a signature
 )
 
+// identity is who a request authenticates as.
+type identity struct {
+	caller caller
+	// user is the user id user context acts for.
+	user string
+	// scope lists an OAuth 2.0 user token's scopes; oauth1 marks OAuth
+	// 1.0a, which has the App's permissions instead.
+	scope  string
+	oauth1 bool
+}
+
 // authenticate checks the Authorization header. s.mu must not be held.
-func (s *Server) authenticate(r *http.Request) caller {
+func (s *Server) authenticate(r *http.Request) identity {
 	h := r.Header.Get("Authorization")
 	if scheme, _, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "OAuth") {
 		if why := s.checkOAuth1(r); why != "" {
 			s.mu.Lock()
 			s.oauth1Failures = append(s.oauth1Failures, why)
 			s.mu.Unlock()
-			return callerNone
+			return identity{}
 		}
-		return callerUser
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return identity{caller: callerUser, user: s.AccountID, oauth1: true}
 	}
 	tok, _ := strings.CutPrefix(h, "Bearer ")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, user := s.access[tok]
+	ut, user := s.access[tok]
 	switch {
 	case tok == "":
-		return callerNone
+		return identity{}
 	case tok == s.AppToken:
-		return callerApp
-	case user && s.Now().Before(exp):
-		return callerUser
+		return identity{caller: callerApp}
+	case user && s.Now().Before(ut.expiry):
+		return identity{caller: callerUser, user: ut.user, scope: ut.scope}
 	}
-	return callerNone
+	return identity{}
+}
+
+// userContext answers a request that does not authenticate as a user, as
+// the endpoints that take user context only do: 403 for the app-only
+// token, 401 without valid credentials. It reports whether id is a user.
+func userContext(w http.ResponseWriter, id identity) bool {
+	switch id.caller {
+	case callerApp:
+		writeJSON(w, http.StatusForbidden, problem("Unsupported Authentication",
+			"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+			TypeUnsupportedAuthentication, http.StatusForbidden))
+		return false
+	case callerNone:
+		unauthorized(w)
+		return false
+	}
+	return true
 }
 
 func unauthorized(w http.ResponseWriter) {
@@ -578,7 +638,7 @@ func unauthorized(w http.ResponseWriter) {
 // appAuth accepts the app bearer token and user context alike, as the post
 // timelines and search do.
 func (s *Server) appAuth(w http.ResponseWriter, r *http.Request) bool {
-	if s.authenticate(r) == callerNone {
+	if s.authenticate(r).caller == callerNone {
 		unauthorized(w)
 		return false
 	}
@@ -866,14 +926,7 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, DMEvents, nil) {
 		return
 	}
-	switch s.authenticate(r) {
-	case callerApp:
-		writeJSON(w, http.StatusForbidden, problem("Unsupported Authentication",
-			"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-			TypeUnsupportedAuthentication, http.StatusForbidden))
-		return
-	case callerNone:
-		unauthorized(w)
+	if !userContext(w, s.authenticate(r)) {
 		return
 	}
 	q := r.URL.Query()
@@ -940,6 +993,41 @@ func (s *Server) serveDMEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// meScopes are the OAuth 2.0 scopes GET /2/users/me requires.
+var meScopes = []string{"tweet.read", "users.read"}
+
+// serveMe answers GET /2/users/me: the user the request's user context
+// acts for, with the default user fields (id, name, username); a user the
+// fake does not know (AddUser) is named after its id.
+func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, Me, nil) {
+		return
+	}
+	id := s.authenticate(r)
+	if !userContext(w, id) {
+		return
+	}
+	if !id.oauth1 {
+		for _, need := range meScopes {
+			if !slices.Contains(strings.Fields(id.scope), need) {
+				writeJSON(w, http.StatusForbidden, problem("Forbidden",
+					fmt.Sprintf("The access token lacks the %s scope this endpoint requires.", need), "about:blank", http.StatusForbidden))
+				return
+			}
+		}
+	}
+	if !checkParams(w, r.URL.Query(), "user.fields", "expansions", "tweet.fields") {
+		return
+	}
+	s.mu.Lock()
+	u, known := s.users[id.user]
+	s.mu.Unlock()
+	if !known {
+		u = User{ID: id.user, Username: "user" + id.user, Name: "User " + id.user}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": userJSON(u)})
+}
+
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Malformed request body."})
@@ -968,14 +1056,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := r.PostForm.Get("refresh_token")
-	if !s.refresh[old] {
+	user, valid := s.refresh[old]
+	if !valid {
 		oauthErr(http.StatusBadRequest, "invalid_request", "Value passed for the token was invalid.")
 		return
 	}
 	delete(s.refresh, old) // single use
 	next, access := "rt-"+randHex(), "at-"+randHex()
-	s.refresh[next] = true
-	s.access[access] = s.Now().Add(s.AccessTTL)
+	s.refresh[next] = user
+	s.access[access] = userToken{user: user, scope: s.Scope, expiry: s.Now().Add(s.AccessTTL)}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":    "bearer",
 		"expires_in":    int(s.AccessTTL / time.Second),
