@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/switchboard/switchboard/customer"
 	"github.com/switchboard/switchboard/customer/admin"
 	"github.com/switchboard/switchboard/internal/cli"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/router/cases"
+	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
 )
 
@@ -119,7 +123,15 @@ func openCustomerAdmin(ctx context.Context, cfgPath string) (*admin.Admin, func(
 	if err != nil {
 		records = nil // no records yet: nothing routed, nothing to find there
 	}
-	a, err := newCustomerAdmin(ctx, cfg, js, custs, cs, records)
+	fixes, err := corrections.Attach(ctx, js, correctionsConfig(cfg))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		fixes, err = nil, nil // nobody rerouted yet: no corrections to find
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("opening the corrections stream: %w", err)
+	}
+	a, err := newCustomerAdmin(ctx, cfg, js, custs, cs, records, fixes)
 	if err != nil {
 		closeAll()
 		return nil, nil, err

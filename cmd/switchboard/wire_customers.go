@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,18 +57,14 @@ func (d *daemon) closeCustomers(ctx context.Context) error {
 
 // newCustomerAdmin is the ops view of customers over the stores the daemon
 // (or a command) has open: the conversation map is opened here, the rest
-// is given. Without a customer store there is nothing to administer.
-func newCustomerAdmin(ctx context.Context, cfg *config.Config, js jetstream.JetStream, custs *customer.Store, cs *cases.Store, records *decisions.Store) (*admin.Admin, error) {
+// is given (a nil records or fixes: none stored yet). Without a customer
+// store there is nothing to administer.
+func newCustomerAdmin(ctx context.Context, cfg *config.Config, js jetstream.JetStream, custs *customer.Store, cs *cases.Store,
+	records *decisions.Store, fixes *corrections.Store) (*admin.Admin, error) {
 	subjects := bus.NewSubjects(cfg.Streams)
-	a := &admin.Admin{Customers: custs, Cases: cs, Records: records, JS: js,
+	a := &admin.Admin{Customers: custs, Cases: cs, Records: records, Corrections: fixes, JS: js,
 		IngestStream: cfg.Streams.Ingest.Name, TeamStream: cfg.Streams.Team.Name,
 		Dead: router.NewDeadLetters(js, subjects.DeadStream, subjects.IngestStream, subjects.Dead)}
-	switch corr, err := corrections.Attach(ctx, js, correctionsConfig(cfg)); {
-	case err == nil:
-		a.Corrections = corr
-	case !errors.Is(err, jetstream.ErrStreamNotFound): // none: nobody rerouted yet
-		return nil, fmt.Errorf("opening the corrections stream: %w", err)
-	}
 	if ts := cfg.Delivery.ThreadStickiness; ts.On() {
 		_, threads, err := router.OpenState(ctx, js, router.StateConfig{ProgressBucket: cfg.Delivery.ProgressBucket,
 			ThreadBucket: ts.Bucket, ThreadTTL: time.Duration(ts.TTL), Replicas: cfg.Streams.Replicas})
@@ -87,7 +81,7 @@ func (d *daemon) mountCustomers(ctx context.Context) error {
 	if d.customers == nil {
 		return nil
 	}
-	a, err := newCustomerAdmin(ctx, d.cfg, d.bus.JS, d.customers, d.cases, d.records)
+	a, err := newCustomerAdmin(ctx, d.cfg, d.bus.JS, d.customers, d.cases, d.records, d.fixes)
 	if err != nil {
 		return err
 	}
