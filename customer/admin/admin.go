@@ -237,13 +237,8 @@ func (a *Admin) Forget(ctx context.Context, key string, messages bool) (*Erased,
 			records = append(records, r)
 		}
 	}
-	// The team copies first, in one pass over the team stream: deleting
-	// inside a stream before a search by time can make the server start
-	// that search past what it should find.
-	if messages && a.JS != nil && a.TeamStream != "" {
-		n, err := a.deleteTeamCopies(ctx, records)
-		out.TeamCopies = n
-		if err != nil {
+	if messages && a.JS != nil {
+		if err := a.deleteCopies(ctx, records, out); err != nil {
 			return out, fmt.Errorf("forgetting %s: %w", key, err)
 		}
 	}
@@ -308,17 +303,6 @@ func (a *Admin) forgetItem(ctx context.Context, r *decisions.Record, messages bo
 		}
 		return err
 	}
-	if a.JS != nil && a.IngestStream != "" && r.Seq > 0 {
-		st, err := a.JS.Stream(ctx, a.IngestStream)
-		if err != nil {
-			return fmt.Errorf("opening the ingest stream: %w", err)
-		}
-		if err := st.DeleteMsg(ctx, r.Seq); err == nil {
-			out.Messages = append(out.Messages, r.Seq)
-		} else if !errors.Is(err, jetstream.ErrMsgNotFound) && !isNotFound(err) {
-			return fmt.Errorf("deleting message %s (ingest sequence %d): %w", r.ID, r.Seq, err)
-		}
-	}
 	ok, err := a.Records.Delete(ctx, r.ID)
 	if ok {
 		out.Records++
@@ -326,66 +310,100 @@ func (a *Admin) forgetItem(ctx context.Context, r *decisions.Record, messages bo
 	return err
 }
 
-// teamCopyWindow is how far around items' routing and deliveries their
-// routed copies are looked for in the team stream.
-const teamCopyWindow = 2 * time.Minute
+// copyWindow is how far around the times a record gives its item's
+// copies are looked for in a stream.
+const copyWindow = 2 * time.Minute
 
-// deleteTeamCopies deletes the routed copies of the items of records from
-// the NATS team stream: it reads the stream once, from shortly before the
-// first item was routed to shortly after the last delivery, and deletes
-// every copy of those items.
-func (a *Admin) deleteTeamCopies(ctx context.Context, records []*decisions.Record) (int, error) {
-	ids := map[string]bool{}
-	var start, end time.Time
+// deleteCopies deletes every copy of the records' items: in the ingest
+// stream the message and the copies a reroute or a dead-letter replay
+// published (a record keeps only the last one's sequence), between the
+// first item's arrival and the last record's change; in the NATS team
+// stream the routed copies, between the first routing and the last
+// delivery. Each stream is read once and searched in full before anything
+// in it is deleted: deleting inside a stream before a search by time can
+// make the server start that search past what it should find.
+func (a *Admin) deleteCopies(ctx context.Context, records []*decisions.Record, out *Erased) error {
+	var ingest, team span
 	for _, r := range records {
-		delivered := false
+		ingest.add(r.ID, r.ReceivedAt, r.UpdatedAt)
 		for _, d := range r.Delivery {
 			if d.OK {
-				delivered = true
-				if d.At.After(end) {
-					end = d.At
-				}
+				team.add(r.ID, r.RoutedAt, d.At)
 			}
 		}
-		if !delivered {
-			continue
-		}
-		ids[r.ID] = true
-		if start.IsZero() || r.RoutedAt.Before(start) {
-			start = r.RoutedAt
+	}
+	if a.TeamStream != "" {
+		seqs, err := a.deleteIn(ctx, a.TeamStream, "a routed copy", team)
+		out.TeamCopies = len(seqs)
+		if err != nil {
+			return err
 		}
 	}
-	if len(ids) == 0 {
-		return 0, nil
+	if a.IngestStream != "" {
+		seqs, err := a.deleteIn(ctx, a.IngestStream, "a message", ingest)
+		out.Messages = append(out.Messages, seqs...)
+		if err != nil {
+			return err
+		}
 	}
-	start, end = start.Add(-teamCopyWindow), end.Add(teamCopyWindow)
-	st, err := a.JS.Stream(ctx, a.TeamStream)
+	return nil
+}
+
+// span is the items to find in a stream and the time they were stored in.
+type span struct {
+	ids        map[string]bool
+	start, end time.Time
+}
+
+// add widens s to item id, stored between from and to.
+func (s *span) add(id string, from, to time.Time) {
+	if s.ids == nil {
+		s.ids = map[string]bool{}
+	}
+	s.ids[id] = true
+	if s.start.IsZero() || from.Before(s.start) {
+		s.start = from
+	}
+	if to.After(s.end) {
+		s.end = to
+	}
+}
+
+// deleteIn reads stream once over s's time (widened by copyWindow),
+// deletes every message whose JSON id is one of s's items and returns the
+// sequences deleted; what names such a message in errors.
+func (a *Admin) deleteIn(ctx context.Context, stream, what string, s span) ([]uint64, error) {
+	if len(s.ids) == 0 {
+		return nil, nil
+	}
+	start, end := s.start.Add(-copyWindow), s.end.Add(copyWindow)
+	st, err := a.JS.Stream(ctx, stream)
 	if err != nil {
-		return 0, fmt.Errorf("opening the team stream: %w", err)
+		return nil, fmt.Errorf("opening stream %s: %w", stream, err)
 	}
 	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start}
 	var found []uint64
-	err = streamstore.ReadWhile(ctx, a.JS, a.TeamStream, occ, time.Second, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = streamstore.ReadWhile(ctx, a.JS, stream, occ, time.Second, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if meta.Timestamp.After(end) {
 			return false
 		}
 		var item struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(m.Data(), &item) == nil && ids[item.ID] {
+		if json.Unmarshal(m.Data(), &item) == nil && s.ids[item.ID] {
 			found = append(found, meta.Sequence.Stream)
 		}
 		return true
 	})
 	if err != nil {
-		return 0, fmt.Errorf("reading the team stream: %w", err)
+		return nil, fmt.Errorf("reading stream %s: %w", stream, err)
 	}
 	for i, seq := range found {
-		if err := st.DeleteMsg(ctx, seq); err != nil && !isNotFound(err) {
-			return i, fmt.Errorf("deleting a routed copy (team stream sequence %d): %w", seq, err)
+		if err := st.DeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) && !isNotFound(err) {
+			return found[:i], fmt.Errorf("deleting %s (%s sequence %d): %w", what, stream, seq, err)
 		}
 	}
-	return len(found), nil
+	return found, nil
 }
 
 // recordsOf returns every decision record that names the customer.

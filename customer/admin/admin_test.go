@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/router/cases"
 	"github.com/switchboard/switchboard/router/corrections"
 	"github.com/switchboard/switchboard/router/decisions"
+	"github.com/switchboard/switchboard/router/reroute"
 	"github.com/switchboard/switchboard/router/targets"
 	"github.com/switchboard/switchboard/rules"
 )
@@ -80,6 +83,28 @@ func start(t *testing.T) *world {
 	return &world{b: b, records: records, corrections: corrs, admin: &Admin{Customers: custs, Cases: cs, Records: records, Threads: threads,
 		Corrections: corrs, Dead: router.NewDeadLetters(b.JS, b.Subjects.DeadStream, b.Subjects.IngestStream, b.Subjects.Dead),
 		JS: b.JS, IngestStream: b.Subjects.IngestStream, TeamStream: b.Subjects.TeamStream}}
+}
+
+// reroute sends item id to team as an operator would and waits until the
+// rerouted copy is delivered.
+func (w *world) reroute(t *testing.T, id, team string) {
+	t.Helper()
+	rr := &reroute.Rerouter{JS: w.b.JS, IngestStream: w.b.Subjects.IngestStream, Records: w.records, Corrections: w.corrections,
+		Teams: func() []string { return []string{"triage", "logistics"} }}
+	res, err := rr.Do(context.Background(), reroute.Request{ID: id, Team: team, By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.NoError(t, 0, "the rerouted copy of "+id+" delivered", func() error {
+		r, err := w.records.Get(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		if r.Seq != res.IngestSeq || !slices.ContainsFunc(r.Delivery, func(d decisions.Delivery) bool { return d.Team == team && d.OK }) {
+			return fmt.Errorf("record at ingest sequence %d, deliveries %+v", r.Seq, r.Delivery)
+		}
+		return nil
+	})
 }
 
 // keep stores what ops keep of env besides its message: a correction
@@ -191,13 +216,18 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 	w.publish(t, append(mine, other)...)
 	w.keep(t, mine[1])
 	w.keep(t, other)
+	// An operator reroutes the first: its record now points at the copy,
+	// and the original stays in the ingest stream beside it.
+	w.reroute(t, mine[0].ID, "triage")
 
 	out, err := w.admin.Forget(ctx, "email:maija@example.fi", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Customer == nil || len(out.Customer.Keys) < 2 || len(out.Cases) != 1 || len(out.Messages) != 2 ||
-		out.Records != 2 || out.TeamCopies != 2 || len(out.Conversations) != 1 || out.Corrections != 1 || len(out.DeadLetters) != 1 {
+	// Three messages (two and the rerouted copy), three routed copies, two
+	// corrections (the reroute's and the kept one).
+	if out.Customer == nil || len(out.Customer.Keys) < 2 || len(out.Cases) != 1 || len(out.Messages) != 3 ||
+		out.Records != 2 || out.TeamCopies != 3 || len(out.Conversations) != 1 || out.Corrections != 2 || len(out.DeadLetters) != 1 {
 		t.Fatalf("forget removed %+v", out)
 	}
 	for _, trace := range []string{"maija@example.fi", "1180442", "Vieläkin odotan"} {
